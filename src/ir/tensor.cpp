@@ -1,0 +1,85 @@
+#include "ir/tensor.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace qcv::ir {
+
+int64_t shape_numel(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+std::string shape_str(const Shape& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ",";
+    s += shape[i] < 0 ? std::string("?") : std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
+  for (int64_t d : shape_)
+    if (d < 0) fail("Tensor: negative dimension in shape {}", shape_str(shape_));
+  size_t bytes = nbytes();
+  size_t rounded = (bytes + 63) / 64 * 64;
+  if (rounded == 0) rounded = 64;
+  void* p = std::aligned_alloc(64, rounded);
+  if (!p) fail("Tensor: out of memory allocating {} bytes", bytes);
+  std::memset(p, 0, rounded);
+  buffer_ = std::shared_ptr<uint8_t>(static_cast<uint8_t*>(p), [](uint8_t* q) { std::free(q); });
+}
+
+void Tensor::check_type(DType expected) const {
+  if (expected != dtype_)
+    fail("Tensor: accessed as {} but holds {}", dtype_name(expected), dtype_name(dtype_));
+}
+
+double Tensor::as_double(int64_t i) const {
+  switch (dtype_) {
+    case DType::Float32: return static_cast<const float*>(raw())[i];
+    case DType::UInt8: return static_cast<const uint8_t*>(raw())[i];
+    case DType::Int8: return static_cast<const int8_t*>(raw())[i];
+    case DType::Int32: return static_cast<const int32_t*>(raw())[i];
+    case DType::Int64: return static_cast<double>(static_cast<const int64_t*>(raw())[i]);
+    case DType::Bool: return static_cast<const uint8_t*>(raw())[i] ? 1.0 : 0.0;
+    case DType::Undefined: break;
+  }
+  fail("Tensor: element access on an empty tensor");
+}
+
+int64_t Tensor::as_int64(int64_t i) const {
+  if (dtype_ == DType::Int64) return static_cast<const int64_t*>(raw())[i];
+  return static_cast<int64_t>(as_double(i));
+}
+
+std::vector<int64_t> Tensor::to_int64_vector() const {
+  std::vector<int64_t> v(numel());
+  for (int64_t i = 0; i < numel(); ++i) v[i] = as_int64(i);
+  return v;
+}
+
+std::vector<float> Tensor::to_float_vector() const {
+  std::vector<float> v(numel());
+  for (int64_t i = 0; i < numel(); ++i) v[i] = static_cast<float>(as_double(i));
+  return v;
+}
+
+Tensor Tensor::clone() const {
+  if (empty()) return Tensor();
+  Tensor t(dtype_, shape_);
+  std::memcpy(t.raw(), raw(), nbytes());
+  return t;
+}
+
+Tensor Tensor::reshaped(Shape shape) const {
+  if (shape_numel(shape) != numel())
+    fail("Tensor: cannot reshape {} to {}", shape_str(shape_), shape_str(shape));
+  Tensor t = *this;
+  t.shape_ = std::move(shape);
+  return t;
+}
+
+}  // namespace qcv::ir
