@@ -1,0 +1,41 @@
+// runtime::Session: compiles an IR graph into an execution plan over oneDNN primitives (FP32, and
+// INT8 for QDQ graphs later) and runs it. Lifecycle: create (passes, fusion, primitive choice) ->
+// reshape (per input shape, cached) -> execute (memory bound per run).
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ir/ir.h"
+
+namespace qcv::runtime {
+
+struct SessionOptions {
+  int threads = 0;        // 0: all cores
+  bool optimize = true;   // run passes::optimize before compiling
+};
+
+class Session {
+ public:
+  // Throws qcv::Error naming the node for anything it cannot run.
+  explicit Session(ir::Graph graph, SessionOptions options = {});
+  ~Session();
+  Session(Session&&) noexcept;
+  Session& operator=(Session&&) noexcept;
+
+  const std::vector<ir::Value>& inputs() const;
+  const std::vector<ir::Value>& outputs() const;
+
+  // Runs the graph. Throws qcv::Error on a missing/unknown input or a wrong dtype/shape.
+  std::vector<ir::Tensor> run(const std::map<std::string, ir::Tensor>& feeds);
+
+  // Peak bytes of activation memory of the last planned shape.
+  size_t peak_activation_bytes() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace qcv::runtime
