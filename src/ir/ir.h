@@ -5,3 +5,4 @@
 #include "ir/graph.h"
 #include "ir/ops.h"
 #include "ir/tensor.h"
+#include "ir/npy.h"

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what qcv needs on Debian 12: compilers, libraries, the embedded default data
+# (Fashion-MNIST), ONNX's conformance data, and the peers used by tests and benchmarks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libfmt-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev
+  libonnx-dev libprotobuf-dev protobuf-compiler libdnnl-dev libtorch-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libjpeg-dev libpng-dev zlib1g-dev
+  dataset-fashion-mnist libonnx-testdata
+  python3-onnx python3-numpy
+  nodejs npm
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "qcv: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# ONNX Runtime (CPU library shipped in the npm package) as the peer for parity tests and benchmarks.
+if [ ! -d bench/node_modules/onnxruntime-node ]; then
+  (cd bench && npm install --ignore-scripts --no-audit --no-fund --loglevel=error)
+fi

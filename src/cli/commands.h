@@ -1,0 +1,15 @@
+// The qcv subcommands. Each add_*_command registers one subcommand (its flags and --help) on the
+// app; its callback throws qcv::Error on bad input, which main() turns into one line and exit 1.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace qcv::cli {
+
+void add_models_command(CLI::App& app);
+void add_export_command(CLI::App& app);
+void add_optimize_command(CLI::App& app);
+void add_info_command(CLI::App& app);
+void add_run_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
+
+}  // namespace qcv::cli

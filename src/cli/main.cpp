@@ -1,0 +1,32 @@
+// qcv: define -> train -> quantize -> export -> deploy image classifiers, one native program.
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "ir/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"qcv: image classifiers from definition to a fast INT8 deployment"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "qcv 0.1.0");
+  qcv::cli::add_models_command(app);
+  qcv::cli::add_export_command(app);
+  qcv::cli::add_optimize_command(app);
+  qcv::cli::add_info_command(app);
+#ifdef QCV_HAVE_RUNTIME
+  qcv::cli::add_run_command(app);
+  qcv::cli::add_bench_command(app);
+#endif
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);  // prints help/version (code 0) or the usage error
+    return code == 0 ? 0 : 2;
+  } catch (const qcv::Error& e) {
+    std::fprintf(stderr, "qcv: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "qcv: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
