@@ -1,0 +1,67 @@
+// qcv run: raw tensors in (.npy or ONNX TensorProto .pb), raw tensors out (.npy).
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include "cli/commands.h"
+#include "ir/npy.h"
+#include "onnx/onnx.h"
+#include "runtime/session.h"
+
+namespace qcv::cli {
+
+namespace {
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+ir::Tensor load_any_tensor(const std::string& path) {
+  return ends_with(path, ".pb") ? onnx::load_tensor(path) : ir::load_npy(path);
+}
+}  // namespace
+
+void add_run_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("run", "Run a model on tensors from .npy/.pb files");
+  static std::string model, output;
+  static std::vector<std::string> inputs;
+  static int threads = 0;
+  cmd->add_option("model", model, "Model .onnx file")->required();
+  cmd->add_option("-i,--input", inputs, "[NAME=]FILE (.npy or .pb); NAME may be omitted for a single-input model")
+      ->required();
+  cmd->add_option("-o,--output", output,
+                  "Output .npy file (single-output model) or directory (one NAME.npy per output)")
+      ->required();
+  cmd->add_option("--threads", threads, "Threads (0: all cores)")->capture_default_str();
+  cmd->callback([] {
+    runtime::SessionOptions options;
+    options.threads = threads;
+    runtime::Session session(onnx::load(model), options);
+    std::map<std::string, ir::Tensor> feeds;
+    for (const std::string& arg : inputs) {
+      size_t eq = arg.find('=');
+      std::string name, file = arg;
+      if (eq != std::string::npos) {
+        name = arg.substr(0, eq);
+        file = arg.substr(eq + 1);
+      } else if (session.inputs().size() == 1) {
+        name = session.inputs()[0].name;
+      } else {
+        fail("--input '{}': the model has {} inputs, name it as NAME=FILE", arg, session.inputs().size());
+      }
+      feeds[name] = load_any_tensor(file);
+    }
+    std::vector<ir::Tensor> outs = session.run(feeds);
+    const auto& names = session.outputs();
+    if (outs.size() == 1 && ends_with(output, ".npy")) {
+      ir::save_npy(outs[0], output);
+      fmt::print("wrote {} {}\n", output, ir::shape_str(outs[0].shape()));
+      return;
+    }
+    ::mkdir(output.c_str(), 0755);
+    for (size_t i = 0; i < outs.size(); ++i) {
+      std::string path = output + "/" + names[i].name + ".npy";
+      ir::save_npy(outs[i], path);
+      fmt::print("wrote {} {}\n", path, ir::shape_str(outs[i].shape()));
+    }
+  });
+}
+
+}  // namespace qcv::cli
