@@ -1,0 +1,112 @@
+#include "onnx/legacy_ops.h"
+
+#include <limits>
+
+namespace qcv::onnx::detail {
+
+namespace {
+
+std::string node_ref(const ir::Node& n) { return fmt::format("node '{}' ({})", n.name, n.op); }
+
+// Clip-6..10 keeps its bounds in attributes; Clip-11+ takes them as optional inputs.
+void clip_bounds_to_inputs(ir::Graph& g, ir::Node& n) {
+  bool has_min = n.has_attr("min"), has_max = n.has_attr("max");
+  if (!has_min && !has_max) return;
+  std::string min_name, max_name;
+  if (has_min) min_name = g.add_initializer(n.name + "_min", ir::Tensor::scalar(n.attr_float("min", 0)));
+  if (has_max) max_name = g.add_initializer(n.name + "_max", ir::Tensor::scalar(n.attr_float("max", 0)));
+  n.attrs.erase("min");
+  n.attrs.erase("max");
+  n.inputs.resize(1);
+  n.inputs.push_back(min_name);  // "" = omitted optional input
+  if (has_max) n.inputs.push_back(max_name);
+}
+
+// Squeeze/Unsqueeze before opset 13 take `axes` as an attribute; 13+ as an int64 input.
+void axes_to_input(ir::Graph& g, ir::Node& n) {
+  if (!n.has_attr("axes")) return;
+  if (n.inputs.size() > 1) fail("{}: has both an axes attribute and an axes input", node_ref(n));
+  std::vector<int64_t> axes = n.attr_ints("axes");
+  auto count = static_cast<int64_t>(axes.size());
+  n.inputs.push_back(g.add_initializer(n.name + "_axes", ir::Tensor::from_vector<int64_t>({count}, axes)));
+  n.attrs.erase("axes");
+}
+
+void check_batch_norm(ir::Node& n) {
+  if (n.attr_int("spatial", 1) != 1)
+    fail("{}: attribute spatial=0 (per-activation statistics) is not supported", node_ref(n));
+  if (n.attr_int("training_mode", 0) != 0)
+    fail("{}: attribute training_mode=1 is not supported (inference graphs only)", node_ref(n));
+  // Harmless in inference: is_test (always true for us), consumed_inputs (an old memory hint).
+  n.attrs.erase("spatial");
+  n.attrs.erase("is_test");
+  n.attrs.erase("consumed_inputs");
+  n.attrs.erase("training_mode");
+}
+
+void check_pool(const ir::Node& n) {
+  if (n.op == "MaxPool" && n.attr_int("storage_order", 0) != 0)
+    fail("{}: attribute storage_order=1 (column-major indices) is not supported", node_ref(n));
+  if (n.op == "AveragePool" && n.has_attr("dilations")) {
+    for (int64_t d : n.attr_ints("dilations"))
+      if (d != 1) fail("{}: attribute dilations != 1 is not supported", node_ref(n));
+  }
+}
+
+}  // namespace
+
+void upgrade_node_forms(ir::Graph& g, int64_t opset) {
+  // Indices, not references: adding initializers does not move nodes, but keep it obviously safe.
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    ir::Node& n = g.nodes[i];
+    if (n.op == "Clip" && opset < 11) clip_bounds_to_inputs(g, n);
+    else if ((n.op == "Squeeze" || n.op == "Unsqueeze") && opset < 13) axes_to_input(g, n);
+    else if (n.op == "BatchNormalization") check_batch_norm(n);
+    else if (n.op == "MaxPool" || n.op == "AveragePool") check_pool(n);
+    else if (n.op == "Reshape" && n.has_attr("shape"))
+      fail("{}: the shape attribute (Reshape before opset 5) is not supported", node_ref(n));
+    else if (n.op == "Dropout") {
+      n.attrs.erase("is_test");  // ratio is kept; IR Dropout is the identity at inference
+    }
+  }
+}
+
+bool upgrade_softmax(ir::Graph& g, int64_t opset) {
+  if (opset >= 13) return false;
+  bool changed = false;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    if (g.nodes[i].op != "Softmax") continue;
+    changed = true;
+    ir::Node& n = g.nodes[i];
+    int64_t axis = n.attr_int("axis", 1);
+    auto x = g.value_type(n.inputs.at(0));
+    if (x && x->has_shape) {
+      auto rank = static_cast<int64_t>(x->shape.size());
+      if (axis < 0) axis += rank;
+      if (axis < 0 || axis >= std::max<int64_t>(rank, 1))
+        fail("{}: axis {} out of range for input rank {}", node_ref(n), n.attr_int("axis", 1), rank);
+      if (axis >= rank - 1) {  // the 2-D coercion is then a no-op
+        n.attrs["axis"] = std::max<int64_t>(rank - 1, 0);
+        continue;
+      }
+    } else if (axis < 0) {
+      fail("{}: negative axis {} with an input of unknown rank", node_ref(n), axis);
+    }
+    // Softmax over the flattened trailing dims: Flatten(axis) -> Softmax(-1) -> Reshape(Shape(x)).
+    // Each new node enters the graph before the next unique_name() so that names never collide.
+    const std::string base = n.name, input = n.inputs[0], output = n.outputs.at(0);
+    std::string flat = g.unique_name(base + "_flat");
+    g.nodes[i] = ir::Node{g.unique_name(base + "_flatten"), "Flatten", {input}, {flat}, {{"axis", axis}}};
+    std::string soft = g.unique_name(base + "_2d");
+    g.nodes.insert(g.nodes.begin() + ++i,
+                   ir::Node{base, "Softmax", {flat}, {soft}, {{"axis", int64_t{-1}}}});
+    std::string shape = g.unique_name(base + "_shape");
+    g.nodes.insert(g.nodes.begin() + ++i,
+                   ir::Node{g.unique_name(base + "_shape_of"), "Shape", {input}, {shape}, {}});
+    g.nodes.insert(g.nodes.begin() + ++i,
+                   ir::Node{g.unique_name(base + "_reshape"), "Reshape", {soft, shape}, {output}, {}});
+  }
+  return changed;
+}
+
+}  // namespace qcv::onnx::detail

@@ -1,0 +1,101 @@
+#include "onnx/tensor_proto.h"
+
+#include <cstring>
+#include <limits>
+
+namespace qcv::onnx::detail {
+
+namespace {
+
+// Larger tensors would not fit in a protobuf message anyway; this bounds what corrupt input can
+// make us allocate.
+constexpr int64_t kMaxElements = int64_t{1} << 40;
+
+ir::Shape checked_dims(const ::onnx::TensorProto& proto, const std::string& what) {
+  ir::Shape shape;
+  int64_t numel = 1;
+  for (int64_t d : proto.dims()) {
+    if (d < 0) fail("{}: negative dimension {}", what, d);
+    if (d > 0 && numel > kMaxElements / d) fail("{}: too many elements", what);
+    numel *= d;
+    shape.push_back(d);
+  }
+  return shape;
+}
+
+template <typename Dst, typename Field>
+void copy_typed(const Field& field, ir::Tensor& t, const std::string& what, const char* field_name) {
+  if (static_cast<int64_t>(field.size()) != t.numel())
+    fail("{}: {} has {} values for shape {}", what, field_name, field.size(),
+         ir::shape_str(t.shape()));
+  auto* out = static_cast<Dst*>(t.raw());
+  for (int i = 0; i < field.size(); ++i) out[i] = static_cast<Dst>(field.Get(i));
+}
+
+}  // namespace
+
+std::string onnx_type_name(int32_t data_type) {
+  if (::onnx::TensorProto_DataType_IsValid(data_type))
+    return ::onnx::TensorProto_DataType_Name(static_cast<::onnx::TensorProto_DataType>(data_type));
+  return "type " + std::to_string(data_type);
+}
+
+ir::Tensor tensor_from_proto(const ::onnx::TensorProto& proto, const std::string& what) {
+  if (proto.data_location() == ::onnx::TensorProto::EXTERNAL || proto.external_data_size() > 0)
+    fail("{}: external data is not supported (save the model with its weights inside the file)",
+         what);
+  if (proto.has_segment()) fail("{}: segmented tensors are not supported", what);
+  ir::DType dtype = ir::dtype_from_onnx(proto.data_type());
+  if (dtype == ir::DType::Undefined)
+    fail("{}: unsupported data type {} (qcv supports float32, uint8, int8, int32, int64, bool)",
+         what, onnx_type_name(proto.data_type()));
+  ir::Shape shape = checked_dims(proto, what);
+  int64_t numel = ir::shape_numel(shape);
+
+  if (proto.has_raw_data()) {
+    const std::string& raw = proto.raw_data();
+    size_t want = static_cast<size_t>(numel) * ir::dtype_size(dtype);
+    if (raw.size() != want)
+      fail("{}: raw_data has {} bytes, shape {} of {} needs {}", what, raw.size(),
+           ir::shape_str(shape), ir::dtype_name(dtype), want);
+    ir::Tensor t(dtype, shape);
+    if (want) std::memcpy(t.raw(), raw.data(), want);  // ONNX raw data is little-endian, as is x86
+    return t;
+  }
+  // Refuse before allocating: typed fields must hold exactly numel values.
+  int64_t available = 0;
+  switch (dtype) {
+    case ir::DType::Float32: available = proto.float_data_size(); break;
+    case ir::DType::Int64: available = proto.int64_data_size(); break;
+    default: available = proto.int32_data_size(); break;
+  }
+  if (available != numel)
+    fail("{}: has {} values for shape {} of {}", what, available, ir::shape_str(shape),
+         ir::dtype_name(dtype));
+  ir::Tensor t(dtype, shape);
+  switch (dtype) {
+    case ir::DType::Float32: copy_typed<float>(proto.float_data(), t, what, "float_data"); break;
+    case ir::DType::Int64: copy_typed<int64_t>(proto.int64_data(), t, what, "int64_data"); break;
+    case ir::DType::Int32: copy_typed<int32_t>(proto.int32_data(), t, what, "int32_data"); break;
+    case ir::DType::Int8: copy_typed<int8_t>(proto.int32_data(), t, what, "int32_data"); break;
+    case ir::DType::UInt8: copy_typed<uint8_t>(proto.int32_data(), t, what, "int32_data"); break;
+    case ir::DType::Bool: {
+      auto* out = static_cast<uint8_t*>(t.raw());
+      for (int i = 0; i < proto.int32_data_size(); ++i) out[i] = proto.int32_data(i) != 0;
+      break;
+    }
+    case ir::DType::Undefined: break;
+  }
+  return t;
+}
+
+void tensor_to_proto(const ir::Tensor& t, const std::string& name, ::onnx::TensorProto* proto) {
+  if (t.empty()) fail("tensor '{}': cannot serialize an empty (undefined) tensor", name);
+  proto->Clear();
+  if (!name.empty()) proto->set_name(name);
+  proto->set_data_type(static_cast<int32_t>(t.dtype()));  // ir::DType uses ONNX's numbering
+  for (int64_t d : t.shape()) proto->add_dims(d);
+  proto->set_raw_data(static_cast<const char*>(t.raw()), t.nbytes());
+}
+
+}  // namespace qcv::onnx::detail
