@@ -14,8 +14,12 @@ namespace qcv::ref {
 // output (an unused optional output may be returned empty). Throws qcv::Error naming the node.
 std::vector<ir::Tensor> run_node(const ir::Node& node, const std::vector<const ir::Tensor*>& inputs);
 
+// True when a reference kernel exists for the op (every op in ir::all_ops() has one).
+bool has_kernel(const std::string& op);
+
 // Runs a whole graph with reference kernels. `feeds` maps graph input names to tensors; returns
 // the graph outputs in order. Throws qcv::Error on a missing input or a shape/dtype mismatch.
+// Outputs own their buffers (never aliasing feeds or initializers).
 std::vector<ir::Tensor> run_graph(const ir::Graph& graph,
                                   const std::map<std::string, ir::Tensor>& feeds);
 

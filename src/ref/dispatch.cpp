@@ -1,0 +1,126 @@
+// One table from op name to reference kernel, and run_node: shape inference, then the kernel.
+#include <algorithm>
+#include <utility>
+
+#include "ref/kernel.h"
+#include "ref/ref.h"
+
+namespace qcv::ref {
+namespace detail {
+
+const ir::Tensor& KernelArgs::in(size_t i) const {
+  if (!has(i)) error(fmt::format("input {} is missing", i));
+  return *inputs[i];
+}
+
+ir::Shape KernelArgs::out_shape(size_t i) const {
+  if (i >= outputs.size() || !outputs[i].has_shape) error(fmt::format("shape of output {} is unknown", i));
+  for (int64_t d : outputs[i].shape)
+    if (d < 0) error(fmt::format("output {} has an unknown dimension: {}", i, ir::shape_str(outputs[i].shape)));
+  return outputs[i].shape;
+}
+
+ir::Tensor KernelArgs::make_output(size_t i) const { return ir::Tensor(outputs.at(i).dtype, out_shape(i)); }
+
+void KernelArgs::error(const std::string& what) const {
+  fail("node '{}' ({}): {}", node.name, node.op, what);
+}
+
+namespace {
+
+struct KernelEntry {
+  const char* op;
+  Kernel kernel;
+};
+
+const std::vector<KernelEntry>& kernel_table() {
+  static const std::vector<KernelEntry> table = {
+      {"Conv", conv},
+      {"BatchNormalization", batch_norm},
+      {"Relu", relu},
+      {"Clip", clip},
+      {"HardSigmoid", hard_sigmoid},
+      {"HardSwish", hard_swish},
+      {"Sigmoid", sigmoid},
+      {"Add", add},
+      {"Sub", sub},
+      {"Mul", mul},
+      {"Div", div},
+      {"GlobalAveragePool", global_average_pool},
+      {"AveragePool", average_pool},
+      {"MaxPool", max_pool},
+      {"Gemm", gemm},
+      {"MatMul", matmul},
+      {"Flatten", reshape_like_inferred},
+      {"Reshape", reshape_like_inferred},
+      {"Squeeze", reshape_like_inferred},
+      {"Unsqueeze", reshape_like_inferred},
+      {"Shape", shape},
+      {"Gather", gather},
+      {"Concat", concat},
+      {"Identity", identity},
+      {"Dropout", dropout},
+      {"Softmax", softmax},
+      {"Cast", cast},
+      {"Constant", constant},
+      {"QuantizeLinear", quantize_linear},
+      {"DequantizeLinear", dequantize_linear},
+  };
+  return table;
+}
+
+Kernel find_kernel(const std::string& op) {
+  for (const KernelEntry& e : kernel_table())
+    if (op == e.op) return e.kernel;
+  return nullptr;
+}
+
+}  // namespace
+}  // namespace detail
+
+bool has_kernel(const std::string& op) { return detail::find_kernel(op) != nullptr; }
+
+std::vector<ir::Tensor> run_node(const ir::Node& node, const std::vector<const ir::Tensor*>& inputs) {
+  const ir::OpSchema* schema = ir::find_op(node.op);
+  detail::Kernel kernel = detail::find_kernel(node.op);
+  if (!schema || !kernel) fail("node '{}': no reference kernel for op '{}'", node.name, node.op);
+  int nin = static_cast<int>(node.inputs.size()), nout = static_cast<int>(node.outputs.size());
+  if (nin < schema->min_inputs || nin > schema->max_inputs)
+    fail("node '{}' ({}): has {} inputs, expected {} to {}", node.name, node.op, nin,
+         schema->min_inputs, schema->max_inputs);
+  if (nout < schema->min_outputs || nout > schema->max_outputs)
+    fail("node '{}' ({}): has {} outputs, expected {} to {}", node.name, node.op, nout,
+         schema->min_outputs, schema->max_outputs);
+  if (inputs.size() != node.inputs.size())
+    fail("node '{}' ({}): given {} input tensors for {} inputs", node.name, node.op, inputs.size(),
+         node.inputs.size());
+
+  // An empty tensor counts as an omitted input, like an empty input name.
+  std::vector<const ir::Tensor*> present(inputs.size(), nullptr);
+  ir::InferContext ctx{node, {}, {}, {}};
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const ir::Tensor* t = inputs[i];
+    if (t && !t->empty() && !node.inputs[i].empty()) present[i] = t;
+    if (!present[i]) {
+      if (static_cast<int>(i) < schema->min_inputs)
+        fail("node '{}' ({}): required input {} is missing", node.name, node.op, i);
+      ctx.inputs.push_back(std::nullopt);
+      ctx.constants.push_back(nullptr);
+      continue;
+    }
+    ctx.inputs.push_back(ir::make_value(node.inputs[i], t->dtype(), t->shape()));
+    ctx.constants.push_back(t);  // every input is known at run time: Reshape reads its shape here
+  }
+  ctx.outputs.resize(node.outputs.size());
+  schema->infer(ctx);
+
+  detail::KernelArgs args{node, present, ctx.outputs};
+  std::vector<ir::Tensor> outs = kernel(args);
+  if (outs.size() > node.outputs.size())
+    fail("node '{}' ({}): kernel returned {} outputs for {}", node.name, node.op, outs.size(),
+         node.outputs.size());
+  outs.resize(node.outputs.size());
+  return outs;
+}
+
+}  // namespace qcv::ref
