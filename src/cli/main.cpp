@@ -16,6 +16,13 @@ int main(int argc, char** argv) {
   qcv::cli::add_run_command(app);
   qcv::cli::add_bench_command(app);
 #endif
+#ifdef QCV_HAVE_DATA
+  qcv::cli::add_eval_command(app);
+  qcv::cli::add_classify_command(app);
+#endif
+#ifdef QCV_HAVE_TORCH
+  qcv::cli::add_train_command(app);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
