@@ -1,5 +1,6 @@
 #include "onnx/legacy_ops.h"
 
+#include <algorithm>
 #include <limits>
 
 namespace qcv::onnx::detail {
@@ -92,7 +93,7 @@ bool upgrade_softmax(ir::Graph& g, int64_t opset) {
     } else if (axis < 0) {
       fail("{}: negative axis {} with an input of unknown rank", node_ref(n), axis);
     }
-    // Softmax over the flattened trailing dims: Flatten(axis) -> Softmax(-1) -> Reshape(Shape(x)).
+    // Softmax over the flattened trailing dims: Flatten(axis) -> Softmax(-1) -> Reshape to x's shape.
     // Each new node enters the graph before the next unique_name() so that names never collide.
     const std::string base = n.name, input = n.inputs[0], output = n.outputs.at(0);
     std::string flat = g.unique_name(base + "_flat");
@@ -100,9 +101,16 @@ bool upgrade_softmax(ir::Graph& g, int64_t opset) {
     std::string soft = g.unique_name(base + "_2d");
     g.nodes.insert(g.nodes.begin() + ++i,
                    ir::Node{base, "Softmax", {flat}, {soft}, {{"axis", int64_t{-1}}}});
-    std::string shape = g.unique_name(base + "_shape");
-    g.nodes.insert(g.nodes.begin() + ++i,
-                   ir::Node{g.unique_name(base + "_shape_of"), "Shape", {input}, {shape}, {}});
+    std::string shape;
+    if (x && x->has_shape && std::count(x->shape.begin(), x->shape.end(), -1) <= 1) {
+      // A constant target (-1 for the one unknown dim) keeps the output shape known.
+      auto rank = static_cast<int64_t>(x->shape.size());
+      shape = g.add_initializer(base + "_shape", ir::Tensor::from_vector<int64_t>({rank}, x->shape));
+    } else {
+      shape = g.unique_name(base + "_shape");
+      g.nodes.insert(g.nodes.begin() + ++i,
+                     ir::Node{g.unique_name(base + "_shape_of"), "Shape", {input}, {shape}, {}});
+    }
     g.nodes.insert(g.nodes.begin() + ++i,
                    ir::Node{g.unique_name(base + "_reshape"), "Reshape", {soft, shape}, {output}, {}});
   }
