@@ -1,0 +1,235 @@
+// JPEG (libjpeg-turbo) and PNG (libpng) decoding into 8-bit gray or RGB. Both libraries report
+// fatal errors through a callback that must not return; we longjmp back to the decode function
+// (the libraries' documented way), so the setjmp frames below hold no C++ objects with
+// destructors of their own: everything that outlives a jump is owned by the caller.
+#include <jerror.h>
+#include <png.h>
+#include <setjmp.h>
+
+#include <cstdio>
+#include <cstring>
+// jpeglib.h needs size_t and FILE declared before it.
+#include <jpeglib.h>
+
+#include "data/data.h"
+#include "data/file_io.h"
+
+namespace qcv::data {
+namespace {
+
+// Refuse images whose decoded size would be absurd (a corrupt header can claim 65535^2 pixels).
+constexpr uint64_t kMaxDecodedBytes = uint64_t(1) << 30;
+
+struct DecodeState {
+  Image image;
+  std::vector<uint8_t*> rows;
+  char message[JMSG_LENGTH_MAX > 200 ? JMSG_LENGTH_MAX : 200] = {0};
+};
+
+// ---- JPEG
+
+struct JpegErrorManager {
+  jpeg_error_mgr base;
+  jmp_buf jump;
+  bool premature_end;
+  char* message;
+};
+
+void jpeg_error_exit(j_common_ptr cinfo) {
+  auto* manager = reinterpret_cast<JpegErrorManager*>(cinfo->err);
+  (*cinfo->err->format_message)(cinfo, manager->message);
+  longjmp(manager->jump, 1);
+}
+
+void jpeg_emit_message(j_common_ptr cinfo, int level) {
+  if (level >= 0) return;  // trace messages
+  auto* manager = reinterpret_cast<JpegErrorManager*>(cinfo->err);
+  // A truncated file is decoded by libjpeg as gray filler; we treat it as corrupt (like PIL).
+  if (cinfo->err->msg_code == JWRN_JPEG_EOF) manager->premature_end = true;
+  cinfo->err->num_warnings++;
+}
+
+// Returns false with state.message set on a libjpeg error.
+bool decode_jpeg(const uint8_t* bytes, size_t size, bool header_only, DecodeState& state) {
+  jpeg_decompress_struct cinfo;
+  JpegErrorManager manager;
+  cinfo.err = jpeg_std_error(&manager.base);
+  manager.base.error_exit = jpeg_error_exit;
+  manager.base.emit_message = jpeg_emit_message;
+  manager.premature_end = false;
+  manager.message = state.message;
+  if (setjmp(manager.jump)) {
+    jpeg_destroy_decompress(&cinfo);
+    return false;
+  }
+  jpeg_create_decompress(&cinfo);
+  jpeg_mem_src(&cinfo, bytes, static_cast<unsigned long>(size));
+  jpeg_read_header(&cinfo, TRUE);
+  bool cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+  if (cmyk) {
+    cinfo.out_color_space = JCS_CMYK;
+  } else if (cinfo.jpeg_color_space == JCS_GRAYSCALE) {
+    cinfo.out_color_space = JCS_GRAYSCALE;
+  } else {
+    cinfo.out_color_space = JCS_RGB;
+  }
+  jpeg_calc_output_dimensions(&cinfo);
+  uint64_t decoded = uint64_t(cinfo.output_width) * cinfo.output_height * 4;
+  if (cinfo.output_width == 0 || cinfo.output_height == 0 || decoded > kMaxDecodedBytes) {
+    std::snprintf(state.message, sizeof(state.message), "unusable JPEG size %ux%u",
+                  cinfo.output_width, cinfo.output_height);
+    jpeg_destroy_decompress(&cinfo);
+    return false;
+  }
+  int components = cmyk ? 4 : (cinfo.out_color_space == JCS_GRAYSCALE ? 1 : 3);
+  state.image.height = static_cast<int>(cinfo.output_height);
+  state.image.width = static_cast<int>(cinfo.output_width);
+  state.image.channels = components;
+  if (header_only) {
+    jpeg_destroy_decompress(&cinfo);
+    return true;
+  }
+  jpeg_start_decompress(&cinfo);
+  state.image.pixels.resize(size_t(state.image.height) * state.image.width * components);
+  size_t stride = size_t(state.image.width) * components;
+  while (cinfo.output_scanline < cinfo.output_height) {
+    JSAMPROW row = state.image.pixels.data() + cinfo.output_scanline * stride;
+    jpeg_read_scanlines(&cinfo, &row, 1);
+  }
+  jpeg_finish_decompress(&cinfo);
+  bool premature_end = manager.premature_end;
+  jpeg_destroy_decompress(&cinfo);
+  if (premature_end) {
+    std::snprintf(state.message, sizeof(state.message), "truncated JPEG data (premature end)");
+    return false;
+  }
+  if (cmyk) {
+    // Adobe writes CMYK inverted (as libjpeg returns it): R = C * K / 255, and so on.
+    Image rgb(state.image.height, state.image.width, 3);
+    size_t pixels = size_t(rgb.height) * rgb.width;
+    for (size_t i = 0; i < pixels; ++i) {
+      const uint8_t* p = &state.image.pixels[i * 4];
+      for (int c = 0; c < 3; ++c) rgb.pixels[i * 3 + c] = uint8_t((p[c] * p[3] + 127) / 255);
+    }
+    state.image = std::move(rgb);
+  }
+  return true;
+}
+
+// ---- PNG
+
+struct PngSource {
+  const uint8_t* bytes;
+  size_t size;
+  size_t position;
+  char* message;
+};
+
+void png_read_memory(png_structp png, png_bytep out, png_size_t count) {
+  auto* source = static_cast<PngSource*>(png_get_io_ptr(png));
+  if (source->size - source->position < count) png_error(png, "truncated PNG data (end of file)");
+  std::memcpy(out, source->bytes + source->position, count);
+  source->position += count;
+}
+
+void png_error_handler(png_structp png, png_const_charp message) {
+  auto* source = static_cast<PngSource*>(png_get_error_ptr(png));
+  std::snprintf(source->message, 200, "%s", message);
+  longjmp(png_jmpbuf(png), 1);
+}
+
+void png_warning_handler(png_structp, png_const_charp) {}
+
+bool decode_png(const uint8_t* bytes, size_t size, bool header_only, DecodeState& state) {
+  PngSource source{bytes, size, 0, state.message};
+  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &source, png_error_handler,
+                                           png_warning_handler);
+  if (!png) {
+    std::snprintf(state.message, sizeof(state.message), "cannot create a libpng reader");
+    return false;
+  }
+  png_infop info = png_create_info_struct(png);
+  if (!info || setjmp(png_jmpbuf(png))) {
+    png_destroy_read_struct(&png, info ? &info : nullptr, nullptr);
+    return false;
+  }
+  png_set_read_fn(png, &source, png_read_memory);
+  png_read_info(png, info);
+  png_uint_32 width = png_get_image_width(png, info);
+  png_uint_32 height = png_get_image_height(png, info);
+  if (uint64_t(width) * height * 8 > kMaxDecodedBytes) png_error(png, "unusable PNG size");
+  // Normalize to 8-bit gray or RGB: expand palettes and low bit depths, scale 16 bits to 8 (with
+  // rounding), drop alpha (as PIL's convert("RGB")).
+  int color_type = png_get_color_type(png, info);
+  if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+  if (color_type == PNG_COLOR_TYPE_GRAY && png_get_bit_depth(png, info) < 8)
+    png_set_expand_gray_1_2_4_to_8(png);
+  png_set_scale_16(png);
+  png_set_strip_alpha(png);
+  png_set_interlace_handling(png);
+  png_read_update_info(png, info);
+  int channels = png_get_channels(png, info);
+  if (channels != 1 && channels != 3) png_error(png, "unexpected channel count after conversion");
+  state.image.height = static_cast<int>(height);
+  state.image.width = static_cast<int>(width);
+  state.image.channels = channels;
+  if (!header_only) {
+    state.image.pixels.resize(size_t(height) * width * channels);
+    state.rows.resize(height);
+    for (png_uint_32 y = 0; y < height; ++y)
+      state.rows[y] = state.image.pixels.data() + size_t(y) * width * channels;
+    png_read_image(png, state.rows.data());
+    png_read_end(png, nullptr);
+  }
+  png_destroy_read_struct(&png, &info, nullptr);
+  return true;
+}
+
+enum class Format { Jpeg, Png, Unknown };
+
+Format sniff(const uint8_t* bytes, size_t size) {
+  static const uint8_t kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (size >= 3 && bytes[0] == 0xff && bytes[1] == 0xd8 && bytes[2] == 0xff) return Format::Jpeg;
+  if (size >= 8 && std::memcmp(bytes, kPng, 8) == 0) return Format::Png;
+  return Format::Unknown;
+}
+
+Image decode(const uint8_t* bytes, size_t size, const std::string& name, bool header_only) {
+  DecodeState state;
+  bool ok = false;
+  switch (sniff(bytes, size)) {
+    case Format::Jpeg:
+      ok = decode_jpeg(bytes, size, header_only, state);
+      if (!ok) fail("{}: corrupt JPEG: {}", name, state.message);
+      break;
+    case Format::Png:
+      ok = decode_png(bytes, size, header_only, state);
+      if (!ok) fail("{}: corrupt PNG: {}", name, state.message);
+      break;
+    case Format::Unknown:
+      fail("{}: not a JPEG or PNG file ({} bytes, unknown signature)", name, size);
+  }
+  return std::move(state.image);
+}
+
+}  // namespace
+
+Image decode_image(const uint8_t* bytes, size_t size, const std::string& name, int channels) {
+  if (channels != 0 && channels != 1 && channels != 3)
+    fail("decode_image({}): channels must be 0, 1 or 3, got {}", name, channels);
+  Image image = decode(bytes, size, name, false);
+  if (channels != 0 && image.channels != channels) image = convert_channels(image, channels);
+  return image;
+}
+
+Image read_image(const std::string& path, int channels) {
+  std::vector<uint8_t> bytes = read_file_bytes(path);
+  return decode_image(bytes.data(), bytes.size(), path, channels);
+}
+
+void check_image_header(const std::string& path) {
+  std::vector<uint8_t> bytes = read_file_bytes(path);
+  decode(bytes.data(), bytes.size(), path, true);
+}
+
+}  // namespace qcv::data
