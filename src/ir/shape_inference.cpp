@@ -313,6 +313,7 @@ void reshape(InferContext& c) {
     if (want[i] == 0 && !allowzero) {
       if (!x.has_shape || i >= x.shape.size()) c.error("shape copies a dimension the input lacks");
       want[i] = x.shape[i];
+      if (want[i] < 0) continue;  // an unknown dimension copied from the input, not a -1 to infer
     }
     if (want[i] == -1) {
       if (infer_at >= 0) c.error("shape has more than one -1");
