@@ -1,81 +1,202 @@
-// MACs and params of the zoo against the published tables: TF's MobileNet V1/V2/V3 checkpoint
-// tables (1001 classes; /work/shared/seeds/004_*.txt, the tensorflow/models mobilenet README) and
-// torchvision's ResNet figures (1000 classes). Tolerance 3%.
+// MACs and params of the zoo against the published tables (tests/models/published_tables.h).
+//
+// 1. Every row within 3% (or within the rounding of the printed figure). The few README rows
+//    that contradict their own neighbours or the released checkpoints are listed in errata()
+//    with the figure that replaces them and where it comes from.
+// 2. The exact conventions behind the TF tables, reproduced to the printed digit:
+//    - V2 table: MACs truncated to the integer; params = conv/fc weights and biases, no BN.
+//    - V1 table: MACs rounded; params = conv/fc weights + 3 per BN channel (the checkpoint's
+//      beta, moving mean and moving variance: TF-slim V1 has no BN gamma), rounded; the 0.75 rows'
+//      MACs leave out the 3x3 stem conv (the 1.0/0.5/0.25 rows include it).
+// 3. torchvision's exact parameter counts (1000 classes), which use our convention.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "models/zoo_table.h"
+#include "models/published_tables.h"
 
 namespace qcv::models {
 namespace {
 
-struct Published {
-  std::string name;
-  float width;
-  int resolution;
-  double mmacs;     // million multiply-adds
-  double mparams;   // million parameters
+using published::Row;
+
+struct Erratum {
+  double mmacs = -1, mparams = -1;  // replacement figures; -1: the printed one stands
+  const char* why;
 };
 
-// Transcribed from the tables (MACs (M), Params (M)).
-const std::vector<Published>& published() {
-  static const std::vector<Published> rows = {
-      // Mobilenet V1 Imagenet TF1 Checkpoints
-      {"mobilenet_v1", 1.0f, 224, 569, 4.24}, {"mobilenet_v1", 1.0f, 192, 418, 4.24},
-      {"mobilenet_v1", 1.0f, 160, 291, 4.24}, {"mobilenet_v1", 1.0f, 128, 186, 4.24},
-      {"mobilenet_v1", 0.75f, 224, 317, 2.59}, {"mobilenet_v1", 0.75f, 192, 233, 2.59},
-      {"mobilenet_v1", 0.75f, 160, 162, 2.59}, {"mobilenet_v1", 0.75f, 128, 104, 2.59},
-      {"mobilenet_v1", 0.5f, 224, 150, 1.34}, {"mobilenet_v1", 0.5f, 192, 110, 1.34},
-      {"mobilenet_v1", 0.5f, 160, 77, 1.34}, {"mobilenet_v1", 0.5f, 128, 49, 1.34},
-      {"mobilenet_v1", 0.25f, 224, 41, 0.47}, {"mobilenet_v1", 0.25f, 192, 34, 0.47},
-      {"mobilenet_v1", 0.25f, 160, 21, 0.47}, {"mobilenet_v1", 0.25f, 128, 14, 0.47},
-      // Mobilenet V2 Imagenet TensorFlow 1 checkpoints
-      {"mobilenet_v2", 1.4f, 224, 582, 6.06}, {"mobilenet_v2", 1.3f, 224, 509, 5.34},
-      {"mobilenet_v2", 1.0f, 224, 300, 3.47}, {"mobilenet_v2", 1.0f, 192, 221, 3.47},
-      {"mobilenet_v2", 1.0f, 160, 154, 3.47}, {"mobilenet_v2", 1.0f, 128, 99, 3.47},
-      {"mobilenet_v2", 1.0f, 96, 56, 3.47},   {"mobilenet_v2", 0.75f, 224, 209, 2.61},
-      {"mobilenet_v2", 0.75f, 192, 153, 2.61}, {"mobilenet_v2", 0.75f, 160, 107, 2.61},
-      {"mobilenet_v2", 0.75f, 128, 69, 2.61}, {"mobilenet_v2", 0.75f, 96, 39, 2.61},
-      {"mobilenet_v2", 0.5f, 224, 97, 1.95},  {"mobilenet_v2", 0.5f, 192, 71, 1.95},
-      {"mobilenet_v2", 0.5f, 160, 50, 1.95},  {"mobilenet_v2", 0.5f, 128, 32, 1.95},
-      {"mobilenet_v2", 0.5f, 96, 18, 1.95},   {"mobilenet_v2", 0.35f, 224, 59, 1.66},
-      {"mobilenet_v2", 0.35f, 192, 43, 1.66}, {"mobilenet_v2", 0.35f, 160, 30, 1.66},
-      {"mobilenet_v2", 0.35f, 128, 20, 1.66}, {"mobilenet_v2", 0.35f, 96, 11, 1.66},
-      // MobileNetV3 Imagenet TensorFlow 1 Checkpoints
-      {"mobilenet_v3_large", 1.0f, 224, 217, 5.4}, {"mobilenet_v3_large", 0.75f, 224, 155, 4.0},
-      {"mobilenet_v3_small", 1.0f, 224, 66, 2.9}, {"mobilenet_v3_small", 0.75f, 224, 44, 2.4},
-      {"mobilenet_v3_large_minimalistic", 1.0f, 224, 209, 3.9},
-      {"mobilenet_v3_small_minimalistic", 1.0f, 224, 65, 2.0},
-      // torchvision (1000 classes): GFLOPS column (multiply-adds) and params
-      {"resnet18", 1.0f, 224, 1820, 11.69}, {"resnet34", 1.0f, 224, 3670, 21.80},
-      {"resnet50", 1.0f, 224, 4090, 25.56}, {"resnet101", 1.0f, 224, 7830, 44.55},
-      {"resnet152", 1.0f, 224, 11560, 60.19},
-  };
-  return rows;
+std::string key(const std::string& name, float width, int resolution) {
+  return fmt::format("{}_{:.2f}_{}", name, width, resolution);
 }
 
-TEST(PublishedCosts, EveryPublishedRowWithin3Percent) {
-  std::vector<ZooEntry> zoo = zoo_table();
-  int failures = 0;
-  for (const Published& p : published()) {
-    const ZooEntry* row = nullptr;
-    for (const ZooEntry& e : zoo)
-      if (e.spec.name == p.name && e.spec.width == p.width && e.spec.resolution == p.resolution)
-        row = &e;
-    ASSERT_NE(row, nullptr) << p.name << " " << p.width << " " << p.resolution << " not in zoo";
-    double macs = row->cost.macs / 1e6, params = row->cost.params / 1e6;
-    double macs_ratio = macs / p.mmacs, params_ratio = params / p.mparams;
-    bool ok = std::abs(macs_ratio - 1) <= 0.03 && std::abs(params_ratio - 1) <= 0.03;
-    failures += !ok;
-    std::printf("%-34s %4.2f %3d  MACs %9.2f M (published %6.0f, x%.3f)  params %7.3f M "
-                "(published %6.2f, x%.3f)%s\n",
-                p.name.c_str(), p.width, p.resolution, macs, p.mmacs, macs_ratio, params,
-                p.mparams, params_ratio, ok ? "" : "  <-- off");
+const std::map<std::string, Erratum>& errata() {
+  static const std::map<std::string, Erratum> e = {
+      // MACs scale with the square of the resolution (all strides divide 192): from the printed
+      // 0.25_224 row, (41 - 0.256 logits) * (192/224)^2 + 0.256 = 30.2. The printed 34 breaks
+      // the table's own scaling (0.25_160 and 0.25_128 follow it).
+      {key("mobilenet_v1", 0.25f, 192),
+       {30.2, -1, "0.25_224 row scaled to 192 (printed 34 contradicts the table's own scaling)"}},
+      // The README's small-model figures predate the released architecture: its params are
+      // exactly those of a 1280-wide head (2.94 M, 2.40 M), while the released checkpoints, as
+      // ported by timm (tf_mobilenetv3_small_100 / _075 / _minimal_100: 2.54 / 2.04 / 2.04 M),
+      // and torchvision's mobilenet_v3_small (2,542,856 params, 0.06 GMACs) use the paper's
+      // 1024-wide head. The MACs 66 (and 65 for minimalistic, which drops SE and 5x5 kernels and
+      // so must be below the SE model) match no variant; the final paper's Table 3 gives 56 M
+      // for Small 1.0. The minimalistic MACs are checked by hand in SmallMinimalisticByHand.
+      {key("mobilenet_v3_small", 1.0f, 224),
+       {56.0, 2.54, "released checkpoint (timm port, torchvision); README predates 1024 head"}},
+      {key("mobilenet_v3_small", 0.75f, 224),
+       {-1, 2.04, "released checkpoint (timm port tf_mobilenetv3_small_075)"}},
+      {key("mobilenet_v3_small_minimalistic", 1.0f, 224),
+       {52.29, -1, "hand-computed layer by layer (SmallMinimalisticByHand)"}},
+  };
+  return e;
+}
+
+// Within 3%, or within the rounding of the printed figure: "14" is 13.5..14.5 when rounded, and
+// 14..15 when truncated (the V2 table truncates its MACs: see TfMobileNetV2TableExactly).
+bool matches(double ours, double printed, double unit, bool truncated = false) {
+  if (std::abs(ours / printed - 1) <= 0.03) return true;
+  return truncated ? ours >= printed && ours < printed + unit : std::abs(ours - printed) <= unit / 2;
+}
+
+const ZooEntry& find(const std::vector<ZooEntry>& zoo, const Row& p) {
+  for (const ZooEntry& e : zoo)
+    if (e.spec.name == p.name && e.spec.width == p.width && e.spec.resolution == p.resolution)
+      return e;
+  throw std::runtime_error(key(p.name, p.width, p.resolution) + " not in zoo_table()");
+}
+
+class PublishedCosts : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { zoo_ = new std::vector<ZooEntry>(zoo_table()); }
+  static void TearDownTestSuite() { delete zoo_; }
+  static std::vector<ZooEntry>* zoo_;
+};
+std::vector<ZooEntry>* PublishedCosts::zoo_ = nullptr;
+
+TEST_F(PublishedCosts, EveryRowWithin3Percent) {
+  std::vector<Row> rows;
+  for (auto* table : {&published::tf_mobilenet_v1(), &published::tf_mobilenet_v2(),
+                      &published::tf_mobilenet_v3(), &published::torchvision_resnets()})
+    rows.insert(rows.end(), table->begin(), table->end());
+  int checked = 0;
+  for (const Row& p : rows) {
+    const ZooEntry& e = find(*zoo_, p);
+    double macs = e.cost.macs / 1e6, params = e.cost.params / 1e6;
+    double want_macs = p.mmacs, want_params = p.mparams;
+    std::string note;
+    auto it = errata().find(key(p.name, p.width, p.resolution));
+    if (it != errata().end()) {
+      if (it->second.mmacs > 0) want_macs = it->second.mmacs;
+      if (it->second.mparams > 0) want_params = it->second.mparams;
+      note = fmt::format("  [printed {} M MACs, {} M params; checked against: {}]", p.mmacs,
+                         p.mparams, it->second.why);
+    }
+    double params_unit = p.mparams < 10 && p.mparams * 10 == std::round(p.mparams * 10) ? 0.1 : 0.01;
+    bool truncated = p.name == "mobilenet_v2";
+    bool ok = matches(macs, want_macs, 1.0, truncated) && matches(params, want_params, params_unit);
+    std::printf("%-32s %4.2f %3d  MACs %9.2f M vs %7.1f (x%.3f)  params %7.3f M vs %5.2f (x%.3f)%s%s\n",
+                p.name.c_str(), p.width, p.resolution, macs, want_macs, macs / want_macs, params,
+                want_params, params / want_params, ok ? "" : "  <-- OFF", note.c_str());
+    EXPECT_TRUE(ok) << key(p.name, p.width, p.resolution);
+    ++checked;
   }
-  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(checked, 16 + 22 + 6 + 5);
+}
+
+// Conv/fc weights and biases without BN, and the number of BN channels, of a built graph.
+struct Breakdown {
+  int64_t weights = 0, bn_channels = 0, stem_macs = 0;
+};
+Breakdown breakdown(const ModelSpec& spec, const Cost& cost) {
+  ir::Graph g = build(spec);
+  Breakdown b;
+  for (const ir::Node& n : g.nodes)
+    if (n.op == "BatchNormalization") b.bn_channels += g.initializer(n.inputs[1])->numel();
+  b.weights = cost.params - 2 * b.bn_channels;
+  const ir::Tensor* stem = g.initializer("features.0.conv.weight");
+  int64_t out = spec.resolution / 2;
+  if (stem) b.stem_macs = out * out * stem->dim(0) * stem->dim(1) * 9;
+  return b;
+}
+
+TEST_F(PublishedCosts, TfMobileNetV2TableExactly) {
+  for (const Row& p : published::tf_mobilenet_v2()) {
+    const ZooEntry& e = find(*zoo_, p);
+    Breakdown b = breakdown(e.spec, e.cost);
+    SCOPED_TRACE(key(p.name, p.width, p.resolution));
+    EXPECT_EQ(e.cost.macs / 1000000, static_cast<int64_t>(p.mmacs));  // truncated
+    EXPECT_EQ(std::llround(b.weights / 1e4), std::llround(p.mparams * 100));
+  }
+}
+
+TEST_F(PublishedCosts, TfMobileNetV1TableExactly) {
+  for (const Row& p : published::tf_mobilenet_v1()) {
+    const ZooEntry& e = find(*zoo_, p);
+    Breakdown b = breakdown(e.spec, e.cost);
+    SCOPED_TRACE(key(p.name, p.width, p.resolution));
+    int64_t macs = e.spec.width == 0.75f ? e.cost.macs - b.stem_macs : e.cost.macs;
+    if (!errata().count(key(p.name, p.width, p.resolution))) {
+      // Rounded; 0.5_224 is 149.498 M, printed 150 (the paper prints 149): allow 0.51.
+      EXPECT_LE(std::abs(macs / 1e6 - p.mmacs), 0.51);
+    }
+    EXPECT_EQ(std::llround((b.weights + 3 * b.bn_channels) / 1e4), std::llround(p.mparams * 100));
+  }
+}
+
+TEST_F(PublishedCosts, TfMobileNetV3LargeMacsExactly) {
+  for (const Row& p : published::tf_mobilenet_v3()) {
+    if (p.name.find("large") == std::string::npos) continue;
+    const ZooEntry& e = find(*zoo_, p);
+    EXPECT_EQ(std::llround(e.cost.macs / 1e6), static_cast<int64_t>(p.mmacs)) << p.name;
+  }
+}
+
+// torchvision's documented num_params (1000 classes): conv/linear weights and biases and BN
+// gamma/beta, the convention count_cost uses.
+TEST(TorchvisionCounts, ExactParams) {
+  const std::map<std::string, int64_t> want = {
+      {"resnet18", 11689512},     {"resnet34", 21797672},          {"resnet50", 25557032},
+      {"resnet101", 44549160},    {"resnet152", 60192808},         {"mobilenet_v2", 3504872},
+      {"mobilenet_v3_large", 5483032}, {"mobilenet_v3_small", 2542856},
+  };
+  for (const auto& [name, params] : want) {
+    ModelSpec s;
+    s.name = name;
+    s.classes = 1000;
+    s.init_weights = false;
+    EXPECT_EQ(count_cost(build(s)).params, params) << name;
+  }
+}
+
+// MobileNetV3-Small minimalistic at 224 (3x3 kernels, no SE, 1001 classes), layer by layer from
+// the paper's Table 2: output pixels x input channels per group x kernel area x output channels.
+TEST(HandComputed, SmallMinimalisticByHand) {
+  auto conv = [](int64_t hw, int64_t cin, int64_t k, int64_t cout) {
+    return hw * hw * cin * k * k * cout;
+  };
+  auto dw = [](int64_t hw, int64_t c) { return hw * hw * c * 9; };
+  int64_t macs = conv(112, 3, 3, 16);                                       // stem
+  macs += dw(56, 16) + conv(56, 16, 1, 16);                                 // 16, s2
+  macs += conv(56, 16, 1, 72) + dw(28, 72) + conv(28, 72, 1, 24);           // 72 -> 24, s2
+  macs += conv(28, 24, 1, 88) + dw(28, 88) + conv(28, 88, 1, 24);           // 88 -> 24
+  macs += conv(28, 24, 1, 96) + dw(14, 96) + conv(14, 96, 1, 40);           // 96 -> 40, s2
+  macs += 2 * (conv(14, 40, 1, 240) + dw(14, 240) + conv(14, 240, 1, 40));  // 240 -> 40 x2
+  macs += conv(14, 40, 1, 120) + dw(14, 120) + conv(14, 120, 1, 48);        // 120 -> 48
+  macs += conv(14, 48, 1, 144) + dw(14, 144) + conv(14, 144, 1, 48);        // 144 -> 48
+  macs += conv(14, 48, 1, 288) + dw(7, 288) + conv(7, 288, 1, 96);          // 288 -> 96, s2
+  macs += 2 * (conv(7, 96, 1, 576) + dw(7, 576) + conv(7, 576, 1, 96));     // 576 -> 96 x2
+  macs += conv(7, 96, 1, 576) + 576 * 1024 + 1024 * 1001;                   // last, head, logits
+  ModelSpec s;
+  s.name = "mobilenet_v3_small_minimalistic";
+  s.classes = 1001;
+  s.init_weights = false;
+  EXPECT_EQ(count_cost(build(s)).macs, macs);
 }
 
 }  // namespace
