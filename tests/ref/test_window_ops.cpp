@@ -1,0 +1,113 @@
+// Hand-computed Conv and pooling cases (values worked out on paper in the comments).
+#include "ref_test_util.h"
+
+namespace qcv::ref::test {
+namespace {
+
+using ir::Tensor;
+
+TEST(RefConv, PaddedStridedTwoByTwoByHand) {
+  // Input 3x3 = 1..9 zero-padded by 1 to 5x5, kernel [[1,2],[3,4]], stride 2, bias 0.5:
+  //   (0,0) window [[0,0],[0,1]] -> 4      (0,1) [[0,0],[2,3]] -> 6+12 = 18
+  //   (1,0) [[0,4],[0,7]] -> 8+28 = 36     (1,1) [[5,6],[8,9]] -> 5+12+24+36 = 77
+  ir::Node n = make_node("Conv", 3);
+  n.attrs["pads"] = std::vector<int64_t>{1, 1, 1, 1};
+  n.attrs["strides"] = std::vector<int64_t>{2, 2};
+  Tensor x = Tensor::from_vector<float>({1, 1, 3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9});
+  Tensor w = Tensor::from_vector<float>({1, 1, 2, 2}, {1, 2, 3, 4});
+  Tensor b = Tensor::from_vector<float>({1}, {0.5f});
+  auto y = run(n, {x, w, b});
+  expect_floats(y[0], {1, 1, 2, 2}, {4.5f, 18.5f, 36.5f, 77.5f});
+}
+
+TEST(RefConv, AsymmetricPadsAndDilation) {
+  // Row input 1x5 = [1,2,3,4,5], kernel [1,-1] dilated by 2 (taps 2 apart), pads left 0 right 2:
+  // padded [1,2,3,4,5,0,0]; out[i] = p[i] - p[i+2] for i = 0..4 -> [-2,-2,-2,4,5].
+  ir::Node n = make_node("Conv", 2);
+  n.attrs["pads"] = std::vector<int64_t>{0, 0, 0, 2};
+  n.attrs["dilations"] = std::vector<int64_t>{1, 2};
+  Tensor x = Tensor::from_vector<float>({1, 1, 1, 5}, {1, 2, 3, 4, 5});
+  Tensor w = Tensor::from_vector<float>({1, 1, 1, 2}, {1, -1});
+  auto y = run(n, {x, w});
+  expect_floats(y[0], {1, 1, 1, 5}, {-2, -2, -2, 4, 5});
+}
+
+TEST(RefConv, DepthwiseUsesOneFilterPerChannel) {
+  // group = channels = 2. ch0 [[1,2],[3,4]] * ones = 10; ch1 [[5,6],[7,8]] * [[1,0],[0,2]] = 21.
+  ir::Node n = make_node("Conv", 2);
+  n.attrs["group"] = int64_t{2};
+  Tensor x = Tensor::from_vector<float>({1, 2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8});
+  Tensor w = Tensor::from_vector<float>({2, 1, 2, 2}, {1, 1, 1, 1, 1, 0, 0, 2});
+  auto y = run(n, {x, w});
+  expect_floats(y[0], {1, 2, 1, 1}, {10, 21});
+}
+
+TEST(RefConv, GroupedConvolutionSumsOnlyItsGroup) {
+  // 4 input channels (values 1,2,3,4 as 1x1 images), 2 groups, 1x1 kernels of ones:
+  // out0 = 1+2 = 3, out1 = 3+4 = 7.
+  ir::Node n = make_node("Conv", 2);
+  n.attrs["group"] = int64_t{2};
+  Tensor x = Tensor::from_vector<float>({1, 4, 1, 1}, {1, 2, 3, 4});
+  Tensor w = Tensor::from_vector<float>({2, 2, 1, 1}, {1, 1, 1, 1});
+  expect_floats(run(n, {x, w})[0], {1, 2, 1, 1}, {3, 7});
+}
+
+TEST(RefConv, SameUpperPutsTheOddPadAtTheEnd) {
+  // Input 1x4 [1,2,3,4], kernel [1,1], stride 1, SAME_UPPER: total pad 1, at the end:
+  // [1,2,3,4,0] -> [3,5,7,4]. SAME_LOWER pads at the start: [0,1,2,3,4] -> [1,3,5,7].
+  Tensor x = Tensor::from_vector<float>({1, 1, 1, 4}, {1, 2, 3, 4});
+  Tensor w = Tensor::from_vector<float>({1, 1, 1, 2}, {1, 1});
+  ir::Node n = make_node("Conv", 2);
+  n.attrs["auto_pad"] = std::string("SAME_UPPER");
+  expect_floats(run(n, {x, w})[0], {1, 1, 1, 4}, {3, 5, 7, 4});
+  n.attrs["auto_pad"] = std::string("SAME_LOWER");
+  expect_floats(run(n, {x, w})[0], {1, 1, 1, 4}, {1, 3, 5, 7});
+}
+
+TEST(RefMaxPool, CeilModeAddsAPartialWindow) {
+  // 4x4 = 1..16, kernel 3, stride 2. Floor mode: one window (max 11). Ceil mode: 2x2 windows
+  // rows/cols {0-2, 2-3}: maxima 11, 12, 15, 16.
+  Tensor x(ir::DType::Float32, {1, 1, 4, 4});
+  for (int i = 0; i < 16; ++i) x.data<float>()[i] = static_cast<float>(i + 1);
+  ir::Node n = make_node("MaxPool", 1);
+  n.attrs["kernel_shape"] = std::vector<int64_t>{3, 3};
+  n.attrs["strides"] = std::vector<int64_t>{2, 2};
+  expect_floats(run(n, {x})[0], {1, 1, 1, 1}, {11});
+  n.attrs["ceil_mode"] = int64_t{1};
+  expect_floats(run(n, {x})[0], {1, 1, 2, 2}, {11, 12, 15, 16});
+}
+
+TEST(RefMaxPool, PaddingNeverWinsAndIndicesAreFlat) {
+  // All-negative input: the zero padding must not be taken as the maximum.
+  // 2 channels of 2x2, kernel 2, pads 1 (out 3x3); indices count across channels.
+  Tensor x = Tensor::from_vector<float>({1, 2, 2, 2}, {-1, -2, -3, -4, -5, -6, -7, -8});
+  ir::Node n = make_node("MaxPool", 1, 2);
+  n.attrs["kernel_shape"] = std::vector<int64_t>{2, 2};
+  n.attrs["pads"] = std::vector<int64_t>{1, 1, 1, 1};
+  auto y = run(n, {x});
+  expect_floats(y[0], {1, 2, 3, 3},
+                {-1, -1, -2, -1, -1, -2, -3, -3, -4, -5, -5, -6, -5, -5, -6, -7, -7, -8});
+  expect_values<int64_t>(y[1], {1, 2, 3, 3},
+                         {0, 0, 1, 0, 0, 1, 2, 2, 3, 4, 4, 5, 4, 4, 5, 6, 6, 7});
+}
+
+TEST(RefAveragePool, CountIncludePadChangesTheDivisor) {
+  // 2x2 [[1,2],[3,4]], kernel 2, pads 1 -> 3x3 windows. Including the padding every window
+  // divides by 4; excluding it, by the number of real elements.
+  Tensor x = Tensor::from_vector<float>({1, 1, 2, 2}, {1, 2, 3, 4});
+  ir::Node n = make_node("AveragePool", 1);
+  n.attrs["kernel_shape"] = std::vector<int64_t>{2, 2};
+  n.attrs["pads"] = std::vector<int64_t>{1, 1, 1, 1};
+  expect_floats(run(n, {x})[0], {1, 1, 3, 3}, {1, 1.5f, 2, 2, 2.5f, 3, 3, 3.5f, 4});
+  n.attrs["count_include_pad"] = int64_t{1};
+  expect_floats(run(n, {x})[0], {1, 1, 3, 3},
+                {0.25f, 0.75f, 0.5f, 1, 2.5f, 1.5f, 0.75f, 1.75f, 1});
+}
+
+TEST(RefGlobalAveragePool, AveragesEachPlane) {
+  Tensor x = Tensor::from_vector<float>({1, 2, 2, 2}, {1, 2, 3, 4, 10, 20, 30, 40});
+  expect_floats(run(make_node("GlobalAveragePool", 1), {x})[0], {1, 2, 1, 1}, {2.5f, 25});
+}
+
+}  // namespace
+}  // namespace qcv::ref::test
