@@ -31,9 +31,10 @@ std::shared_ptr<Dataset> open_fashion_mnist(const std::string& directory,
         "set QCV_FASHION_MNIST_DIR",
         raw.string(), raw.string());
   };
-  return std::make_shared<IdxDataset>(find(prefix + "-images-idx3-ubyte"),
-                                      find(prefix + "-labels-idx1-ubyte"),
-                                      fashion_mnist_class_names(), "fashion-mnist/" + split);
+  std::string images = find(prefix + "-images-idx3-ubyte");
+  std::string labels = find(prefix + "-labels-idx1-ubyte");
+  return std::make_shared<IdxDataset>(images, labels, fashion_mnist_class_names(),
+                                      "fashion-mnist/" + split);
 }
 
 std::shared_ptr<Dataset> open_cifar10(const std::string& directory, const std::string& split) {
