@@ -5,14 +5,22 @@
 
 namespace qcv::passes {
 
-// Removes Identity nodes and inference-mode Dropout (rewiring consumers to their input).
+// Removes Identity nodes and inference-mode Dropout (training_mode absent or constant false, mask
+// unread), rewiring readers to their input. A graph output's name is kept by renaming the
+// producer; an Identity from a graph input or initializer straight to a graph output stays.
 bool remove_identity(ir::Graph& g);
 // Folds Constant nodes into initializers and evaluates every node whose inputs are all constant
-// (including the Shape->Gather->Unsqueeze->Concat->Reshape chains exporters emit once the input
-// shape is known) with the reference kernels.
+// with the reference kernels (never QuantizeLinear/DequantizeLinear: QDQ pairs stay). Shape of a
+// value whose shape (or the start/end slice of it) is known becomes a constant, so the
+// Shape->Gather->Unsqueeze->Concat->Reshape chains exporters emit fold away for a static batch.
+// With a dynamic batch, a Reshape whose target is computed from its own input's shape (elements
+// constant or "dimension i of the input" at position i) gets a constant target with 0 there; the
+// target [N, -1] / [N, C] becomes Flatten(axis=1). The chain is then left to dead-code elimination.
 bool fold_constants(ir::Graph& g);
-// Folds BatchNormalization into the preceding Conv or Gemm (when the conv output has no other
-// reader), also when an activation follows the BN.
+// Folds BatchNormalization into the preceding Conv (with or without bias) or Gemm (transB 0/1, C
+// absent, scalar or per-column) when the conv output has no other reader and is not a graph
+// output, and weights, bias and BN parameters are float initializers; also when an activation
+// follows the BN. Folded weights are new initializers (the originals may be shared).
 bool fold_batch_norm(ir::Graph& g);
 // Removes nodes whose outputs nobody reads and initializers nobody uses.
 bool eliminate_dead_code(ir::Graph& g);

@@ -161,3 +161,20 @@ TEST(FoldBatchNorm, LeavesUnfoldablePatterns) {
   EXPECT_FALSE(passes::fold_batch_norm(g));
   EXPECT_EQ(test::describe(g), before);
 }
+
+TEST(FoldBatchNorm, LeavesGemmWithPerRowBiasAndTrainingModeBn) {
+  std::mt19937 rng(6);
+  ir::Graph g;
+  g.inputs = {ir::make_value("x", ir::DType::Float32, {2, 3})};
+  g.outputs = {ir::make_value("y1"), ir::make_value("y2")};
+  g.initializers["w"] = test::random_tensor({3, 3}, rng);
+  g.initializers["c"] = test::random_tensor({2, 3}, rng);  // a full [M, N] C is not a bias
+  add_bn_params(g, "bn1", 3, rng);
+  add_bn_params(g, "bn2", 3, rng);
+  g.nodes = {make_node("gemm1", "Gemm", {"x", "w", "c"}, {"h1"}), bn_node("bn1", "h1", "y1"),
+             make_node("gemm2", "Gemm", {"x", "w"}, {"h2"}), bn_node("bn2", "h2", "y2")};
+  g.nodes[3].attrs["training_mode"] = int64_t{1};
+  std::string before = test::describe(g);
+  EXPECT_FALSE(passes::fold_batch_norm(g));
+  EXPECT_EQ(test::describe(g), before);
+}
