@@ -35,7 +35,8 @@ bool is_parameter_slot(const ir::Node& n, size_t index, const ir::Tensor& t) {
 
 int64_t known_numel(const ir::Graph& g, const std::string& value, const ir::Node& n) {
   auto v = g.value_type(value);
-  if (!v || !v->has_shape) fail("count_cost: node '{}' ({}): shape of '{}' unknown", n.name, n.op, value);
+  if (!v || !v->has_shape)
+    fail("count_cost: node '{}' ({}): shape of '{}' unknown", n.name, n.op, value);
   for (int64_t d : v->shape)
     if (d < 0)
       fail("count_cost: node '{}' ({}): '{}' has unknown dimensions {}", n.name, n.op, value,
@@ -76,8 +77,8 @@ Cost count_cost(const ir::Graph& graph) {
     if (!in.shape.empty() && in.shape[0] < 0) in.shape[0] = 1;  // MACs at batch 1
     for (int64_t d : in.shape)
       if (d < 0)
-        fail("count_cost: graph input '{}' has unknown dimensions {} (set the input size)",
-             in.name, ir::shape_str(in.shape));
+        fail("count_cost: graph input '{}' has unknown dimensions {} (set the input size)", in.name,
+             ir::shape_str(in.shape));
   }
   for (ir::Value& out : g.outputs) out.dim_names.clear();
   ir::infer_shapes(g);

@@ -29,8 +29,8 @@ constexpr InvertedResidualRow kV2Blocks[] = {
 
 ir::Graph build_mobilenet_v2(const ModelSpec& spec) {
   NetBuilder b(spec, "mobilenet_v2");
-  Feature x = b.conv_bn_act(b.input(), "features.0", make_divisible(kStemChannels * spec.width),
-                            3, 2, 1, Act::Relu6);
+  Feature x = b.conv_bn_act(b.input(), "features.0", make_divisible(kStemChannels * spec.width), 3,
+                            2, 1, Act::Relu6);
   int index = 1;
   for (const InvertedResidualRow& row : kV2Blocks) {
     int64_t out = make_divisible(row.out_channels * spec.width);

@@ -27,8 +27,8 @@ struct V3Table {
   const char* name;
   int64_t stem_channels;
   std::vector<BneckRow> blocks;
-  int64_t last_conv;   // 1x1 conv before pooling (with BN)
-  int64_t head_conv;   // 1x1 conv after pooling (bias, no BN)
+  int64_t last_conv;  // 1x1 conv before pooling (with BN)
+  int64_t head_conv;  // 1x1 conv after pooling (bias, no BN)
 };
 
 const V3Table& table(V3Size size) {
@@ -81,8 +81,7 @@ ir::Graph build_mobilenet_v3(const ModelSpec& spec, V3Size size, bool minimalist
   const Act hard_swish = minimalistic ? Act::Relu : Act::HardSwish;
   auto width = [&](int64_t c) { return make_divisible(c * spec.width); };
 
-  Feature x =
-      b.conv_bn_act(b.input(), "features.0", width(t.stem_channels), 3, 2, 1, hard_swish);
+  Feature x = b.conv_bn_act(b.input(), "features.0", width(t.stem_channels), 3, 2, 1, hard_swish);
   int64_t base_in = t.stem_channels;  // the block input at width 1.0, for expansion factors
   int index = 1;
   for (const BneckRow& row : t.blocks) {
@@ -112,7 +111,8 @@ ir::Graph build_mobilenet_v3(const ModelSpec& spec, V3Size size, bool minimalist
   x = b.global_average_pool(x, "pool");
   // The head conv keeps its width for multipliers below 1 (TF's finegrain_classification_mode
   // and Keras' MobileNetV3); it grows with larger ones.
-  x = b.classifier_conv(x, "classifier.head", make_divisible(t.head_conv * std::max(1.0f, spec.width)));
+  x = b.classifier_conv(x, "classifier.head",
+                        make_divisible(t.head_conv * std::max(1.0f, spec.width)));
   x = b.activation(x, hard_swish, "classifier.head.act");
   x = b.dropout(x, "classifier.dropout", spec.dropout);
   x = b.classifier_conv(x, "classifier.conv", spec.classes);

@@ -1,10 +1,11 @@
 // Model names -> family builders, and validation of the spec.
+#include "models/models.h"
+
 #include <cmath>
 #include <functional>
 #include <map>
 
 #include "models/families.h"
-#include "models/models.h"
 
 namespace qcv::models {
 

@@ -15,7 +15,7 @@ struct ModelSpec {
   int resolution = 224;
   int classes = 1000;
   int in_channels = 3;
-  float dropout = 0.2f;               // recorded as a Dropout node before the classifier (if > 0)
+  float dropout = 0.2f;  // recorded as a Dropout node before the classifier (if > 0)
   uint64_t seed = 0;
   // false: weights are left zero (fast; enough for counting MACs/params or for loading weights).
   bool init_weights = true;

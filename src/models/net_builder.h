@@ -68,7 +68,7 @@ class NetBuilder {
   Feature input_;
   bool init_weights_;
   std::mt19937_64 rng_;
-  bool has_spare_ = false;  // Box-Muller gives normals in pairs
+  bool has_spare_ = false;  // the polar method gives normals in pairs
   double spare_ = 0;
 };
 

@@ -19,9 +19,8 @@ struct ResNetTable {
 
 const std::map<int, ResNetTable>& tables() {
   static const std::map<int, ResNetTable> t = {
-      {18, {false, {2, 2, 2, 2}}},   {34, {false, {3, 4, 6, 3}}},
-      {50, {true, {3, 4, 6, 3}}},    {101, {true, {3, 4, 23, 3}}},
-      {152, {true, {3, 8, 36, 3}}},
+      {18, {false, {2, 2, 2, 2}}},  {34, {false, {3, 4, 6, 3}}},  {50, {true, {3, 4, 6, 3}}},
+      {101, {true, {3, 4, 23, 3}}}, {152, {true, {3, 8, 36, 3}}},
   };
   return t;
 }
@@ -46,8 +45,8 @@ Feature unit_v1(NetBuilder& b, const Feature& x, const std::string& name, int64_
   }
   Feature shortcut = x;
   if (stride != 1 || x.channels != out)
-    shortcut = b.batch_norm(b.conv(x, name + ".downsample.0", out, 1, stride),
-                            name + ".downsample.1");
+    shortcut =
+        b.batch_norm(b.conv(x, name + ".downsample.0", out, 1, stride), name + ".downsample.1");
   return b.activation(b.add(y, shortcut, name + ".add"), Act::Relu, name + ".relu");
 }
 
@@ -68,7 +67,8 @@ Feature unit_v2(NetBuilder& b, const Feature& x, const std::string& name, int64_
     y = b.conv(y, name + ".conv2", out, 3);
   }
   Feature shortcut = x;
-  if (stride != 1 || x.channels != out) shortcut = b.conv(pre, name + ".downsample.0", out, 1, stride);
+  if (stride != 1 || x.channels != out)
+    shortcut = b.conv(pre, name + ".downsample.0", out, 1, stride);
   return b.add(y, shortcut, name + ".add");
 }
 

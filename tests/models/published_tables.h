@@ -61,8 +61,8 @@ inline const std::vector<Row>& tf_mobilenet_v3() {
 
 inline const std::vector<Row>& torchvision_resnets() {
   static const std::vector<Row> rows = {
-      {"resnet18", 1.0f, 224, 1820, 11.69},  {"resnet34", 1.0f, 224, 3670, 21.80},
-      {"resnet50", 1.0f, 224, 4090, 25.56},  {"resnet101", 1.0f, 224, 7830, 44.55},
+      {"resnet18", 1.0f, 224, 1820, 11.69},   {"resnet34", 1.0f, 224, 3670, 21.80},
+      {"resnet50", 1.0f, 224, 4090, 25.56},   {"resnet101", 1.0f, 224, 7830, 44.55},
       {"resnet152", 1.0f, 224, 11560, 60.19},
   };
   return rows;

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "models/zoo_table.h"
 #include "models/published_tables.h"
+#include "models/zoo_table.h"
 
 namespace qcv::models {
 namespace {
@@ -61,7 +61,8 @@ const std::map<std::string, Erratum>& errata() {
 // 14..15 when truncated (the V2 table truncates its MACs: see TfMobileNetV2TableExactly).
 bool matches(double ours, double printed, double unit, bool truncated = false) {
   if (std::abs(ours / printed - 1) <= 0.03) return true;
-  return truncated ? ours >= printed && ours < printed + unit : std::abs(ours - printed) <= unit / 2;
+  return truncated ? ours >= printed && ours < printed + unit
+                   : std::abs(ours - printed) <= unit / 2;
 }
 
 const ZooEntry& find(const std::vector<ZooEntry>& zoo, const Row& p) {
@@ -97,12 +98,14 @@ TEST_F(PublishedCosts, EveryRowWithin3Percent) {
       note = fmt::format("  [printed {} M MACs, {} M params; checked against: {}]", p.mmacs,
                          p.mparams, it->second.why);
     }
-    double params_unit = p.mparams < 10 && p.mparams * 10 == std::round(p.mparams * 10) ? 0.1 : 0.01;
+    double params_unit =
+        p.mparams < 10 && p.mparams * 10 == std::round(p.mparams * 10) ? 0.1 : 0.01;
     bool truncated = p.name == "mobilenet_v2";
     bool ok = matches(macs, want_macs, 1.0, truncated) && matches(params, want_params, params_unit);
-    std::printf("%-32s %4.2f %3d  MACs %9.2f M vs %7.1f (x%.3f)  params %7.3f M vs %5.2f (x%.3f)%s%s\n",
-                p.name.c_str(), p.width, p.resolution, macs, want_macs, macs / want_macs, params,
-                want_params, params / want_params, ok ? "" : "  <-- OFF", note.c_str());
+    std::printf(
+        "%-32s %4.2f %3d  MACs %9.2f M vs %7.1f (x%.3f)  params %7.3f M vs %5.2f (x%.3f)%s%s\n",
+        p.name.c_str(), p.width, p.resolution, macs, want_macs, macs / want_macs, params,
+        want_params, params / want_params, ok ? "" : "  <-- OFF", note.c_str());
     EXPECT_TRUE(ok) << key(p.name, p.width, p.resolution);
     ++checked;
   }
@@ -161,8 +164,8 @@ TEST_F(PublishedCosts, TfMobileNetV3LargeMacsExactly) {
 // gamma/beta, the convention count_cost uses.
 TEST(TorchvisionCounts, ExactParams) {
   const std::map<std::string, int64_t> want = {
-      {"resnet18", 11689512},     {"resnet34", 21797672},          {"resnet50", 25557032},
-      {"resnet101", 44549160},    {"resnet152", 60192808},         {"mobilenet_v2", 3504872},
+      {"resnet18", 11689512},          {"resnet34", 21797672},          {"resnet50", 25557032},
+      {"resnet101", 44549160},         {"resnet152", 60192808},         {"mobilenet_v2", 3504872},
       {"mobilenet_v3_large", 5483032}, {"mobilenet_v3_small", 2542856},
   };
   for (const auto& [name, params] : want) {
