@@ -32,6 +32,9 @@ class Session {
 
   // Peak bytes of activation memory of the last planned shape.
   size_t peak_activation_bytes() const;
+  // The steps of the last planned shape, one per line: node, primitive implementation, output
+  // value, shape and layout (for debugging and tests).
+  std::string describe_plan() const;
 
  private:
   struct Impl;

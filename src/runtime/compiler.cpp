@@ -1,0 +1,234 @@
+#include "runtime/compiler.h"
+
+#include "runtime/dnnl_util.h"
+
+namespace qcv::runtime {
+
+dnnl::memory WeightCache::find(const std::string& key, const dnnl::memory::desc& md) const {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return dnnl::memory();
+  for (const dnnl::memory& m : it->second)
+    if (m.get_desc() == md) return m;
+  return dnnl::memory();
+}
+
+std::string impl_name(const dnnl::primitive_desc_base& pd) { return pd.impl_info_str(); }
+
+PlanBuilder::PlanBuilder(const ir::Graph& g, const dnnl::engine& engine, WeightCache& cache)
+    : g_(g), engine_(engine), cache_(cache) {}
+
+std::unique_ptr<Plan> PlanBuilder::build() {
+  plan_ = std::make_unique<Plan>();
+  plan_->engine = engine_;
+  fusion_ = plan_fusion(g_);
+  for (size_t k = 0; k < g_.inputs.size(); ++k) {
+    const ir::Value& in = g_.inputs[k];
+    PlanValue v;
+    v.name = in.name;
+    v.dtype = in.dtype;
+    v.shape = in.shape;
+    v.kind = ValueKind::GraphInput;
+    v.input_index = static_cast<int>(k);
+    if (in.dtype == ir::DType::Float32 && in.shape.size() <= 6) v.md = plain_md(in.shape);
+    ids_[in.name] = static_cast<int>(plan_->values.size());
+    plan_->values.push_back(v);
+  }
+  for (size_t i = 0; i < g_.nodes.size(); ++i) {
+    if (fusion_.absorbed_by[i] >= 0 || fusion_.flatten_into_gemm[i]) continue;
+    bool done = false;
+    try {
+      done = dispatch(static_cast<int>(i));
+    } catch (const dnnl::error&) {
+      done = false;  // oneDNN has no implementation for this case: the reference kernel runs it
+    }
+    if (done) continue;
+    build_ref(static_cast<int>(i));
+    for (int r : fusion_.chains[i].absorbed) build_ref(r);
+  }
+  for (const ir::Value& out : g_.outputs) plan_->outputs.push_back(value_of(out.name));
+  plan_->finalize(scratchpad_bytes_);
+  return std::move(plan_);
+}
+
+bool PlanBuilder::dispatch(int i) {
+  const std::string& op = g_.nodes[i].op;
+  if (op == "Conv") return build_conv(i);
+  if (op == "Gemm") return build_gemm(i);
+  if (op == "MatMul") return build_matmul(i);
+  if (op == "Relu" || op == "Clip" || op == "HardSigmoid" || op == "HardSwish" || op == "Sigmoid")
+    return build_eltwise(i);
+  if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") return build_binary(i);
+  if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool") return build_pool(i);
+  if (op == "Softmax") return build_softmax(i);
+  if (op == "Concat") return build_concat(i);
+  if (op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" ||
+      op == "Identity" || op == "Dropout")
+    return build_view(i);
+  return false;
+}
+
+void PlanBuilder::build_ref(int i) {
+  const ir::Node& n = g_.nodes[i];
+  auto step = std::make_unique<RefStep>(n);
+  step->label = n.name + " (" + n.op + ": reference)";
+  for (const std::string& in : n.inputs) {
+    int v = in.empty() ? -1 : value_of(in);
+    step->inputs.push_back(v);
+    if (v >= 0) step->reads.push_back(v);
+  }
+  for (size_t k = 0; k < n.outputs.size(); ++k) {
+    const std::string& name = n.outputs[k];
+    if (name.empty()) {
+      step->outputs.push_back(-1);
+      continue;
+    }
+    auto t = g_.value_type(name);
+    PlanValue v;
+    v.name = name;
+    v.kind = ValueKind::Host;
+    if (t) {
+      v.dtype = t->dtype;
+      v.shape = t->shape;
+    }
+    bool concrete = t && t->has_shape && t->shape.size() <= 6;
+    if (concrete)
+      for (int64_t d : t->shape) concrete = concrete && d > 0;
+    if (concrete && t->dtype == ir::DType::Float32) {
+      v.kind = ValueKind::Arena;
+      v.md = plain_md(t->shape);
+    }
+    int id = static_cast<int>(plan_->values.size());
+    plan_->values.push_back(v);
+    ids_[name] = id;
+    step->outputs.push_back(id);
+    step->writes.push_back(id);
+  }
+  plan_->steps.push_back(std::move(step));
+}
+
+int PlanBuilder::value_of(const std::string& name) {
+  auto it = ids_.find(name);
+  if (it != ids_.end()) return it->second;
+  if (const ir::Tensor* t = g_.initializer(name)) return add_constant(name, *t);
+  int p = g_.producer(name);
+  if (p >= 0 && fusion_.flatten_into_gemm[p]) {
+    // The Gemm that was to absorb this Flatten runs elsewhere: materialize the Flatten now.
+    if (!build_view(p)) build_ref(p);
+    return ids_.at(name);
+  }
+  fail("runtime: value '{}' is used before it is computed", name);
+}
+
+int PlanBuilder::define(const std::string& name, const dnnl::memory::desc& md, ir::Shape shape) {
+  PlanValue v;
+  v.name = name;
+  v.shape = std::move(shape);
+  v.md = md;
+  int id = static_cast<int>(plan_->values.size());
+  plan_->values.push_back(v);
+  ids_[name] = id;
+  return id;
+}
+
+int PlanBuilder::add_constant(const std::string& name, const ir::Tensor& t) {
+  PlanValue v;
+  v.name = name;
+  v.dtype = t.dtype();
+  v.shape = t.shape();
+  v.kind = ValueKind::Constant;
+  v.host = t;
+  if (t.dtype() == ir::DType::Float32 && t.rank() <= 6 && t.numel() > 0) v.md = plain_md(t.shape());
+  int id = static_cast<int>(plan_->values.size());
+  plan_->values.push_back(v);
+  ids_[name] = id;
+  return id;
+}
+
+int PlanBuilder::view(int v, const ir::Shape& shape, const std::string& name) {
+  PlanValue pv;
+  pv.name = name;
+  pv.dtype = plan_->values[v].dtype;
+  pv.shape = shape;
+  pv.kind = plan_->values[v].kind;
+  pv.alias_of = v;
+  if (has_md(v)) pv.md = plain_md(shape, plan_->values[v].md.data_type());
+  int id = static_cast<int>(plan_->values.size());
+  plan_->values.push_back(pv);
+  return id;
+}
+
+int PlanBuilder::ensure_md(int v, const dnnl::memory::desc& md) {
+  if (plan_->values[v].md == md) return v;
+  const PlanValue src = plan_->values[v];
+  dnnl::reorder::primitive_desc pd(engine_, src.md, engine_, md, attr_with({}));
+  int dst = define(src.name + "#" + md_str(md), md, src.shape);
+  ids_.erase(src.name + "#" + md_str(md));
+  PrimitiveStep& s = add_step(src.name + " (reorder " + md_str(src.md) + " -> " + md_str(md) + ")");
+  PrimitiveCall c = call(dnnl::reorder(pd), pd);
+  c.value_args = {{DNNL_ARG_FROM, v}, {DNNL_ARG_TO, dst}};
+  s.calls.push_back(c);
+  s.reads = {v};
+  s.writes = {dst};
+  return dst;
+}
+
+int PlanBuilder::ensure_plain(int v) {
+  const PlanValue& pv = plan_->values[v];
+  if (!has_md(v) || is_plain(pv.md, pv.shape)) return v;
+  auto it = plain_copies_.find(v);
+  if (it != plain_copies_.end()) return it->second;
+  int p = ensure_md(v, plain_md(pv.shape));
+  plain_copies_[v] = p;
+  return p;
+}
+
+ir::Shape PlanBuilder::out_shape(const ir::Node& n, size_t i) const {
+  auto t = g_.value_type(n.outputs.at(i));
+  if (!t || !t->has_shape) fail("node '{}' ({}): output shape unknown", n.name, n.op);
+  return t->shape;
+}
+
+dnnl::primitive_attr PlanBuilder::attr_with(const std::vector<PostOp>& post_ops) const {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  dnnl::post_ops po;
+  for (const PostOp& p : post_ops) {
+    if (p.is_sum)
+      po.append_sum(1.f);
+    else
+      po.append_eltwise(1.f, p.eltwise.alg, p.eltwise.alpha, p.eltwise.beta);
+  }
+  if (!post_ops.empty()) attr.set_post_ops(po);
+  return attr;
+}
+
+PrimitiveCall PlanBuilder::call(const dnnl::primitive& p, const dnnl::primitive_desc_base& pd) {
+  PrimitiveCall c;
+  c.primitive = p;
+  c.scratchpad_md = pd.scratchpad_desc();
+  scratchpad_bytes_ = std::max(scratchpad_bytes_, c.scratchpad_md.get_size());
+  return c;
+}
+
+PrimitiveStep& PlanBuilder::add_step(const std::string& label) {
+  auto s = std::make_unique<PrimitiveStep>();
+  s->label = label;
+  PrimitiveStep& ref = *s;
+  plan_->steps.push_back(std::move(s));
+  return ref;
+}
+
+dnnl::memory PlanBuilder::cached_weights(const std::string& key, const dnnl::memory::desc& want,
+                                         const dnnl::memory::desc& user_md, const void* data) {
+  dnnl::memory m = cache_.find(key, want);
+  if (m) return m;
+  m = dnnl::memory(want, engine_);
+  dnnl::memory user(user_md, engine_, const_cast<void*>(data));
+  dnnl::stream s(engine_);
+  dnnl::reorder(user, m).execute(s, user, m);
+  s.wait();
+  cache_.put(key, m);
+  return m;
+}
+
+}  // namespace qcv::runtime

@@ -1,0 +1,79 @@
+// Compiles one shape-inferred graph (concrete input shapes) into a Plan: one step per node or
+// fused chain, oneDNN primitives where they exist, reference kernels elsewhere.
+#pragma once
+#include <oneapi/dnnl/dnnl.hpp>
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/fusion.h"
+#include "runtime/plan.h"
+#include "runtime/steps.h"
+
+namespace qcv::runtime {
+
+// Weights reordered into a primitive's layout, kept across plans (batch sizes) of one Session.
+class WeightCache {
+ public:
+  // The memory stored under key with layout md, or a null memory.
+  dnnl::memory find(const std::string& key, const dnnl::memory::desc& md) const;
+  void put(const std::string& key, const dnnl::memory& m) { entries_[key].push_back(m); }
+
+ private:
+  std::map<std::string, std::vector<dnnl::memory>> entries_;
+};
+
+class PlanBuilder {
+ public:
+  PlanBuilder(const ir::Graph& g, const dnnl::engine& engine, WeightCache& cache);
+  std::unique_ptr<Plan> build();
+
+ private:
+  // Op families (compile_*.cpp). Each returns false (having changed nothing that matters) when
+  // the node must run as a reference step instead; oneDNN errors are treated the same way.
+  bool build_conv(int i);
+  bool build_gemm(int i);
+  bool build_matmul(int i);
+  bool build_eltwise(int i);
+  bool build_binary(int i);
+  bool build_pool(int i);
+  bool build_softmax(int i);
+  bool build_concat(int i);
+  bool build_view(int i);
+  void build_ref(int i);
+  bool dispatch(int i);
+
+  // Values.
+  int value_of(const std::string& name);  // defined value, initializer, or deferred Flatten
+  bool has_md(int v) const { return plan_->values[v].md.data.ndims > 0; }
+  int define(const std::string& name, const dnnl::memory::desc& md, ir::Shape shape);
+  int add_constant(const std::string& name, const ir::Tensor& t);
+  int view(int v, const ir::Shape& shape, const std::string& name);  // v must be plain
+  int ensure_plain(int v);
+  int ensure_md(int v, const dnnl::memory::desc& md);
+  const ir::Shape& shape_of(int v) const { return plan_->values[v].shape; }
+  ir::Shape out_shape(const ir::Node& n, size_t i = 0) const;
+
+  // Steps.
+  dnnl::primitive_attr attr_with(const std::vector<PostOp>& post_ops) const;
+  // A call of primitive p (created from pd), sharing the plan's scratchpad.
+  PrimitiveCall call(const dnnl::primitive& p, const dnnl::primitive_desc_base& pd);
+  PrimitiveStep& add_step(const std::string& label);
+  dnnl::memory cached_weights(const std::string& key, const dnnl::memory::desc& want,
+                              const dnnl::memory::desc& user_md, const void* data);
+
+  const ir::Graph& g_;
+  dnnl::engine engine_;
+  WeightCache& cache_;
+  FusionPlan fusion_;
+  std::unique_ptr<Plan> plan_;
+  std::map<std::string, int> ids_;
+  std::map<int, int> plain_copies_;
+  size_t scratchpad_bytes_ = 0;
+};
+
+std::string impl_name(const dnnl::primitive_desc_base& pd);
+
+}  // namespace qcv::runtime

@@ -1,0 +1,55 @@
+#include "runtime/dnnl_util.h"
+
+#include <algorithm>
+
+namespace qcv::runtime {
+
+memory::dims to_dims(const ir::Shape& shape) {
+  if (shape.empty()) return {1};
+  return memory::dims(shape.begin(), shape.end());
+}
+
+static memory::format_tag plain_tag(size_t rank) {
+  using tag = memory::format_tag;
+  switch (rank) {
+    case 0:
+    case 1: return tag::a;
+    case 2: return tag::ab;
+    case 3: return tag::abc;
+    case 4: return tag::abcd;
+    case 5: return tag::abcde;
+    case 6: return tag::abcdef;
+    default: fail("runtime: tensors of rank {} are not supported by oneDNN steps", rank);
+  }
+}
+
+memory::desc plain_md(const ir::Shape& shape, memory::data_type dt) {
+  return memory::desc(to_dims(shape), dt, plain_tag(shape.size()));
+}
+
+memory::desc any_md(const ir::Shape& shape) {
+  return memory::desc(to_dims(shape), memory::data_type::f32, memory::format_tag::any);
+}
+
+bool is_plain(const memory::desc& md, const ir::Shape& shape) {
+  if (shape.size() > 6) return false;
+  return md == plain_md(shape, md.data_type());
+}
+
+std::string md_str(const memory::desc& md) {
+  const dnnl_memory_desc_t& d = md.data;
+  if (d.format_kind != dnnl_blocked) return "non-blocked";
+  const auto& b = d.format_desc.blocking;
+  std::string s;
+  // Dimensions ordered by stride (outermost first), then the inner blocks.
+  std::vector<int> order(d.ndims);
+  for (int i = 0; i < d.ndims; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int x, int y) { return b.strides[x] > b.strides[y]; });
+  for (int i : order) s += static_cast<char>('a' + i);
+  for (int i = 0; i < b.inner_nblks; ++i)
+    s += std::to_string(b.inner_blks[i]) + static_cast<char>('a' + b.inner_idxs[i]);
+  return s;
+}
+
+}  // namespace qcv::runtime

@@ -1,0 +1,21 @@
+// Small helpers between the IR's shapes and oneDNN's memory descriptors.
+#pragma once
+#include <oneapi/dnnl/dnnl.hpp>
+#include <string>
+
+#include "ir/ir.h"
+
+namespace qcv::runtime {
+
+using dnnl::memory;
+
+memory::dims to_dims(const ir::Shape& shape);
+// Dense row-major float32 descriptor of a shape (rank 0 becomes {1}).
+memory::desc plain_md(const ir::Shape& shape, memory::data_type dt = memory::data_type::f32);
+// The same shape with format_tag::any: the primitive picks its preferred layout.
+memory::desc any_md(const ir::Shape& shape);
+bool is_plain(const memory::desc& md, const ir::Shape& shape);
+// "nChw16c"-like summary of a descriptor, for logs and tests.
+std::string md_str(const memory::desc& md);
+
+}  // namespace qcv::runtime

@@ -1,0 +1,113 @@
+#include "runtime/fusion.h"
+
+#include <cfloat>
+
+namespace qcv::runtime {
+
+using dnnl::algorithm;
+
+std::optional<std::vector<EltOp>> activation_ops(const ir::Node& n, const ir::Graph& g) {
+  if (n.op == "Relu") return std::vector<EltOp>{{algorithm::eltwise_relu, 0.f, 0.f}};
+  if (n.op == "Sigmoid") return std::vector<EltOp>{{algorithm::eltwise_logistic, 0.f, 0.f}};
+  if (n.op == "HardSwish") return std::vector<EltOp>{{algorithm::eltwise_hardswish, 0.f, 0.f}};
+  if (n.op == "HardSigmoid") {
+    float alpha = n.attr_float("alpha", 0.2f), beta = n.attr_float("beta", 0.5f);
+    return std::vector<EltOp>{{algorithm::eltwise_linear, alpha, beta},
+                              {algorithm::eltwise_clip, 0.f, 1.f}};
+  }
+  if (n.op == "Clip") {
+    float bounds[2] = {-FLT_MAX, FLT_MAX};
+    for (size_t i = 1; i < 3; ++i) {
+      const std::string& name = n.input(i);
+      if (name.empty()) continue;
+      const ir::Tensor* t = g.initializer(name);
+      if (!t || t->numel() != 1 || t->dtype() != ir::DType::Float32) return std::nullopt;
+      bounds[i - 1] = t->data<float>()[0];
+    }
+    if (bounds[0] == 0.f && bounds[1] < FLT_MAX)
+      return std::vector<EltOp>{{algorithm::eltwise_bounded_relu, bounds[1], 0.f}};
+    return std::vector<EltOp>{{algorithm::eltwise_clip, bounds[0], bounds[1]}};
+  }
+  return std::nullopt;
+}
+
+static bool is_float(const ir::Graph& g, const std::string& v) {
+  auto t = g.value_type(v);
+  return t && t->dtype == ir::DType::Float32 && t->has_shape;
+}
+
+bool gemm_as_inner_product(const ir::Node& n, const ir::Graph& g) {
+  if (n.op != "Gemm" || n.attr_int("transA", 0) != 0) return false;
+  auto a = g.value_type(n.input(0));
+  const ir::Tensor* b = g.initializer(n.input(1));
+  if (!a || a->dtype != ir::DType::Float32 || a->shape.size() != 2) return false;
+  if (!b || b->dtype() != ir::DType::Float32 || b->rank() != 2) return false;
+  int64_t outputs = n.attr_int("transB", 0) ? b->dim(0) : b->dim(1);
+  if (n.input(2).empty()) return true;
+  const ir::Tensor* c = g.initializer(n.input(2));
+  if (!c || c->dtype() != ir::DType::Float32 || c->numel() != outputs) return false;
+  return c->rank() == 1 || (c->rank() == 2 && c->dim(0) == 1);
+}
+
+// Anchors whose primitive takes post-ops: Conv and inner-product Gemm always, binary ops for
+// activations only.
+static bool can_anchor(const ir::Node& n, const ir::Graph& g) {
+  if (n.op == "Conv") return g.is_initializer(n.input(1)) && is_float(g, n.outputs[0]);
+  if (n.op == "Gemm") return gemm_as_inner_product(n, g);
+  if (n.op == "Add" || n.op == "Sub" || n.op == "Mul" || n.op == "Div")
+    return is_float(g, n.outputs[0]);
+  return false;
+}
+
+FusionPlan plan_fusion(const ir::Graph& g) {
+  FusionPlan f;
+  size_t count = g.nodes.size();
+  f.chains.resize(count);
+  f.absorbed_by.assign(count, -1);
+  f.flatten_into_gemm.assign(count, false);
+  for (size_t i = 0; i < count; ++i) {
+    const ir::Node& anchor = g.nodes[i];
+    FusedChain& chain = f.chains[i];
+    chain.output = anchor.outputs[0];
+    if (f.absorbed_by[i] >= 0 || !can_anchor(anchor, g)) continue;
+    bool allow_sum = anchor.op == "Conv";
+    for (;;) {
+      const std::string& cur = chain.output;
+      std::vector<int> readers = g.consumers(cur);
+      if (g.is_graph_output(cur) || readers.size() != 1) break;
+      int r = readers[0];
+      const ir::Node& next = g.nodes[r];
+      if (auto ops = activation_ops(next, g)) {
+        for (const EltOp& e : *ops) chain.post_ops.push_back({false, e});
+      } else if (allow_sum && next.op == "Add" && next.input(0) != next.input(1)) {
+        const std::string& other = next.input(0) == cur ? next.input(1) : next.input(0);
+        auto ot = g.value_type(other), ct = g.value_type(cur);
+        int producer = g.producer(other);
+        if (!is_float(g, other) || !ct || ot->shape != ct->shape) break;
+        if (producer >= static_cast<int>(i)) break;  // must be computed before the anchor
+        chain.post_ops.push_back({true, {}});
+        chain.sum_operand = other;
+        allow_sum = false;
+      } else {
+        break;
+      }
+      chain.absorbed.push_back(r);
+      f.absorbed_by[r] = static_cast<int>(i);
+      chain.output = next.outputs[0];
+    }
+  }
+  for (size_t i = 0; i < count; ++i) {
+    const ir::Node& n = g.nodes[i];
+    if (n.op != "Flatten" || n.attr_int("axis", 1) != 1 || g.is_graph_output(n.outputs[0]))
+      continue;
+    auto in = g.value_type(n.inputs[0]);
+    std::vector<int> readers = g.consumers(n.outputs[0]);
+    if (!in || !in->has_shape || in->shape.size() != 4 || readers.size() != 1) continue;
+    const ir::Node& gemm = g.nodes[readers[0]];
+    if (gemm.input(0) == n.outputs[0] && gemm_as_inner_product(gemm, g))
+      f.flatten_into_gemm[i] = true;
+  }
+  return f;
+}
+
+}  // namespace qcv::runtime

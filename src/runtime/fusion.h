@@ -1,0 +1,48 @@
+// Which nodes run inside another node's primitive: activations and residual Adds as post-ops of
+// the Conv/Gemm/binary that produces their input, and a Flatten folded into the Gemm it feeds.
+#pragma once
+#include <oneapi/dnnl/dnnl.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ir/ir.h"
+
+namespace qcv::runtime {
+
+// One oneDNN eltwise operation (post-op or standalone primitive).
+struct EltOp {
+  dnnl::algorithm alg;
+  float alpha = 0.f, beta = 0.f;
+};
+
+// The eltwise operations computing an activation node (HardSigmoid is linear then clip), or
+// nullopt when the node is not an activation oneDNN can compute (e.g. Clip with runtime bounds).
+std::optional<std::vector<EltOp>> activation_ops(const ir::Node& node, const ir::Graph& g);
+
+struct PostOp {
+  bool is_sum = false;  // accumulate into the destination (residual Add); else eltwise
+  EltOp eltwise;
+};
+
+// A node and the nodes it absorbs. `output` is the value the whole chain produces.
+struct FusedChain {
+  std::vector<PostOp> post_ops;
+  std::vector<int> absorbed;  // node indices, in execution order
+  std::string output;
+  std::string sum_operand;  // the other input of the fused Add, when there is one
+};
+
+struct FusionPlan {
+  std::vector<FusedChain> chains;     // per node
+  std::vector<int> absorbed_by;       // per node: anchor node index, or -1
+  std::vector<bool> flatten_into_gemm;  // Flatten nodes whose Gemm reads their 4-D input
+};
+
+// Gemm nodes that run as a oneDNN inner product (constant weights, vector bias, no transA).
+bool gemm_as_inner_product(const ir::Node& node, const ir::Graph& g);
+
+// Expects a shape-inferred graph in topological order.
+FusionPlan plan_fusion(const ir::Graph& g);
+
+}  // namespace qcv::runtime

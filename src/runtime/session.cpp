@@ -1,0 +1,125 @@
+#include "runtime/session.h"
+
+#include <omp.h>
+
+#include <map>
+
+#include "passes/passes.h"
+#include "runtime/compiler.h"
+#include "runtime/plan.h"
+
+namespace qcv::runtime {
+
+struct Session::Impl {
+  ir::Graph graph;  // optimized, shapes inferred, with the declared (possibly dynamic) inputs
+  SessionOptions options;
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  dnnl::stream stream{engine};
+  WeightCache weights;
+  std::map<std::vector<ir::Shape>, std::unique_ptr<Plan>> plans;  // by input shapes
+  Plan* last = nullptr;
+
+  void set_threads() const {
+    // Debian's oneDNN uses OpenMP: its team size is the calling thread's omp_set_num_threads.
+    omp_set_num_threads(options.threads > 0 ? options.threads : omp_get_num_procs());
+  }
+
+  Plan& plan_for(const std::vector<ir::Shape>& shapes) {
+    auto it = plans.find(shapes);
+    if (it != plans.end()) return *it->second;
+    ir::Graph g = graph;
+    for (size_t k = 0; k < shapes.size(); ++k) {
+      g.inputs[k].shape = shapes[k];
+      g.inputs[k].has_shape = true;
+    }
+    ir::infer_shapes(g);
+    // With concrete shapes, exporters' Shape->Gather->Concat->Reshape chains become constants.
+    if (options.optimize && passes::fold_constants(g)) {
+      passes::eliminate_dead_code(g);
+      ir::infer_shapes(g);
+    }
+    PlanBuilder builder(g, engine, weights);
+    auto plan = builder.build();
+    Plan& p = *plan;
+    plans[shapes] = std::move(plan);
+    return p;
+  }
+
+  void check_feeds(const std::map<std::string, ir::Tensor>& feeds,
+                   std::vector<const ir::Tensor*>& ordered) const {
+    for (const auto& [name, t] : feeds) {
+      (void)t;
+      if (!graph.input_value(name)) {
+        std::string names;
+        for (const ir::Value& in : graph.inputs) names += (names.empty() ? "'" : ", '") + in.name + "'";
+        fail("Session::run: unknown input '{}' (the model's inputs: {})", name, names);
+      }
+    }
+    for (const ir::Value& in : graph.inputs) {
+      auto it = feeds.find(in.name);
+      if (it == feeds.end()) fail("Session::run: input '{}' is missing", in.name);
+      const ir::Tensor& t = it->second;
+      if (t.dtype() != in.dtype)
+        fail("Session::run: input '{}' must be {}, got {}", in.name, ir::dtype_name(in.dtype),
+             ir::dtype_name(t.dtype()));
+      if (in.has_shape) {
+        bool ok = t.rank() == in.shape.size();
+        // Dimension 0 is the batch: any size runs (a plan is compiled per shape).
+        for (size_t d = 1; ok && d < in.shape.size(); ++d)
+          ok = in.shape[d] < 0 || in.shape[d] == t.dim(d);
+        if (!ok)
+          fail("Session::run: input '{}' must have shape {}, got {}", in.name,
+               ir::shape_str(in.shape), ir::shape_str(t.shape()));
+      }
+      if (t.numel() > 0 && !t.raw()) fail("Session::run: input '{}' has no data", in.name);
+      ordered.push_back(&t);
+    }
+  }
+};
+
+Session::Session(ir::Graph graph, SessionOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = options;
+  impl_->set_threads();
+  if (options.optimize)
+    passes::optimize(graph);
+  else
+    ir::infer_shapes(graph);
+  impl_->graph = std::move(graph);
+  // Compile the batch-1 plan now, so that anything the engine cannot run fails here.
+  std::vector<ir::Shape> shapes;
+  for (const ir::Value& in : impl_->graph.inputs) {
+    if (!in.has_shape) return;
+    ir::Shape s = in.shape;
+    if (!s.empty() && s[0] < 0) s[0] = 1;
+    for (int64_t d : s)
+      if (d < 0) return;
+    shapes.push_back(s);
+  }
+  impl_->last = &impl_->plan_for(shapes);
+}
+
+Session::~Session() = default;
+Session::Session(Session&&) noexcept = default;
+Session& Session::operator=(Session&&) noexcept = default;
+
+const std::vector<ir::Value>& Session::inputs() const { return impl_->graph.inputs; }
+const std::vector<ir::Value>& Session::outputs() const { return impl_->graph.outputs; }
+
+std::vector<ir::Tensor> Session::run(const std::map<std::string, ir::Tensor>& feeds) {
+  std::vector<const ir::Tensor*> ordered;
+  impl_->check_feeds(feeds, ordered);
+  impl_->set_threads();
+  std::vector<ir::Shape> shapes;
+  for (const ir::Tensor* t : ordered) shapes.push_back(t->shape());
+  Plan& plan = impl_->plan_for(shapes);
+  impl_->last = &plan;
+  return plan.run(ordered, impl_->stream);
+}
+
+size_t Session::peak_activation_bytes() const {
+  return impl_->last ? impl_->last->arena_bytes() + impl_->last->scratchpad_bytes() : 0;
+}
+
+std::string Session::describe_plan() const { return impl_->last ? impl_->last->describe() : ""; }
+
+}  // namespace qcv::runtime
