@@ -120,24 +120,24 @@ const Outcome& run_case(const std::string& name) {
   return it->second;
 }
 
-class OnnxNodeTest : public ::testing::TestWithParam<std::string> {};
+class RefOnnxNodeTest : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(OnnxNodeTest, MatchesExpectedOutputs) {
+TEST_P(RefOnnxNodeTest, MatchesExpectedOutputs) {
   const Outcome& o = run_case(GetParam());
   if (o.verdict == Verdict::Skip) GTEST_SKIP() << o.reason;
   EXPECT_EQ(o.verdict, Verdict::Pass) << o.reason;
 }
 
-INSTANTIATE_TEST_SUITE_P(Onnx, OnnxNodeTest, ::testing::ValuesIn(list_cases()),
+INSTANTIATE_TEST_SUITE_P(RefOnnxNode, RefOnnxNodeTest, ::testing::ValuesIn(list_cases()),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            std::string n = info.param;
                            for (char& c : n)
                              if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
                            return n;
                          });
-GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(OnnxNodeTest);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(RefOnnxNodeTest);
 
-TEST(OnnxConformanceSummary, MostRunnableNodeTestsPass) {
+TEST(RefOnnxConformance, MostRunnableNodeTestsPass) {
   std::vector<std::string> cases = list_cases();
   if (cases.empty()) GTEST_SKIP() << "libonnx-testdata is not installed at " << kNodeTests;
   int passed = 0, failed = 0, skipped = 0;

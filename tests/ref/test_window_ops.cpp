@@ -109,5 +109,19 @@ TEST(RefGlobalAveragePool, AveragesEachPlane) {
   expect_floats(run(make_node("GlobalAveragePool", 1), {x})[0], {1, 2, 1, 1}, {2.5f, 25});
 }
 
+TEST(RefConv, AbsurdWindowIsRefusedNotAllocated) {
+  // A 1x1 input padded to 20001x20001 under a 10000x10000 kernel: the lookup table would need
+  // 1e8 x 1e8 entries. The kernel must throw a qcv::Error naming the node, not exhaust memory.
+  ir::Node n = make_node("MaxPool", 1);
+  n.attrs["kernel_shape"] = std::vector<int64_t>{10000, 10000};
+  n.attrs["pads"] = std::vector<int64_t>{10000, 10000, 10000, 10000};
+  try {
+    run(n, {Tensor(ir::DType::Float32, {1, 1, 1, 1})});
+    FAIL() << "expected qcv::Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("too large"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace qcv::ref::test
