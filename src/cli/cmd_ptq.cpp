@@ -1,0 +1,175 @@
+// qcv ptq: post-training quantization of an FP32 model into an ONNX QDQ model, calibrated on a
+// dataset with qcv's runtime.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "data/data.h"
+#include "ir/npy.h"
+#include "onnx/onnx.h"
+#include "quant/quant.h"
+#include "runtime/session.h"
+
+namespace qcv::cli {
+
+namespace {
+
+// `count` images evenly spread over a dataset (deterministic, every part of it represented).
+class SpreadSubset : public data::Dataset {
+ public:
+  SpreadSubset(std::shared_ptr<data::Dataset> base, size_t count) : base_(std::move(base)) {
+    const size_t n = base_->size();
+    count = std::min(count, n);
+    for (size_t i = 0; i < count; ++i) indices_.push_back(i * n / count);
+  }
+  size_t size() const override { return indices_.size(); }
+  data::Example get(size_t i) const override { return base_->get(indices_.at(i)); }
+  const std::vector<std::string>& class_names() const override { return base_->class_names(); }
+  std::string description() const override {
+    return fmt::format("{} images of {}", indices_.size(), base_->description());
+  }
+
+ private:
+  std::shared_ptr<data::Dataset> base_;
+  std::vector<size_t> indices_;
+};
+
+// "0.5,0.5,0.5", "[0.485, 0.456, 0.406]" or "0.5": three floats (one is repeated).
+std::array<float, 3> parse_triple(const std::string& text, const std::string& what) {
+  std::string s = text;
+  for (char& c : s)
+    if (c == ',' || c == '[' || c == ']' || c == '(' || c == ')') c = ' ';
+  std::istringstream in(s);
+  std::vector<float> v;
+  float x;
+  while (in >> x) v.push_back(x);
+  if (!in.eof() || (v.size() != 1 && v.size() != 3))
+    fail("{} '{}': expected one or three numbers", what, text);
+  if (v.size() == 1) return {v[0], v[0], v[0]};
+  return {v[0], v[1], v[2]};
+}
+
+std::string meta(const ir::Graph& g, const std::string& key) {
+  auto it = g.metadata.find(key);
+  return it == g.metadata.end() ? "" : it->second;
+}
+
+int meta_int(const ir::Graph& g, const std::string& key, int fallback) {
+  const std::string v = meta(g, key);
+  if (v.empty()) return fallback;
+  try {
+    return std::stoi(v);
+  } catch (const std::exception&) {
+    fail("model metadata {}='{}' is not an integer", key, v);
+  }
+}
+
+quant::Backend session_backend(int threads) {
+  return [threads](const ir::Graph& g) -> quant::Runner {
+    runtime::SessionOptions o;
+    o.threads = threads;
+    o.optimize = false;  // the PTQ pipeline already optimized it; keep every observed tensor
+    auto session = std::make_shared<runtime::Session>(g, o);
+    return [session](const std::map<std::string, ir::Tensor>& feeds) { return session->run(feeds); };
+  };
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+void add_ptq_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("ptq", "Post-training quantization into an ONNX QDQ model");
+  static std::string model, calib, split = "train", scheme = "tensorrt", method = "max", output,
+                     report, mean, stdev;
+  static std::vector<std::string> exclude, include;
+  static int images = 512, batch = 32, resolution = 0, channels = 0, threads = 0, bins = 2048;
+  static double percentile = 99.99;
+  static bool per_tensor_weights = false;
+  cmd->add_option("model", model, "FP32 model .onnx file")->required();
+  cmd->add_option("--calib", calib, "Calibration dataset (fashion-mnist, cifar10:DIR, image folder)")
+      ->required();
+  cmd->add_option("--split", split, "Dataset split")->capture_default_str();
+  cmd->add_option("--images", images, "Calibration images (spread over the split)")->capture_default_str();
+  cmd->add_option("--scheme", scheme, "QDQ placement: tensorrt, onnxruntime or tflite")
+      ->capture_default_str();
+  cmd->add_option("--method", method, "Calibration: max, percentile, entropy or mse")->capture_default_str();
+  cmd->add_option("--percentile", percentile, "Percentile of |x| for --method percentile")
+      ->capture_default_str();
+  cmd->add_option("--bins", bins, "Histogram bins for percentile/entropy/mse")->capture_default_str();
+  cmd->add_option("--exclude", exclude, "Node name or glob pattern kept in FP32 (repeatable)");
+  cmd->add_option("--include", include, "Node name or glob pattern forced to INT8 (wins over --exclude)");
+  cmd->add_flag("--per-tensor-weights", per_tensor_weights, "One weight scale per tensor, not per channel");
+  cmd->add_option("--batch", batch, "Calibration batch size")->capture_default_str();
+  cmd->add_option("--resolution", resolution, "Input resolution (default: model metadata qcv.resolution)");
+  cmd->add_option("--channels", channels, "Input channels (default: qcv.channels or the model input)");
+  cmd->add_option("--mean", mean, "Normalization mean, e.g. 0.485,0.456,0.406 (default: qcv.mean)");
+  cmd->add_option("--std", stdev, "Normalization std (default: qcv.std)");
+  cmd->add_option("--threads", threads, "Runtime threads (0: all cores)")->capture_default_str();
+  cmd->add_option("-o,--output", output, "Output QDQ .onnx file")->required();
+  cmd->add_option("--report", report, "Placement report: FILE.json (JSON) or any other name (text)");
+  cmd->callback([] {
+    ir::Graph graph = onnx::load(model);
+    if (graph.inputs.size() != 1)
+      fail("{}: {} graph inputs, ptq calibrates single-input classifiers", model, graph.inputs.size());
+    const ir::Value& input = graph.inputs[0];
+    const auto input_dim = [&](size_t i) {
+      return input.has_shape && input.shape.size() == 4 ? input.shape[i] : int64_t(-1);
+    };
+
+    // Preprocessing: flags, then the model's metadata, then its input shape.
+    const std::string dataset_name = meta(graph, "qcv.dataset").empty() ? calib : meta(graph, "qcv.dataset");
+    int res = resolution > 0 ? resolution : meta_int(graph, "qcv.resolution", static_cast<int>(input_dim(2)));
+    if (res <= 0) res = 224;
+    int ch = channels > 0 ? channels : meta_int(graph, "qcv.channels", static_cast<int>(input_dim(1)));
+    if (ch != 1 && ch != 3) ch = 3;
+    data::Preprocess pre = data::Preprocess::for_dataset(dataset_name, res, false, ch);
+    if (!mean.empty() || !meta(graph, "qcv.mean").empty())
+      pre.mean = parse_triple(mean.empty() ? meta(graph, "qcv.mean") : mean, "mean");
+    if (!stdev.empty() || !meta(graph, "qcv.std").empty())
+      pre.std = parse_triple(stdev.empty() ? meta(graph, "qcv.std") : stdev, "std");
+
+    int b = batch;
+    if (input_dim(0) > 0 && input_dim(0) != b) {
+      fmt::print(stderr, "qcv: note: {} has a fixed batch of {}; calibrating in batches of {}\n",
+                 model, input_dim(0), input_dim(0));
+      b = static_cast<int>(input_dim(0));
+    }
+    if (images <= 0 || b <= 0) fail("--images and --batch must be positive");
+    auto subset = std::make_shared<SpreadSubset>(data::open_dataset(calib, split), images);
+    data::LoaderOptions lo;
+    lo.batch_size = b;
+    lo.shuffle = false;
+    lo.drop_last = input_dim(0) > 0 && subset->size() >= static_cast<size_t>(b);
+    auto loader = std::make_shared<data::DataLoader>(subset, pre, lo);
+    auto calibration_data = quant::loader_data(loader, input.name);
+
+    quant::PtqOptions o;
+    o.scheme = quant::scheme_by_name(scheme);
+    if (per_tensor_weights) o.scheme.weight_per_channel = false;
+    o.overrides.exclude = exclude;
+    o.overrides.include = include;
+    o.calibration.method = quant::method_by_name(method);
+    o.calibration.percentile = percentile;
+    o.calibration.num_bins = bins;
+    fmt::print(stderr, "qcv ptq: {} on {} ({}x{}x{}), scheme {}, method {}\n", model,
+               subset->description(), ch, res, res, scheme, method);
+    quant::PtqResult r = quant::quantize_ptq(std::move(graph), session_backend(threads),
+                                             *calibration_data, o);
+    r.graph.metadata["qcv.quantization"] = fmt::format("ptq scheme={} method={} images={}", scheme,
+                                                       method, subset->size());
+    onnx::save(r.graph, output);
+    if (!report.empty())
+      ir::write_file_atomically(report, ends_with(report, ".json") ? r.report.to_json() : r.report.to_text());
+    int counts[3] = {0, 0, 0};
+    for (const auto& e : r.report.entries) ++counts[static_cast<int>(e.role)];
+    fmt::print("wrote {}: {} activations, {} weights, {} biases quantized ({} scheme, {} calibration)\n",
+               output, counts[0], counts[1], counts[2], scheme, method);
+  });
+}
+
+}  // namespace qcv::cli

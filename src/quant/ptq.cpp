@@ -1,0 +1,58 @@
+// The PTQ pipeline: FP32 graph -> optimize -> placement -> calibration -> QDQ graph.
+#include "passes/passes.h"
+#include "quant/quant.h"
+
+namespace qcv::quant {
+
+PtqResult quantize_ptq(ir::Graph graph, const Backend& backend, CalibrationData& data,
+                       const PtqOptions& options) {
+  for (const auto& n : graph.nodes)
+    if (n.op == "QuantizeLinear" || n.op == "DequantizeLinear")
+      fail("ptq: graph '{}' is already quantized ({} node '{}')", graph.name, n.op, n.name);
+  if (options.optimize) {
+    passes::optimize(graph);
+  } else {
+    ir::validate(graph);
+    ir::infer_shapes(graph);
+  }
+  // Overrides and the report name nodes: give every node a name.
+  for (auto& n : graph.nodes)
+    if (n.name.empty()) n.name = graph.unique_name(n.op);
+
+  PtqResult result;
+  result.plan = plan_quantization(graph, options.scheme, options.overrides);
+  const auto stats = collect_stats(graph, result.plan.activation_tensors(), backend, data,
+                                   options.calibration);
+  std::map<std::string, QuantParams> params;
+  for (const auto& t : result.plan.targets) {
+    if (t.role != TensorRole::Activation) continue;
+    const TensorStats& s = stats.at(t.tensor);
+    auto [lo, hi] = calibrated_range(s, options.calibration, t.symmetric, t.dtype);
+    params[t.tensor] = params_for_range(lo, hi, t.dtype, t.symmetric);
+  }
+  // Names of the readers, for the report, before insertion rewires them.
+  std::map<std::string, std::vector<std::string>> readers;
+  for (const auto& t : result.plan.targets)
+    for (const Use& u : t.uses) readers[t.tensor].push_back(graph.nodes[u.node].name);
+
+  params = insert_qdq(graph, result.plan, std::move(params), options.insert);
+  ir::validate(graph);
+  ir::infer_shapes(graph);
+  validate_qdq(graph);
+
+  result.report.scheme = options.scheme.name;
+  result.report.method = method_name(options.calibration.method);
+  for (const auto& t : result.plan.targets) {
+    ReportEntry e;
+    e.tensor = t.tensor;
+    e.role = t.role;
+    e.rule = t.rule;
+    e.consumers = readers[t.tensor];
+    e.params = params.at(t.tensor);
+    result.report.entries.push_back(e);
+  }
+  result.graph = std::move(graph);
+  return result;
+}
+
+}  // namespace qcv::quant

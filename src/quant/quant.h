@@ -1,0 +1,253 @@
+// qcv::quant: post-training quantization. A scheme (a small table of rules) says which tensors get
+// a QuantizeLinear->DequantizeLinear pair; calibrators turn observed activations into ranges; the
+// PTQ pipeline writes an ONNX opset-13 QDQ graph. The same placement code serves QAT.
+//
+// Flow: plan_quantization(graph, scheme) -> calibrate (Backend runs the graph with the observed
+// tensors as extra outputs) -> compute_params -> insert_qdq -> validate_qdq.
+// Rounding and saturation come from qcv::ref::quantize_value only.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ir/ir.h"
+
+namespace qcv::data {
+class DataLoader;
+}
+
+namespace qcv::quant {
+
+// ---------------------------------------------------------------------------------------------
+// Schemes: rule tables, never code paths of their own.
+
+struct QuantScheme {
+  std::string name;
+  ir::DType activation_dtype = ir::DType::Int8;  // Int8 or UInt8
+  bool activation_symmetric = true;              // zero point 0 (int8) or range fitted (asymmetric)
+  bool weight_per_channel = true;                // symmetric int8, per output channel
+  bool bias_int32 = false;  // Conv/Gemm bias as int32 (scale s_in * s_w) or kept FP32
+  // Rule "input": float activation inputs of these ops are quantized.
+  std::set<std::string> input_ops;
+  // Rule "output": outputs of these ops are quantized, after a following fused activation.
+  std::set<std::string> output_ops;
+  std::set<std::string> fused_activations;  // activations fused into the op before it
+  // Rule "graph-input": graph inputs are quantized.
+  bool quantize_graph_inputs = false;
+  // Rule "residual-add" (TensorRT): Add inputs are quantized except one branch produced by a Conv
+  // (read only by the Add), which TensorRT fuses into that conv as its residual.
+  bool residual_add_skip_conv_branch = false;
+  // ORT's quantizer style: a Relu (or Clip with min 0) whose output is quantized with a range
+  // starting at 0 is dropped, the Q saturation doing its job exactly.
+  bool remove_relu_before_q = false;
+};
+
+// "tensorrt", "onnxruntime", "tflite"; throws qcv::Error listing them for anything else.
+QuantScheme scheme_by_name(const std::string& name);
+std::vector<std::string> scheme_names();
+
+// Per-node overrides by node name or glob pattern ('*', '?'). Included nodes are quantized even if
+// no scheme rule selects them, and include wins over exclude: --exclude '*' --include conv_3.
+struct Overrides {
+  std::vector<std::string> exclude;
+  std::vector<std::string> include;
+  bool excluded(const std::string& node_name) const;
+  bool included(const std::string& node_name) const;
+};
+bool glob_match(const std::string& pattern, const std::string& text);
+
+// ---------------------------------------------------------------------------------------------
+// Placement
+
+enum class TensorRole { Activation, Weight, Bias };
+const char* role_name(TensorRole role);
+
+// A use of a value: input `input` of node `node` (index into graph.nodes).
+struct Use {
+  int node = -1;
+  int input = 0;
+  bool operator<(const Use& o) const { return node != o.node ? node < o.node : input < o.input; }
+  bool operator==(const Use& o) const { return node == o.node && input == o.input; }
+};
+
+// One tensor to quantize, and the uses that read its Q->DQ version.
+struct QuantTarget {
+  std::string tensor;
+  TensorRole role = TensorRole::Activation;
+  std::string rule;  // why: "input:Conv", "output:Add", "residual-add", "weight", "include"...
+  std::vector<Use> uses;
+  ir::DType dtype = ir::DType::Int8;
+  bool symmetric = true;
+  int64_t axis = -1;  // per-channel axis (weights, biases); -1: per tensor
+  // Bias only: the quantized input activation and weight whose scales make the bias scale.
+  std::string bias_input, bias_weight;
+  // Activation only: a Relu/Clip node to drop, Q reading its input (remove_relu_before_q).
+  int removable_activation = -1;
+};
+
+struct QuantPlan {
+  std::vector<QuantTarget> targets;
+  const QuantTarget* find(const std::string& tensor) const;
+  std::vector<std::string> activation_tensors() const;  // what calibration observes
+};
+
+// Selects the tensors to quantize in an FP32 graph (shapes inferred). Deterministic: targets in
+// node order. Weights must be initializers to be quantized.
+QuantPlan plan_quantization(const ir::Graph& graph, const QuantScheme& scheme,
+                            const Overrides& overrides = {});
+
+// ---------------------------------------------------------------------------------------------
+// Calibration
+
+enum class CalibrationMethod { Max, Percentile, Entropy, Mse };
+CalibrationMethod method_by_name(const std::string& name);  // max|percentile|entropy|mse
+const char* method_name(CalibrationMethod method);
+
+// Histogram of |x| over [0, max_abs] in equal bins (bin i covers [i*w, (i+1)*w), the last bin
+// also holds max_abs itself).
+struct Histogram {
+  std::vector<double> counts;
+  double max_abs = 0;
+  double bin_width() const { return counts.empty() ? 0 : max_abs / counts.size(); }
+  double total() const;
+  void add(const float* x, size_t n);
+};
+
+// Thresholds (an amax for |x|) chosen from a histogram. levels: number of quantization steps
+// between 0 and the threshold (127 for symmetric int8, 255 for a uint8 range starting at 0).
+double percentile_threshold(const Histogram& h, double percentile);
+// TensorRT's entropy calibration: candidates from `quantized_bins` bins up, reference P with the
+// outliers folded into its last bin, Q = P merged into `quantized_bins` levels and expanded over
+// P's non-empty bins, the threshold minimizing KL(P||Q) (ties: the largest).
+double entropy_threshold(const Histogram& h, int quantized_bins = 128);
+// The threshold (a bin edge) minimizing the expected squared quantization error, bin centers
+// standing for their bin.
+double mse_threshold(const Histogram& h, int levels);
+
+// Observed statistics of one activation tensor, accumulated batch by batch.
+struct TensorStats {
+  float min = 0, max = 0;
+  bool seen = false;
+  Histogram hist;
+  void add_range(const ir::Tensor& t);
+};
+
+// Runs a compiled graph on feeds (graph input name -> tensor), returning the graph outputs.
+using Runner = std::function<std::vector<ir::Tensor>(const std::map<std::string, ir::Tensor>&)>;
+// Compiles a graph (whose outputs include the observed intermediates) into a Runner.
+using Backend = std::function<Runner(const ir::Graph&)>;
+// qcv::ref::run_graph (slow, exact; for tests and small graphs).
+Backend reference_backend();
+
+// Calibration data: batches of graph feeds, replayable (histogram methods read it twice).
+class CalibrationData {
+ public:
+  virtual ~CalibrationData() = default;
+  virtual size_t num_batches() const = 0;
+  virtual void rewind() = 0;
+  virtual bool next(std::map<std::string, ir::Tensor>& feeds) = 0;
+};
+// A fixed list of feeds (tests).
+std::unique_ptr<CalibrationData> feeds_data(std::vector<std::map<std::string, ir::Tensor>> batches);
+// A DataLoader's images (one epoch, epoch 0 each pass) fed to the graph input `input_name`.
+std::unique_ptr<CalibrationData> loader_data(std::shared_ptr<data::DataLoader> loader,
+                                             std::string input_name);
+
+struct CalibrationOptions {
+  CalibrationMethod method = CalibrationMethod::Max;
+  double percentile = 99.99;
+  int num_bins = 2048;
+  // Progress lines ("calibration pass 1/2: batch k/N, ETA s") go here; default: stderr.
+  std::function<void(const std::string&)> progress;
+  bool show_progress = true;
+};
+
+// Streams the data through the graph. Pass 1 collects min/max; histogram methods run a second
+// pass binning |x| over [0, max|x| of pass 1], so the histogram range never has to grow. Memory is
+// independent of the number of batches.
+std::map<std::string, TensorStats> collect_stats(const ir::Graph& graph,
+                                                 const std::vector<std::string>& tensors,
+                                                 const Backend& backend, CalibrationData& data,
+                                                 const CalibrationOptions& options);
+
+// The calibrated [min, max] of a tensor for a method (max: the observed range; otherwise the
+// observed range clipped to [-T, T] for the method's threshold T).
+std::pair<float, float> calibrated_range(const TensorStats& stats, const CalibrationOptions& options,
+                                         bool symmetric, ir::DType dtype);
+
+// ---------------------------------------------------------------------------------------------
+// Quantization parameters and QDQ insertion
+
+struct QuantParams {
+  std::vector<float> scale;  // one value, or one per channel along `axis`
+  std::vector<int32_t> zero_point;
+  int64_t axis = -1;
+  ir::DType dtype = ir::DType::Int8;
+  float range_min = 0, range_max = 0;  // the calibrated range (activations)
+};
+
+// Scale and zero point of a range: symmetric: scale = max(|min|, |max|) / qmax_sym, zero point 0;
+// asymmetric: the range widened to hold 0, scale = (max - min) / (qmax - qmin), zero point
+// round(qmin - min / scale). A zero range gets scale 1.
+QuantParams params_for_range(float min, float max, ir::DType dtype, bool symmetric);
+// Per-channel (axis >= 0) or per-tensor symmetric int8 parameters from a weight's abs-max.
+QuantParams weight_params(const ir::Tensor& weight, int64_t axis);
+
+struct InsertOptions {
+  // true: weights stored as int8 initializers read by a DequantizeLinear (PTQ files); false:
+  // float weights kept behind a QuantizeLinear->DequantizeLinear pair (QAT, trainable).
+  bool fold_weights = true;
+};
+
+// Writes the QDQ graph: for each target, Q/DQ nodes (scales and zero points as initializers)
+// and its uses rewired to the DQ output. `params` maps target tensor -> parameters; weights and
+// biases missing from it are computed here. Returns the parameters used for every target.
+std::map<std::string, QuantParams> insert_qdq(ir::Graph& graph, const QuantPlan& plan,
+                                              std::map<std::string, QuantParams> params,
+                                              const InsertOptions& options = {});
+
+// Checks the QuantizeLinear/DequantizeLinear nodes of a graph: scales float32, finite and > 0,
+// zero points of the right type and count (0 for int32), per-axis sizes matching the axis.
+// Throws qcv::Error naming the node.
+void validate_qdq(const ir::Graph& graph);
+
+// ---------------------------------------------------------------------------------------------
+// Report and pipeline
+
+struct ReportEntry {
+  std::string tensor;
+  TensorRole role = TensorRole::Activation;
+  std::string rule;
+  std::vector<std::string> consumers;  // node names reading the DQ output
+  QuantParams params;
+};
+struct QuantReport {
+  std::string scheme, method;
+  std::vector<ReportEntry> entries;
+  std::string to_text() const;
+  std::string to_json() const;  // {"scheme":..., "method":..., "tensors":[...]}
+};
+
+struct PtqOptions {
+  QuantScheme scheme = scheme_by_name("tensorrt");
+  Overrides overrides;
+  CalibrationOptions calibration;
+  InsertOptions insert;
+  bool optimize = true;  // passes::optimize first (BN folded into convs)
+};
+
+struct PtqResult {
+  ir::Graph graph;  // the QDQ graph, validated, shapes inferred
+  QuantPlan plan;
+  QuantReport report;
+};
+
+// FP32 graph -> optimize -> placement -> calibration -> QDQ graph.
+PtqResult quantize_ptq(ir::Graph graph, const Backend& backend, CalibrationData& data,
+                       const PtqOptions& options);
+
+}  // namespace qcv::quant
