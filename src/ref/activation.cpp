@@ -42,23 +42,21 @@ std::vector<ir::Tensor> clip(const KernelArgs& a) {
 
 std::vector<ir::Tensor> hard_sigmoid(const KernelArgs& a) {
   const float alpha = a.node.attr_float("alpha", 0.2f), beta = a.node.attr_float("beta", 0.5f);
-  return map_float(a, [alpha, beta](float v) {
-    return std::min(1.0f, std::max(0.0f, alpha * v + beta));
-  });
+  return map_float(
+      a, [alpha, beta](float v) { return std::min(1.0f, std::max(0.0f, alpha * v + beta)); });
 }
 
 std::vector<ir::Tensor> hard_swish(const KernelArgs& a) {
   // ONNX: x * HardSigmoid(x) with alpha = 1/6, beta = 0.5.
-  return map_float(a, [](float v) {
-    return v * std::min(1.0f, std::max(0.0f, v / 6.0f + 0.5f));
-  });
+  return map_float(a, [](float v) { return v * std::min(1.0f, std::max(0.0f, v / 6.0f + 0.5f)); });
 }
 
 std::vector<ir::Tensor> sigmoid(const KernelArgs& a) {
   return map_float(a, [](float v) {
     // Two forms so that exp never overflows.
     double d = v;
-    return static_cast<float>(d >= 0 ? 1.0 / (1.0 + std::exp(-d)) : std::exp(d) / (1.0 + std::exp(d)));
+    return static_cast<float>(d >= 0 ? 1.0 / (1.0 + std::exp(-d))
+                                     : std::exp(d) / (1.0 + std::exp(d)));
   });
 }
 

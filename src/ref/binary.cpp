@@ -14,17 +14,24 @@ template <typename T>
 T apply(const KernelArgs& a, BinaryOp op, T x, T y) {
   if constexpr (std::is_floating_point_v<T>) {
     switch (op) {
-      case BinaryOp::Add: return x + y;
-      case BinaryOp::Sub: return x - y;
-      case BinaryOp::Mul: return x * y;
-      case BinaryOp::Div: return x / y;
+      case BinaryOp::Add:
+        return x + y;
+      case BinaryOp::Sub:
+        return x - y;
+      case BinaryOp::Mul:
+        return x * y;
+      case BinaryOp::Div:
+        return x / y;
     }
   } else {
     using U = std::make_unsigned_t<T>;
     switch (op) {
-      case BinaryOp::Add: return static_cast<T>(static_cast<U>(static_cast<U>(x) + static_cast<U>(y)));
-      case BinaryOp::Sub: return static_cast<T>(static_cast<U>(static_cast<U>(x) - static_cast<U>(y)));
-      case BinaryOp::Mul: return static_cast<T>(static_cast<U>(static_cast<U>(x) * static_cast<U>(y)));
+      case BinaryOp::Add:
+        return static_cast<T>(static_cast<U>(static_cast<U>(x) + static_cast<U>(y)));
+      case BinaryOp::Sub:
+        return static_cast<T>(static_cast<U>(static_cast<U>(x) - static_cast<U>(y)));
+      case BinaryOp::Mul:
+        return static_cast<T>(static_cast<U>(static_cast<U>(x) * static_cast<U>(y)));
       case BinaryOp::Div:
         if (y == 0) a.error("integer division by zero");
         if (std::is_signed_v<T> && x == std::numeric_limits<T>::min() && y == T(-1)) return x;
@@ -55,12 +62,18 @@ std::vector<ir::Tensor> binary(const KernelArgs& a, BinaryOp op) {
                         ir::dtype_name(y.dtype())));
   ir::Shape shape = a.out_shape(0);
   switch (x.dtype()) {
-    case ir::DType::Float32: return {compute<float>(a, op, x, y, shape)};
-    case ir::DType::Int32: return {compute<int32_t>(a, op, x, y, shape)};
-    case ir::DType::Int64: return {compute<int64_t>(a, op, x, y, shape)};
-    case ir::DType::UInt8: return {compute<uint8_t>(a, op, x, y, shape)};
-    case ir::DType::Int8: return {compute<int8_t>(a, op, x, y, shape)};
-    default: a.error(fmt::format("unsupported dtype {}", ir::dtype_name(x.dtype())));
+    case ir::DType::Float32:
+      return {compute<float>(a, op, x, y, shape)};
+    case ir::DType::Int32:
+      return {compute<int32_t>(a, op, x, y, shape)};
+    case ir::DType::Int64:
+      return {compute<int64_t>(a, op, x, y, shape)};
+    case ir::DType::UInt8:
+      return {compute<uint8_t>(a, op, x, y, shape)};
+    case ir::DType::Int8:
+      return {compute<int8_t>(a, op, x, y, shape)};
+    default:
+      a.error(fmt::format("unsupported dtype {}", ir::dtype_name(x.dtype())));
   }
 }
 

@@ -17,8 +17,10 @@ To convert(From v) {
   } else if constexpr (std::is_floating_point_v<From> && std::is_integral_v<To>) {
     if (std::isnan(v)) return To(0);
     const double d = std::trunc(static_cast<double>(v));
-    if (d <= static_cast<double>(std::numeric_limits<To>::min())) return std::numeric_limits<To>::min();
-    if (d >= static_cast<double>(std::numeric_limits<To>::max())) return std::numeric_limits<To>::max();
+    if (d <= static_cast<double>(std::numeric_limits<To>::min()))
+      return std::numeric_limits<To>::min();
+    if (d >= static_cast<double>(std::numeric_limits<To>::max()))
+      return std::numeric_limits<To>::max();
     return static_cast<To>(d);
   } else {
     return static_cast<To>(v);
@@ -35,13 +37,20 @@ void cast_elements(const ir::Tensor& x, ir::Tensor& y) {
 template <typename To>
 void cast_from(const KernelArgs& a, const ir::Tensor& x, ir::Tensor& y) {
   switch (x.dtype()) {
-    case ir::DType::Float32: return cast_elements<To, float>(x, y);
-    case ir::DType::UInt8: return cast_elements<To, uint8_t>(x, y);
-    case ir::DType::Int8: return cast_elements<To, int8_t>(x, y);
-    case ir::DType::Int32: return cast_elements<To, int32_t>(x, y);
-    case ir::DType::Int64: return cast_elements<To, int64_t>(x, y);
-    case ir::DType::Bool: return cast_elements<To, bool>(x, y);
-    default: a.error(fmt::format("cannot cast from {}", ir::dtype_name(x.dtype())));
+    case ir::DType::Float32:
+      return cast_elements<To, float>(x, y);
+    case ir::DType::UInt8:
+      return cast_elements<To, uint8_t>(x, y);
+    case ir::DType::Int8:
+      return cast_elements<To, int8_t>(x, y);
+    case ir::DType::Int32:
+      return cast_elements<To, int32_t>(x, y);
+    case ir::DType::Int64:
+      return cast_elements<To, int64_t>(x, y);
+    case ir::DType::Bool:
+      return cast_elements<To, bool>(x, y);
+    default:
+      a.error(fmt::format("cannot cast from {}", ir::dtype_name(x.dtype())));
   }
 }
 
@@ -54,7 +63,8 @@ std::vector<ir::Tensor> dropout(const KernelArgs& a) {
   // deterministic with ratio 0, so anything else is refused.
   bool training = a.has(2) && a.in(2).numel() == 1 && a.in(2).as_double(0) != 0;
   double ratio = a.has(1) && a.in(1).numel() == 1 ? a.in(1).as_double(0) : 0.5;
-  if (training && ratio != 0) a.error("training mode with a nonzero ratio is random; not supported");
+  if (training && ratio != 0)
+    a.error("training mode with a nonzero ratio is random; not supported");
   std::vector<ir::Tensor> outs = {a.in(0).clone()};
   if (a.wants_output(1)) {
     ir::Tensor mask(ir::DType::Bool, a.in(0).shape());
@@ -68,13 +78,26 @@ std::vector<ir::Tensor> cast(const KernelArgs& a) {
   const ir::Tensor& x = a.in(0);
   ir::Tensor y = a.make_output(0);
   switch (y.dtype()) {
-    case ir::DType::Float32: cast_from<float>(a, x, y); break;
-    case ir::DType::UInt8: cast_from<uint8_t>(a, x, y); break;
-    case ir::DType::Int8: cast_from<int8_t>(a, x, y); break;
-    case ir::DType::Int32: cast_from<int32_t>(a, x, y); break;
-    case ir::DType::Int64: cast_from<int64_t>(a, x, y); break;
-    case ir::DType::Bool: cast_from<bool>(a, x, y); break;
-    default: a.error(fmt::format("cannot cast to {}", ir::dtype_name(y.dtype())));
+    case ir::DType::Float32:
+      cast_from<float>(a, x, y);
+      break;
+    case ir::DType::UInt8:
+      cast_from<uint8_t>(a, x, y);
+      break;
+    case ir::DType::Int8:
+      cast_from<int8_t>(a, x, y);
+      break;
+    case ir::DType::Int32:
+      cast_from<int32_t>(a, x, y);
+      break;
+    case ir::DType::Int64:
+      cast_from<int64_t>(a, x, y);
+      break;
+    case ir::DType::Bool:
+      cast_from<bool>(a, x, y);
+      break;
+    default:
+      a.error(fmt::format("cannot cast to {}", ir::dtype_name(y.dtype())));
   }
   return {y};
 }

@@ -14,13 +14,18 @@ const ir::Tensor& KernelArgs::in(size_t i) const {
 }
 
 ir::Shape KernelArgs::out_shape(size_t i) const {
-  if (i >= outputs.size() || !outputs[i].has_shape) error(fmt::format("shape of output {} is unknown", i));
+  if (i >= outputs.size() || !outputs[i].has_shape)
+    error(fmt::format("shape of output {} is unknown", i));
   for (int64_t d : outputs[i].shape)
-    if (d < 0) error(fmt::format("output {} has an unknown dimension: {}", i, ir::shape_str(outputs[i].shape)));
+    if (d < 0)
+      error(fmt::format("output {} has an unknown dimension: {}", i,
+                        ir::shape_str(outputs[i].shape)));
   return outputs[i].shape;
 }
 
-ir::Tensor KernelArgs::make_output(size_t i) const { return ir::Tensor(outputs.at(i).dtype, out_shape(i)); }
+ir::Tensor KernelArgs::make_output(size_t i) const {
+  return ir::Tensor(outputs.at(i).dtype, out_shape(i));
+}
 
 void KernelArgs::error(const std::string& what) const {
   fail("node '{}' ({}): {}", node.name, node.op, what);
@@ -80,7 +85,8 @@ Kernel find_kernel(const std::string& op) {
 
 bool has_kernel(const std::string& op) { return detail::find_kernel(op) != nullptr; }
 
-std::vector<ir::Tensor> run_node(const ir::Node& node, const std::vector<const ir::Tensor*>& inputs) {
+std::vector<ir::Tensor> run_node(const ir::Node& node,
+                                 const std::vector<const ir::Tensor*>& inputs) {
   const ir::OpSchema* schema = ir::find_op(node.op);
   detail::Kernel kernel = detail::find_kernel(node.op);
   if (!schema || !kernel) fail("node '{}': no reference kernel for op '{}'", node.name, node.op);

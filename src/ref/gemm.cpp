@@ -16,7 +16,8 @@ std::vector<ir::Tensor> gemm(const KernelArgs& a) {
   expect_float(a, 1);
   const ir::Tensor& A = a.in(0);
   const ir::Tensor& B = a.in(1);
-  const bool trans_a = a.node.attr_int("transA", 0) != 0, trans_b = a.node.attr_int("transB", 0) != 0;
+  const bool trans_a = a.node.attr_int("transA", 0) != 0,
+             trans_b = a.node.attr_int("transB", 0) != 0;
   const double alpha = a.node.attr_float("alpha", 1.0f), beta = a.node.attr_float("beta", 1.0f);
   const int64_t M = trans_a ? A.dim(1) : A.dim(0), K = trans_a ? A.dim(0) : A.dim(1);
   const int64_t N = trans_b ? B.dim(0) : B.dim(1);

@@ -50,7 +50,8 @@ std::vector<ir::Tensor> softmax(const KernelArgs& a);
 std::vector<ir::Tensor> gemm(const KernelArgs& a);
 std::vector<ir::Tensor> matmul(const KernelArgs& a);
 // shape_ops.cpp
-std::vector<ir::Tensor> reshape_like_inferred(const KernelArgs& a);  // Flatten, Reshape, (Un)squeeze
+std::vector<ir::Tensor> reshape_like_inferred(
+    const KernelArgs& a);  // Flatten, Reshape, (Un)squeeze
 std::vector<ir::Tensor> shape(const KernelArgs& a);
 std::vector<ir::Tensor> gather(const KernelArgs& a);
 std::vector<ir::Tensor> concat(const KernelArgs& a);

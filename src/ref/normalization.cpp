@@ -25,7 +25,8 @@ std::vector<ir::Tensor> batch_norm(const KernelArgs& a) {
       const double k = scale[c] / std::sqrt(static_cast<double>(var[c]) + eps);
       const int64_t base = (n * channels + c) * inner;
       for (int64_t i = 0; i < inner; ++i)
-        yd[base + i] = static_cast<float>((xd[base + i] - static_cast<double>(mean[c])) * k + bias[c]);
+        yd[base + i] =
+            static_cast<float>((xd[base + i] - static_cast<double>(mean[c])) * k + bias[c]);
     }
   }
   return {y};
@@ -50,7 +51,8 @@ std::vector<ir::Tensor> softmax(const KernelArgs& a) {
     for (int64_t i = 0; i < inner; ++i) {
       const int64_t base = o * n * inner + i;
       double largest = -INFINITY;
-      for (int64_t j = 0; j < n; ++j) largest = std::max(largest, static_cast<double>(xd[base + j * inner]));
+      for (int64_t j = 0; j < n; ++j)
+        largest = std::max(largest, static_cast<double>(xd[base + j * inner]));
       double sum = 0;
       for (int64_t j = 0; j < n; ++j) sum += std::exp(xd[base + j * inner] - largest);
       for (int64_t j = 0; j < n; ++j)

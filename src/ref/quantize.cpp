@@ -30,7 +30,9 @@ struct QuantParams {
   int64_t inner = 1;  // elements per step along the axis
   int64_t axis_dim = 1;
 
-  size_t at(int64_t i) const { return scale.size() == 1 ? 0 : static_cast<size_t>((i / inner) % axis_dim); }
+  size_t at(int64_t i) const {
+    return scale.size() == 1 ? 0 : static_cast<size_t>((i / inner) % axis_dim);
+  }
 };
 
 QuantParams quant_params(const KernelArgs& a, const ir::Tensor& x) {
@@ -43,7 +45,8 @@ QuantParams quant_params(const KernelArgs& a, const ir::Tensor& x) {
     const ir::Tensor& zp = a.in(2);
     if (zp.numel() != scale.numel())
       a.error(fmt::format("zero point has {} values, scale {}", zp.numel(), scale.numel()));
-    for (int64_t i = 0; i < zp.numel(); ++i) p.zero_point.push_back(static_cast<int32_t>(zp.as_int64(i)));
+    for (int64_t i = 0; i < zp.numel(); ++i)
+      p.zero_point.push_back(static_cast<int32_t>(zp.as_int64(i)));
   } else {
     p.zero_point.assign(p.scale.size(), 0);
   }
@@ -52,10 +55,11 @@ QuantParams quant_params(const KernelArgs& a, const ir::Tensor& x) {
   int64_t axis = a.node.attr_int("axis", 1);
   if (axis < 0) axis += rank;
   if (axis < 0 || axis >= rank)
-    a.error(fmt::format("axis {} out of range for shape {}", a.node.attr_int("axis", 1), ir::shape_str(x.shape())));
+    a.error(fmt::format("axis {} out of range for shape {}", a.node.attr_int("axis", 1),
+                        ir::shape_str(x.shape())));
   if (x.dim(axis) != static_cast<int64_t>(p.scale.size()))
-    a.error(fmt::format("per-axis scale has {} values but axis {} of {} has {}", p.scale.size(), axis,
-                        ir::shape_str(x.shape()), x.dim(axis)));
+    a.error(fmt::format("per-axis scale has {} values but axis {} of {} has {}", p.scale.size(),
+                        axis, ir::shape_str(x.shape()), x.dim(axis)));
   p.axis_dim = x.dim(axis);
   for (int64_t d = axis + 1; d < rank; ++d) p.inner *= x.dim(d);
   return p;
@@ -80,9 +84,12 @@ std::vector<ir::Tensor> quantize_linear(const KernelArgs& a) {
     a.error(fmt::format("input must be float32, got {}", ir::dtype_name(x.dtype())));
   QuantParams p = quant_params(a, x);
   ir::Tensor y = a.make_output(0);
-  if (y.dtype() == ir::DType::UInt8) quantize_all<uint8_t>(x, p, y);
-  else if (y.dtype() == ir::DType::Int8) quantize_all<int8_t>(x, p, y);
-  else a.error(fmt::format("unsupported output dtype {}", ir::dtype_name(y.dtype())));
+  if (y.dtype() == ir::DType::UInt8)
+    quantize_all<uint8_t>(x, p, y);
+  else if (y.dtype() == ir::DType::Int8)
+    quantize_all<int8_t>(x, p, y);
+  else
+    a.error(fmt::format("unsupported output dtype {}", ir::dtype_name(y.dtype())));
   return {y};
 }
 

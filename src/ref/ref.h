@@ -12,7 +12,8 @@ namespace qcv::ref {
 
 // Runs one node. inputs[i] is nullptr for an omitted optional input. Returns one tensor per node
 // output (an unused optional output may be returned empty). Throws qcv::Error naming the node.
-std::vector<ir::Tensor> run_node(const ir::Node& node, const std::vector<const ir::Tensor*>& inputs);
+std::vector<ir::Tensor> run_node(const ir::Node& node,
+                                 const std::vector<const ir::Tensor*>& inputs);
 
 // True when a reference kernel exists for the op (every op in ir::all_ops() has one).
 bool has_kernel(const std::string& op);

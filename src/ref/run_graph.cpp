@@ -28,10 +28,12 @@ std::vector<ir::Tensor> run_graph(const ir::Graph& graph,
   std::unordered_map<std::string, ir::Tensor> env;
   for (const auto& [name, tensor] : graph.initializers) env[name] = tensor;
   for (const auto& [name, tensor] : feeds)
-    if (!graph.input_value(name)) fail("run_graph: '{}' is not an input of graph '{}'", name, graph.name);
+    if (!graph.input_value(name))
+      fail("run_graph: '{}' is not an input of graph '{}'", name, graph.name);
   for (const ir::Value& v : graph.inputs) {
     auto it = feeds.find(v.name);
-    if (it == feeds.end()) fail("run_graph: input '{}' of graph '{}' is not fed", v.name, graph.name);
+    if (it == feeds.end())
+      fail("run_graph: input '{}' of graph '{}' is not fed", v.name, graph.name);
     check_feed(v, it->second);
     env[v.name] = it->second;
   }

@@ -9,7 +9,8 @@ namespace qcv::ref::detail {
 namespace {
 
 int64_t normalize_axis(const KernelArgs& a, int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= rank) a.error(fmt::format("axis {} out of range for rank {}", axis, rank));
+  if (axis < -rank || axis >= rank)
+    a.error(fmt::format("axis {} out of range for rank {}", axis, rank));
   return axis < 0 ? axis + rank : axis;
 }
 
@@ -51,7 +52,8 @@ std::vector<ir::Tensor> gather(const KernelArgs& a) {
   if (rank == 0) a.error("cannot gather from a scalar");
   const int64_t axis = normalize_axis(a, a.node.attr_int("axis", 0), rank);
   const int64_t outer = product(x.shape(), 0, axis), axis_dim = x.dim(axis);
-  const size_t chunk = static_cast<size_t>(product(x.shape(), axis + 1, x.rank())) * ir::dtype_size(x.dtype());
+  const size_t chunk =
+      static_cast<size_t>(product(x.shape(), axis + 1, x.rank())) * ir::dtype_size(x.dtype());
   ir::Tensor y = a.make_output(0);
   const auto* src = static_cast<const uint8_t*>(x.raw());
   auto* dst = static_cast<uint8_t*>(y.raw());
@@ -60,7 +62,8 @@ std::vector<ir::Tensor> gather(const KernelArgs& a) {
     for (int64_t j = 0; j < count; ++j) {
       int64_t idx = indices.as_int64(j);
       if (idx < -axis_dim || idx >= axis_dim)
-        a.error(fmt::format("index {} out of range [{}, {}) on axis {}", idx, -axis_dim, axis_dim, axis));
+        a.error(fmt::format("index {} out of range [{}, {}) on axis {}", idx, -axis_dim, axis_dim,
+                            axis));
       if (idx < 0) idx += axis_dim;
       std::memcpy(dst + (o * count + j) * chunk, src + (o * axis_dim + idx) * chunk, chunk);
     }

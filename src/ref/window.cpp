@@ -54,8 +54,9 @@ Window make_window(const KernelArgs& a, const ir::Shape& x_shape, const ir::Shap
   // The table holds kernel x output positions; refuse absurd windows instead of exhausting memory.
   constexpr int64_t kMaxTable = int64_t{1} << 28;
   if (w.kernel_size > 0 && w.out_size > kMaxTable / w.kernel_size)
-    a.error(fmt::format("window of {} positions over {} outputs is too large for the reference kernel",
-                        w.kernel_size, w.out_size));
+    a.error(
+        fmt::format("window of {} positions over {} outputs is too large for the reference kernel",
+                    w.kernel_size, w.out_size));
   w.offset.assign(static_cast<size_t>(w.kernel_size * w.out_size), -1);
   w.padded_count.assign(static_cast<size_t>(w.out_size), 0);
   std::vector<int64_t> k_index(spatial), p_index(spatial);

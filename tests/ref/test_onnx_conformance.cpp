@@ -51,9 +51,11 @@ std::vector<fs::path> numbered_files(const fs::path& dir, const std::string& pre
 // Empty when equal within tolerance; otherwise what differs.
 std::string compare(const ir::Tensor& got, const ir::Tensor& want) {
   if (got.dtype() != want.dtype())
-    return fmt::format("dtype {} != expected {}", ir::dtype_name(got.dtype()), ir::dtype_name(want.dtype()));
+    return fmt::format("dtype {} != expected {}", ir::dtype_name(got.dtype()),
+                       ir::dtype_name(want.dtype()));
   if (got.shape() != want.shape())
-    return fmt::format("shape {} != expected {}", ir::shape_str(got.shape()), ir::shape_str(want.shape()));
+    return fmt::format("shape {} != expected {}", ir::shape_str(got.shape()),
+                       ir::shape_str(want.shape()));
   for (int64_t i = 0; i < got.numel(); ++i) {
     if (got.dtype() == ir::DType::Float32) {
       double g = got.as_double(i), w = want.as_double(i);
@@ -85,9 +87,12 @@ Outcome run_case_uncached(const std::string& name) {
     try {
       auto inputs = numbered_files(set, "input");
       if (inputs.size() != graph.inputs.size())
-        return {Verdict::Skip, fmt::format("test data has {} inputs, graph {}", inputs.size(), graph.inputs.size())};
-      for (size_t i = 0; i < inputs.size(); ++i) feeds[graph.inputs[i].name] = onnx::load_tensor(inputs[i].string());
-      for (const fs::path& p : numbered_files(set, "output")) expected.push_back(onnx::load_tensor(p.string()));
+        return {Verdict::Skip, fmt::format("test data has {} inputs, graph {}", inputs.size(),
+                                           graph.inputs.size())};
+      for (size_t i = 0; i < inputs.size(); ++i)
+        feeds[graph.inputs[i].name] = onnx::load_tensor(inputs[i].string());
+      for (const fs::path& p : numbered_files(set, "output"))
+        expected.push_back(onnx::load_tensor(p.string()));
     } catch (const Error& e) {
       return {Verdict::Skip, std::string("test data: ") + e.what()};
     }
@@ -98,7 +103,8 @@ Outcome run_case_uncached(const std::string& name) {
       // A kernel refusing a form qcv does not support (e.g. random training-mode Dropout) is a
       // clear rejection, not a wrong answer.
       std::string what = e.what();
-      if (what.find("not supported") != std::string::npos) return {Verdict::Skip, "kernel: " + what};
+      if (what.find("not supported") != std::string::npos)
+        return {Verdict::Skip, "kernel: " + what};
       return {Verdict::Fail, what};
     }
     if (got.size() != expected.size())
@@ -106,7 +112,8 @@ Outcome run_case_uncached(const std::string& name) {
     for (size_t i = 0; i < got.size(); ++i) {
       std::string diff = compare(got[i], expected[i]);
       if (!diff.empty())
-        return {Verdict::Fail, fmt::format("data set {}, output {} '{}': {}", s, i, graph.outputs[i].name, diff)};
+        return {Verdict::Fail,
+                fmt::format("data set {}, output {} '{}': {}", s, i, graph.outputs[i].name, diff)};
     }
   }
   if (sets == 0) return {Verdict::Skip, "no test_data_set_* directory"};

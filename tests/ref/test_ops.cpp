@@ -27,8 +27,8 @@ TEST(RefActivation, ReluClipHardSigmoidHardSwishSigmoid) {
   // HardSwish: x * clamp(x/6 + 0.5, 0, 1): -1 -> -1/3, 2 -> 2*(5/6).
   expect_floats(run(make_node("HardSwish", 1), {x})[0], {5}, {0, -1.0f / 3, 0, 5.0f / 3, 7});
   expect_floats(run(make_node("Sigmoid", 1), {x})[0], {5},
-                {1 / (1 + std::exp(4.0f)), 1 / (1 + std::exp(1.0f)), 0.5f, 1 / (1 + std::exp(-2.0f)),
-                 1 / (1 + std::exp(-7.0f))});
+                {1 / (1 + std::exp(4.0f)), 1 / (1 + std::exp(1.0f)), 0.5f,
+                 1 / (1 + std::exp(-2.0f)), 1 / (1 + std::exp(-7.0f))});
   Tensor extreme = Tensor::from_vector<float>({2}, {-1000, 1000});
   expect_floats(run(make_node("Sigmoid", 1), {extreme})[0], {2}, {0, 1});
 }
@@ -142,10 +142,9 @@ TEST(RefGather, AxisOneWithNegativeIndices) {
   Tensor idx = Tensor::from_vector<int64_t>({2, 2}, {-1, 0, 1, 1});
   expect_floats(run(n, {x, idx})[0], {2, 2, 2}, {3, 1, 2, 2, 6, 4, 5, 5});
   // Scalar index on axis 0 drops the axis; int32 indices work too.
-  expect_values<int64_t>(
-      run(make_node("Gather", 2),
-          {Tensor::from_vector<int64_t>({3}, {7, 8, 9}), Tensor::scalar<int32_t>(-3)})[0],
-      {}, {7});
+  expect_values<int64_t>(run(make_node("Gather", 2), {Tensor::from_vector<int64_t>({3}, {7, 8, 9}),
+                                                      Tensor::scalar<int32_t>(-3)})[0],
+                         {}, {7});
   EXPECT_THROW(run(n, {x, Tensor::from_vector<int64_t>({1}, {3})}), Error);
 }
 

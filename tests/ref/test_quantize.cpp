@@ -101,7 +101,8 @@ TEST(RefQuantizeLinear, BadParametersThrowNamingTheNode) {
     run(n, {x, scale});
     FAIL() << "expected qcv::Error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("QuantizeLinear_under_test"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("QuantizeLinear_under_test"), std::string::npos)
+        << e.what();
   }
 }
 

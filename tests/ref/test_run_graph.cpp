@@ -54,8 +54,8 @@ void expect_error_mentions(const ir::Graph& g, const std::map<std::string, Tenso
 TEST(RefRunGraph, FeedChecksNameTheInput) {
   ir::Graph g = tiny_net();
   Tensor good(ir::DType::Float32, {1, 1, 2, 2});
-  expect_error_mentions(g, {}, "'x'");                                        // missing
-  expect_error_mentions(g, {{"x", good}, {"extra", good}}, "'extra'");        // unknown
+  expect_error_mentions(g, {}, "'x'");                                               // missing
+  expect_error_mentions(g, {{"x", good}, {"extra", good}}, "'extra'");               // unknown
   expect_error_mentions(g, {{"x", Tensor(ir::DType::Int32, {1, 1, 2, 2})}}, "int");  // dtype
   expect_error_mentions(g, {{"x", Tensor(ir::DType::Float32, {1, 2, 2})}}, "rank");  // rank
   expect_error_mentions(g, {{"x", Tensor(ir::DType::Float32, {1, 1, 3, 2})}}, "dimension 2");

@@ -100,8 +100,7 @@ TEST(RefAveragePool, CountIncludePadChangesTheDivisor) {
   n.attrs["pads"] = std::vector<int64_t>{1, 1, 1, 1};
   expect_floats(run(n, {x})[0], {1, 1, 3, 3}, {1, 1.5f, 2, 2, 2.5f, 3, 3, 3.5f, 4});
   n.attrs["count_include_pad"] = int64_t{1};
-  expect_floats(run(n, {x})[0], {1, 1, 3, 3},
-                {0.25f, 0.75f, 0.5f, 1, 2.5f, 1.5f, 0.75f, 1.75f, 1});
+  expect_floats(run(n, {x})[0], {1, 1, 3, 3}, {0.25f, 0.75f, 0.5f, 1, 2.5f, 1.5f, 0.75f, 1.75f, 1});
 }
 
 TEST(RefGlobalAveragePool, AveragesEachPlane) {
