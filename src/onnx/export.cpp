@@ -1,5 +1,8 @@
 // ir::Graph -> ONNX ModelProto (opset 13, or 14 where an op needs it), with atomic file writes.
+#include <fcntl.h>
 #include <onnx/onnx_pb.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -7,10 +10,6 @@
 #include <cstring>
 #include <set>
 #include <type_traits>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "onnx/onnx.h"
 #include "onnx/tensor_proto.h"
@@ -42,9 +41,12 @@ void write_value(const ir::Value& v, bool name_unknown_batch, pb::ValueInfoProto
   for (size_t i = 0; i < v.shape.size(); ++i) {
     auto* d = shape->add_dim();
     std::string param = i < v.dim_names.size() ? v.dim_names[i] : "";
-    if (!param.empty()) d->set_dim_param(param);
-    else if (v.shape[i] >= 0) d->set_dim_value(v.shape[i]);
-    else if (i == 0 && name_unknown_batch) d->set_dim_param("N");
+    if (!param.empty())
+      d->set_dim_param(param);
+    else if (v.shape[i] >= 0)
+      d->set_dim_value(v.shape[i]);
+    else if (i == 0 && name_unknown_batch)
+      d->set_dim_param("N");
     // else: an unknown, unnamed dimension (neither field set), as ONNX allows
   }
 }
@@ -99,7 +101,8 @@ pb::ModelProto model_from_graph(const ir::Graph& source) {
 
   pb::GraphProto* gp = m.mutable_graph();
   gp->set_name(g.name.empty() ? "qcv" : g.name);
-  for (const auto& [name, t] : g.initializers) detail::tensor_to_proto(t, name, gp->add_initializer());
+  for (const auto& [name, t] : g.initializers)
+    detail::tensor_to_proto(t, name, gp->add_initializer());
   for (const ir::Value& v : g.inputs) write_value(v, true, gp->add_input());
   for (const ir::Value& v : g.outputs) write_value(v, true, gp->add_output());
   std::set<std::string> listed;
@@ -115,7 +118,8 @@ pb::ModelProto model_from_graph(const ir::Graph& source) {
     np->set_op_type(n.op);
     for (const std::string& in : n.inputs) np->add_input(in);
     for (const std::string& out : n.outputs) np->add_output(out);
-    for (const auto& [key, value] : n.attrs) write_attribute(key, value, n.name, np->add_attribute());
+    for (const auto& [key, value] : n.attrs)
+      write_attribute(key, value, n.name, np->add_attribute());
   }
   return m;
 }
@@ -134,7 +138,8 @@ void write_atomically(const std::string& path, const std::string& bytes) {
   std::vector<char> name(tmpl.begin(), tmpl.end());
   name.push_back('\0');
   int fd = ::mkstemp(name.data());
-  if (fd < 0) fail("file '{}': cannot create a temporary file beside it: {}", path, std::strerror(errno));
+  if (fd < 0)
+    fail("file '{}': cannot create a temporary file beside it: {}", path, std::strerror(errno));
   const std::string tmp(name.data());
   size_t written = 0;
   while (written < bytes.size()) {

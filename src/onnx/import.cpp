@@ -43,7 +43,8 @@ ir::Value value_from_proto(const pb::ValueInfoProto& vi, const char* role) {
   v.name = vi.name();
   v.dtype = ir::dtype_from_onnx(tt.elem_type());
   if (v.dtype == ir::DType::Undefined && tt.elem_type() != 0)
-    fail("{} '{}': unsupported data type {}", role, vi.name(), detail::onnx_type_name(tt.elem_type()));
+    fail("{} '{}': unsupported data type {}", role, vi.name(),
+         detail::onnx_type_name(tt.elem_type()));
   if (!tt.has_shape()) return v;
   v.has_shape = true;
   bool any_name = false;
@@ -62,28 +63,41 @@ ir::Value value_from_proto(const pb::ValueInfoProto& vi, const char* role) {
   return v;
 }
 
-// AttributeProto -> ir::Attribute. Very old files leave `type` unset; then the filled field decides.
+// AttributeProto -> ir::Attribute. Very old files leave `type` unset; then the filled field
+// decides.
 ir::Attribute attribute_from_proto(const pb::AttributeProto& a, const std::string& where) {
   if (!a.ref_attr_name().empty())
     fail("{}: attribute '{}' refers to a function attribute (unsupported)", where, a.name());
   auto type = a.type();
   if (type == pb::AttributeProto::UNDEFINED) {
-    if (a.has_i()) type = pb::AttributeProto::INT;
-    else if (a.has_f()) type = pb::AttributeProto::FLOAT;
-    else if (a.has_s()) type = pb::AttributeProto::STRING;
-    else if (a.has_t()) type = pb::AttributeProto::TENSOR;
-    else if (a.ints_size()) type = pb::AttributeProto::INTS;
-    else if (a.floats_size()) type = pb::AttributeProto::FLOATS;
+    if (a.has_i())
+      type = pb::AttributeProto::INT;
+    else if (a.has_f())
+      type = pb::AttributeProto::FLOAT;
+    else if (a.has_s())
+      type = pb::AttributeProto::STRING;
+    else if (a.has_t())
+      type = pb::AttributeProto::TENSOR;
+    else if (a.ints_size())
+      type = pb::AttributeProto::INTS;
+    else if (a.floats_size())
+      type = pb::AttributeProto::FLOATS;
   }
   switch (type) {
-    case pb::AttributeProto::INT: return a.i();
-    case pb::AttributeProto::FLOAT: return a.f();
-    case pb::AttributeProto::STRING: return a.s();
-    case pb::AttributeProto::INTS: return std::vector<int64_t>(a.ints().begin(), a.ints().end());
-    case pb::AttributeProto::FLOATS: return std::vector<float>(a.floats().begin(), a.floats().end());
+    case pb::AttributeProto::INT:
+      return a.i();
+    case pb::AttributeProto::FLOAT:
+      return a.f();
+    case pb::AttributeProto::STRING:
+      return a.s();
+    case pb::AttributeProto::INTS:
+      return std::vector<int64_t>(a.ints().begin(), a.ints().end());
+    case pb::AttributeProto::FLOATS:
+      return std::vector<float>(a.floats().begin(), a.floats().end());
     case pb::AttributeProto::TENSOR:
       return tensor_from_proto(a.t(), fmt::format("{}: attribute '{}'", where, a.name()));
-    default: break;
+    default:
+      break;
   }
   fail("{}: attribute '{}' has unsupported type {}", where, a.name(),
        pb::AttributeProto_AttributeType_Name(type));
@@ -131,9 +145,11 @@ ir::Node node_from_proto(const pb::NodeProto& np, size_t index) {
   ir::Node n;
   n.name = np.name();
   n.op = np.op_type();
-  std::string where = fmt::format("node '{}' ({})", np.name().empty() ? "#" + std::to_string(index) : np.name(), n.op);
+  std::string where = fmt::format(
+      "node '{}' ({})", np.name().empty() ? "#" + std::to_string(index) : np.name(), n.op);
   if (!is_default_domain(np.domain()))
-    fail("{}: op domain '{}' is not supported (only the default ai.onnx domain)", where, np.domain());
+    fail("{}: op domain '{}' is not supported (only the default ai.onnx domain)", where,
+         np.domain());
   if (!ir::find_op(n.op)) fail("node '{}': unsupported op '{}'", np.name(), n.op);
   n.inputs.assign(np.input().begin(), np.input().end());
   n.outputs.assign(np.output().begin(), np.output().end());

@@ -14,8 +14,10 @@ void clip_bounds_to_inputs(ir::Graph& g, ir::Node& n) {
   bool has_min = n.has_attr("min"), has_max = n.has_attr("max");
   if (!has_min && !has_max) return;
   std::string min_name, max_name;
-  if (has_min) min_name = g.add_initializer(n.name + "_min", ir::Tensor::scalar(n.attr_float("min", 0)));
-  if (has_max) max_name = g.add_initializer(n.name + "_max", ir::Tensor::scalar(n.attr_float("max", 0)));
+  if (has_min)
+    min_name = g.add_initializer(n.name + "_min", ir::Tensor::scalar(n.attr_float("min", 0)));
+  if (has_max)
+    max_name = g.add_initializer(n.name + "_max", ir::Tensor::scalar(n.attr_float("max", 0)));
   n.attrs.erase("min");
   n.attrs.erase("max");
   n.inputs.resize(1);
@@ -29,7 +31,8 @@ void axes_to_input(ir::Graph& g, ir::Node& n) {
   if (n.inputs.size() > 1) fail("{}: has both an axes attribute and an axes input", node_ref(n));
   std::vector<int64_t> axes = n.attr_ints("axes");
   auto count = static_cast<int64_t>(axes.size());
-  n.inputs.push_back(g.add_initializer(n.name + "_axes", ir::Tensor::from_vector<int64_t>({count}, axes)));
+  n.inputs.push_back(
+      g.add_initializer(n.name + "_axes", ir::Tensor::from_vector<int64_t>({count}, axes)));
   n.attrs.erase("axes");
 }
 
@@ -60,10 +63,14 @@ void upgrade_node_forms(ir::Graph& g, int64_t opset) {
   // Indices, not references: adding initializers does not move nodes, but keep it obviously safe.
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     ir::Node& n = g.nodes[i];
-    if (n.op == "Clip" && opset < 11) clip_bounds_to_inputs(g, n);
-    else if ((n.op == "Squeeze" || n.op == "Unsqueeze") && opset < 13) axes_to_input(g, n);
-    else if (n.op == "BatchNormalization") check_batch_norm(n);
-    else if (n.op == "MaxPool" || n.op == "AveragePool") check_pool(n);
+    if (n.op == "Clip" && opset < 11)
+      clip_bounds_to_inputs(g, n);
+    else if ((n.op == "Squeeze" || n.op == "Unsqueeze") && opset < 13)
+      axes_to_input(g, n);
+    else if (n.op == "BatchNormalization")
+      check_batch_norm(n);
+    else if (n.op == "MaxPool" || n.op == "AveragePool")
+      check_pool(n);
     else if (n.op == "Reshape" && n.has_attr("shape"))
       fail("{}: the shape attribute (Reshape before opset 5) is not supported", node_ref(n));
     else if (n.op == "Dropout") {
@@ -85,7 +92,8 @@ bool upgrade_softmax(ir::Graph& g, int64_t opset) {
       auto rank = static_cast<int64_t>(x->shape.size());
       if (axis < 0) axis += rank;
       if (axis < 0 || axis >= std::max<int64_t>(rank, 1))
-        fail("{}: axis {} out of range for input rank {}", node_ref(n), n.attr_int("axis", 1), rank);
+        fail("{}: axis {} out of range for input rank {}", node_ref(n), n.attr_int("axis", 1),
+             rank);
       if (axis >= rank - 1) {  // the 2-D coercion is then a no-op
         n.attrs["axis"] = std::max<int64_t>(rank - 1, 0);
         continue;
@@ -93,11 +101,13 @@ bool upgrade_softmax(ir::Graph& g, int64_t opset) {
     } else if (axis < 0) {
       fail("{}: negative axis {} with an input of unknown rank", node_ref(n), axis);
     }
-    // Softmax over the flattened trailing dims: Flatten(axis) -> Softmax(-1) -> Reshape to x's shape.
-    // Each new node enters the graph before the next unique_name() so that names never collide.
+    // Softmax over the flattened trailing dims: Flatten(axis) -> Softmax(-1) -> Reshape to x's
+    // shape. Each new node enters the graph before the next unique_name() so that names never
+    // collide.
     const std::string base = n.name, input = n.inputs[0], output = n.outputs.at(0);
     std::string flat = g.unique_name(base + "_flat");
-    g.nodes[i] = ir::Node{g.unique_name(base + "_flatten"), "Flatten", {input}, {flat}, {{"axis", axis}}};
+    g.nodes[i] =
+        ir::Node{g.unique_name(base + "_flatten"), "Flatten", {input}, {flat}, {{"axis", axis}}};
     std::string soft = g.unique_name(base + "_2d");
     g.nodes.insert(g.nodes.begin() + ++i,
                    ir::Node{base, "Softmax", {flat}, {soft}, {{"axis", int64_t{-1}}}});
@@ -105,14 +115,16 @@ bool upgrade_softmax(ir::Graph& g, int64_t opset) {
     if (x && x->has_shape && std::count(x->shape.begin(), x->shape.end(), -1) <= 1) {
       // A constant target (-1 for the one unknown dim) keeps the output shape known.
       auto rank = static_cast<int64_t>(x->shape.size());
-      shape = g.add_initializer(base + "_shape", ir::Tensor::from_vector<int64_t>({rank}, x->shape));
+      shape =
+          g.add_initializer(base + "_shape", ir::Tensor::from_vector<int64_t>({rank}, x->shape));
     } else {
       shape = g.unique_name(base + "_shape");
       g.nodes.insert(g.nodes.begin() + ++i,
                      ir::Node{g.unique_name(base + "_shape_of"), "Shape", {input}, {shape}, {}});
     }
-    g.nodes.insert(g.nodes.begin() + ++i,
-                   ir::Node{g.unique_name(base + "_reshape"), "Reshape", {soft, shape}, {output}, {}});
+    g.nodes.insert(
+        g.nodes.begin() + ++i,
+        ir::Node{g.unique_name(base + "_reshape"), "Reshape", {soft, shape}, {output}, {}});
   }
   return changed;
 }

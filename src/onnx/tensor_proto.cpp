@@ -24,7 +24,8 @@ ir::Shape checked_dims(const ::onnx::TensorProto& proto, const std::string& what
 }
 
 template <typename Dst, typename Field>
-void copy_typed(const Field& field, ir::Tensor& t, const std::string& what, const char* field_name) {
+void copy_typed(const Field& field, ir::Tensor& t, const std::string& what,
+                const char* field_name) {
   if (static_cast<int64_t>(field.size()) != t.numel())
     fail("{}: {} has {} values for shape {}", what, field_name, field.size(),
          ir::shape_str(t.shape()));
@@ -65,26 +66,43 @@ ir::Tensor tensor_from_proto(const ::onnx::TensorProto& proto, const std::string
   // Refuse before allocating: typed fields must hold exactly numel values.
   int64_t available = 0;
   switch (dtype) {
-    case ir::DType::Float32: available = proto.float_data_size(); break;
-    case ir::DType::Int64: available = proto.int64_data_size(); break;
-    default: available = proto.int32_data_size(); break;
+    case ir::DType::Float32:
+      available = proto.float_data_size();
+      break;
+    case ir::DType::Int64:
+      available = proto.int64_data_size();
+      break;
+    default:
+      available = proto.int32_data_size();
+      break;
   }
   if (available != numel)
     fail("{}: has {} values for shape {} of {}", what, available, ir::shape_str(shape),
          ir::dtype_name(dtype));
   ir::Tensor t(dtype, shape);
   switch (dtype) {
-    case ir::DType::Float32: copy_typed<float>(proto.float_data(), t, what, "float_data"); break;
-    case ir::DType::Int64: copy_typed<int64_t>(proto.int64_data(), t, what, "int64_data"); break;
-    case ir::DType::Int32: copy_typed<int32_t>(proto.int32_data(), t, what, "int32_data"); break;
-    case ir::DType::Int8: copy_typed<int8_t>(proto.int32_data(), t, what, "int32_data"); break;
-    case ir::DType::UInt8: copy_typed<uint8_t>(proto.int32_data(), t, what, "int32_data"); break;
+    case ir::DType::Float32:
+      copy_typed<float>(proto.float_data(), t, what, "float_data");
+      break;
+    case ir::DType::Int64:
+      copy_typed<int64_t>(proto.int64_data(), t, what, "int64_data");
+      break;
+    case ir::DType::Int32:
+      copy_typed<int32_t>(proto.int32_data(), t, what, "int32_data");
+      break;
+    case ir::DType::Int8:
+      copy_typed<int8_t>(proto.int32_data(), t, what, "int32_data");
+      break;
+    case ir::DType::UInt8:
+      copy_typed<uint8_t>(proto.int32_data(), t, what, "int32_data");
+      break;
     case ir::DType::Bool: {
       auto* out = static_cast<uint8_t*>(t.raw());
       for (int i = 0; i < proto.int32_data_size(); ++i) out[i] = proto.int32_data(i) != 0;
       break;
     }
-    case ir::DType::Undefined: break;
+    case ir::DType::Undefined:
+      break;
   }
   return t;
 }

@@ -15,7 +15,9 @@ inline std::string ort_command_prefix() {
 
 inline bool ort_available() {
   static const bool ok =
-      std::system((ort_command_prefix() + "-e \"require('onnxruntime-node')\" >/dev/null 2>&1").c_str()) == 0;
+      std::system(
+          (ort_command_prefix() + "-e \"require('onnxruntime-node')\" >/dev/null 2>&1").c_str()) ==
+      0;
   return ok;
 }
 
@@ -46,7 +48,8 @@ inline std::vector<float> read_npy_floats(const std::string& path) {
 }
 
 // Runs `model` in ONNX Runtime on `x`; returns the first output's values (empty on failure).
-inline std::vector<float> run_ort(const std::string& model, const ir::Tensor& x, const TempDir& dir) {
+inline std::vector<float> run_ort(const std::string& model, const ir::Tensor& x,
+                                  const TempDir& dir) {
   std::string in = dir.file("ort_in.npy"), out = dir.file("ort_out.npy");
   std::filesystem::remove(out);
   write_npy(in, x);

@@ -12,7 +12,8 @@
 namespace qcv::test {
 
 inline ir::Node make_node(std::string name, std::string op, std::vector<std::string> in,
-                          std::vector<std::string> out, std::map<std::string, ir::Attribute> attrs = {}) {
+                          std::vector<std::string> out,
+                          std::map<std::string, ir::Attribute> attrs = {}) {
   return ir::Node{std::move(name), std::move(op), std::move(in), std::move(out), std::move(attrs)};
 }
 
@@ -51,7 +52,8 @@ inline ir::Graph small_classifier() {
   g.nodes = {
       make_node("x_q", "QuantizeLinear", {"x", "x_scale", "x_zero"}, {"xq"}),
       make_node("x_dq", "DequantizeLinear", {"xq", "x_scale", "x_zero"}, {"xd"}),
-      make_node("w_q", "QuantizeLinear", {"w", "w_scale", "w_zero"}, {"wq"}, {{"axis", int64_t{0}}}),
+      make_node("w_q", "QuantizeLinear", {"w", "w_scale", "w_zero"}, {"wq"},
+                {{"axis", int64_t{0}}}),
       make_node("w_dq", "DequantizeLinear", {"wq", "w_scale", "w_zero"}, {"wd"},
                 {{"axis", int64_t{0}}}),
       make_node("conv", "Conv", {"xd", "wd", "conv_b"}, {"c"},

@@ -162,7 +162,8 @@ TEST(BadInput, UnsupportedAttributeValuesNameNodeOpAndAttribute) {
   pb::ModelProto m = relu_model();
   auto* n = m.mutable_graph()->mutable_node(0);
   n->set_op_type("MaxPool");
-  for (auto [key, value] : {std::pair<const char*, int64_t>{"kernel_shape", 1}, {"storage_order", 1}}) {
+  for (auto [key, value] :
+       {std::pair<const char*, int64_t>{"kernel_shape", 1}, {"storage_order", 1}}) {
     auto* a = n->add_attribute();
     a->set_name(key);
     if (std::string(key) == "kernel_shape") {

@@ -21,8 +21,8 @@ bool python_onnx_available() {
 int run_checker(const std::string& path, bool quiet = false) {
   std::string cmd =
       "/usr/bin/python3 -c \"import onnx,sys; "
-      "onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)\" '" + path + "'" +
-      (quiet ? " 2>/dev/null" : "");
+      "onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)\" '" +
+      path + "'" + (quiet ? " 2>/dev/null" : "");
   return std::system(cmd.c_str());
 }
 
@@ -50,10 +50,12 @@ ir::Graph v3_block() {
       make_node("mul", "Mul", {"c", "d"}, {"e"}),
       make_node("add", "Add", {"e", "x"}, {"f"}),
       make_node("clip", "Clip", {"f", "lo", "hi"}, {"f6"}),
-      make_node("maxpool", "MaxPool", {"f6"}, {"m"},
-                {{"kernel_shape", std::vector<int64_t>{2, 2}}, {"strides", std::vector<int64_t>{2, 2}}}),
-      make_node("avgpool", "AveragePool", {"f6"}, {"v"},
-                {{"kernel_shape", std::vector<int64_t>{2, 2}}, {"strides", std::vector<int64_t>{2, 2}}}),
+      make_node(
+          "maxpool", "MaxPool", {"f6"}, {"m"},
+          {{"kernel_shape", std::vector<int64_t>{2, 2}}, {"strides", std::vector<int64_t>{2, 2}}}),
+      make_node(
+          "avgpool", "AveragePool", {"f6"}, {"v"},
+          {{"kernel_shape", std::vector<int64_t>{2, 2}}, {"strides", std::vector<int64_t>{2, 2}}}),
       make_node("concat", "Concat", {"m", "v"}, {"cat"}, {{"axis", int64_t{1}}}),
       make_node("reshape", "Reshape", {"cat", "shape"}, {"flat"}),
       make_node("matmul", "MatMul", {"flat", "fc"}, {"logits"}),

@@ -1,11 +1,10 @@
 // Imports ONNX's own node conformance models (Debian's libonnx-testdata) and their tensors.
 #include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <onnx/onnx_pb.h>
 
 #include "onnx/onnx.h"
 

@@ -26,16 +26,18 @@ pb::ModelProto model_with_opset(int64_t opset) {
   return m;
 }
 
-void add_value(google::protobuf::RepeatedPtrField<pb::ValueInfoProto>* list, const std::string& name,
-               std::vector<int64_t> dims) {
+void add_value(google::protobuf::RepeatedPtrField<pb::ValueInfoProto>* list,
+               const std::string& name, std::vector<int64_t> dims) {
   auto* vi = list->Add();
   vi->set_name(name);
   auto* tt = vi->mutable_type()->mutable_tensor_type();
   tt->set_elem_type(pb::TensorProto::FLOAT);
   for (int64_t d : dims) {
     auto* dim = tt->mutable_shape()->add_dim();
-    if (d < 0) dim->set_dim_param("N");
-    else dim->set_dim_value(d);
+    if (d < 0)
+      dim->set_dim_param("N");
+    else
+      dim->set_dim_value(d);
   }
 }
 
@@ -96,7 +98,8 @@ pb::ModelProto opset7_model() {
 pb::ModelProto opset8_model(bool repeat_a_name) {
   pb::ModelProto m = model_with_opset(8);
   add_value(m.mutable_graph()->mutable_input(), "x", {-1, 3, 2, 2});
-  for (const char* p : {"scale", "bias", "mean", "var"}) add_value(m.mutable_graph()->mutable_input(), p, {3});
+  for (const char* p : {"scale", "bias", "mean", "var"})
+    add_value(m.mutable_graph()->mutable_input(), p, {3});
   add_value(m.mutable_graph()->mutable_output(), "y", {-1, 3});
   add_initializer(m, "scale", {1.0f, 2.0f, 0.5f});
   add_initializer(m, "bias", {0.1f, -0.2f, 0.3f});

@@ -20,13 +20,16 @@ void expect_same_tensor(const ir::Tensor& a, const ir::Tensor& b, const std::str
   EXPECT_EQ(std::memcmp(a.raw(), b.raw(), a.nbytes()), 0) << what;
 }
 
-void expect_same_attribute(const ir::Attribute& a, const ir::Attribute& b, const std::string& what) {
+void expect_same_attribute(const ir::Attribute& a, const ir::Attribute& b,
+                           const std::string& what) {
   ASSERT_EQ(a.index(), b.index()) << what;
   std::visit(
       [&](const auto& va) {
         using T = std::decay_t<decltype(va)>;
-        if constexpr (std::is_same_v<T, ir::Tensor>) expect_same_tensor(va, std::get<T>(b), what);
-        else EXPECT_EQ(va, std::get<T>(b)) << what;
+        if constexpr (std::is_same_v<T, ir::Tensor>)
+          expect_same_tensor(va, std::get<T>(b), what);
+        else
+          EXPECT_EQ(va, std::get<T>(b)) << what;
       },
       a);
 }
@@ -80,7 +83,8 @@ TEST(RoundTrip, SmallQdqClassifierThroughAFile) {
   EXPECT_EQ(back.value_type("wq")->dtype, ir::DType::Int8);
   // No temporary file is left behind.
   int files = 0;
-  for (const auto& e : std::filesystem::directory_iterator(dir.path())) files += e.is_regular_file();
+  for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+    files += e.is_regular_file();
   EXPECT_EQ(files, 1);
 }
 
