@@ -38,10 +38,10 @@ void Plan::decide_inplace() {
     for (size_t v = 0; v < values.size(); ++v)
       if (root(static_cast<int>(v)) == r) class_last = std::max(class_last, last[v]);
     if (class_last != static_cast<int>(i)) continue;
-    int other_reads = 0;
+    int reads_of_src = 0;  // e.g. conv(x) + x reads x twice: not in place
     for (int v : s.reads)
-      if (v != src && root(v) == r) ++other_reads;
-    if (other_reads) continue;
+      if (root(v) == r) ++reads_of_src;
+    if (reads_of_src != 1) continue;
     values[dst].alias_of = src;
   }
 }

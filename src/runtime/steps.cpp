@@ -31,8 +31,10 @@ void PrimitiveStep::execute(Plan&, dnnl::stream& stream) {
 ir::Tensor read_value(Plan& plan, int v, dnnl::stream& stream) {
   PlanValue& pv = plan.value(v);
   if (pv.kind != ValueKind::Arena) {
-    const ir::Tensor& t = plan.value(plan.root(v)).host;
-    return t.shape() == pv.shape ? t : t.reshaped(pv.shape);
+    int r = plan.root(v);
+    const ir::Tensor& t = plan.value(r).host;
+    // A view has its planned shape; a reference result keeps the shape it was computed with.
+    return r == v || t.shape() == pv.shape ? t : t.reshaped(pv.shape);
   }
   ir::Tensor t(pv.dtype, pv.shape);
   if (is_plain(pv.md, pv.shape)) {
