@@ -1,0 +1,124 @@
+// qcv_bench: the qcv side of the ONNX Runtime comparisons in bench/.
+//   qcv_bench export NAME RESOLUTION OUT.onnx     zoo model (1000 classes) as ONNX
+//   qcv_bench run MODEL.onnx IN.npy OUT.npy [T]   first output of one float32 input
+//   qcv_bench time MODEL.onnx [--threads T] [--batch B] [--iters N] [--warmup W]
+//                                                 JSON: median_ms, p90_ms, peak_rss_mb
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "models/models.h"
+#include "onnx/onnx.h"
+#include "runtime/session.h"
+
+using namespace qcv;
+
+namespace {
+
+ir::Tensor read_npy(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) fail("{}: not a .npy file", path);
+  bool v1 = bytes[6] == 1;
+  size_t offset = v1 ? 10 : 12;
+  size_t len = static_cast<uint8_t>(bytes[8]) | static_cast<uint8_t>(bytes[9]) << 8;
+  if (!v1) len |= static_cast<size_t>(static_cast<uint8_t>(bytes[10])) << 16;
+  std::string header = bytes.substr(offset, len);
+  if (header.find("'<f4'") == std::string::npos) fail("{}: only float32 .npy is supported", path);
+  size_t open = header.find('(', header.find("'shape'")), close = header.find(')', open);
+  ir::Shape shape;
+  std::stringstream dims(header.substr(open + 1, close - open - 1));
+  for (std::string d; std::getline(dims, d, ',');)
+    if (d.find_first_not_of(' ') != std::string::npos) shape.push_back(std::stoll(d));
+  ir::Tensor t(ir::DType::Float32, shape);
+  if (bytes.size() - offset - len != t.nbytes()) fail("{}: data size does not match the shape", path);
+  std::memcpy(t.raw(), bytes.data() + offset + len, t.nbytes());
+  return t;
+}
+
+void write_npy(const std::string& path, const ir::Tensor& t) {
+  std::string shape = "(";
+  for (int64_t d : t.shape()) shape += std::to_string(d) + ", ";
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + "), }";
+  header += std::string(63 - (10 + header.size()) % 64, ' ') + "\n";
+  std::string tmp = path + ".tmp";
+  std::ofstream f(tmp, std::ios::binary);
+  f.write("\x93NUMPY\x01\x00", 8);
+  char len[2] = {static_cast<char>(header.size() & 0xff), static_cast<char>(header.size() >> 8)};
+  f.write(len, 2);
+  f << header;
+  f.write(static_cast<const char*>(t.raw()), static_cast<std::streamsize>(t.nbytes()));
+  f.close();
+  std::rename(tmp.c_str(), path.c_str());
+}
+
+int option(int argc, char** argv, const char* name, int fallback) {
+  for (int i = 0; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], name) == 0) return std::atoi(argv[i + 1]);
+  return fallback;
+}
+
+int time_model(const std::string& path, int argc, char** argv) {
+  int threads = option(argc, argv, "--threads", 2), batch = option(argc, argv, "--batch", 1);
+  int iters = option(argc, argv, "--iters", 50), warmup = option(argc, argv, "--warmup", 10);
+  runtime::Session s(onnx::load(path), {threads, true});
+  std::map<std::string, ir::Tensor> feeds;
+  std::mt19937 rng(0);
+  std::normal_distribution<float> normal;
+  for (const ir::Value& v : s.inputs()) {
+    ir::Shape shape = v.shape;
+    if (!shape.empty()) shape[0] = batch;
+    ir::Tensor t(ir::DType::Float32, shape);
+    for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = normal(rng);
+    feeds[v.name] = t;
+  }
+  for (int i = 0; i < warmup; ++i) s.run(feeds);
+  std::vector<double> ms;
+  for (int i = 0; i < iters; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    s.run(feeds);
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  std::printf("{\"median_ms\": %.4f, \"p90_ms\": %.4f, \"peak_rss_mb\": %.1f, \"arena_mb\": %.2f}\n",
+              ms[ms.size() / 2], ms[ms.size() * 9 / 10], ru.ru_maxrss / 1024.0,
+              s.peak_activation_bytes() / 1048576.0);
+  if (std::getenv("QCV_SHOW_PLAN")) std::fprintf(stderr, "%s", s.describe_plan().c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    std::string cmd = argc > 1 ? argv[1] : "";
+    if (cmd == "export" && argc >= 5) {
+      models::ModelSpec spec;
+      spec.name = argv[2];
+      spec.resolution = std::atoi(argv[3]);
+      onnx::save(models::build(spec), argv[4]);
+      return 0;
+    }
+    if (cmd == "run" && argc >= 5) {
+      runtime::Session s(onnx::load(argv[2]), {argc > 5 ? std::atoi(argv[5]) : 2, true});
+      auto out = s.run({{s.inputs().at(0).name, read_npy(argv[3])}});
+      write_npy(argv[4], out.at(0));
+      return 0;
+    }
+    if (cmd == "time" && argc >= 3) return time_model(argv[2], argc, argv);
+    std::fprintf(stderr, "usage: qcv_bench export NAME RES OUT.onnx | run MODEL IN.npy OUT.npy [T] | "
+                         "time MODEL [--threads T] [--batch B] [--iters N] [--warmup W]\n");
+    return 2;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "qcv_bench: %s\n", e.what());
+    return 1;
+  }
+}
