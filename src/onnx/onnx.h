@@ -1,5 +1,7 @@
 // ONNX <-> IR. Import accepts opsets 7-17 (older op forms rewritten to the IR's opset-13
-// semantics); export writes opset 13. Errors name the file, node, op and attribute.
+// semantics; Constant nodes become initializers; graph.opset keeps the file's opset) and runs
+// ir::infer_shapes. Export writes opset 13 (14 when the graph uses HardSwish, an opset-14 op).
+// Every failure is one qcv::Error naming the file, node, op and attribute.
 #pragma once
 #include <string>
 
