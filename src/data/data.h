@@ -138,6 +138,26 @@ class ImageFolderDataset : public Dataset {
   std::vector<std::string> skipped_;
 };
 
+// Some samples of another dataset, in the order given (calibration sets, validation splits).
+class SubsetDataset : public Dataset {
+ public:
+  SubsetDataset(std::shared_ptr<const Dataset> base, std::vector<int64_t> indices);
+  size_t size() const override { return indices_.size(); }
+  Example get(size_t index) const override;
+  const std::vector<std::string>& class_names() const override { return base_->class_names(); }
+  std::string description() const override;
+  const std::vector<int64_t>& indices() const { return indices_; }
+
+ private:
+  std::shared_ptr<const Dataset> base_;
+  std::vector<int64_t> indices_;
+};
+
+// `count` distinct samples of `base` chosen from `seed` (sorted by index), e.g. a PTQ
+// calibration set; all of them if count >= size.
+std::shared_ptr<SubsetDataset> random_subset(std::shared_ptr<const Dataset> base, size_t count,
+                                             uint64_t seed);
+
 // Opens a dataset by name:
 //   "fashion-mnist"          Debian's dataset-fashion-mnist (/usr/share/datasets/fashion-mnist,
 //                            or $QCV_FASHION_MNIST_DIR); split "train" (60000) or "test" (10000)

@@ -35,8 +35,15 @@ IdxArray read_idx(const std::string& path, size_t expected_rank, const char* kin
   IdxArray array;
   size_t count = 1;
   for (size_t i = 0; i < expected_rank; ++i) {
-    array.dims.push_back(read_be32(bytes.data() + 4 + 4 * i));
-    count *= array.dims.back();
+    uint32_t dim = read_be32(bytes.data() + 4 + 4 * i);
+    array.dims.push_back(dim);
+    // A corrupt header must not wrap the element count around to a size that looks right.
+    if (dim != 0 && count > bytes.size() / dim)
+      fail(
+          "{}: truncated IDX data or corrupt header: dimensions [{}, ...] need more than the "
+          "file's {} bytes",
+          path, fmt::join(array.dims, ", "), bytes.size());
+    count *= dim;
   }
   size_t payload = bytes.size() - header;
   if (payload < count)
@@ -59,8 +66,9 @@ IdxDataset::IdxDataset(const std::string& images_path, const std::string& labels
   if (images.dims[0] != labels.dims[0])
     fail("{} has {} images but {} has {} labels", images_path, images.dims[0], labels_path,
          labels.dims[0]);
-  if (images.dims[1] == 0 || images.dims[2] == 0)
-    fail("{}: empty images ({}x{})", images_path, images.dims[1], images.dims[2]);
+  if (images.dims[1] == 0 || images.dims[2] == 0 || images.dims[1] > 65535 ||
+      images.dims[2] > 65535)
+    fail("{}: unusable image size {}x{}", images_path, images.dims[1], images.dims[2]);
   rows_ = static_cast<int>(images.dims[1]);
   cols_ = static_cast<int>(images.dims[2]);
   pixels_ = std::move(images.data);

@@ -217,5 +217,29 @@ TEST(DataLoader, RestartMidEpochAndBadOptions) {
   EXPECT_THROW(DataLoader(nullptr, identity_eval(), options), Error);
 }
 
+TEST(RandomSubset, DistinctSortedReproducibleSamples) {
+  auto dataset = std::make_shared<CountingDataset>(50);
+  auto subset = random_subset(dataset, 10, 3);
+  ASSERT_EQ(subset->size(), 10u);
+  const std::vector<int64_t>& picked = subset->indices();
+  EXPECT_TRUE(std::is_sorted(picked.begin(), picked.end()));
+  EXPECT_EQ(std::set<int64_t>(picked.begin(), picked.end()).size(), 10u);
+  for (size_t i = 0; i < picked.size(); ++i) {
+    ASSERT_GE(picked[i], 0);
+    ASSERT_LT(picked[i], 50);
+    EXPECT_EQ(subset->get(i).label, picked[i] % 7);
+  }
+  EXPECT_EQ(random_subset(dataset, 10, 3)->indices(), picked);
+  EXPECT_NE(random_subset(dataset, 10, 4)->indices(), picked);
+  EXPECT_EQ(random_subset(dataset, 80, 3)->size(), 50u);
+  EXPECT_EQ(subset->num_classes(), 7);
+  EXPECT_THROW(SubsetDataset(dataset, {3, 50}), Error);
+  // A subset feeds a loader like any dataset.
+  LoaderOptions options;
+  options.batch_size = 4;
+  DataLoader loader(subset, identity_eval(), options);
+  EXPECT_EQ(loader.batches_per_epoch(), 3u);
+}
+
 }  // namespace
 }  // namespace qcv::data

@@ -76,6 +76,11 @@ TEST(IdxDataset, RejectsBrokenFiles) {
   testing::write_bytes(dir.file("extra.idx3"), extra);
   expect_error([&] { IdxDataset(dir.file("extra.idx3"), labels); }, {"extra.idx3", "extra"});
 
+  // Dimensions whose product wraps around 64 bits must not pass for an empty file.
+  testing::write_bytes(dir.file("wrap.idx3"),
+                       testing::idx_bytes({0x80000000u, 0x80000000u, 4}, {}));
+  expect_error([&] { IdxDataset(dir.file("wrap.idx3"), labels); }, {"wrap.idx3", "corrupt header"});
+
   // Counts that disagree between images and labels.
   testing::write_bytes(dir.file("img.idx3"), files.images);
   testing::write_bytes(dir.file("four.idx1"), testing::idx_bytes({4}, {1, 2, 3, 4}));
