@@ -120,7 +120,8 @@ TEST(RuntimeOps, SqueezeExcite) {
   auto se = m.node("HardSigmoid", {m.conv(r, 12, 40, 1)}, {{"alpha", 1.f / 6}, {"beta", 0.5f}});
   m.output(m.node("Mul", {h, se}));
   std::string plan = plan_of(m.g, {{3, 40, 7, 7}});
-  EXPECT_EQ(plan.find("reorder"), std::string::npos) << plan;
+  // Only the graph input may be reordered (at the edge); the SE branch keeps the block's layout.
+  EXPECT_EQ(plan.find("reorder", plan.find('\n')), std::string::npos) << plan;
   EXPECT_LT(compare_with_ref(m.g, {{3, 40, 7, 7}}), kTol);
 }
 
