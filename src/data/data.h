@@ -130,6 +130,8 @@ class ImageFolderDataset : public Dataset {
   const std::vector<std::string>& skipped() const { return skipped_; }
 
  private:
+  void scan(const std::string& root);
+
   std::string root_;
   ImageFolderOptions options_;
   std::vector<std::string> class_names_;

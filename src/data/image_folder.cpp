@@ -80,6 +80,15 @@ ImageFolderDataset::ImageFolderDataset(const std::string& root, ImageFolderOptio
   std::error_code error;
   if (!fs::is_directory(root, error)) fail("{}: not a directory (ImageFolder root)", root);
 
+  try {
+    scan(root);
+  } catch (const fs::filesystem_error& e) {
+    fail("{}: cannot list the ImageFolder: {}", root, e.what());
+  }
+}
+
+void ImageFolderDataset::scan(const std::string& root) {
+  std::error_code error;
   std::vector<std::string> directories = class_directories(root);
   std::vector<ClassEntry> classes;
   if (options_.class_list_file.empty()) {
