@@ -45,7 +45,10 @@ double entropy_threshold(const Histogram& h, int quantized_bins) {
   const int bins = static_cast<int>(h.counts.size());
   if (quantized_bins < 1) fail("entropy calibration: quantized_bins must be positive");
   if (bins <= quantized_bins || h.total() == 0) return h.max_abs;
-  const std::vector<double>& c = h.counts;
+  // Bin 0 takes bin 1's count (as NVIDIA's pytorch-quantization does): the exact zeros after a
+  // Relu would otherwise dominate P and pull the threshold far down.
+  std::vector<double> c = h.counts;
+  c[0] = c[1];
   // Suffix sums: the outliers beyond each candidate threshold.
   std::vector<double> beyond(bins + 1, 0.0);
   for (int j = bins - 1; j >= 0; --j) beyond[j] = beyond[j + 1] + c[j];

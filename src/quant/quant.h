@@ -120,7 +120,8 @@ struct Histogram {
 // Thresholds (an amax for |x|) chosen from a histogram. levels: number of quantization steps
 // between 0 and the threshold (127 for symmetric int8, 255 for a uint8 range starting at 0).
 double percentile_threshold(const Histogram& h, double percentile);
-// TensorRT's entropy calibration: candidates from `quantized_bins` bins up, reference P with the
+// TensorRT's entropy calibration: bin 0 set to bin 1's count (Relu zeros; as NVIDIA's
+// pytorch-quantization), candidates from `quantized_bins` bins up, reference P with the
 // outliers folded into its last bin, Q = P merged into `quantized_bins` levels and expanded over
 // P's non-empty bins, the threshold minimizing KL(P||Q) (ties: the largest).
 double entropy_threshold(const Histogram& h, int quantized_bins = 128);
