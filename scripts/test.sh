@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 echo "== runtime without LibTorch (Release)"
-scripts/build.sh build-notorch -DQCV_WITH_TORCH=OFF
+scripts/build.sh build-notorch -DQCV_WITH_TORCH=OFF -DQCV_BUILD_TESTS=OFF
 echo "== Debug + ASan/UBSan"
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DQCV_SANITIZE=ON
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
