@@ -107,9 +107,11 @@ struct ImageFolderOptions {
   std::string class_list_file;
   // Bad images: false -> skipped with a warning naming the file; true -> qcv::Error.
   bool strict = false;
-  // How much of each image to check when the folder is opened: false -> the header only (fast:
-  // signature, size, colour type); true -> decode every image fully.
-  bool verify_full_decode = false;
+  // How much of each image to check when the folder is opened. None: list files only (fastest,
+  // like torchvision; a bad file then fails in get()). Header: signature, size and colour type
+  // from the first 64 KiB. Full: decode every image.
+  enum class Verify { None, Header, Full };
+  Verify verify = Verify::Header;
   // Where warnings go; default prints "qcv: warning: ..." on stderr.
   std::function<void(const std::string&)> warn;
 };

@@ -24,6 +24,17 @@ std::vector<uint8_t> read_file_bytes(const std::string& path) {
   return bytes;
 }
 
+std::vector<uint8_t> read_file_prefix(const std::string& path, size_t max_bytes, bool* whole) {
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!file) fail("{}: cannot open: {}", path, std::strerror(errno));
+  std::vector<uint8_t> bytes(max_bytes + 1);  // one more byte tells whether the file is longer
+  size_t got = std::fread(bytes.data(), 1, bytes.size(), file.get());
+  if (std::ferror(file.get())) fail("{}: read error: {}", path, std::strerror(errno));
+  *whole = got <= max_bytes;
+  bytes.resize(std::min(got, max_bytes));
+  return bytes;
+}
+
 bool is_gzip(const std::vector<uint8_t>& bytes) {
   return bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b;
 }

@@ -228,8 +228,17 @@ Image read_image(const std::string& path, int channels) {
 }
 
 void check_image_header(const std::string& path) {
-  std::vector<uint8_t> bytes = read_file_bytes(path);
-  decode(bytes.data(), bytes.size(), path, true);
+  // Headers almost always fit in 64 KiB; a larger one (big EXIF or ICC data) gets the whole file.
+  constexpr size_t kPrefix = 64 * 1024;
+  bool whole = false;
+  std::vector<uint8_t> bytes = read_file_prefix(path, kPrefix, &whole);
+  try {
+    decode(bytes.data(), bytes.size(), path, true);
+  } catch (const Error&) {
+    if (whole) throw;
+    bytes = read_file_bytes(path);
+    decode(bytes.data(), bytes.size(), path, true);
+  }
 }
 
 }  // namespace qcv::data

@@ -111,9 +111,9 @@ void ImageFolderDataset::scan(const std::string& root) {
     if (!fs::is_directory(directory, error)) continue;  // a listed class may have no images here
     for (const std::string& file : image_files(directory)) {
       try {
-        if (options_.verify_full_decode)
+        if (options_.verify == ImageFolderOptions::Verify::Full)
           read_image(file, options_.channels);
-        else
+        else if (options_.verify == ImageFolderOptions::Verify::Header)
           check_image_header(file);
       } catch (const Error& e) {
         if (options_.strict) throw;

@@ -107,7 +107,7 @@ inline void write_png(const std::string& path, int width, int height, int color_
 
 // JPEG, 1 or 3 components, 8-bit.
 inline void write_jpeg(const std::string& path, int width, int height, int components,
-                       const std::vector<uint8_t>& pixels, int quality = 100) {
+                       const std::vector<uint8_t>& pixels, int quality = 100, int app_markers = 0) {
   FILE* f = std::fopen(path.c_str(), "wb");
   jpeg_compress_struct cinfo;
   jpeg_error_mgr err;
@@ -121,6 +121,10 @@ inline void write_jpeg(const std::string& path, int width, int height, int compo
   jpeg_set_defaults(&cinfo);
   jpeg_set_quality(&cinfo, quality, TRUE);
   jpeg_start_compress(&cinfo, TRUE);
+  // Large APP15 segments before the frame header push it far into the file.
+  std::vector<uint8_t> filler(65000, 0x55);
+  for (int i = 0; i < app_markers; ++i)
+    jpeg_write_marker(&cinfo, JPEG_APP0 + 15, filler.data(), static_cast<unsigned>(filler.size()));
   while (cinfo.next_scanline < cinfo.image_height) {
     JSAMPROW row = const_cast<uint8_t*>(&pixels[size_t(cinfo.next_scanline) * width * components]);
     jpeg_write_scanlines(&cinfo, &row, 1);

@@ -162,6 +162,20 @@ TEST(ImageFolderDataset, StrictModeAndClassList) {
   expect_error([&] { ImageFolderDataset(dir.file("nowhere")); }, {"nowhere", "not a directory"});
 }
 
+TEST(DecodeImage, HeaderCheckReadsPastLargeMetadata) {
+  TempDir dir;
+  std::vector<uint8_t> rgb(8 * 8 * 3, 77);
+  // The frame header sits after 130 KB of APP segments, beyond the 64 KiB first read.
+  testing::write_jpeg(dir.file("meta.jpg"), 8, 8, 3, rgb, 95, 2);
+  ASSERT_GT(testing::read_all(dir.file("meta.jpg")).size(), 130000u);
+  check_image_header(dir.file("meta.jpg"));
+  EXPECT_EQ(read_image(dir.file("meta.jpg")).width, 8);
+  std::vector<uint8_t> bytes = testing::read_all(dir.file("meta.jpg"));
+  bytes.resize(100000);  // cut inside the metadata: no frame header at all
+  testing::write_bytes(dir.file("cut.jpg"), bytes);
+  expect_error([&] { check_image_header(dir.file("cut.jpg")); }, {"cut.jpg", "corrupt JPEG"});
+}
+
 TEST(ImageFolderDataset, FullVerificationCatchesTruncatedImages) {
   TempDir dir;
   std::vector<uint8_t> noise(64 * 64 * 3);
@@ -176,10 +190,14 @@ TEST(ImageFolderDataset, FullVerificationCatchesTruncatedImages) {
   ImageFolderDataset fast(dir.file("root"), quiet);
   ASSERT_EQ(fast.size(), 2u);
   expect_error([&] { fast.get(1); }, {"half.jpg", "truncated"});
-  quiet.verify_full_decode = true;
+  quiet.verify = ImageFolderOptions::Verify::Full;
   ImageFolderDataset verified(dir.file("root"), quiet);
   EXPECT_EQ(verified.size(), 1u);
   EXPECT_EQ(verified.skipped().size(), 1u);
+  // Without any check the listing keeps every file, as torchvision does.
+  testing::write_bytes(dir.file("root/a/junk.png"), {1, 2, 3});
+  quiet.verify = ImageFolderOptions::Verify::None;
+  EXPECT_EQ(ImageFolderDataset(dir.file("root"), quiet).size(), 3u);
 }
 
 }  // namespace
