@@ -37,7 +37,8 @@ ir::Tensor read_npy(const std::string& path) {
   for (std::string d; std::getline(dims, d, ',');)
     if (d.find_first_not_of(' ') != std::string::npos) shape.push_back(std::stoll(d));
   ir::Tensor t(ir::DType::Float32, shape);
-  if (bytes.size() - offset - len != t.nbytes()) fail("{}: data size does not match the shape", path);
+  if (bytes.size() - offset - len != t.nbytes())
+    fail("{}: data size does not match the shape", path);
   std::memcpy(t.raw(), bytes.data() + offset + len, t.nbytes());
   return t;
 }
@@ -83,14 +84,16 @@ int time_model(const std::string& path, int argc, char** argv) {
   for (int i = 0; i < iters; ++i) {
     auto t0 = std::chrono::steady_clock::now();
     s.run(feeds);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   std::sort(ms.begin(), ms.end());
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  std::printf("{\"median_ms\": %.4f, \"p90_ms\": %.4f, \"peak_rss_mb\": %.1f, \"arena_mb\": %.2f}\n",
-              ms[ms.size() / 2], ms[ms.size() * 9 / 10], ru.ru_maxrss / 1024.0,
-              s.peak_activation_bytes() / 1048576.0);
+  std::printf(
+      "{\"median_ms\": %.4f, \"p90_ms\": %.4f, \"peak_rss_mb\": %.1f, \"arena_mb\": %.2f}\n",
+      ms[ms.size() / 2], ms[ms.size() * 9 / 10], ru.ru_maxrss / 1024.0,
+      s.peak_activation_bytes() / 1048576.0);
   if (std::getenv("QCV_SHOW_PLAN")) std::fprintf(stderr, "%s", s.describe_plan().c_str());
   return 0;
 }
@@ -114,8 +117,9 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (cmd == "time" && argc >= 3) return time_model(argv[2], argc, argv);
-    std::fprintf(stderr, "usage: qcv_bench export NAME RES OUT.onnx | run MODEL IN.npy OUT.npy [T] | "
-                         "time MODEL [--threads T] [--batch B] [--iters N] [--warmup W]\n");
+    std::fprintf(stderr,
+                 "usage: qcv_bench export NAME RES OUT.onnx | run MODEL IN.npy OUT.npy [T] | "
+                 "time MODEL [--threads T] [--batch B] [--iters N] [--warmup W]\n");
     return 2;
   } catch (const Error& e) {
     std::fprintf(stderr, "qcv_bench: %s\n", e.what());

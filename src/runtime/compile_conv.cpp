@@ -54,9 +54,8 @@ bool PlanBuilder::build_conv(int i) {
   };
   // Channels-last activations: oneDNN 2.6's brgemm convolutions (its fastest on AVX-512) use
   // them, and MobileNets and ResNets measured faster than with nChw16c (bench/bench_vs_ort.js).
-  static const memory::format_tag channels_last[] = {memory::format_tag::nwc,
-                                                     memory::format_tag::nhwc,
-                                                     memory::format_tag::ndhwc};
+  static const memory::format_tag channels_last[] = {
+      memory::format_tag::nwc, memory::format_tag::nhwc, memory::format_tag::ndhwc};
   dst_md = memory::desc(to_dims(out), memory::data_type::f32, channels_last[in.size() - 3]);
   dnnl::convolution_forward::primitive_desc pd;
   try {
@@ -76,8 +75,8 @@ bool PlanBuilder::build_conv(int i) {
     }
   }
   int src = ensure_md(x, pd.src_desc());
-  dnnl::memory weights = cached_weights(n.name + "/W", pd.weights_desc(), plain_md(wshape),
-                                        w->raw());
+  dnnl::memory weights =
+      cached_weights(n.name + "/W", pd.weights_desc(), plain_md(wshape), w->raw());
   int dst = define(chain.output, pd.dst_desc(), out);
   PrimitiveStep& s = add_step(chain_label(n, chain, g_, pd.impl_info_str()));
   PrimitiveCall c = call(dnnl::convolution_forward(pd), pd);
@@ -107,7 +106,7 @@ bool PlanBuilder::build_gemm(int i) {
   const FusedChain& chain = fusion_.chains[i];
   int p = g_.producer(n.inputs[0]);
   int x = p >= 0 && fusion_.flatten_into_gemm[p] ? value_of(g_.nodes[p].inputs[0])
-                                                  : value_of(n.inputs[0]);
+                                                 : value_of(n.inputs[0]);
   if (!has_md(x)) return false;
   const ir::Tensor& bmat = *g_.initializer(n.input(1));
   bool trans_b = n.attr_int("transB", 0) != 0;

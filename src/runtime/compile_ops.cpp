@@ -113,9 +113,9 @@ bool PlanBuilder::build_pool(int i) {
     else
       alg = dnnl::algorithm::pooling_avg_exclude_padding;
   }
-  dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg,
-                                   plan_->values[x].md, any_md(out), win.strides, kernel,
-                                   win.dilations, win.pad_l, win.pad_r);
+  dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, plan_->values[x].md,
+                                   any_md(out), win.strides, kernel, win.dilations, win.pad_l,
+                                   win.pad_r);
   dnnl::pooling_v2_forward::primitive_desc pd(d, attr_with({}), engine_);
   int dst = define(n.outputs[0], pd.dst_desc(), out);
   PrimitiveStep& s = add_step(n.name + " (" + n.op + ": " + pd.impl_info_str() + ")");

@@ -1,10 +1,10 @@
 // Compiles one shape-inferred graph (concrete input shapes) into a Plan: one step per node or
 // fused chain, oneDNN primitives where they exist, reference kernels elsewhere.
 #pragma once
-#include <oneapi/dnnl/dnnl.hpp>
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <vector>
 

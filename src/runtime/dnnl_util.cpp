@@ -13,13 +13,20 @@ static memory::format_tag plain_tag(size_t rank) {
   using tag = memory::format_tag;
   switch (rank) {
     case 0:
-    case 1: return tag::a;
-    case 2: return tag::ab;
-    case 3: return tag::abc;
-    case 4: return tag::abcd;
-    case 5: return tag::abcde;
-    case 6: return tag::abcdef;
-    default: fail("runtime: tensors of rank {} are not supported by oneDNN steps", rank);
+    case 1:
+      return tag::a;
+    case 2:
+      return tag::ab;
+    case 3:
+      return tag::abc;
+    case 4:
+      return tag::abcd;
+    case 5:
+      return tag::abcde;
+    case 6:
+      return tag::abcdef;
+    default:
+      fail("runtime: tensors of rank {} are not supported by oneDNN steps", rank);
   }
 }
 

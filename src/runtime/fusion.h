@@ -34,8 +34,8 @@ struct FusedChain {
 };
 
 struct FusionPlan {
-  std::vector<FusedChain> chains;     // per node
-  std::vector<int> absorbed_by;       // per node: anchor node index, or -1
+  std::vector<FusedChain> chains;       // per node
+  std::vector<int> absorbed_by;         // per node: anchor node index, or -1
   std::vector<bool> flatten_into_gemm;  // Flatten nodes whose Gemm reads their 4-D input
 };
 

@@ -20,8 +20,9 @@ size_t plan_arena(std::vector<BufferLifetime>& buffers) {
     std::vector<const BufferLifetime*> live;
     for (size_t j : placed)
       if (buffers[j].first <= b.last && b.first <= buffers[j].last) live.push_back(&buffers[j]);
-    std::sort(live.begin(), live.end(),
-              [](const BufferLifetime* x, const BufferLifetime* y) { return x->offset < y->offset; });
+    std::sort(live.begin(), live.end(), [](const BufferLifetime* x, const BufferLifetime* y) {
+      return x->offset < y->offset;
+    });
     size_t offset = 0, need = align64(b.bytes);
     for (const BufferLifetime* o : live) {
       if (o->offset >= offset + need) break;

@@ -104,8 +104,7 @@ std::vector<ir::Tensor> Plan::run(const std::vector<const ir::Tensor*>& feeds,
     if (r.kind != ValueKind::GraphInput) continue;
     const ir::Tensor* feed = feeds.at(r.input_index);
     if (static_cast<int>(v) == root(static_cast<int>(v))) r.host = *feed;
-    if (values[v].md.data.ndims > 0)
-      values[v].mem.set_data_handle(const_cast<void*>(feed->raw()));
+    if (values[v].md.data.ndims > 0) values[v].mem.set_data_handle(const_cast<void*>(feed->raw()));
   }
   for (auto& s : steps) s->execute(*this, stream);
   stream.wait();

@@ -1,8 +1,8 @@
 // The execution plan of one input-shape signature: values (where each tensor lives and in which
 // layout) and steps (each owning a oneDNN primitive or a reference kernel), run in order.
 #pragma once
-#include <oneapi/dnnl/dnnl.hpp>
 #include <memory>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <vector>
 

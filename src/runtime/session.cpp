@@ -51,7 +51,8 @@ struct Session::Impl {
       (void)t;
       if (!graph.input_value(name)) {
         std::string names;
-        for (const ir::Value& in : graph.inputs) names += (names.empty() ? "'" : ", '") + in.name + "'";
+        for (const ir::Value& in : graph.inputs)
+          names += (names.empty() ? "'" : ", '") + in.name + "'";
         fail("Session::run: unknown input '{}' (the model's inputs: {})", name, names);
       }
     }

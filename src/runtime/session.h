@@ -12,8 +12,8 @@
 namespace qcv::runtime {
 
 struct SessionOptions {
-  int threads = 0;        // 0: all cores
-  bool optimize = true;   // run passes::optimize before compiling
+  int threads = 0;       // 0: all cores
+  bool optimize = true;  // run passes::optimize before compiling
 };
 
 class Session {
@@ -28,6 +28,8 @@ class Session {
   const std::vector<ir::Value>& outputs() const;
 
   // Runs the graph. Throws qcv::Error on a missing/unknown input or a wrong dtype/shape.
+  // Dimension 0 of every input is the batch: any size runs (one plan is compiled and cached per
+  // input-shape signature). One call at a time per Session (plans own their buffers).
   std::vector<ir::Tensor> run(const std::map<std::string, ir::Tensor>& feeds);
 
   // Peak bytes of activation memory of the last planned shape.

@@ -27,7 +27,7 @@ bool close(const ir::Tensor& got, const ir::Tensor& want, std::string& why) {
     double a = got.as_double(i), b = want.as_double(i);
     if (std::isnan(a) && std::isnan(b)) continue;
     bool ok = got.dtype() == ir::DType::Float32 ? std::fabs(a - b) <= 1e-5 + 1e-4 * std::fabs(b)
-                                                 : got.as_int64(i) == want.as_int64(i);
+                                                : got.as_int64(i) == want.as_int64(i);
     if (!ok) {
       why = fmt::format("element {}: {} != expected {}", i, a, b);
       return false;

@@ -13,7 +13,8 @@ TEST_P(ZooModel, MatchesReferenceAtBatch1And2) {
   models::ModelSpec spec;
   spec.name = GetParam();
   // The deep ResNets are slow in the reference kernels: they run at 32 pixels.
-  bool deep = spec.name.find("101") != std::string::npos || spec.name.find("152") != std::string::npos;
+  bool deep =
+      spec.name.find("101") != std::string::npos || spec.name.find("152") != std::string::npos;
   spec.resolution = deep ? 32 : 64;
   spec.classes = 37;
   spec.width = spec.name.rfind("mobilenet", 0) == 0 ? 0.75f : 1.f;
@@ -30,6 +31,8 @@ TEST_P(ZooModel, MatchesReferenceAtBatch1And2) {
 std::vector<std::string> zoo() { return models::model_names(); }
 
 INSTANTIATE_TEST_SUITE_P(Zoo, ZooModel, ::testing::ValuesIn(zoo()),
-                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
 
 }  // namespace

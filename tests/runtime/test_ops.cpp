@@ -59,7 +59,8 @@ TEST(RuntimeOps, ConvActivationsFused) {
     GraphMaker m;
     auto y = m.conv(m.input("x", {3, 5, 13, 9}), 5, 20, 3, {{"pads", Ints{1, 1, 1, 1}}});
     if (act == "Clip") {
-      y = m.node("Clip", {y, m.constant(ir::Tensor::scalar(0.f)), m.constant(ir::Tensor::scalar(6.f))});
+      y = m.node("Clip",
+                 {y, m.constant(ir::Tensor::scalar(0.f)), m.constant(ir::Tensor::scalar(6.f))});
     } else if (act == "HardSigmoid") {
       y = m.node(act, {y}, {{"alpha", 0.25f}, {"beta", 0.4f}});
     } else {
@@ -77,7 +78,7 @@ TEST(RuntimeOps, StandaloneActivations) {
     GraphMaker m;
     auto x = m.input("x", {3, 5, 7, 9});
     std::string y = act == "Clip" ? m.node("Clip", {x, m.constant(ir::Tensor::scalar(-0.3f)),
-                                                     m.constant(ir::Tensor::scalar(0.5f))})
+                                                    m.constant(ir::Tensor::scalar(0.5f))})
                                   : m.node(act, {x});
     m.output(y);
     EXPECT_LT(compare_with_ref(m.g, {{3, 5, 7, 9}}), kTol) << act;
@@ -102,7 +103,8 @@ TEST(RuntimeOps, ResidualAddWithProjectionShortcut) {
   // Downsampling block: the shortcut conv comes after the main path, so the sum is fused there.
   GraphMaker m;
   auto x = m.input("x", {2, 10, 13, 9});
-  auto a = m.node("Relu", {m.conv(x, 10, 12, 3, {{"pads", Ints{1, 1, 1, 1}}, {"strides", Ints{2, 2}}})});
+  auto a =
+      m.node("Relu", {m.conv(x, 10, 12, 3, {{"pads", Ints{1, 1, 1, 1}}, {"strides", Ints{2, 2}}})});
   auto b = m.conv(a, 12, 24, 1);
   auto s = m.conv(x, 10, 24, 1, {{"strides", Ints{2, 2}}});
   m.output(m.node("Relu", {m.node("Add", {b, s})}));
@@ -114,7 +116,8 @@ TEST(RuntimeOps, ResidualAddWithProjectionShortcut) {
 TEST(RuntimeOps, SqueezeExcite) {
   GraphMaker m;
   auto x = m.input("x", {3, 40, 7, 7});
-  auto h = m.node("HardSwish", {m.conv(x, 40, 40, 3, {{"group", int64_t{40}}, {"pads", Ints{1, 1, 1, 1}}})});
+  auto h = m.node("HardSwish",
+                  {m.conv(x, 40, 40, 3, {{"group", int64_t{40}}, {"pads", Ints{1, 1, 1, 1}}})});
   auto p = m.node("GlobalAveragePool", {h});
   auto r = m.node("Relu", {m.conv(p, 40, 12, 1)});
   auto se = m.node("HardSigmoid", {m.conv(r, 12, 40, 1)}, {{"alpha", 1.f / 6}, {"beta", 0.5f}});
@@ -129,7 +132,8 @@ TEST(RuntimeOps, ClassifierTail) {
   GraphMaker m;
   auto h = m.node("Relu", {m.conv(m.input("x", {3, 6, 7, 7}), 6, 36, 3)});
   auto f = m.node("Flatten", {m.node("GlobalAveragePool", {h})}, {{"axis", int64_t{1}}});
-  auto logits = m.node("Gemm", {f, m.constant({11, 36}), m.constant({11})}, {{"transB", int64_t{1}}});
+  auto logits =
+      m.node("Gemm", {f, m.constant({11, 36}), m.constant({11})}, {{"transB", int64_t{1}}});
   m.output(m.node("Softmax", {logits}, {{"axis", int64_t{1}}}));
   std::string plan = plan_of(m.g, {{3, 6, 7, 7}});
   EXPECT_EQ(plan.find("Flatten"), std::string::npos) << plan;
@@ -160,9 +164,16 @@ TEST(RuntimeOps, MatMulBroadcast) {
 TEST(RuntimeOps, Pools) {
   GraphMaker m;
   auto x = m.conv(m.input("x", {3, 5, 13, 9}), 5, 17, 1);
-  m.output(m.node("MaxPool", {x}, {{"kernel_shape", Ints{3, 3}}, {"strides", Ints{2, 2}}, {"pads", Ints{1, 1, 1, 1}}}));
-  m.output(m.node("AveragePool", {x}, {{"kernel_shape", Ints{3, 2}}, {"strides", Ints{2, 2}}, {"ceil_mode", int64_t{1}}}));
-  m.output(m.node("AveragePool", {x}, {{"kernel_shape", Ints{3, 3}}, {"pads", Ints{1, 0, 1, 2}}, {"count_include_pad", int64_t{1}}}));
+  m.output(
+      m.node("MaxPool", {x},
+             {{"kernel_shape", Ints{3, 3}}, {"strides", Ints{2, 2}}, {"pads", Ints{1, 1, 1, 1}}}));
+  m.output(
+      m.node("AveragePool", {x},
+             {{"kernel_shape", Ints{3, 2}}, {"strides", Ints{2, 2}}, {"ceil_mode", int64_t{1}}}));
+  m.output(m.node("AveragePool", {x},
+                  {{"kernel_shape", Ints{3, 3}},
+                   {"pads", Ints{1, 0, 1, 2}},
+                   {"count_include_pad", int64_t{1}}}));
   m.output(m.node("GlobalAveragePool", {x}));
   EXPECT_LT(compare_with_ref(m.g, {{3, 5, 13, 9}}), kTol);
 }
@@ -203,7 +214,9 @@ TEST(RuntimeOps, ReferenceFallbackInsideTheGraph) {
   // Clip with a runtime bound has no oneDNN form: it runs as a reference step between primitives.
   GraphMaker m;
   auto x = m.conv(m.input("x", {3, 6, 7, 7}), 6, 17, 3);
-  auto lo = m.node("Relu", {m.node("Sub", {m.constant(ir::Tensor::scalar(0.f)), m.node("Relu", {m.input("lo", {1})})})});
+  auto lo = m.node(
+      "Relu",
+      {m.node("Sub", {m.constant(ir::Tensor::scalar(0.f)), m.node("Relu", {m.input("lo", {1})})})});
   auto c = m.node("Clip", {x, m.node("Sub", {m.constant(ir::Tensor::scalar(0.f)), lo})});
   m.output(m.conv(c, 17, 9, 1));
   EXPECT_LT(compare_with_ref(m.g, {{3, 6, 7, 7}, {1}}), kTol);

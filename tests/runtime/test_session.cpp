@@ -43,10 +43,14 @@ TEST(RuntimeSession, InputErrorsNameTheInput) {
   runtime::Session s(small_net(-1));
   ir::Tensor good = random_tensor({2, 3, 13, 9}, 1);
   EXPECT_NE(error_of([&] { s.run({}); }).find("'image' is missing"), std::string::npos);
-  EXPECT_NE(error_of([&] { s.run({{"image", good}, {"extra", good}}); }).find("unknown input 'extra'"),
+  EXPECT_NE(error_of([&] {
+              s.run({{"image", good}, {"extra", good}});
+            }).find("unknown input 'extra'"),
             std::string::npos);
   ir::Tensor ints(ir::DType::Int64, {2, 3, 13, 9});
-  EXPECT_NE(error_of([&] { s.run({{"image", ints}}); }).find("'image' must be float32"),
+  EXPECT_NE(error_of([&] {
+              s.run({{"image", ints}});
+            }).find("'image' must be float32"),
             std::string::npos);
   std::string rank = error_of([&] { s.run({{"image", random_tensor({3, 13, 9}, 1)}}); });
   EXPECT_NE(rank.find("'image' must have shape"), std::string::npos) << rank;
@@ -95,7 +99,8 @@ TEST(RuntimeSession, BuffersAreReusedAcrossAChain) {
   // Ten 3x3 convs on [1, 32, 28, 28] (100 KB each): a good plan keeps about two alive at a time.
   GraphMaker m;
   auto h = m.input("x", {1, 32, 28, 28});
-  for (int i = 0; i < 10; ++i) h = m.node("Relu", {m.conv(h, 32, 32, 3, {{"pads", Ints{1, 1, 1, 1}}})});
+  for (int i = 0; i < 10; ++i)
+    h = m.node("Relu", {m.conv(h, 32, 32, 3, {{"pads", Ints{1, 1, 1, 1}}})});
   m.output(h);
   runtime::Session s(m.g, {2, true});
   EXPECT_LT(compare_with_ref(m.g, s, {{1, 32, 28, 28}}), 1e-4);
