@@ -166,6 +166,7 @@ std::shared_ptr<SubsetDataset> random_subset(std::shared_ptr<const Dataset> base
 //   "fashion-mnist"          Debian's dataset-fashion-mnist (/usr/share/datasets/fashion-mnist,
 //                            or $QCV_FASHION_MNIST_DIR); split "train" (60000) or "test" (10000)
 //   "fashion-mnist:<dir>"    the same four IDX files in <dir>
+//   "mnist:<dir>"            MNIST's four IDX files (same names) in <dir>, classes "0".."9"
 //   "cifar10:<dir>"          data_batch_1..5.bin (train) or test_batch.bin (test) in <dir>
 //   "<dir>"                  an ImageFolder: <dir>/<split> if that exists, else <dir> itself
 std::shared_ptr<Dataset> open_dataset(const std::string& name, const std::string& split,

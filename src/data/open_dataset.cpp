@@ -10,15 +10,16 @@ namespace {
 
 constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 
-std::shared_ptr<Dataset> open_fashion_mnist(const std::string& directory,
-                                            const std::string& split) {
+// MNIST and Fashion-MNIST share file names and format; only the class names differ.
+std::shared_ptr<Dataset> open_mnist_like(const std::string& kind, const std::string& directory,
+                                         const std::string& split) {
   std::string prefix;
   if (split == "train") {
     prefix = "train";
   } else if (split == "test" || split == "val") {
     prefix = "t10k";
   } else {
-    fail("fashion-mnist: unknown split '{}' (expected train or test)", split);
+    fail("{}: unknown split '{}' (expected train or test)", kind, split);
   }
   // Debian ships the files gzip-compressed; accept uncompressed ones too.
   auto find = [&](const std::string& stem) {
@@ -26,15 +27,19 @@ std::shared_ptr<Dataset> open_fashion_mnist(const std::string& directory,
     fs::path raw = fs::path(directory) / stem;
     if (fs::exists(gz)) return gz.string();
     if (fs::exists(raw)) return raw.string();
-    fail(
-        "fashion-mnist: {} not found (nor {}.gz); install Debian's dataset-fashion-mnist or "
-        "set QCV_FASHION_MNIST_DIR",
-        raw.string(), raw.string());
+    fail("{}: {} not found (nor {}.gz){}", kind, raw.string(), raw.string(),
+         kind == "fashion-mnist"
+             ? "; install Debian's dataset-fashion-mnist or set QCV_FASHION_MNIST_DIR"
+             : "");
   };
   std::string images = find(prefix + "-images-idx3-ubyte");
   std::string labels = find(prefix + "-labels-idx1-ubyte");
-  return std::make_shared<IdxDataset>(images, labels, fashion_mnist_class_names(),
-                                      "fashion-mnist/" + split);
+  std::vector<std::string> names;
+  if (kind == "fashion-mnist")
+    names = fashion_mnist_class_names();
+  else
+    for (int digit = 0; digit < 10; ++digit) names.push_back(std::to_string(digit));
+  return std::make_shared<IdxDataset>(images, labels, names, kind + "/" + split);
 }
 
 std::shared_ptr<Dataset> open_cifar10(const std::string& directory, const std::string& split) {
@@ -57,9 +62,11 @@ std::shared_ptr<Dataset> open_dataset(const std::string& name, const std::string
                                       const ImageFolderOptions& folder_options) {
   if (name == "fashion-mnist") {
     const char* env = std::getenv("QCV_FASHION_MNIST_DIR");
-    return open_fashion_mnist(env && *env ? env : kFashionMnistDir, split);
+    return open_mnist_like("fashion-mnist", env && *env ? env : kFashionMnistDir, split);
   }
-  if (name.rfind("fashion-mnist:", 0) == 0) return open_fashion_mnist(name.substr(14), split);
+  if (name.rfind("fashion-mnist:", 0) == 0)
+    return open_mnist_like("fashion-mnist", name.substr(14), split);
+  if (name.rfind("mnist:", 0) == 0) return open_mnist_like("mnist", name.substr(6), split);
   if (name.rfind("cifar10:", 0) == 0) return open_cifar10(name.substr(8), split);
   std::error_code error;
   if (fs::is_directory(name, error)) {
@@ -69,7 +76,8 @@ std::shared_ptr<Dataset> open_dataset(const std::string& name, const std::string
     return std::make_shared<ImageFolderDataset>(root, folder_options);
   }
   fail(
-      "unknown dataset '{}': expected fashion-mnist, fashion-mnist:<dir>, cifar10:<dir> or an "
+      "unknown dataset '{}': expected fashion-mnist, fashion-mnist:<dir>, mnist:<dir>, "
+      "cifar10:<dir> or an "
       "ImageFolder directory",
       name);
 }

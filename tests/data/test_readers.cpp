@@ -146,6 +146,24 @@ TEST(CifarDataset, RejectsTruncatedAndBadLabels) {
   expect_error([&] { CifarDataset({dir.file("label.bin")}); }, {"label.bin", "label 10"});
 }
 
+TEST(OpenDataset, MnistLayoutDirectories) {
+  TempDir dir;
+  IdxFiles files;
+  // Fashion-MNIST's names, gzip-compressed (as Debian ships them) for test, raw for train.
+  testing::write_bytes(dir.file("t10k-images-idx3-ubyte.gz"), testing::gzip_bytes(files.images));
+  testing::write_bytes(dir.file("t10k-labels-idx1-ubyte.gz"), testing::gzip_bytes(files.labels));
+  testing::write_bytes(dir.file("train-images-idx3-ubyte"), files.images);
+  testing::write_bytes(dir.file("train-labels-idx1-ubyte"), files.labels);
+  auto fashion = open_dataset("fashion-mnist:" + dir.path(), "test");
+  ASSERT_EQ(fashion->size(), 3u);
+  EXPECT_EQ(fashion->class_names()[7], "Sneaker");
+  EXPECT_EQ(fashion->get(0).label, 7);
+  auto mnist = open_dataset("mnist:" + dir.path(), "train");
+  ASSERT_EQ(mnist->size(), 3u);
+  EXPECT_EQ(mnist->class_names()[7], "7");
+  EXPECT_EQ(mnist->get(1).image.at(0, 0, 0), 60);
+}
+
 TEST(OpenDataset, NamesAndErrors) {
   TempDir dir;
   std::vector<uint8_t> records = cifar_record(4, 0);
