@@ -64,13 +64,17 @@ Preprocess Preprocess::for_dataset(const std::string& name, int resolution, bool
 void preprocess(const Image& image, const Preprocess& config, std::mt19937_64& rng, float* out) {
   config.validate();
   const int r = config.resolution;
-  Image work = convert_channels(image, config.channels);
+  // convert_channels copies; skip it when the channels already match.
+  Image converted;
+  if (image.channels != config.channels) converted = convert_channels(image, config.channels);
+  const Image& source = image.channels == config.channels ? image : converted;
+  Image work;
   if (config.train && config.train_crop == Preprocess::TrainCrop::RandomResizedCrop) {
-    CropBox box =
-        random_resized_crop_box(work.height, work.width, rng, config.crop_scale, config.crop_ratio);
-    work = resize_bilinear(crop(work, box.top, box.left, box.height, box.width), r, r);
+    CropBox box = random_resized_crop_box(source.height, source.width, rng, config.crop_scale,
+                                          config.crop_ratio);
+    work = resize_bilinear(crop(source, box.top, box.left, box.height, box.width), r, r);
   } else {
-    work = eval_geometry(work, config);
+    work = eval_geometry(source, config);
     if (config.train && config.train_crop == Preprocess::TrainCrop::PadRandomCrop) {
       // Pad by p then take a random R x R window = a window offset by [-p, p] with zero fill.
       const int p = config.pad_pixels;

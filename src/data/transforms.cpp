@@ -38,6 +38,28 @@ Taps bilinear_taps(int in, int out) {
 
 int round_half_even(double x) { return static_cast<int>(std::nearbyint(x)); }
 
+// The inner loops with the channel count known at compile time (1 and 3 are the hot cases).
+template <int kChannels>
+void resize_rows(const Image& image, const Taps& ys, const Taps& xs, int channels, Image& out) {
+  const int c = kChannels > 0 ? kChannels : channels;
+  for (int y = 0; y < out.height; ++y) {
+    const uint8_t* row0 = &image.pixels[size_t(ys.lo[y]) * image.width * c];
+    const uint8_t* row1 = &image.pixels[size_t(ys.hi[y]) * image.width * c];
+    const float wy = ys.weight[y];
+    uint8_t* dst = &out.pixels[size_t(y) * out.width * c];
+    for (int x = 0; x < out.width; ++x) {
+      const int x0 = xs.lo[x] * c, x1 = xs.hi[x] * c;
+      const float wx = xs.weight[x];
+      for (int k = 0; k < c; ++k) {
+        float top = row0[x0 + k] + wx * (row0[x1 + k] - row0[x0 + k]);
+        float bottom = row1[x0 + k] + wx * (row1[x1 + k] - row1[x0 + k]);
+        // A convex combination of bytes stays in [0, 255]: rounding needs no clamp.
+        dst[x * c + k] = static_cast<uint8_t>(top + wy * (bottom - top) + 0.5f);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 Image resize_bilinear(const Image& image, int out_height, int out_width) {
@@ -47,24 +69,13 @@ Image resize_bilinear(const Image& image, int out_height, int out_width) {
   if (out_height == image.height && out_width == image.width) return image;
   Taps ys = bilinear_taps(image.height, out_height);
   Taps xs = bilinear_taps(image.width, out_width);
-  const int c = image.channels;
-  Image out(out_height, out_width, c);
-  for (int y = 0; y < out_height; ++y) {
-    const uint8_t* row0 = &image.pixels[size_t(ys.lo[y]) * image.width * c];
-    const uint8_t* row1 = &image.pixels[size_t(ys.hi[y]) * image.width * c];
-    float wy = ys.weight[y];
-    uint8_t* dst = &out.pixels[size_t(y) * out_width * c];
-    for (int x = 0; x < out_width; ++x) {
-      int x0 = xs.lo[x] * c, x1 = xs.hi[x] * c;
-      float wx = xs.weight[x];
-      for (int k = 0; k < c; ++k) {
-        float top = row0[x0 + k] + wx * (row0[x1 + k] - row0[x0 + k]);
-        float bottom = row1[x0 + k] + wx * (row1[x1 + k] - row1[x0 + k]);
-        float value = top + wy * (bottom - top);
-        dst[x * c + k] = static_cast<uint8_t>(std::clamp(value + 0.5f, 0.0f, 255.0f));
-      }
-    }
-  }
+  Image out(out_height, out_width, image.channels);
+  if (image.channels == 1)
+    resize_rows<1>(image, ys, xs, 1, out);
+  else if (image.channels == 3)
+    resize_rows<3>(image, ys, xs, 3, out);
+  else
+    resize_rows<0>(image, ys, xs, image.channels, out);
   return out;
 }
 
