@@ -16,26 +16,6 @@ namespace qcv::cli {
 
 namespace {
 
-// `count` images evenly spread over a dataset (deterministic, every part of it represented).
-class SpreadSubset : public data::Dataset {
- public:
-  SpreadSubset(std::shared_ptr<data::Dataset> base, size_t count) : base_(std::move(base)) {
-    const size_t n = base_->size();
-    count = std::min(count, n);
-    for (size_t i = 0; i < count; ++i) indices_.push_back(i * n / count);
-  }
-  size_t size() const override { return indices_.size(); }
-  data::Example get(size_t i) const override { return base_->get(indices_.at(i)); }
-  const std::vector<std::string>& class_names() const override { return base_->class_names(); }
-  std::string description() const override {
-    return fmt::format("{} images of {}", indices_.size(), base_->description());
-  }
-
- private:
-  std::shared_ptr<data::Dataset> base_;
-  std::vector<size_t> indices_;
-};
-
 // "0.5,0.5,0.5", "[0.485, 0.456, 0.406]" or "0.5": three floats (one is repeated).
 std::array<float, 3> parse_triple(const std::string& text, const std::string& what) {
   std::string s = text;
@@ -140,7 +120,7 @@ void add_ptq_command(CLI::App& app) {
       b = static_cast<int>(input_dim(0));
     }
     if (images <= 0 || b <= 0) fail("--images and --batch must be positive");
-    auto subset = std::make_shared<SpreadSubset>(data::open_dataset(calib, split), images);
+    auto subset = data::random_subset(data::open_dataset(calib, split), images, /*seed=*/0);
     data::LoaderOptions lo;
     lo.batch_size = b;
     lo.shuffle = false;
