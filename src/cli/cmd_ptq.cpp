@@ -52,12 +52,14 @@ quant::Backend session_backend(int threads) {
     o.threads = threads;
     o.optimize = false;  // the PTQ pipeline already optimized it; keep every observed tensor
     auto session = std::make_shared<runtime::Session>(g, o);
-    return [session](const std::map<std::string, ir::Tensor>& feeds) { return session->run(feeds); };
+    return
+        [session](const std::map<std::string, ir::Tensor>& feeds) { return session->run(feeds); };
   };
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 }  // namespace
@@ -65,47 +67,63 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 void add_ptq_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("ptq", "Post-training quantization into an ONNX QDQ model");
   static std::string model, calib, split = "train", scheme = "tensorrt", method = "max", output,
-                     report, mean, stdev;
+                                   report, mean, stdev;
   static std::vector<std::string> exclude, include;
-  static int images = 512, batch = 32, resolution = 0, channels = 0, threads = 0, bins = 2048;
+  static int images = 512, batch = 16, resolution = 0, channels = 0, threads = 0, bins = 2048;
   static double percentile = 99.99;
   static bool per_tensor_weights = false;
   cmd->add_option("model", model, "FP32 model .onnx file")->required();
-  cmd->add_option("--calib", calib, "Calibration dataset (fashion-mnist, cifar10:DIR, image folder)")
+  cmd->add_option("--calib", calib,
+                  "Calibration dataset (fashion-mnist, cifar10:DIR, image folder)")
       ->required();
   cmd->add_option("--split", split, "Dataset split")->capture_default_str();
-  cmd->add_option("--images", images, "Calibration images (spread over the split)")->capture_default_str();
+  cmd->add_option("--images", images, "Calibration images (spread over the split)")
+      ->capture_default_str();
   cmd->add_option("--scheme", scheme, "QDQ placement: tensorrt, onnxruntime or tflite")
       ->capture_default_str();
-  cmd->add_option("--method", method, "Calibration: max, percentile, entropy or mse")->capture_default_str();
+  cmd->add_option("--method", method, "Calibration: max, percentile, entropy or mse")
+      ->capture_default_str();
   cmd->add_option("--percentile", percentile, "Percentile of |x| for --method percentile")
       ->capture_default_str();
-  cmd->add_option("--bins", bins, "Histogram bins for percentile/entropy/mse")->capture_default_str();
+  cmd->add_option("--bins", bins, "Histogram bins for percentile/entropy/mse")
+      ->capture_default_str();
   cmd->add_option("--exclude", exclude, "Node name or glob pattern kept in FP32 (repeatable)");
-  cmd->add_option("--include", include, "Node name or glob pattern forced to INT8 (wins over --exclude)");
-  cmd->add_flag("--per-tensor-weights", per_tensor_weights, "One weight scale per tensor, not per channel");
-  cmd->add_option("--batch", batch, "Calibration batch size")->capture_default_str();
-  cmd->add_option("--resolution", resolution, "Input resolution (default: model metadata qcv.resolution)");
-  cmd->add_option("--channels", channels, "Input channels (default: qcv.channels or the model input)");
+  cmd->add_option("--include", include,
+                  "Node name or glob pattern forced to INT8 (wins over --exclude)");
+  cmd->add_flag("--per-tensor-weights", per_tensor_weights,
+                "One weight scale per tensor, not per channel");
+  cmd->add_option("--batch", batch,
+                  "Calibration batch size (peak memory grows with it: every observed tensor of a "
+                  "batch is held)")
+      ->capture_default_str();
+  cmd->add_option("--resolution", resolution,
+                  "Input resolution (default: model metadata qcv.resolution)");
+  cmd->add_option("--channels", channels,
+                  "Input channels (default: qcv.channels or the model input)");
   cmd->add_option("--mean", mean, "Normalization mean, e.g. 0.485,0.456,0.406 (default: qcv.mean)");
   cmd->add_option("--std", stdev, "Normalization std (default: qcv.std)");
   cmd->add_option("--threads", threads, "Runtime threads (0: all cores)")->capture_default_str();
   cmd->add_option("-o,--output", output, "Output QDQ .onnx file")->required();
-  cmd->add_option("--report", report, "Placement report: FILE.json (JSON) or any other name (text)");
+  cmd->add_option("--report", report,
+                  "Placement report: FILE.json (JSON) or any other name (text)");
   cmd->callback([] {
     ir::Graph graph = onnx::load(model);
     if (graph.inputs.size() != 1)
-      fail("{}: {} graph inputs, ptq calibrates single-input classifiers", model, graph.inputs.size());
+      fail("{}: {} graph inputs, ptq calibrates single-input classifiers", model,
+           graph.inputs.size());
     const ir::Value& input = graph.inputs[0];
     const auto input_dim = [&](size_t i) {
       return input.has_shape && input.shape.size() == 4 ? input.shape[i] : int64_t(-1);
     };
 
     // Preprocessing: flags, then the model's metadata, then its input shape.
-    const std::string dataset_name = meta(graph, "qcv.dataset").empty() ? calib : meta(graph, "qcv.dataset");
-    int res = resolution > 0 ? resolution : meta_int(graph, "qcv.resolution", static_cast<int>(input_dim(2)));
+    const std::string dataset_name =
+        meta(graph, "qcv.dataset").empty() ? calib : meta(graph, "qcv.dataset");
+    int res = resolution > 0 ? resolution
+                             : meta_int(graph, "qcv.resolution", static_cast<int>(input_dim(2)));
     if (res <= 0) res = 224;
-    int ch = channels > 0 ? channels : meta_int(graph, "qcv.channels", static_cast<int>(input_dim(1)));
+    int ch =
+        channels > 0 ? channels : meta_int(graph, "qcv.channels", static_cast<int>(input_dim(1)));
     if (ch != 1 && ch != 3) ch = 3;
     data::Preprocess pre = data::Preprocess::for_dataset(dataset_name, res, false, ch);
     if (!mean.empty() || !meta(graph, "qcv.mean").empty())
@@ -138,17 +156,19 @@ void add_ptq_command(CLI::App& app) {
     o.calibration.num_bins = bins;
     fmt::print(stderr, "qcv ptq: {} on {} ({}x{}x{}), scheme {}, method {}\n", model,
                subset->description(), ch, res, res, scheme, method);
-    quant::PtqResult r = quant::quantize_ptq(std::move(graph), session_backend(threads),
-                                             *calibration_data, o);
-    r.graph.metadata["qcv.quantization"] = fmt::format("ptq scheme={} method={} images={}", scheme,
-                                                       method, subset->size());
+    quant::PtqResult r =
+        quant::quantize_ptq(std::move(graph), session_backend(threads), *calibration_data, o);
+    r.graph.metadata["qcv.quantization"] =
+        fmt::format("ptq scheme={} method={} images={}", scheme, method, subset->size());
     onnx::save(r.graph, output);
     if (!report.empty())
-      ir::write_file_atomically(report, ends_with(report, ".json") ? r.report.to_json() : r.report.to_text());
+      ir::write_file_atomically(
+          report, ends_with(report, ".json") ? r.report.to_json() : r.report.to_text());
     int counts[3] = {0, 0, 0};
     for (const auto& e : r.report.entries) ++counts[static_cast<int>(e.role)];
-    fmt::print("wrote {}: {} activations, {} weights, {} biases quantized ({} scheme, {} calibration)\n",
-               output, counts[0], counts[1], counts[2], scheme, method);
+    fmt::print(
+        "wrote {}: {} activations, {} weights, {} biases quantized ({} scheme, {} calibration)\n",
+        output, counts[0], counts[1], counts[2], scheme, method);
   });
 }
 

@@ -15,7 +15,8 @@
 namespace qcv::quant {
 
 void TensorStats::add_range(const ir::Tensor& t) {
-  if (t.dtype() != ir::DType::Float32) fail("calibration: tensor is {}, expected float32", ir::dtype_name(t.dtype()));
+  if (t.dtype() != ir::DType::Float32)
+    fail("calibration: tensor is {}, expected float32", ir::dtype_name(t.dtype()));
   const float* x = t.data<float>();
   for (int64_t i = 0; i < t.numel(); ++i) {
     if (std::isnan(x[i])) continue;
@@ -79,8 +80,12 @@ class LoaderData : public CalibrationData {
 class Progress {
  public:
   Progress(const CalibrationOptions& o, int pass, int passes, size_t total)
-      : o_(o), pass_(pass), passes_(passes), total_(total),
-        start_(std::chrono::steady_clock::now()), tty_(!o.progress && isatty(2)) {}
+      : o_(o),
+        pass_(pass),
+        passes_(passes),
+        total_(total),
+        start_(std::chrono::steady_clock::now()),
+        tty_(!o.progress && isatty(2)) {}
 
   void step(size_t k) {
     if (!o_.show_progress) return;
@@ -89,8 +94,9 @@ class Progress {
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     const double eta = k > 0 && total_ >= k ? elapsed / k * (total_ - k) : 0;
-    const std::string line = fmt::format("calibration pass {}/{}: batch {}/{}, {:.1f}s, ETA {:.0f}s",
-                                         pass_, passes_, k, total_, elapsed, eta);
+    const std::string line =
+        fmt::format("calibration pass {}/{}: batch {}/{}, {:.1f}s, ETA {:.0f}s", pass_, passes_, k,
+                    total_, elapsed, eta);
     if (o_.progress) {
       o_.progress(line);
     } else if (tty_) {
@@ -110,7 +116,8 @@ class Progress {
 
 }  // namespace
 
-std::unique_ptr<CalibrationData> feeds_data(std::vector<std::map<std::string, ir::Tensor>> batches) {
+std::unique_ptr<CalibrationData> feeds_data(
+    std::vector<std::map<std::string, ir::Tensor>> batches) {
   return std::make_unique<FeedsData>(std::move(batches));
 }
 
@@ -170,8 +177,9 @@ std::map<std::string, TensorStats> collect_stats(const ir::Graph& graph,
   return stats;
 }
 
-std::pair<float, float> calibrated_range(const TensorStats& stats, const CalibrationOptions& options,
-                                         bool symmetric, ir::DType dtype) {
+std::pair<float, float> calibrated_range(const TensorStats& stats,
+                                         const CalibrationOptions& options, bool symmetric,
+                                         ir::DType dtype) {
   if (options.method == CalibrationMethod::Max || !stats.seen) return {stats.min, stats.max};
   double threshold = 0;
   switch (options.method) {

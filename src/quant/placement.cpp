@@ -11,9 +11,7 @@ namespace {
 
 const std::set<std::string> kWeightOps = {"Conv", "Gemm", "MatMul"};
 
-bool is_qdq_op(const std::string& op) {
-  return op == "QuantizeLinear" || op == "DequantizeLinear";
-}
+bool is_qdq_op(const std::string& op) { return op == "QuantizeLinear" || op == "DequantizeLinear"; }
 
 // A float tensor computed at run time (a graph input or a node output, not an initializer).
 bool is_float_activation(const ir::Graph& g, const std::string& name) {

@@ -21,10 +21,17 @@ ir::Tensor zero_point_tensor(const QuantParams& p) {
   ir::Tensor t(p.dtype, shape);
   for (size_t i = 0; i < p.zero_point.size(); ++i) {
     switch (p.dtype) {
-      case ir::DType::Int8: t.data<int8_t>()[i] = static_cast<int8_t>(p.zero_point[i]); break;
-      case ir::DType::UInt8: t.data<uint8_t>()[i] = static_cast<uint8_t>(p.zero_point[i]); break;
-      case ir::DType::Int32: t.data<int32_t>()[i] = p.zero_point[i]; break;
-      default: fail("zero point dtype {} unsupported", ir::dtype_name(p.dtype));
+      case ir::DType::Int8:
+        t.data<int8_t>()[i] = static_cast<int8_t>(p.zero_point[i]);
+        break;
+      case ir::DType::UInt8:
+        t.data<uint8_t>()[i] = static_cast<uint8_t>(p.zero_point[i]);
+        break;
+      case ir::DType::Int32:
+        t.data<int32_t>()[i] = p.zero_point[i];
+        break;
+      default:
+        fail("zero point dtype {} unsupported", ir::dtype_name(p.dtype));
     }
   }
   return t;
@@ -65,7 +72,8 @@ QuantParams bias_params(const QuantTarget& t, const ir::Tensor& bias,
     fail("QDQ insertion: bias '{}' has {} values, weight '{}' {} channel scales", t.tensor, n,
          t.bias_weight, w->second.scale.size());
   for (size_t c = 0; c < n; ++c) {
-    const float s = in->second.scale.at(0) * w->second.scale.at(w->second.scale.size() == 1 ? 0 : c);
+    const float s =
+        in->second.scale.at(0) * w->second.scale.at(w->second.scale.size() == 1 ? 0 : c);
     p.scale.push_back(s > 0 ? s : 1.0f);
     p.zero_point.push_back(0);
   }
@@ -154,7 +162,8 @@ std::map<std::string, QuantParams> insert_qdq(ir::Graph& graph, const QuantPlan&
     const QuantParams& p = params.at(t.tensor);
     std::string dq_out;
     if (options.fold_weights || t.role == TensorRole::Bias) {
-      const std::string q = graph.add_initializer(t.tensor + "_quantized", quantize_constant(*x, p));
+      const std::string q =
+          graph.add_initializer(t.tensor + "_quantized", quantize_constant(*x, p));
       dq_out = ins.add_pair(t.tensor, q, p, false);
     } else {
       dq_out = ins.add_pair(t.tensor, t.tensor, p, true);
@@ -165,7 +174,8 @@ std::map<std::string, QuantParams> insert_qdq(ir::Graph& graph, const QuantPlan&
   removed.erase(std::unique(removed.begin(), removed.end()), removed.end());
   for (int a : removed) {
     const std::string out = graph.nodes[a].outputs[0];
-    if (!graph.consumers(out).empty()) fail("QDQ insertion: removed activation '{}' still read", out);
+    if (!graph.consumers(out).empty())
+      fail("QDQ insertion: removed activation '{}' still read", out);
     graph.nodes.erase(graph.nodes.begin() + a);
   }
   graph.value_info.clear();

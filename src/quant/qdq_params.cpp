@@ -41,7 +41,8 @@ QuantParams params_for_range(float min, float max, ir::DType dtype, bool symmetr
   const float scale = (hi - lo) / static_cast<float>(qmax - qmin);
   p.scale = {scale > 0 ? scale : 1.0f};
   const float zp = std::nearbyint(static_cast<float>(qmin) - lo / p.scale[0]);
-  p.zero_point = {static_cast<int32_t>(std::clamp(zp, static_cast<float>(qmin), static_cast<float>(qmax)))};
+  p.zero_point = {
+      static_cast<int32_t>(std::clamp(zp, static_cast<float>(qmin), static_cast<float>(qmax)))};
   return p;
 }
 
@@ -49,7 +50,8 @@ QuantParams weight_params(const ir::Tensor& weight, int64_t axis) {
   if (weight.dtype() != ir::DType::Float32)
     fail("weight quantization: weight is {}, expected float32", ir::dtype_name(weight.dtype()));
   if (axis >= static_cast<int64_t>(weight.rank()))
-    fail("weight quantization: axis {} out of range for shape {}", axis, ir::shape_str(weight.shape()));
+    fail("weight quantization: axis {} out of range for shape {}", axis,
+         ir::shape_str(weight.shape()));
   const int64_t channels = axis >= 0 ? weight.dim(axis) : 1;
   int64_t inner = 1;
   for (size_t d = axis + 1; axis >= 0 && d < weight.rank(); ++d) inner *= weight.dim(d);

@@ -37,7 +37,8 @@ void check_node(const ir::Graph& g, const ir::Node& n) {
 
   const ir::Tensor* scale = g.initializer(scale_name);
   if (!scale) return;  // computed at run time: the kernels check it
-  if (scale->rank() > 1) fail("{}: scale '{}' has rank {}, expected 0 or 1", where(), scale_name, scale->rank());
+  if (scale->rank() > 1)
+    fail("{}: scale '{}' has rank {}, expected 0 or 1", where(), scale_name, scale->rank());
   if (scale->numel() == 0) fail("{}: scale '{}' is empty", where(), scale_name);
   for (int64_t i = 0; i < scale->numel(); ++i) {
     const double s = scale->as_double(i);

@@ -177,8 +177,9 @@ std::map<std::string, TensorStats> collect_stats(const ir::Graph& graph,
 
 // The calibrated [min, max] of a tensor for a method (max: the observed range; otherwise the
 // observed range clipped to [-T, T] for the method's threshold T).
-std::pair<float, float> calibrated_range(const TensorStats& stats, const CalibrationOptions& options,
-                                         bool symmetric, ir::DType dtype);
+std::pair<float, float> calibrated_range(const TensorStats& stats,
+                                         const CalibrationOptions& options, bool symmetric,
+                                         ir::DType dtype);
 
 // ---------------------------------------------------------------------------------------------
 // Quantization parameters and QDQ insertion

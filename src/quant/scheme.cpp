@@ -121,19 +121,26 @@ CalibrationMethod method_by_name(const std::string& name) {
 
 const char* method_name(CalibrationMethod method) {
   switch (method) {
-    case CalibrationMethod::Max: return "max";
-    case CalibrationMethod::Percentile: return "percentile";
-    case CalibrationMethod::Entropy: return "entropy";
-    case CalibrationMethod::Mse: return "mse";
+    case CalibrationMethod::Max:
+      return "max";
+    case CalibrationMethod::Percentile:
+      return "percentile";
+    case CalibrationMethod::Entropy:
+      return "entropy";
+    case CalibrationMethod::Mse:
+      return "mse";
   }
   return "?";
 }
 
 const char* role_name(TensorRole role) {
   switch (role) {
-    case TensorRole::Activation: return "activation";
-    case TensorRole::Weight: return "weight";
-    case TensorRole::Bias: return "bias";
+    case TensorRole::Activation:
+      return "activation";
+    case TensorRole::Weight:
+      return "weight";
+    case TensorRole::Bias:
+      return "bias";
   }
   return "?";
 }

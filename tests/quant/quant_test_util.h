@@ -10,7 +10,8 @@
 namespace qcv::test {
 
 inline ir::Node node(std::string name, std::string op, std::vector<std::string> inputs,
-                     std::vector<std::string> outputs, std::map<std::string, ir::Attribute> attrs = {}) {
+                     std::vector<std::string> outputs,
+                     std::map<std::string, ir::Attribute> attrs = {}) {
   ir::Node n;
   n.name = std::move(name);
   n.op = std::move(op);
@@ -20,7 +21,8 @@ inline ir::Node node(std::string name, std::string op, std::vector<std::string> 
   return n;
 }
 
-inline ir::Tensor random_tensor(ir::Shape shape, std::mt19937& rng, float lo = -1.0f, float hi = 1.0f) {
+inline ir::Tensor random_tensor(ir::Shape shape, std::mt19937& rng, float lo = -1.0f,
+                                float hi = 1.0f) {
   std::uniform_real_distribution<float> dist(lo, hi);
   ir::Tensor t(ir::DType::Float32, std::move(shape));
   for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = dist(rng);
@@ -64,7 +66,7 @@ inline ir::Graph residual_block(uint32_t seed = 1, int64_t batch = -1) {
 }
 
 inline std::vector<std::map<std::string, ir::Tensor>> random_batches(int count, int64_t batch,
-                                                                    uint32_t seed = 7) {
+                                                                     uint32_t seed = 7) {
   // Normal inputs: bell-shaped like real activations (histogram calibrators assume a tail).
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal(0.0f, 1.0f);

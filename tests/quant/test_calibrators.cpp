@@ -161,7 +161,8 @@ TEST(Mse, PointMassIsRepresentedExactly) {
 TEST(CollectStats, MinMaxStreamsOverBatches) {
   ir::Graph g = test::residual_block();
   std::vector<std::map<std::string, ir::Tensor>> batches;
-  batches.push_back({{"x", ir::Tensor::from_vector<float>({1, 4, 8, 8}, std::vector<float>(256, 0.5f))}});
+  batches.push_back(
+      {{"x", ir::Tensor::from_vector<float>({1, 4, 8, 8}, std::vector<float>(256, 0.5f))}});
   auto second = ir::Tensor::from_vector<float>({1, 4, 8, 8}, std::vector<float>(256, 0.25f));
   second.data<float>()[3] = -3.0f;
   second.data<float>()[200] = 1.75f;

@@ -24,7 +24,8 @@ ir::Graph apply(const ir::Graph& fp32, const QuantPlan& plan) {
   ir::Graph g = fp32;
   std::map<std::string, QuantParams> params;
   for (const auto& t : plan.targets)
-    if (t.role == TensorRole::Activation) params[t.tensor] = params_for_range(-1, 1, t.dtype, t.symmetric);
+    if (t.role == TensorRole::Activation)
+      params[t.tensor] = params_for_range(-1, 1, t.dtype, t.symmetric);
   insert_qdq(g, plan, params);
   ir::validate(g);
   ir::infer_shapes(g);
@@ -45,7 +46,8 @@ TEST(Placement, TensorRT) {
   // Conv/Gemm/pool inputs; the Add's skip input x; not the conv branch t2; no conv outputs.
   EXPECT_EQ(sorted_tensors(plan, TensorRole::Activation),
             (std::vector<std::string>{"a1", "a2", "f", "x"}));
-  EXPECT_EQ(sorted_tensors(plan, TensorRole::Weight), (std::vector<std::string>{"W1", "W2", "Wfc"}));
+  EXPECT_EQ(sorted_tensors(plan, TensorRole::Weight),
+            (std::vector<std::string>{"W1", "W2", "Wfc"}));
   EXPECT_TRUE(sorted_tensors(plan, TensorRole::Bias).empty());
   const QuantTarget* x = plan.find("x");
   ASSERT_TRUE(x);
@@ -84,10 +86,9 @@ TEST(Placement, TensorRTResidualWithTwoConvBranches) {
   ir::Graph g = test::residual_block();
   g.nodes[3].inputs = {"t2", "t3"};
   g.initializers["W3"] = g.initializers["W2"];
-  g.nodes.insert(g.nodes.begin() + 3,
-                 test::node("c3", "Conv", {"x", "W3"}, {"t3"},
-                            {{"kernel_shape", std::vector<int64_t>{3, 3}},
-                             {"pads", std::vector<int64_t>{1, 1, 1, 1}}}));
+  g.nodes.insert(g.nodes.begin() + 3, test::node("c3", "Conv", {"x", "W3"}, {"t3"},
+                                                 {{"kernel_shape", std::vector<int64_t>{3, 3}},
+                                                  {"pads", std::vector<int64_t>{1, 1, 1, 1}}}));
   ir::validate(g);
   ir::infer_shapes(g);
   const QuantPlan plan = plan_quantization(g, scheme_by_name("tensorrt"));
@@ -145,7 +146,8 @@ TEST(Placement, ExcludeAndInclude) {
   QuantPlan plan = plan_quantization(g, scheme_by_name("tensorrt"), o);
   // Convs stay FP32: no weight, no conv input; x still feeds the Add as residual input.
   EXPECT_EQ(sorted_tensors(plan, TensorRole::Weight), (std::vector<std::string>{"Wfc"}));
-  EXPECT_EQ(sorted_tensors(plan, TensorRole::Activation), (std::vector<std::string>{"a2", "f", "x"}));
+  EXPECT_EQ(sorted_tensors(plan, TensorRole::Activation),
+            (std::vector<std::string>{"a2", "f", "x"}));
   EXPECT_EQ(plan.find("x")->uses.size(), 1u);
 
   o.exclude = {"*"};

@@ -89,8 +89,9 @@ TEST(Ptq, RejectsQuantizedGraphsAndEmptyData) {
 
 // ONNX Runtime as the peer: bench/ort_run.js with default (fusing) graph optimizations.
 bool ort_available() {
-  const std::string cmd = std::string("NODE_PATH=") + QCV_SOURCE_DIR +
-                          "/bench/node_modules node -e \"require('onnxruntime-node')\" >/dev/null 2>&1";
+  const std::string cmd =
+      std::string("NODE_PATH=") + QCV_SOURCE_DIR +
+      "/bench/node_modules node -e \"require('onnxruntime-node')\" >/dev/null 2>&1";
   return fs::exists(std::string(QCV_SOURCE_DIR) + "/bench/node_modules/onnxruntime-node") &&
          std::system(cmd.c_str()) == 0;
 }
@@ -107,9 +108,9 @@ TEST(Ptq, QdqFilesRunInOnnxRuntime) {
     const std::string model = (dir / (scheme + ".onnx")).string();
     onnx::save(r.graph, model);
     const std::string out = (dir / (scheme + "_y.npy")).string();
-    const std::string cmd = std::string("NODE_PATH=") + QCV_SOURCE_DIR + "/bench/node_modules node " +
-                            QCV_SOURCE_DIR + "/bench/ort_run.js '" + model + "' '" +
-                            (dir / "x.npy").string() + "' '" + out + "' 1";
+    const std::string cmd = std::string("NODE_PATH=") + QCV_SOURCE_DIR +
+                            "/bench/node_modules node " + QCV_SOURCE_DIR + "/bench/ort_run.js '" +
+                            model + "' '" + (dir / "x.npy").string() + "' '" + out + "' 1";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     const ir::Tensor ort = ir::load_npy(out);
     const ir::Tensor qcv = ref::run_graph(r.graph, {{"x", x}})[0];

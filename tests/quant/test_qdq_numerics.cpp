@@ -26,12 +26,12 @@ ir::Graph tiny_conv() {
   return g;
 }
 
-const std::vector<float> kX = {0.03125f, 0.09375f, 0.15625f, -0.09375f, 7.9375f,
-                               1.0f,     -0.03125f, 0.5f,    9.0f};
+const std::vector<float> kX = {0.03125f, 0.09375f,  0.15625f, -0.09375f, 7.9375f,
+                               1.0f,     -0.03125f, 0.5f,     9.0f};
 // x / 0.0625 = 0.5, 1.5, 2.5, -1.5, 127, 16, -0.5, 8, 144: ties to even, 144 saturates at 127.
 const std::vector<double> kXdq = {0, 0.125, 0.125, -0.125, 7.9375, 1.0, 0, 0.5, 7.9375};
 // Weight steps: 127, -64, 1.5 -> 2, 0.5 -> 0 | -127, 64, 2.75 -> 3, -1.5 -> -2.
-const std::vector<double> kWdq = {0.9921875, -0.5, 0.015625, 0,
+const std::vector<double> kWdq = {0.9921875,   -0.5, 0.015625,   0,
                                   -0.49609375, 0.25, 0.01171875, -0.0078125};
 
 std::vector<double> hand_conv(const std::vector<double>& bias) {
@@ -41,7 +41,8 @@ std::vector<double> hand_conv(const std::vector<double>& bias) {
       for (int j = 0; j < 2; ++j) {
         double acc = bias[o];
         for (int ki = 0; ki < 2; ++ki)
-          for (int kj = 0; kj < 2; ++kj) acc += kXdq[(i + ki) * 3 + j + kj] * kWdq[o * 4 + ki * 2 + kj];
+          for (int kj = 0; kj < 2; ++kj)
+            acc += kXdq[(i + ki) * 3 + j + kj] * kWdq[o * 4 + ki * 2 + kj];
         y.push_back(acc);
       }
   return y;
@@ -114,7 +115,7 @@ TEST(Params, HandComputedScalesAndZeroPoints) {
   EXPECT_EQ(p.zero_point[0], 64);  // round(0 + 1 / (4/255)) = round(63.75)
   p = params_for_range(0.0f, 6.0f, ir::DType::Int8, false);
   EXPECT_FLOAT_EQ(p.scale[0], 6.0f / 255);
-  EXPECT_EQ(p.zero_point[0], -128);  // a Relu range: zero at qmin
+  EXPECT_EQ(p.zero_point[0], -128);                           // a Relu range: zero at qmin
   p = params_for_range(0.5f, 2.0f, ir::DType::UInt8, false);  // widened to hold 0
   EXPECT_FLOAT_EQ(p.scale[0], 2.0f / 255);
   EXPECT_EQ(p.zero_point[0], 0);
@@ -145,7 +146,8 @@ TEST(ValidateQdq, RejectsBadScalesZeroPointsAndAxes) {
       ADD_FAILURE() << "no error, expected: " << what;
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
-      EXPECT_NE(std::string(e.what()).find("DequantizeLinear 'W_DequantizeLinear'"), std::string::npos)
+      EXPECT_NE(std::string(e.what()).find("DequantizeLinear 'W_DequantizeLinear'"),
+                std::string::npos)
           << e.what();
     }
   };

@@ -121,8 +121,10 @@ TEST(ZooPtq, QdqZooFilesRunInOnnxRuntime) {
   fs::create_directories(dir);
   const ir::Tensor x = images(8, 9);
   ir::save_npy(x, (dir / "x.npy").string());
-  for (const auto& [model, scheme] : std::vector<std::pair<std::string, std::string>>{
-           {"mobilenet_v2", "tensorrt"}, {"mobilenet_v2", "onnxruntime"}, {"resnet18", "tensorrt"}}) {
+  for (const auto& [model, scheme] :
+       std::vector<std::pair<std::string, std::string>>{{"mobilenet_v2", "tensorrt"},
+                                                        {"mobilenet_v2", "onnxruntime"},
+                                                        {"resnet18", "tensorrt"}}) {
     SCOPED_TRACE(model + "/" + scheme);
     PtqResult r = quantize(zoo(model, model == "resnet18" ? 1.0f : 0.35f), scheme,
                            CalibrationMethod::Entropy);
@@ -130,8 +132,8 @@ TEST(ZooPtq, QdqZooFilesRunInOnnxRuntime) {
     const std::string out = (dir / (model + scheme + ".npy")).string();
     onnx::save(r.graph, file);
     const std::string cmd = "NODE_PATH=" + node_modules + " node " + QCV_SOURCE_DIR +
-                            "/bench/ort_run.js '" + file + "' '" + (dir / "x.npy").string() + "' '" +
-                            out + "' 1";
+                            "/bench/ort_run.js '" + file + "' '" + (dir / "x.npy").string() +
+                            "' '" + out + "' 1";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     const ir::Tensor ort = ir::load_npy(out);
     const ir::Tensor qcv = ref::run_graph(r.graph, {{"input", x}})[0];
@@ -140,16 +142,20 @@ TEST(ZooPtq, QdqZooFilesRunInOnnxRuntime) {
     const ir::Graph fp32 = zoo(model, model == "resnet18" ? 1.0f : 0.35f);
     const ir::Tensor ref32 = ref::run_graph(fp32, {{"input", x}})[0];
     int within = 0;
-    for (int64_t i = 0; i < qcv.numel(); ++i) amax = std::max(amax, std::fabs(double(qcv.data<float>()[i])));
+    for (int64_t i = 0; i < qcv.numel(); ++i)
+      amax = std::max(amax, std::fabs(double(qcv.data<float>()[i])));
     for (int64_t i = 0; i < qcv.numel(); ++i) {
       const double d = std::fabs(ort.data<float>()[i] - qcv.data<float>()[i]);
       within += d <= 2 * amax / 127;
       disagreement = std::max(disagreement, d);
-      quant_error = std::max(quant_error, std::fabs(double(qcv.data<float>()[i]) - ref32.data<float>()[i]));
+      quant_error =
+          std::max(quant_error, std::fabs(double(qcv.data<float>()[i]) - ref32.data<float>()[i]));
     }
-    std::fprintf(stderr, "%s/%s: %d of %lld logits within 2 steps of ORT; max |ORT - qcv| %.3g, "
-                 "max |qcv - FP32| %.3g\n", model.c_str(), scheme.c_str(), within,
-                 static_cast<long long>(qcv.numel()), disagreement, quant_error);
+    std::fprintf(stderr,
+                 "%s/%s: %d of %lld logits within 2 steps of ORT; max |ORT - qcv| %.3g, "
+                 "max |qcv - FP32| %.3g\n",
+                 model.c_str(), scheme.c_str(), within, static_cast<long long>(qcv.numel()),
+                 disagreement, quant_error);
     // The implementations disagree by less than quantization itself changes the logits.
     EXPECT_LT(disagreement, quant_error);
     if (model != "resnet18") {
