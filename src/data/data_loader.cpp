@@ -53,11 +53,19 @@ Batch build_batch(const Dataset& dataset, const Preprocess& preprocess_config,
   float* images = batch.images.data<float>();
   int64_t* labels = batch.labels.data<int64_t>();
   const size_t sample_floats = preprocess_config.output_size();
+  const bool downscale = preprocess_config.downscales_decode();
   for (size_t i = 0; i < count; ++i) {
-    Example example = dataset.get(static_cast<size_t>(indices[i]));
     // The sample's randomness depends on its dataset index, not its position or thread.
     std::mt19937_64 rng(sample_seed(options.seed, epoch, indices[i]));
-    preprocess(example.image, preprocess_config, rng, images + i * sample_floats);
+    // With DCT downscale, the decoder asks for the scale once it knows the stored size; the
+    // choice draws the crop box from a copy of rng, so preprocess() draws the same one.
+    Example example =
+        downscale ? dataset.get_scaled(static_cast<size_t>(indices[i]),
+                                       [&](int height, int width) {
+                                         return preprocess_config.decode_scale(height, width, rng);
+                                       })
+                  : dataset.get(static_cast<size_t>(indices[i]));
+    preprocess(example, preprocess_config, rng, images + i * sample_floats);
     labels[i] = example.label;
   }
   return batch;

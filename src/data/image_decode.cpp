@@ -50,7 +50,8 @@ void jpeg_emit_message(j_common_ptr cinfo, int level) {
 }
 
 // Returns false with state.message set on a libjpeg error.
-bool decode_jpeg(const uint8_t* bytes, size_t size, bool header_only, DecodeState& state) {
+bool decode_jpeg(const uint8_t* bytes, size_t size, bool header_only, int scale_denom,
+                 DecodeState& state) {
   jpeg_decompress_struct cinfo;
   JpegErrorManager manager;
   cinfo.err = jpeg_std_error(&manager.base);
@@ -73,6 +74,9 @@ bool decode_jpeg(const uint8_t* bytes, size_t size, bool header_only, DecodeStat
   } else {
     cinfo.out_color_space = JCS_RGB;
   }
+  // DCT-domain downscale: libjpeg's scaled inverse DCT produces ceil(size * num / denom).
+  cinfo.scale_num = 1;
+  cinfo.scale_denom = static_cast<unsigned>(scale_denom);
   jpeg_calc_output_dimensions(&cinfo);
   uint64_t decoded = uint64_t(cinfo.output_width) * cinfo.output_height * 4;
   if (cinfo.output_width == 0 || cinfo.output_height == 0 || decoded > kMaxDecodedBytes) {
@@ -194,12 +198,13 @@ Format sniff(const uint8_t* bytes, size_t size) {
   return Format::Unknown;
 }
 
-Image decode(const uint8_t* bytes, size_t size, const std::string& name, bool header_only) {
+Image decode(const uint8_t* bytes, size_t size, const std::string& name, bool header_only,
+             int scale_denom = 1) {
   DecodeState state;
   bool ok = false;
   switch (sniff(bytes, size)) {
     case Format::Jpeg:
-      ok = decode_jpeg(bytes, size, header_only, state);
+      ok = decode_jpeg(bytes, size, header_only, scale_denom, state);
       if (!ok) fail("{}: corrupt JPEG: {}", name, state.message);
       break;
     case Format::Png:
@@ -227,18 +232,54 @@ Image read_image(const std::string& path, int channels) {
   return decode_image(bytes.data(), bytes.size(), path, channels);
 }
 
-void check_image_header(const std::string& path) {
+void check_image_header(const std::string& path) { read_image_header(path); }
+
+ImageInfo read_image_header(const std::string& path) {
   // Headers almost always fit in 64 KiB; a larger one (big EXIF or ICC data) gets the whole file.
   constexpr size_t kPrefix = 64 * 1024;
   bool whole = false;
   std::vector<uint8_t> bytes = read_file_prefix(path, kPrefix, &whole);
   try {
-    decode(bytes.data(), bytes.size(), path, true);
+    return decode_image_header(bytes.data(), bytes.size(), path);
   } catch (const Error&) {
     if (whole) throw;
     bytes = read_file_bytes(path);
-    decode(bytes.data(), bytes.size(), path, true);
+    return decode_image_header(bytes.data(), bytes.size(), path);
   }
+}
+
+ImageInfo decode_image_header(const uint8_t* bytes, size_t size, const std::string& name) {
+  Image header = decode(bytes, size, name, true);
+  // CMYK JPEGs report 4 components here; they decode to RGB.
+  return {header.height, header.width, header.channels == 1 ? 1 : 3};
+}
+
+int dct_scale_for(int height, int width, int need_height, int need_width) {
+  int best = 1;
+  for (int d : {2, 4, 8}) {
+    int h = (height + d - 1) / d, w = (width + d - 1) / d;
+    if (h >= need_height && w >= need_width) best = d;
+  }
+  return best;
+}
+
+Image decode_image_scaled(const uint8_t* bytes, size_t size, const std::string& name, int channels,
+                          const DecodeScale& choose, ImageInfo* full) {
+  if (channels != 0 && channels != 1 && channels != 3)
+    fail("decode_image({}): channels must be 0, 1 or 3, got {}", name, channels);
+  // The header is parsed twice (microseconds) so that `choose`, which may throw, runs outside
+  // libjpeg's setjmp frame.
+  ImageInfo info = decode_image_header(bytes, size, name);
+  if (full) *full = info;
+  int d = 1;
+  if (choose && sniff(bytes, size) == Format::Jpeg) {
+    d = choose(info.height, info.width);
+    if (d != 1 && d != 2 && d != 4 && d != 8)
+      fail("{}: JPEG decode scale must be 1/1, 1/2, 1/4 or 1/8, got 1/{}", name, d);
+  }
+  Image image = decode(bytes, size, name, false, d);
+  if (channels != 0 && image.channels != channels) image = convert_channels(image, channels);
+  return image;
 }
 
 }  // namespace qcv::data

@@ -1,22 +1,31 @@
 // ImageFolder: root/<class>/**/*.{jpg,jpeg,png}, labels from sorted class directory names (or an
 // explicit class list), like torchvision.datasets.ImageFolder.
+#include <dirent.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <sstream>
 
 #include "data/data.h"
+#include "data/file_io.h"
+#include "data/folder_index.h"
 
 namespace qcv::data {
 namespace fs = std::filesystem;
 namespace {
 
-bool is_image_file(const fs::path& path) {
-  std::string ext = path.extension().string();
+bool is_image_name(const char* name) {
+  const char* dot = std::strrchr(name, '.');
+  if (!dot) return false;
+  std::string ext(dot);
   std::transform(ext.begin(), ext.end(), ext.begin(),
                  [](unsigned char c) { return std::tolower(c); });
   return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
@@ -50,21 +59,70 @@ std::vector<ClassEntry> read_class_list(const std::string& path) {
   return classes;
 }
 
-std::vector<std::string> class_directories(const fs::path& root) {
-  std::vector<std::string> names;
-  for (const fs::directory_entry& entry : fs::directory_iterator(root))
-    if (entry.is_directory()) names.push_back(entry.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
+// The image files under one class directory, relative to the root, and a stamp of every
+// directory walked. readdir's d_type avoids a stat per file; symlinks are followed (as
+// torchvision does).
+class TreeWalk {
+ public:
+  TreeWalk(std::string root, int64_t racy_after_ns) : root_(std::move(root)), racy_(racy_after_ns) {}
+
+  void walk(const std::string& relative, int depth, std::vector<std::string>& files) {
+    if (depth > 64) fail("{}/{}: directories nested too deep (a symlink loop?)", root_, relative);
+    const std::string path = root_ + "/" + relative;
+    int64_t mtime = mtime_ns(path);
+    // A change within the same mtime tick as this walk would go unnoticed: record it as unknown.
+    stamps.push_back({relative, mtime >= racy_ ? -1 : mtime});
+    DIR* dir = ::opendir(path.c_str());
+    if (!dir) fail("{}: cannot list: {}", path, std::strerror(errno));
+    std::vector<std::string> subdirectories;
+    while (dirent* entry = ::readdir(dir)) {
+      const char* name = entry->d_name;
+      if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
+      unsigned char type = entry->d_type;
+      if (type == DT_UNKNOWN || type == DT_LNK) {
+        struct stat info;
+        std::string target = path + "/" + name;
+        type = ::stat(target.c_str(), &info) != 0 ? DT_UNKNOWN
+               : S_ISDIR(info.st_mode)            ? DT_DIR
+               : S_ISREG(info.st_mode)            ? DT_REG
+                                                  : DT_UNKNOWN;
+      }
+      if (type == DT_DIR)
+        subdirectories.push_back(relative + "/" + name);
+      else if (type == DT_REG && is_image_name(name))
+        files.push_back(relative + "/" + name);
+    }
+    ::closedir(dir);
+    std::sort(subdirectories.begin(), subdirectories.end());
+    for (const std::string& sub : subdirectories) walk(sub, depth + 1, files);
+  }
+
+  std::vector<DirectoryStamp> stamps;
+
+ private:
+  std::string root_;
+  int64_t racy_;
+};
+
+int64_t now_ns() {
+  timespec now;
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  return int64_t(now.tv_sec) * 1000000000 + now.tv_nsec;
 }
 
-std::vector<std::string> image_files(const fs::path& directory) {
-  std::vector<std::string> files;
-  auto options = fs::directory_options::follow_directory_symlink;
-  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(directory, options))
-    if (entry.is_regular_file() && is_image_file(entry.path())) files.push_back(entry.path());
-  std::sort(files.begin(), files.end());
-  return files;
+// Where the index of `root` may live, in order of preference.
+std::vector<std::string> index_candidates(const std::string& root, const ImageFolderOptions& o) {
+  if (!o.index_path.empty()) return {o.index_path};
+  std::vector<std::string> paths = {root + "/.qcv_index"};
+  std::error_code error;
+  std::string absolute = fs::absolute(root, error).lexically_normal().string();
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (unsigned char c : absolute) hash = (hash ^ c) * 0x100000001b3ull;
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  const char* home = std::getenv("HOME");
+  std::string cache = xdg && *xdg ? std::string(xdg) : home && *home ? std::string(home) + "/.cache" : "";
+  if (!cache.empty()) paths.push_back(fmt::format("{}/qcv/index-{:016x}", cache, hash));
+  return paths;
 }
 
 }  // namespace
@@ -87,45 +145,128 @@ ImageFolderDataset::ImageFolderDataset(const std::string& root, ImageFolderOptio
   }
 }
 
-void ImageFolderDataset::scan(const std::string& root) {
-  std::error_code error;
-  std::vector<std::string> directories = class_directories(root);
+namespace {
+
+// Walks the tree and verifies its images as asked.
+FolderIndex build_index(const std::string& root, const ImageFolderOptions& options) {
+  FolderIndex index;
+  index.verify = static_cast<uint32_t>(options.verify);
+  index.channels = static_cast<uint32_t>(options.channels);
+  index.class_list_file = options.class_list_file;
+  // Directories modified in the last 2 s may change again within the same mtime tick.
+  TreeWalk walk(root, now_ns() - 2000000000);
+  index.root_directories = subdirectory_names(root);
   std::vector<ClassEntry> classes;
-  if (options_.class_list_file.empty()) {
-    for (const std::string& name : directories) classes.push_back({name, name});
+  if (options.class_list_file.empty()) {
+    for (const std::string& name : index.root_directories) classes.push_back({name, name});
   } else {
-    classes = read_class_list(options_.class_list_file);
-    for (const std::string& name : directories) {
+    struct stat info;
+    if (::stat(options.class_list_file.c_str(), &info) == 0) {
+      index.class_list_mtime_ns = mtime_ns(options.class_list_file);
+      index.class_list_size = info.st_size;
+    }
+    classes = read_class_list(options.class_list_file);
+    for (const std::string& name : index.root_directories) {
       bool listed = std::any_of(classes.begin(), classes.end(),
                                 [&](const ClassEntry& c) { return c.directory == name; });
       if (!listed)
-        options_.warn(fmt::format("{}/{}: directory not in class list {}, ignored", root, name,
-                                  options_.class_list_file));
+        index.warnings.push_back(fmt::format("{}/{}: directory not in class list {}, ignored",
+                                             root, name, options.class_list_file));
     }
   }
   if (classes.empty()) fail("{}: no class directories (expected root/<class>/<image>)", root);
+  for (const std::string& warning : index.warnings) options.warn(warning);
 
+  const bool verified = options.verify != ImageFolderOptions::Verify::None;
   for (size_t label = 0; label < classes.size(); ++label) {
-    class_names_.push_back(classes[label].display_name);
-    fs::path directory = fs::path(root) / classes[label].directory;
-    if (!fs::is_directory(directory, error)) continue;  // a listed class may have no images here
-    for (const std::string& file : image_files(directory)) {
+    index.class_names.push_back(classes[label].display_name);
+    const std::string& directory = classes[label].directory;
+    // A listed class may have no directory here; other directories are exactly those listed.
+    if (!std::binary_search(index.root_directories.begin(), index.root_directories.end(),
+                            directory))
+      continue;
+    std::vector<std::string> files;
+    walk.walk(directory, 0, files);
+    std::sort(files.begin(), files.end());
+    for (std::string& file : files) {
+      const std::string path = root + "/" + file;
+      ImageInfo info;
       try {
-        if (options_.verify == ImageFolderOptions::Verify::Full)
-          read_image(file, options_.channels);
-        else if (options_.verify == ImageFolderOptions::Verify::Header)
-          check_image_header(file);
+        if (options.verify == ImageFolderOptions::Verify::Full) {
+          Image image = read_image(path, options.channels);
+          info = {image.height, image.width, image.channels};
+        } else if (verified) {
+          info = read_image_header(path);
+        }
       } catch (const Error& e) {
-        if (options_.strict) throw;
-        options_.warn(fmt::format("skipping unreadable image: {}", e.what()));
-        skipped_.push_back(file);
+        if (options.strict) throw;
+        options.warn(fmt::format("skipping unreadable image: {}", e.what()));
+        index.skipped.push_back(file);
         continue;
       }
-      files_.push_back(file);
-      labels_.push_back(static_cast<int64_t>(label));
+      index.files.push_back(std::move(file));
+      index.labels.push_back(static_cast<int32_t>(label));
+      if (verified) index.sizes.push_back(info);
     }
   }
-  if (files_.empty()) fail("{}: no readable .jpg/.jpeg/.png images in its class directories", root);
+  index.directories = std::move(walk.stamps);
+  return index;
+}
+
+// Whether a stored index answers these options (its tree is checked separately).
+bool index_fits(const FolderIndex& index, const ImageFolderOptions& options) {
+  if (index.class_list_file != options.class_list_file) return false;
+  if (index.verify < static_cast<uint32_t>(options.verify)) return false;
+  if (options.verify == ImageFolderOptions::Verify::Full &&
+      index.channels != static_cast<uint32_t>(options.channels))
+    return false;
+  // Strict mode must fail on the bad files: walk again to report them.
+  return !(options.strict && !index.skipped.empty());
+}
+
+}  // namespace
+
+void ImageFolderDataset::scan(const std::string& given_root) {
+  // Paths are built as root + "/" + relative: drop trailing slashes once.
+  std::string root = given_root;
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  std::vector<std::string> candidates;
+  if (options_.use_index) candidates = index_candidates(root, options_);
+  FolderIndex index;
+  bool found = false;
+  for (const std::string& candidate : candidates) {
+    if (read_folder_index(candidate, index) && index_fits(index, options_) &&
+        folder_index_is_current(root, index)) {
+      found = true;
+      index_file_ = candidate;
+      break;
+    }
+  }
+  if (found) {
+    for (const std::string& warning : index.warnings) options_.warn(warning);
+    if (!index.skipped.empty())
+      options_.warn(fmt::format("{}: {} unreadable images skipped (listed in the index {})", root,
+                                index.skipped.size(), index_file_));
+  } else {
+    index = build_index(root, options_);
+    for (const std::string& candidate : candidates) {
+      std::error_code error;
+      fs::create_directories(fs::path(candidate).parent_path(), error);
+      if (write_folder_index(candidate, index)) {
+        index_file_ = candidate;
+        break;
+      }
+    }
+  }
+  loaded_from_index_ = found;
+  if (index.files.empty())
+    fail("{}: no readable .jpg/.jpeg/.png images in its class directories", root);
+  class_names_ = std::move(index.class_names);
+  files_.reserve(index.files.size());
+  for (const std::string& file : index.files) files_.push_back(root + "/" + file);
+  labels_.assign(index.labels.begin(), index.labels.end());
+  sizes_ = std::move(index.sizes);
+  for (const std::string& file : index.skipped) skipped_.push_back(root + "/" + file);
 }
 
 Example ImageFolderDataset::get(size_t index) const {
@@ -133,6 +274,22 @@ Example ImageFolderDataset::get(size_t index) const {
     fail("{}: index {} out of range (size {})", root_, index, files_.size());
   Example example;
   example.image = read_image(files_[index], options_.channels);
+  example.label = labels_[index];
+  return example;
+}
+
+Example ImageFolderDataset::get_scaled(size_t index, const DecodeScale& scale) const {
+  if (index >= files_.size())
+    fail("{}: index {} out of range (size {})", root_, index, files_.size());
+  std::vector<uint8_t> bytes = read_file_bytes(files_[index]);
+  Example example;
+  ImageInfo full;
+  example.image =
+      decode_image_scaled(bytes.data(), bytes.size(), files_[index], options_.channels, scale, &full);
+  if (full.height != example.image.height || full.width != example.image.width) {
+    example.full_height = full.height;
+    example.full_width = full.width;
+  }
   example.label = labels_[index];
   return example;
 }

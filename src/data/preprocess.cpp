@@ -1,5 +1,6 @@
 // Preprocessing pipelines (eval geometry, training augmentation, normalization) and the presets
 // of the datasets qcv knows.
+#include <algorithm>
 #include <cmath>
 
 #include "data/data.h"
@@ -21,13 +22,31 @@ void Preprocess::validate() const {
 
 namespace {
 
-// The deterministic geometry: what eval sees, and what pad-and-random-crop starts from.
-Image eval_geometry(const Image& image, const Preprocess& config) {
+// timm's rule: resize to floor(R / crop_fraction) (224 -> 256 at 0.875), then center crop.
+int eval_shorter_side(const Preprocess& config) {
+  return static_cast<int>(std::floor(config.resolution / config.crop_fraction + 1e-9));
+}
+
+// The deterministic geometry: what eval sees, and what pad-and-random-crop starts from. The
+// resized size comes from the stored size (full_height x full_width), so that a downscaled
+// decode gives the same output geometry as a full one.
+Image eval_geometry(const Image& image, int full_height, int full_width,
+                    const Preprocess& config) {
   const int r = config.resolution;
   if (config.resize == Preprocess::Resize::Direct) return resize_bilinear(image, r, r);
-  // timm's rule: resize to floor(R / crop_fraction) (224 -> 256 at 0.875), then center crop.
-  int shorter = static_cast<int>(std::floor(r / config.crop_fraction + 1e-9));
-  return center_crop(resize_shorter_side(image, shorter), r, r);
+  const int shorter = eval_shorter_side(config);
+  if (full_height == image.height && full_width == image.width)
+    return center_crop(resize_shorter_side(image, shorter), r, r);
+  int height = shorter, width = shorter;  // resize_shorter_side's rule on the stored size
+  if (full_height <= full_width)
+    width = static_cast<int>(int64_t(shorter) * full_width / full_height);
+  else
+    height = static_cast<int>(int64_t(shorter) * full_height / full_width);
+  return center_crop(resize_bilinear(image, height, width), r, r);
+}
+
+bool random_resized_crop(const Preprocess& config) {
+  return config.train && config.train_crop == Preprocess::TrainCrop::RandomResizedCrop;
 }
 
 }  // namespace
@@ -61,7 +80,28 @@ Preprocess Preprocess::for_dataset(const std::string& name, int resolution, bool
   return config;
 }
 
-void preprocess(const Image& image, const Preprocess& config, std::mt19937_64& rng, float* out) {
+bool Preprocess::downscales_decode() const {
+  if (decode_downscale == DecodeDownscale::Auto) return train;
+  return decode_downscale == DecodeDownscale::On;
+}
+
+int Preprocess::decode_scale(int full_height, int full_width, std::mt19937_64 rng) const {
+  if (!downscales_decode() || full_height <= 0 || full_width <= 0) return 1;
+  const int r = resolution;
+  if (random_resized_crop(*this)) {
+    CropBox box = random_resized_crop_box(full_height, full_width, rng, crop_scale, crop_ratio);
+    return dct_scale_for(box.height, box.width, r, r);
+  }
+  if (resize == Resize::Direct) return dct_scale_for(full_height, full_width, r, r);
+  const int shorter = eval_shorter_side(*this);
+  return dct_scale_for(full_height, full_width, shorter, shorter);
+}
+
+namespace {
+
+// The pipeline on an image decoded from one stored at full_height x full_width.
+void run_pipeline(const Image& image, int full_height, int full_width, const Preprocess& config,
+                  std::mt19937_64& rng, float* out) {
   config.validate();
   const int r = config.resolution;
   // convert_channels copies; skip it when the channels already match.
@@ -69,12 +109,25 @@ void preprocess(const Image& image, const Preprocess& config, std::mt19937_64& r
   if (image.channels != config.channels) converted = convert_channels(image, config.channels);
   const Image& source = image.channels == config.channels ? image : converted;
   Image work;
-  if (config.train && config.train_crop == Preprocess::TrainCrop::RandomResizedCrop) {
-    CropBox box = random_resized_crop_box(source.height, source.width, rng, config.crop_scale,
-                                          config.crop_ratio);
+  if (random_resized_crop(config)) {
+    CropBox box =
+        random_resized_crop_box(full_height, full_width, rng, config.crop_scale, config.crop_ratio);
+    if (full_height != source.height || full_width != source.width) {
+      // Map the box drawn on the stored size onto the downscaled decode, rounded to pixels.
+      const double sy = double(source.height) / full_height;
+      const double sx = double(source.width) / full_width;
+      int top = static_cast<int>(std::lround(box.top * sy));
+      int left = static_cast<int>(std::lround(box.left * sx));
+      box.height = std::max(1, std::min(static_cast<int>(std::lround(box.height * sy)),
+                                        source.height - top));
+      box.width = std::max(1, std::min(static_cast<int>(std::lround(box.width * sx)),
+                                       source.width - left));
+      box.top = std::min(top, source.height - 1);
+      box.left = std::min(left, source.width - 1);
+    }
     work = resize_bilinear(crop(source, box.top, box.left, box.height, box.width), r, r);
   } else {
-    work = eval_geometry(source, config);
+    work = eval_geometry(source, full_height, full_width, config);
     if (config.train && config.train_crop == Preprocess::TrainCrop::PadRandomCrop) {
       // Pad by p then take a random R x R window = a window offset by [-p, p] with zero fill.
       const int p = config.pad_pixels;
@@ -87,6 +140,19 @@ void preprocess(const Image& image, const Preprocess& config, std::mt19937_64& r
   to_normalized_chw(work, config.mean, config.std, out);
   if (config.train && config.erasing_probability > 0)
     random_erase(out, config.channels, r, r, rng, config.erasing_probability);
+}
+
+}  // namespace
+
+void preprocess(const Image& image, const Preprocess& config, std::mt19937_64& rng, float* out) {
+  run_pipeline(image, image.height, image.width, config, rng, out);
+}
+
+void preprocess(const Example& example, const Preprocess& config, std::mt19937_64& rng,
+                float* out) {
+  const Image& image = example.image;
+  run_pipeline(image, example.full_height > 0 ? example.full_height : image.height,
+               example.full_width > 0 ? example.full_width : image.width, config, rng, out);
 }
 
 ir::Tensor preprocess(const Image& image, const Preprocess& config, uint64_t seed) {

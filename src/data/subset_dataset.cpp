@@ -1,4 +1,4 @@
-// SubsetDataset and random_subset.
+// SubsetDataset and random_subset; the default Dataset::get_scaled.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -7,6 +7,8 @@
 #include "data/data.h"
 
 namespace qcv::data {
+
+Example Dataset::get_scaled(size_t index, const DecodeScale&) const { return get(index); }
 
 SubsetDataset::SubsetDataset(std::shared_ptr<const Dataset> base, std::vector<int64_t> indices)
     : base_(std::move(base)), indices_(std::move(indices)) {
@@ -20,6 +22,12 @@ Example SubsetDataset::get(size_t index) const {
   if (index >= indices_.size())
     fail("{}: index {} out of range (size {})", description(), index, indices_.size());
   return base_->get(static_cast<size_t>(indices_[index]));
+}
+
+Example SubsetDataset::get_scaled(size_t index, const DecodeScale& scale) const {
+  if (index >= indices_.size())
+    fail("{}: index {} out of range (size {})", description(), index, indices_.size());
+  return base_->get_scaled(static_cast<size_t>(indices_[index]), scale);
 }
 
 std::string SubsetDataset::description() const {

@@ -1,0 +1,241 @@
+// The ImageFolder index file. Binary, host byte order (an index is a local cache, not an exchange
+// format; another byte order fails the magic check and is rebuilt):
+//   "QCVIDX02"                                   magic and version
+//   u32 verify, u32 channels
+//   str class_list_file, i64 class_list_mtime_ns, i64 class_list_size
+//   u64 n, n x str                               the root's subdirectory names
+//   u64 n, n x (str path, i64 mtime_ns)          directory stamps
+//   u64 n, n x str                               class names
+//   u64 n, n x (str path, i32 label)             files
+//   u64 n, n x (i32 height, i32 width, i32 ch)   sizes (0 or one per file)
+//   u64 n, n x str                               skipped files
+//   u64 n, n x str                               warnings
+//   u64 FNV-1a of everything before
+// where str = u32 length + bytes.
+#include "data/folder_index.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <random>
+
+#include "data/file_io.h"
+
+namespace qcv::data {
+namespace {
+
+constexpr char kMagic[8] = {'Q', 'C', 'V', 'I', 'D', 'X', '0', '2'};
+
+uint64_t fnv1a(const uint8_t* data, size_t size) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < size; ++i) hash = (hash ^ data[i]) * 0x100000001b3ull;
+  return hash;
+}
+
+class Writer {
+ public:
+  template <typename T>
+  void put(T value) {
+    const auto* p = reinterpret_cast<const uint8_t*>(&value);
+    bytes.insert(bytes.end(), p, p + sizeof(T));
+  }
+  void put(const std::string& text) {
+    put(static_cast<uint32_t>(text.size()));
+    bytes.insert(bytes.end(), text.begin(), text.end());
+  }
+  void put_strings(const std::vector<std::string>& list) {
+    put(static_cast<uint64_t>(list.size()));
+    for (const std::string& text : list) put(text);
+  }
+  std::vector<uint8_t> bytes;
+};
+
+// Reads with bounds checks; any overrun marks the reader bad (the index is then rebuilt).
+class Reader {
+ public:
+  Reader(const uint8_t* data, size_t size) : p_(data), end_(data + size) {}
+  template <typename T>
+  T get() {
+    T value{};
+    if (size_t(end_ - p_) < sizeof(T)) {
+      ok = false;
+      return value;
+    }
+    std::memcpy(&value, p_, sizeof(T));
+    p_ += sizeof(T);
+    return value;
+  }
+  std::string text() {
+    uint32_t size = get<uint32_t>();
+    if (!ok || size_t(end_ - p_) < size) {
+      ok = false;
+      return {};
+    }
+    std::string out(reinterpret_cast<const char*>(p_), size);
+    p_ += size;
+    return out;
+  }
+  // A count that cannot exceed what is left (each element takes at least min_bytes).
+  uint64_t count(size_t min_bytes) {
+    uint64_t n = get<uint64_t>();
+    if (!ok || n > size_t(end_ - p_) / min_bytes) ok = false;
+    return ok ? n : 0;
+  }
+  std::vector<std::string> strings() {
+    std::vector<std::string> list(count(4));
+    for (std::string& text : list) text = this->text();
+    return list;
+  }
+  bool ok = true;
+
+ private:
+  const uint8_t* p_;
+  const uint8_t* end_;
+};
+
+}  // namespace
+
+int64_t mtime_ns(const std::string& path) {
+  struct stat info;
+  if (::stat(path.c_str(), &info) != 0) return -1;
+  return int64_t(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec;
+}
+
+std::vector<std::string> subdirectory_names(const std::string& directory) {
+  DIR* dir = ::opendir(directory.c_str());
+  if (!dir) fail("{}: cannot list: {}", directory, std::strerror(errno));
+  std::vector<std::string> names;
+  while (dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] == '.' &&
+        (entry->d_name[1] == 0 || (entry->d_name[1] == '.' && entry->d_name[2] == 0)))
+      continue;
+    bool is_dir = entry->d_type == DT_DIR;
+    if (entry->d_type == DT_UNKNOWN || entry->d_type == DT_LNK) {
+      struct stat info;
+      std::string path = directory + "/" + entry->d_name;
+      is_dir = ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+    }
+    if (is_dir) names.push_back(entry->d_name);
+  }
+  ::closedir(dir);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+bool read_folder_index(const std::string& path, FolderIndex& index) {
+  std::vector<uint8_t> bytes;
+  try {
+    bytes = read_file_bytes(path);
+  } catch (const Error&) {
+    return false;
+  }
+  if (bytes.size() < sizeof(kMagic) + 8 || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0)
+    return false;
+  uint64_t stored = 0;
+  std::memcpy(&stored, bytes.data() + bytes.size() - 8, 8);
+  if (fnv1a(bytes.data(), bytes.size() - 8) != stored) return false;
+  Reader in(bytes.data() + sizeof(kMagic), bytes.size() - sizeof(kMagic) - 8);
+  FolderIndex out;
+  out.verify = in.get<uint32_t>();
+  out.channels = in.get<uint32_t>();
+  out.class_list_file = in.text();
+  out.class_list_mtime_ns = in.get<int64_t>();
+  out.class_list_size = in.get<int64_t>();
+  out.root_directories = in.strings();
+  out.directories.resize(in.count(12));
+  for (DirectoryStamp& stamp : out.directories) {
+    stamp.path = in.text();
+    stamp.mtime_ns = in.get<int64_t>();
+  }
+  out.class_names = in.strings();
+  size_t files = in.count(8);
+  out.files.resize(files);
+  out.labels.resize(files);
+  for (size_t i = 0; i < files && in.ok; ++i) {
+    out.files[i] = in.text();
+    out.labels[i] = in.get<int32_t>();
+  }
+  out.sizes.resize(in.count(12));
+  for (ImageInfo& size : out.sizes) {
+    size.height = in.get<int32_t>();
+    size.width = in.get<int32_t>();
+    size.channels = in.get<int32_t>();
+  }
+  out.skipped = in.strings();
+  out.warnings = in.strings();
+  if (!in.ok || (!out.sizes.empty() && out.sizes.size() != files)) return false;
+  for (int32_t label : out.labels)
+    if (label < 0 || size_t(label) >= out.class_names.size()) return false;
+  index = std::move(out);
+  return true;
+}
+
+bool write_folder_index(const std::string& path, const FolderIndex& index) {
+  Writer out;
+  out.bytes.insert(out.bytes.end(), kMagic, kMagic + sizeof(kMagic));
+  out.put(index.verify);
+  out.put(index.channels);
+  out.put(index.class_list_file);
+  out.put(index.class_list_mtime_ns);
+  out.put(index.class_list_size);
+  out.put_strings(index.root_directories);
+  out.put(static_cast<uint64_t>(index.directories.size()));
+  for (const DirectoryStamp& stamp : index.directories) {
+    out.put(stamp.path);
+    out.put(stamp.mtime_ns);
+  }
+  out.put_strings(index.class_names);
+  out.put(static_cast<uint64_t>(index.files.size()));
+  for (size_t i = 0; i < index.files.size(); ++i) {
+    out.put(index.files[i]);
+    out.put(index.labels[i]);
+  }
+  out.put(static_cast<uint64_t>(index.sizes.size()));
+  for (const ImageInfo& size : index.sizes) {
+    out.put(static_cast<int32_t>(size.height));
+    out.put(static_cast<int32_t>(size.width));
+    out.put(static_cast<int32_t>(size.channels));
+  }
+  out.put_strings(index.skipped);
+  out.put_strings(index.warnings);
+  out.put(fnv1a(out.bytes.data(), out.bytes.size()));
+
+  // A unique temporary name: several processes may open the same tree at once.
+  std::random_device device;
+  std::string temporary = path + ".tmp" + std::to_string(device());
+  FILE* file = std::fopen(temporary.c_str(), "wb");
+  if (!file) return false;
+  bool ok = std::fwrite(out.bytes.data(), 1, out.bytes.size(), file) == out.bytes.size();
+  ok = std::fclose(file) == 0 && ok;
+  if (ok) ok = std::rename(temporary.c_str(), path.c_str()) == 0;
+  if (!ok) std::remove(temporary.c_str());
+  return ok;
+}
+
+bool folder_index_is_current(const std::string& root, const FolderIndex& index) {
+  if (index.directories.empty()) return false;
+  try {
+    if (subdirectory_names(root) != index.root_directories) return false;
+  } catch (const Error&) {
+    return false;
+  }
+  for (const DirectoryStamp& stamp : index.directories) {
+    if (stamp.mtime_ns < 0) return false;
+    std::string path = stamp.path.empty() ? root : root + "/" + stamp.path;
+    if (mtime_ns(path) != stamp.mtime_ns) return false;
+  }
+  if (!index.class_list_file.empty()) {
+    struct stat info;
+    if (::stat(index.class_list_file.c_str(), &info) != 0) return false;
+    int64_t mtime = int64_t(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec;
+    if (mtime != index.class_list_mtime_ns || info.st_size != index.class_list_size) return false;
+  }
+  return true;
+}
+
+}  // namespace qcv::data
