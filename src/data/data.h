@@ -408,8 +408,7 @@ void preprocess(const Image& image, const Preprocess& config, std::mt19937_64& r
 // The same for an example that may have been decoded downscaled (Example::full_height/width set):
 // random parameters and output geometry come from the stored size, so the random stream is the
 // same as with a full decode; crop boxes are mapped to the smaller image (rounded to pixels).
-void preprocess(const Example& example, const Preprocess& config, std::mt19937_64& rng,
-                float* out);
+void preprocess(const Example& example, const Preprocess& config, std::mt19937_64& rng, float* out);
 // The same as a [channels, resolution, resolution] float tensor, randomness from sample_seed.
 ir::Tensor preprocess(const Image& image, const Preprocess& config, uint64_t seed = 0);
 

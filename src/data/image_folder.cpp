@@ -64,7 +64,8 @@ std::vector<ClassEntry> read_class_list(const std::string& path) {
 // torchvision does).
 class TreeWalk {
  public:
-  TreeWalk(std::string root, int64_t racy_after_ns) : root_(std::move(root)), racy_(racy_after_ns) {}
+  TreeWalk(std::string root, int64_t racy_after_ns)
+      : root_(std::move(root)), racy_(racy_after_ns) {}
 
   void walk(const std::string& relative, int depth, std::vector<std::string>& files) {
     if (depth > 64) fail("{}/{}: directories nested too deep (a symlink loop?)", root_, relative);
@@ -120,7 +121,9 @@ std::vector<std::string> index_candidates(const std::string& root, const ImageFo
   for (unsigned char c : absolute) hash = (hash ^ c) * 0x100000001b3ull;
   const char* xdg = std::getenv("XDG_CACHE_HOME");
   const char* home = std::getenv("HOME");
-  std::string cache = xdg && *xdg ? std::string(xdg) : home && *home ? std::string(home) + "/.cache" : "";
+  std::string cache = xdg && *xdg     ? std::string(xdg)
+                      : home && *home ? std::string(home) + "/.cache"
+                                      : "";
   if (!cache.empty()) paths.push_back(fmt::format("{}/qcv/index-{:016x}", cache, hash));
   return paths;
 }
@@ -170,8 +173,8 @@ FolderIndex build_index(const std::string& root, const ImageFolderOptions& optio
       bool listed = std::any_of(classes.begin(), classes.end(),
                                 [&](const ClassEntry& c) { return c.directory == name; });
       if (!listed)
-        index.warnings.push_back(fmt::format("{}/{}: directory not in class list {}, ignored",
-                                             root, name, options.class_list_file));
+        index.warnings.push_back(fmt::format("{}/{}: directory not in class list {}, ignored", root,
+                                             name, options.class_list_file));
     }
   }
   if (classes.empty()) fail("{}: no class directories (expected root/<class>/<image>)", root);
@@ -284,8 +287,8 @@ Example ImageFolderDataset::get_scaled(size_t index, const DecodeScale& scale) c
   std::vector<uint8_t> bytes = read_file_bytes(files_[index]);
   Example example;
   ImageInfo full;
-  example.image =
-      decode_image_scaled(bytes.data(), bytes.size(), files_[index], options_.channels, scale, &full);
+  example.image = decode_image_scaled(bytes.data(), bytes.size(), files_[index], options_.channels,
+                                      scale, &full);
   if (full.height != example.image.height || full.width != example.image.width) {
     example.full_height = full.height;
     example.full_width = full.width;

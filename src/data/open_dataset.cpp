@@ -68,6 +68,15 @@ std::shared_ptr<Dataset> open_dataset(const std::string& name, const std::string
     return open_mnist_like("fashion-mnist", name.substr(14), split);
   if (name.rfind("mnist:", 0) == 0) return open_mnist_like("mnist", name.substr(6), split);
   if (name.rfind("cifar10:", 0) == 0) return open_cifar10(name.substr(8), split);
+  if (name.rfind("shards:", 0) == 0) {
+    std::string spec = name.substr(7);
+    std::error_code error;
+    fs::path split_dir = fs::path(spec) / split;
+    if (!split.empty() && fs::is_directory(split_dir, error)) spec = split_dir.string();
+    ShardOptions options;
+    options.channels = folder_options.channels;
+    return std::make_shared<ShardDataset>(list_shards(spec), options);
+  }
   std::error_code error;
   if (fs::is_directory(name, error)) {
     fs::path split_dir = fs::path(name) / split;
@@ -77,8 +86,7 @@ std::shared_ptr<Dataset> open_dataset(const std::string& name, const std::string
   }
   fail(
       "unknown dataset '{}': expected fashion-mnist, fashion-mnist:<dir>, mnist:<dir>, "
-      "cifar10:<dir> or an "
-      "ImageFolder directory",
+      "cifar10:<dir>, shards:<dir or glob> or an ImageFolder directory",
       name);
 }
 

@@ -30,8 +30,7 @@ int eval_shorter_side(const Preprocess& config) {
 // The deterministic geometry: what eval sees, and what pad-and-random-crop starts from. The
 // resized size comes from the stored size (full_height x full_width), so that a downscaled
 // decode gives the same output geometry as a full one.
-Image eval_geometry(const Image& image, int full_height, int full_width,
-                    const Preprocess& config) {
+Image eval_geometry(const Image& image, int full_height, int full_width, const Preprocess& config) {
   const int r = config.resolution;
   if (config.resize == Preprocess::Resize::Direct) return resize_bilinear(image, r, r);
   const int shorter = eval_shorter_side(config);
@@ -118,10 +117,10 @@ void run_pipeline(const Image& image, int full_height, int full_width, const Pre
       const double sx = double(source.width) / full_width;
       int top = static_cast<int>(std::lround(box.top * sy));
       int left = static_cast<int>(std::lround(box.left * sx));
-      box.height = std::max(1, std::min(static_cast<int>(std::lround(box.height * sy)),
-                                        source.height - top));
-      box.width = std::max(1, std::min(static_cast<int>(std::lround(box.width * sx)),
-                                       source.width - left));
+      box.height = std::max(
+          1, std::min(static_cast<int>(std::lround(box.height * sy)), source.height - top));
+      box.width =
+          std::max(1, std::min(static_cast<int>(std::lround(box.width * sx)), source.width - left));
       box.top = std::min(top, source.height - 1);
       box.left = std::min(left, source.width - 1);
     }
