@@ -29,12 +29,20 @@ std::unique_ptr<Plan> PlanBuilder::build() {
     v.shape = in.shape;
     v.kind = ValueKind::GraphInput;
     v.input_index = static_cast<int>(k);
+    bool concrete = in.has_shape && in.shape.size() <= 6;
+    for (int64_t d : in.shape) concrete = concrete && d > 0;
     if (in.dtype == ir::DType::Float32 && in.shape.size() <= 6) v.md = plain_md(in.shape);
+    // uint8/int8 inputs (an already quantized image) feed int8 steps directly.
+    if ((in.dtype == ir::DType::UInt8 || in.dtype == ir::DType::Int8) && concrete)
+      v.md = plain_md(in.shape, dnnl_type(in.dtype));
     ids_[in.name] = static_cast<int>(plan_->values.size());
     plan_->values.push_back(v);
   }
   for (size_t i = 0; i < g_.nodes.size(); ++i) {
     if (fusion_.absorbed_by[i] >= 0 || fusion_.flatten_into_gemm[i]) continue;
+    // DequantizeLinear runs only where a float step reads its output (value_of): int8 steps
+    // read the quantized tensor itself.
+    if (g_.nodes[i].op == "DequantizeLinear") continue;
     bool done = false;
     try {
       done = dispatch(static_cast<int>(i));
@@ -52,13 +60,15 @@ std::unique_ptr<Plan> PlanBuilder::build() {
 
 bool PlanBuilder::dispatch(int i) {
   const std::string& op = g_.nodes[i].op;
-  if (op == "Conv") return build_conv(i);
-  if (op == "Gemm") return build_gemm(i);
+  if (op == "Conv") return build_qconv(i) || build_conv(i);
+  if (op == "Gemm") return build_qgemm(i) || build_gemm(i);
+  if (op == "QuantizeLinear") return build_quantize(i);
   if (op == "MatMul") return build_matmul(i);
   if (op == "Relu" || op == "Clip" || op == "HardSigmoid" || op == "HardSwish" || op == "Sigmoid")
     return build_eltwise(i);
   if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") return build_binary(i);
-  if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool") return build_pool(i);
+  if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool")
+    return build_qpool(i) || build_pool(i);
   if (op == "Softmax") return build_softmax(i);
   if (op == "Concat") return build_concat(i);
   if (op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" ||
@@ -93,9 +103,10 @@ void PlanBuilder::build_ref(int i) {
     bool concrete = t && t->has_shape && t->shape.size() <= 6;
     if (concrete)
       for (int64_t d : t->shape) concrete = concrete && d > 0;
-    if (concrete && t->dtype == ir::DType::Float32) {
+    if (concrete && (t->dtype == ir::DType::Float32 || t->dtype == ir::DType::UInt8 ||
+                     t->dtype == ir::DType::Int8)) {
       v.kind = ValueKind::Arena;
-      v.md = plain_md(t->shape);
+      v.md = plain_md(t->shape, dnnl_type(t->dtype));
     }
     int id = static_cast<int>(plan_->values.size());
     plan_->values.push_back(v);
@@ -116,6 +127,8 @@ int PlanBuilder::value_of(const std::string& name) {
     if (!build_view(p)) build_ref(p);
     return ids_.at(name);
   }
+  if (float_as_int8_.count(name) || (p >= 0 && g_.nodes[p].op == "DequantizeLinear"))
+    return dequantize_value(name);
   fail("runtime: value '{}' is used before it is computed", name);
 }
 

@@ -4,12 +4,14 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <vector>
 
 #include "runtime/fusion.h"
 #include "runtime/plan.h"
+#include "runtime/qdq.h"
 #include "runtime/steps.h"
 
 namespace qcv::runtime {
@@ -45,6 +47,24 @@ class PlanBuilder {
   void build_ref(int i);
   bool dispatch(int i);
 
+  // INT8 (compile_qdq.cpp, compile_qconv.cpp). A float graph value that equals the dequantization
+  // of an int8 plan value (a DequantizeLinear output, an int8 pooling result) is used as that
+  // int8 value by the int8 steps; its float form is made only when a float step reads it.
+  struct QTensor {
+    int value = -1;  // plan value holding the uint8/int8 numbers
+    QParams params;  // per tensor
+  };
+  std::optional<QTensor> as_int8(const std::string& float_name);
+  // The float form of a dequantized value: a oneDNN reorder with scale and zero point, a
+  // constant for a dequantized initializer, or the reference kernel.
+  int dequantize_value(const std::string& name);
+  bool build_quantize(int i);
+  bool build_qconv(int i);
+  bool build_qgemm(int i);
+  bool build_qpool(int i);
+  int define_typed(const std::string& name, const dnnl::memory::desc& md, ir::Shape shape,
+                   ir::DType dtype);
+
   // Values.
   int value_of(const std::string& name);  // defined value, initializer, or deferred Flatten
   bool has_md(int v) const { return plan_->values[v].md.data.ndims > 0; }
@@ -71,6 +91,7 @@ class PlanBuilder {
   std::unique_ptr<Plan> plan_;
   std::map<std::string, int> ids_;
   std::map<int, int> plain_copies_;
+  std::map<std::string, QTensor> float_as_int8_;
   size_t scratchpad_bytes_ = 0;
 };
 

@@ -43,6 +43,28 @@ bool is_plain(const memory::desc& md, const ir::Shape& shape) {
   return md == plain_md(shape, md.data_type());
 }
 
+memory::data_type dnnl_type(ir::DType t) {
+  switch (t) {
+    case ir::DType::Float32:
+      return memory::data_type::f32;
+    case ir::DType::UInt8:
+      return memory::data_type::u8;
+    case ir::DType::Int8:
+      return memory::data_type::s8;
+    case ir::DType::Int32:
+      return memory::data_type::s32;
+    default:
+      return memory::data_type::undef;
+  }
+}
+
+memory::desc with_type(const memory::desc& md, memory::data_type dt) {
+  dnnl_memory_desc_t d = md.data;
+  d.data_type = memory::convert_to_c(dt);
+  d.extra = dnnl_memory_extra_desc_t{};  // compensation flags belong to weights only
+  return memory::desc(d);
+}
+
 std::string md_str(const memory::desc& md) {
   const dnnl_memory_desc_t& d = md.data;
   if (d.format_kind != dnnl_blocked) return "non-blocked";

@@ -15,6 +15,10 @@ memory::desc plain_md(const ir::Shape& shape, memory::data_type dt = memory::dat
 // The same shape with format_tag::any: the primitive picks its preferred layout.
 memory::desc any_md(const ir::Shape& shape);
 bool is_plain(const memory::desc& md, const ir::Shape& shape);
+// oneDNN's type for f32/u8/s8/s32 tensors; data_type::undef for the others.
+memory::data_type dnnl_type(ir::DType t);
+// The same layout (dims, strides, blocks) holding another element type.
+memory::desc with_type(const memory::desc& md, memory::data_type dt);
 // "nChw16c"-like summary of a descriptor, for logs and tests.
 std::string md_str(const memory::desc& md);
 

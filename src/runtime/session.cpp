@@ -7,6 +7,7 @@
 #include "passes/passes.h"
 #include "runtime/compiler.h"
 #include "runtime/plan.h"
+#include "runtime/qdq.h"
 
 namespace qcv::runtime {
 
@@ -85,6 +86,8 @@ Session::Session(ir::Graph graph, SessionOptions options) : impl_(std::make_uniq
     passes::optimize(graph);
   else
     ir::infer_shapes(graph);
+  // Bad quantization parameters fail here, naming the node, rather than giving wrong numbers.
+  validate_qdq_nodes(graph);
   impl_->graph = std::move(graph);
   // Compile the batch-1 plan now, so that anything the engine cannot run fails here.
   std::vector<ir::Shape> shapes;

@@ -40,7 +40,7 @@ ir::Tensor read_value(Plan& plan, int v, dnnl::stream& stream) {
   if (is_plain(pv.md, pv.shape)) {
     std::memcpy(t.raw(), pv.mem.get_data_handle(), t.nbytes());
   } else {
-    dnnl::memory dst(plain_md(pv.shape), plan.engine, t.raw());
+    dnnl::memory dst(plain_md(pv.shape, pv.md.data_type()), plan.engine, t.raw());
     dnnl::reorder(pv.mem, dst).execute(stream, {{DNNL_ARG_FROM, pv.mem}, {DNNL_ARG_TO, dst}});
     stream.wait();
   }

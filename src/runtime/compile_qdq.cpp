@@ -1,0 +1,158 @@
+// QuantizeLinear and DequantizeLinear as oneDNN reorders (scale and zero point as attributes),
+// Q(DQ(x)) pairs elided when the parameters are equal, and pooling on int8 tensors.
+//
+// Rounding: oneDNN converts f32 to int8 with round-half-to-even (vcvtps2dq under the default
+// MXCSR mode) and saturates, as ONNX's QuantizeLinear does (qcv::ref::quantize_value). Two
+// differences remain, both only at exact ties: oneDNN multiplies by 1/scale where ONNX divides
+// by the scale, and it adds the zero point before rounding (round(x/s + zp) vs round(x/s) + zp:
+// a tie with an odd zero point rounds the other way). Either moves a result by one step at most.
+#include "ref/ref.h"
+#include "runtime/compiler.h"
+#include "runtime/dnnl_util.h"
+#include "runtime/window.h"
+
+namespace qcv::runtime {
+
+using dnnl::memory;
+
+int PlanBuilder::define_typed(const std::string& name, const memory::desc& md, ir::Shape shape,
+                              ir::DType dtype) {
+  int id = define(name, md, std::move(shape));
+  plan_->values[id].dtype = dtype;
+  return id;
+}
+
+std::optional<PlanBuilder::QTensor> PlanBuilder::as_int8(const std::string& name) {
+  auto it = float_as_int8_.find(name);
+  if (it != float_as_int8_.end()) return it->second;
+  int p = g_.producer(name);
+  auto params = dequantized_activation(g_, p);
+  if (!params) return std::nullopt;
+  auto src = ids_.find(g_.nodes[p].inputs[0]);
+  if (src == ids_.end() || !has_md(src->second)) return std::nullopt;
+  if (plan_->values[src->second].md.data_type() != dnnl_type(params->dtype)) return std::nullopt;
+  QTensor q{src->second, *params};
+  float_as_int8_[name] = q;
+  return q;
+}
+
+int PlanBuilder::dequantize_value(const std::string& name) {
+  if (auto q = as_int8(name)) {
+    const PlanValue& src = plan_->values[q->value];
+    memory::desc md = with_type(src.md, memory::data_type::f32);
+    dnnl::primitive_attr attr = attr_with({});
+    attr.set_output_scales(0, {q->params.scale[0]});
+    if (q->params.zero_point[0] != 0)
+      attr.set_zero_points(DNNL_ARG_SRC, 0, {q->params.zero_point[0]});
+    dnnl::reorder::primitive_desc pd(engine_, src.md, engine_, md, attr);
+    ir::Shape shape = src.shape;
+    int dst = define(name, md, shape);
+    PrimitiveStep& s = add_step(name + " (DequantizeLinear: reorder " + pd.impl_info_str() + ")");
+    PrimitiveCall c = call(dnnl::reorder(pd), pd);
+    c.value_args = {{DNNL_ARG_FROM, q->value}, {DNNL_ARG_TO, dst}};
+    s.calls.push_back(c);
+    s.reads = {q->value};
+    s.writes = {dst};
+    return dst;
+  }
+  int p = g_.producer(name);
+  const ir::Node& n = g_.nodes.at(p);
+  bool constant = true;
+  for (const std::string& in : n.inputs) constant = constant && (in.empty() || g_.is_initializer(in));
+  if (constant) {
+    // A dequantized weight read by a float step: dequantized once per plan.
+    std::vector<const ir::Tensor*> inputs;
+    for (const std::string& in : n.inputs) inputs.push_back(in.empty() ? nullptr : g_.initializer(in));
+    return add_constant(name, ref::run_node(n, inputs).at(0));
+  }
+  build_ref(p);
+  return ids_.at(name);
+}
+
+bool PlanBuilder::build_quantize(int i) {
+  const ir::Node& n = g_.nodes[i];
+  auto qp = quantize_node_params(g_, n);
+  if (!qp) return false;
+  const memory::data_type qdt = dnnl_type(qp->dtype);
+  dnnl::primitive_attr attr = attr_with({});
+  int src = -1;
+  std::string what;
+  if (auto in = as_int8(n.inputs[0])) {
+    if (in->params == *qp) {
+      ids_[n.outputs[0]] = in->value;  // Q(DQ(x)) = x with equal parameters
+      return true;
+    }
+    src = in->value;
+    attr.set_output_scales(0, {in->params.scale[0] / qp->scale[0]});
+    if (in->params.zero_point[0] != 0)
+      attr.set_zero_points(DNNL_ARG_SRC, 0, {in->params.zero_point[0]});
+    what = "requantize";
+  } else {
+    src = value_of(n.inputs[0]);
+    if (!has_md(src) || plan_->values[src].md.data_type() != memory::data_type::f32) return false;
+    attr.set_output_scales(0, {1.f / qp->scale[0]});
+    what = "QuantizeLinear";
+  }
+  if (qp->zero_point[0] != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {qp->zero_point[0]});
+  const PlanValue& sv = plan_->values[src];
+  memory::desc md = with_type(sv.md, qdt);
+  dnnl::reorder::primitive_desc pd(engine_, sv.md, engine_, md, attr);
+  int dst = define_typed(n.outputs[0], md, sv.shape, qp->dtype);
+  PrimitiveStep& s = add_step(n.name + " (" + what + ": reorder " + pd.impl_info_str() + ")");
+  PrimitiveCall c = call(dnnl::reorder(pd), pd);
+  c.value_args = {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}};
+  s.calls.push_back(c);
+  s.reads = {src};
+  s.writes = {dst};
+  return true;
+}
+
+// Pooling of a dequantized int8 tensor runs on the int8 numbers: max pooling exactly, average
+// pooling rounding its result to the input's step (its zero point cancels out of an average
+// over real elements; padding counted as 0 needs a zero point 0).
+bool PlanBuilder::build_qpool(int i) {
+  const ir::Node& n = g_.nodes[i];
+  if (n.outputs.size() > 1 && !n.outputs[1].empty()) return false;
+  auto xq = as_int8(n.inputs[0]);
+  if (!xq) return false;
+  ir::Shape in = shape_of(xq->value), out = out_shape(n);
+  if (in.size() < 3 || in.size() > 5) return false;
+  std::vector<int64_t> kernel;
+  dnnl::algorithm alg;
+  Window win;
+  if (n.op == "GlobalAveragePool") {
+    kernel.assign(in.begin() + 2, in.end());
+    size_t spatial = kernel.size();
+    win = {memory::dims(spatial, 1), memory::dims(spatial, 0), memory::dims(spatial, 0),
+           memory::dims(spatial, 0)};
+    alg = dnnl::algorithm::pooling_avg_exclude_padding;
+  } else {
+    kernel = n.attr_ints("kernel_shape");
+    win = window_of(n, in, out, kernel);
+    if (n.op == "MaxPool") {
+      alg = dnnl::algorithm::pooling_max;
+    } else if (n.attr_int("count_include_pad", 0)) {
+      alg = dnnl::algorithm::pooling_avg_include_padding;
+      if (xq->params.zero_point[0] != 0) return false;
+    } else {
+      alg = dnnl::algorithm::pooling_avg_exclude_padding;
+    }
+  }
+  const memory::desc src_md = plan_->values[xq->value].md;
+  memory::desc dst_any(to_dims(out), src_md.data_type(), memory::format_tag::any);
+  dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, src_md, dst_any,
+                                   win.strides, kernel, win.dilations, win.pad_l, win.pad_r);
+  dnnl::pooling_v2_forward::primitive_desc pd(d, attr_with({}), engine_);
+  int dst = define_typed(n.outputs[0] + "#int8", pd.dst_desc(), out, xq->params.dtype);
+  ids_.erase(n.outputs[0] + "#int8");
+  PrimitiveStep& s = add_step(n.name + " (" + n.op + " int8: " + pd.impl_info_str() + ")");
+  PrimitiveCall c = call(dnnl::pooling_v2_forward(pd), pd);
+  c.value_args = {{DNNL_ARG_SRC, xq->value}, {DNNL_ARG_DST, dst}};
+  s.calls.push_back(c);
+  s.reads = {xq->value};
+  s.writes = {dst};
+  float_as_int8_[n.outputs[0]] = QTensor{dst, xq->params};
+  return true;
+}
+
+}  // namespace qcv::runtime
