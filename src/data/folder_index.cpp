@@ -10,7 +10,7 @@
 //   u64 n, n x (i32 height, i32 width, i32 ch)   sizes (0 or one per file)
 //   u64 n, n x str                               skipped files
 //   u64 n, n x str                               warnings
-//   u64 FNV-1a of everything before
+//   u64 checksum of everything before (FNV-1a over 8-byte words)
 // where str = u32 length + bytes.
 #include "data/folder_index.h"
 
@@ -31,10 +31,17 @@ namespace {
 
 constexpr char kMagic[8] = {'Q', 'C', 'V', 'I', 'D', 'X', '0', '2'};
 
-uint64_t fnv1a(const uint8_t* data, size_t size) {
+// FNV-1a over 8-byte words (a byte-wise loop costs ~50 ms on a 46 MB ImageNet index).
+uint64_t checksum(const uint8_t* data, size_t size) {
   uint64_t hash = 0xcbf29ce484222325ull;
-  for (size_t i = 0; i < size; ++i) hash = (hash ^ data[i]) * 0x100000001b3ull;
-  return hash;
+  size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, data + i, 8);
+    hash = (hash ^ word) * 0x100000001b3ull;
+  }
+  for (; i < size; ++i) hash = (hash ^ data[i]) * 0x100000001b3ull;
+  return hash ^ (hash >> 29);
 }
 
 class Writer {
@@ -70,13 +77,16 @@ class Reader {
     p_ += sizeof(T);
     return value;
   }
-  std::string text() {
+  // The next string, after `prefix` (built in one allocation).
+  std::string text(const std::string& prefix = {}) {
     uint32_t size = get<uint32_t>();
     if (!ok || size_t(end_ - p_) < size) {
       ok = false;
       return {};
     }
-    std::string out(reinterpret_cast<const char*>(p_), size);
+    std::string out;
+    out.reserve(prefix.size() + size);
+    out.append(prefix).append(reinterpret_cast<const char*>(p_), size);
     p_ += size;
     return out;
   }
@@ -127,7 +137,8 @@ std::vector<std::string> subdirectory_names(const std::string& directory) {
   return names;
 }
 
-bool read_folder_index(const std::string& path, FolderIndex& index) {
+bool read_folder_index(const std::string& path, FolderIndex& index,
+                       const std::string& file_prefix) {
   std::vector<uint8_t> bytes;
   try {
     bytes = read_file_bytes(path);
@@ -138,7 +149,7 @@ bool read_folder_index(const std::string& path, FolderIndex& index) {
     return false;
   uint64_t stored = 0;
   std::memcpy(&stored, bytes.data() + bytes.size() - 8, 8);
-  if (fnv1a(bytes.data(), bytes.size() - 8) != stored) return false;
+  if (checksum(bytes.data(), bytes.size() - 8) != stored) return false;
   Reader in(bytes.data() + sizeof(kMagic), bytes.size() - sizeof(kMagic) - 8);
   FolderIndex out;
   out.verify = in.get<uint32_t>();
@@ -157,7 +168,7 @@ bool read_folder_index(const std::string& path, FolderIndex& index) {
   out.files.resize(files);
   out.labels.resize(files);
   for (size_t i = 0; i < files && in.ok; ++i) {
-    out.files[i] = in.text();
+    out.files[i] = in.text(file_prefix);
     out.labels[i] = in.get<int32_t>();
   }
   out.sizes.resize(in.count(12));
@@ -203,7 +214,7 @@ bool write_folder_index(const std::string& path, const FolderIndex& index) {
   }
   out.put_strings(index.skipped);
   out.put_strings(index.warnings);
-  out.put(fnv1a(out.bytes.data(), out.bytes.size()));
+  out.put(checksum(out.bytes.data(), out.bytes.size()));
 
   // A unique temporary name: several processes may open the same tree at once.
   std::random_device device;

@@ -28,7 +28,7 @@ struct FolderIndex {
   uint32_t channels = 0;  // the decode channels used by a Full verification
   // The content.
   std::vector<std::string> class_names;  // display names, label order
-  std::vector<std::string> files;        // relative to the root
+  std::vector<std::string> files;        // relative to the root (see read_folder_index)
   std::vector<int32_t> labels;
   std::vector<ImageInfo> sizes;       // per file when verified, else empty
   std::vector<std::string> skipped;   // relative to the root
@@ -39,7 +39,9 @@ struct FolderIndex {
 int64_t mtime_ns(const std::string& path);
 
 // Reads an index; returns false (no throw) if it is missing, from another version or corrupt.
-bool read_folder_index(const std::string& path, FolderIndex& index);
+// The file paths come back as file_prefix + relative path (e.g. "<root>/").
+bool read_folder_index(const std::string& path, FolderIndex& index,
+                       const std::string& file_prefix = "");
 // Writes atomically (temporary file in the same directory, then rename); returns false (no
 // throw) if the directory is not writable.
 bool write_folder_index(const std::string& path, const FolderIndex& index);

@@ -238,7 +238,7 @@ void ImageFolderDataset::scan(const std::string& given_root) {
   FolderIndex index;
   bool found = false;
   for (const std::string& candidate : candidates) {
-    if (read_folder_index(candidate, index) && index_fits(index, options_) &&
+    if (read_folder_index(candidate, index, root + "/") && index_fits(index, options_) &&
         folder_index_is_current(root, index)) {
       found = true;
       index_file_ = candidate;
@@ -265,8 +265,12 @@ void ImageFolderDataset::scan(const std::string& given_root) {
   if (index.files.empty())
     fail("{}: no readable .jpg/.jpeg/.png images in its class directories", root);
   class_names_ = std::move(index.class_names);
-  files_.reserve(index.files.size());
-  for (const std::string& file : index.files) files_.push_back(root + "/" + file);
+  if (found) {
+    files_ = std::move(index.files);  // read with the root prefix already
+  } else {
+    files_.reserve(index.files.size());
+    for (const std::string& file : index.files) files_.push_back(root + "/" + file);
+  }
   labels_.assign(index.labels.begin(), index.labels.end());
   sizes_ = std::move(index.sizes);
   for (const std::string& file : index.skipped) skipped_.push_back(root + "/" + file);
