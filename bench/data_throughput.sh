@@ -22,8 +22,10 @@ build="${QCV_BUILD_DIR:-$repo/build-data-bench}"
 py=/usr/bin/python3
 
 # qcv_data in Release, then the small driver against it.
-cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DQCV_WITH_TORCH=OFF \
-  -DQCV_BUILD_TESTS=OFF > /dev/null
+if [ ! -f "$build/build.ninja" ]; then  # an existing build dir (QCV_BUILD_DIR) keeps its settings
+  cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DQCV_WITH_TORCH=OFF \
+    -DQCV_BUILD_TESTS=OFF > /dev/null
+fi
 ninja -C "$build" -j2 qcv_data > /dev/null
 g++ -std=c++17 -O2 -DNDEBUG -I "$repo/src" "$here/data_throughput.cpp" \
   "$build/src/data/libqcv_data.a" "$build/src/ir/libqcv_ir.a" -lfmt -ljpeg -lpng -lz -pthread \
