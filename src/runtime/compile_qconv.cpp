@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "runtime/compiler.h"
+#include "runtime/qchain.h"
 #include "runtime/dnnl_util.h"
 #include "runtime/window.h"
 
@@ -16,16 +17,6 @@ namespace qcv::runtime {
 using dnnl::memory;
 
 namespace {
-
-// What follows the int8 primitive and is fused into it.
-struct QChain {
-  std::vector<int> absorbed;               // node indices
-  std::vector<EltOp> before_sum, after_sum;  // activations around the residual Add
-  std::string sum_operand;                 // the Add's other input, "" when none
-  int sum_node = -1;
-  std::optional<QParams> output;  // the final QuantizeLinear's parameters: int8 destination
-  std::string output_name;        // the value the whole chain produces
-};
 
 // An activation computed on values divided by s (the destination's scale), when it can be.
 std::optional<EltOp> rescaled(const EltOp& e, float s) {
@@ -41,7 +32,7 @@ std::optional<EltOp> rescaled(const EltOp& e, float s) {
 
 // The fused tail of anchor i, following single readers: activations, one Add whose other input
 // is already computed, activations, and a QuantizeLinear.
-static QChain follow_chain(const ir::Graph& g, const FusionPlan& fusion, int i,
+QChain follow_chain(const ir::Graph& g, const FusionPlan& fusion, int i,
                            const std::function<bool(const std::string&)>& available) {
   QChain c;
   c.output_name = g.nodes[i].outputs[0];
@@ -80,65 +71,20 @@ static QChain follow_chain(const ir::Graph& g, const FusionPlan& fusion, int i,
 }
 
 // Drops the trailing QuantizeLinear of a chain (the destination stays float).
-static void drop_quantize(QChain& c, const ir::Graph& g, int anchor) {
+void drop_quantize(QChain& c, const ir::Graph& g, int anchor) {
   if (!c.output) return;
   c.output.reset();
   c.absorbed.pop_back();
   c.output_name = g.nodes[c.absorbed.empty() ? anchor : c.absorbed.back()].outputs[0];
 }
 
-bool PlanBuilder::build_qconv(int i) {
-  const ir::Node& n = g_.nodes[i];
-  auto xq = as_int8(n.input(0));
-  if (!xq) return false;
-  auto w = quantized_weight(g_, g_.producer(n.input(1)), 0);
-  if (!w || w->q->rank() < 3) return false;
-  const ir::Shape in = shape_of(xq->value), out = out_shape(n);
-  if (in.size() < 3 || in.size() > 5 || in.size() != w->q->rank()) return false;
-  const int64_t oc = w->q->dim(0), groups = n.attr_int("group", 1);
-
-  // Accumulator units: s_x * s_w[c]. The bias joins the int32 accumulator before the scales.
-  std::vector<float> acc_scale(oc);
-  for (int64_t c = 0; c < oc; ++c)
-    acc_scale[c] = xq->params.scale[0] * w->params.scale[w->params.per_tensor() ? 0 : c];
-  std::vector<float> bias;
-  if (!n.input(2).empty()) {
-    const ir::Tensor* bf = g_.initializer(n.input(2));
-    int bp = g_.producer(n.input(2));
-    if (bf && bf->dtype() == ir::DType::Float32 && bf->numel() == oc) {
-      for (int64_t c = 0; c < oc; ++c) bias.push_back(bf->data<float>()[c] / acc_scale[c]);
-    } else if (bp >= 0 && g_.nodes[bp].op == "DequantizeLinear") {
-      const ir::Node& dq = g_.nodes[bp];
-      const ir::Tensor* bq = g_.initializer(dq.input(0));
-      auto bparams = qdq_params(g_, dq);
-      if (!bq || bq->dtype() != ir::DType::Int32 || bq->numel() != oc || !bparams) return false;
-      for (int64_t c = 0; c < oc; ++c) {
-        size_t k = bparams->per_tensor() ? 0 : static_cast<size_t>(c);
-        double real = (static_cast<double>(bq->data<int32_t>()[c]) - bparams->zero_point[k]) *
-                      bparams->scale[k];
-        bias.push_back(static_cast<float>(real / acc_scale[c]));
-      }
-    } else {
-      return false;
-    }
-  }
-
-  auto available = [&](const std::string& v) {
-    return ids_.count(v) > 0 || as_int8(v).has_value() || g_.is_initializer(v);
-  };
-  QChain chain = follow_chain(g_, fusion_, i, available);
-  // The residual joins the destination in its type: an int8 destination needs the residual as
-  // int8 numbers of the same type, a float one as floats.
-  std::optional<QTensor> sum_q;
-  if (chain.sum_node >= 0) {
-    sum_q = as_int8(chain.sum_operand);
-    if (chain.output && (!sum_q || sum_q->params.dtype != chain.output->dtype))
-      drop_quantize(chain, g_, i);
-    if (!chain.output) sum_q.reset();
-  }
-
-  // Scales and post-ops. With an int8 destination of scale s_y, everything is computed in units
-  // of s_y when the activations allow it; otherwise in real units with a final 1/s_y.
+// The attributes of an int8 primitive: output scales, source zero point and post-ops. With an
+// int8 destination of scale s_y everything is computed in units of s_y when the activations
+// allow it; otherwise in real units with a final 1/s_y.
+dnnl::primitive_attr int8_attr(const std::vector<float>& acc_scale, const QParams& x,
+                                      const QChain& chain, const std::optional<float>& sum_scale,
+                                      int32_t sum_zero_point) {
+  const int64_t oc = static_cast<int64_t>(acc_scale.size());
   float out_div = 1.f;
   std::vector<EltOp> before = chain.before_sum, after = chain.after_sum;
   bool real_units = false;
@@ -165,13 +111,12 @@ bool PlanBuilder::build_qconv(int i) {
     attr.set_output_scales(0, {oscale[0]});
   else
     attr.set_output_scales(1 << 1, oscale);
-  if (xq->params.zero_point[0] != 0)
-    attr.set_zero_points(DNNL_ARG_SRC, 0, {xq->params.zero_point[0]});
+  if (x.zero_point[0] != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {x.zero_point[0]});
   dnnl::post_ops po;
   for (const EltOp& e : before) po.append_eltwise(1.f, e.alg, e.alpha, e.beta);
   if (chain.sum_node >= 0) {
-    if (sum_q)
-      po.append_sum(sum_q->params.scale[0] / out_div, sum_q->params.zero_point[0]);
+    if (sum_scale)
+      po.append_sum(*sum_scale / out_div, sum_zero_point);
     else
       po.append_sum(1.f);
   }
@@ -185,7 +130,92 @@ bool PlanBuilder::build_qconv(int i) {
       po.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f, zp);
   }
   attr.set_post_ops(po);
+  return attr;
+}
 
+bool accumulator_bias(const ir::Graph& g, const std::string& name,
+                      const std::vector<float>& acc_scale, std::vector<float>& bias) {
+  bias.clear();
+  if (name.empty()) return true;
+  const size_t oc = acc_scale.size();
+  const ir::Tensor* bf = g.initializer(name);
+  int bp = g.producer(name);
+  if (bf && bf->dtype() == ir::DType::Float32 && static_cast<size_t>(bf->numel()) == oc) {
+    for (size_t c = 0; c < oc; ++c) bias.push_back(bf->data<float>()[c] / acc_scale[c]);
+    return true;
+  }
+  if (bp < 0 || g.nodes[bp].op != "DequantizeLinear") return false;
+  const ir::Node& dq = g.nodes[bp];
+  const ir::Tensor* bq = g.initializer(dq.input(0));
+  auto params = qdq_params(g, dq);
+  if (!bq || bq->dtype() != ir::DType::Int32 || static_cast<size_t>(bq->numel()) != oc || !params)
+    return false;
+  for (size_t c = 0; c < oc; ++c) {
+    size_t k = params->per_tensor() ? 0 : c;
+    double real =
+        (static_cast<double>(bq->data<int32_t>()[c]) - params->zero_point[k]) * params->scale[k];
+    bias.push_back(static_cast<float>(real / acc_scale[c]));
+  }
+  return true;
+}
+
+void absorb_chain(FusionPlan& fusion, int anchor, const QChain& chain) {
+  // The fused nodes run in the anchor's primitive; fusions planned for them are undone.
+  for (int r : chain.absorbed) {
+    for (int a : fusion.chains[r].absorbed)
+      if (std::find(chain.absorbed.begin(), chain.absorbed.end(), a) == chain.absorbed.end())
+        fusion.absorbed_by[a] = -1;
+    fusion.chains[r].absorbed.clear();
+    fusion.absorbed_by[r] = anchor;
+  }
+}
+
+std::string int8_label(const ir::Graph& g, int anchor, const std::string& kind,
+                       const QChain& chain, const std::string& impl, ir::DType src,
+                       ir::DType dst) {
+  auto name = [](ir::DType t) {
+    return t == ir::DType::UInt8 ? "u8" : t == ir::DType::Int8 ? "s8" : "f32";
+  };
+  std::string s = g.nodes[anchor].name + " (" + kind;
+  for (int r : chain.absorbed) s += "+" + g.nodes[r].op;
+  return s + ": " + impl + " int8 " + name(src) + "->" + name(dst) + ")";
+}
+
+bool PlanBuilder::build_qconv(int i) {
+  const ir::Node& n = g_.nodes[i];
+  auto xq = as_int8(n.input(0));
+  if (!xq) return false;
+  auto w = quantized_weight(g_, g_.producer(n.input(1)), 0);
+  if (!w || w->q->rank() < 3) return false;
+  const ir::Shape in = shape_of(xq->value), out = out_shape(n);
+  if (in.size() < 3 || in.size() > 5 || in.size() != w->q->rank()) return false;
+  const int64_t oc = w->q->dim(0), groups = n.attr_int("group", 1);
+
+  // Accumulator units: s_x * s_w[c]. The bias joins the int32 accumulator before the scales.
+  std::vector<float> acc_scale(oc);
+  for (int64_t c = 0; c < oc; ++c)
+    acc_scale[c] = xq->params.scale[0] * w->params.scale[w->params.per_tensor() ? 0 : c];
+  std::vector<float> bias;
+  if (!accumulator_bias(g_, n.input(2), acc_scale, bias)) return false;
+
+  auto available = [&](const std::string& v) {
+    return ids_.count(v) > 0 || as_int8(v).has_value() || g_.is_initializer(v);
+  };
+  QChain chain = follow_chain(g_, fusion_, i, available);
+  // The residual joins the destination in its type: an int8 destination needs the residual as
+  // int8 numbers of the same type, a float one as floats.
+  std::optional<QTensor> sum_q;
+  if (chain.sum_node >= 0) {
+    sum_q = as_int8(chain.sum_operand);
+    if (chain.output && (!sum_q || sum_q->params.dtype != chain.output->dtype))
+      drop_quantize(chain, g_, i);
+    if (!chain.output) sum_q.reset();
+  }
+
+  dnnl::primitive_attr attr =
+      int8_attr(acc_scale, xq->params, chain,
+                sum_q ? std::optional<float>(sum_q->params.scale[0]) : std::nullopt,
+                sum_q ? sum_q->params.zero_point[0] : 0);
   ir::Shape wshape = w->q->shape();
   if (groups > 1) {
     wshape[0] /= groups;
@@ -236,11 +266,8 @@ bool PlanBuilder::build_qconv(int i) {
   if (!bias.empty()) b = add_constant(n.name + "#qbias", ir::Tensor::from_vector<float>({oc}, bias));
   int dst = define_typed(chain.output_name, pd.dst_desc(), out, dst_type);
 
-  std::string label = n.name + " (QConv";
-  for (int r : chain.absorbed) label += "+" + g_.nodes[r].op;
-  label += ": " + std::string(pd.impl_info_str()) + " int8 " +
-           (xq->params.dtype == ir::DType::UInt8 ? "u8" : "s8") + "->" +
-           (dst_type == ir::DType::UInt8 ? "u8" : dst_type == ir::DType::Int8 ? "s8" : "f32") + ")";
+  std::string label =
+      int8_label(g_, i, "QConv", chain, pd.impl_info_str(), xq->params.dtype, dst_type);
   PrimitiveStep& s = add_step(label);
   PrimitiveCall c = call(dnnl::convolution_forward(pd), pd);
   c.value_args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}};
@@ -257,17 +284,9 @@ bool PlanBuilder::build_qconv(int i) {
     s.inplace_src = acc;
     s.inplace_dst = dst;
   }
-  // The fused nodes run here: nothing else builds them, and fusions planned for them are undone.
-  for (int r : chain.absorbed) {
-    for (int a : fusion_.chains[r].absorbed)
-      if (std::find(chain.absorbed.begin(), chain.absorbed.end(), a) == chain.absorbed.end())
-        fusion_.absorbed_by[a] = -1;
-    fusion_.chains[r].absorbed.clear();
-    fusion_.absorbed_by[r] = i;
-  }
+  absorb_chain(fusion_, i, chain);
   return true;
 }
 
-bool PlanBuilder::build_qgemm(int) { return false; }
 
 }  // namespace qcv::runtime

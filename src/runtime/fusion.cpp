@@ -1,6 +1,8 @@
 #include "runtime/fusion.h"
 
 #include <cfloat>
+#include <functional>
+#include <map>
 
 namespace qcv::runtime {
 
@@ -108,6 +110,50 @@ FusionPlan plan_fusion(const ir::Graph& g) {
       f.flatten_into_gemm[i] = true;
   }
   return f;
+}
+
+// A Conv output (maybe through activations) read by one node only: a sum post-op candidate.
+static bool conv_branch(const ir::Graph& g, const std::string& v) {
+  for (std::string cur = v;;) {
+    int p = g.producer(cur);
+    if (p < 0 || g.consumers(cur).size() != 1) return false;
+    const ir::Node& n = g.nodes[p];
+    if (n.op == "Conv") return true;
+    if (!activation_ops(n, g)) return false;
+    cur = n.inputs[0];
+  }
+}
+
+void order_for_residual_fusion(ir::Graph& g) {
+  const size_t count = g.nodes.size();
+  std::map<std::string, int> producer;
+  for (size_t i = 0; i < count; ++i)
+    for (const std::string& out : g.nodes[i].outputs) producer[out] = static_cast<int>(i);
+  std::vector<bool> seen(count, false);
+  std::vector<int> order;
+  // Depth-first, inputs before their reader: a post-order is a topological order.
+  std::function<void(int)> visit = [&](int i) {
+    if (seen[i]) return;
+    seen[i] = true;
+    std::vector<std::string> inputs = g.nodes[i].inputs;
+    if (g.nodes[i].op == "Add" && inputs.size() == 2 && conv_branch(g, inputs[0]) &&
+        !conv_branch(g, inputs[1]))
+      std::swap(inputs[0], inputs[1]);
+    for (const std::string& in : inputs) {
+      auto it = producer.find(in);
+      if (!in.empty() && it != producer.end()) visit(it->second);
+    }
+    order.push_back(i);
+  };
+  for (const ir::Value& out : g.outputs) {
+    auto it = producer.find(out.name);
+    if (it != producer.end()) visit(it->second);
+  }
+  for (size_t i = 0; i < count; ++i) visit(static_cast<int>(i));
+  std::vector<ir::Node> nodes;
+  nodes.reserve(count);
+  for (int i : order) nodes.push_back(std::move(g.nodes[i]));
+  g.nodes = std::move(nodes);
 }
 
 }  // namespace qcv::runtime

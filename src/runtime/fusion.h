@@ -45,4 +45,9 @@ bool gemm_as_inner_product(const ir::Node& node, const ir::Graph& g);
 // Expects a shape-inferred graph in topological order.
 FusionPlan plan_fusion(const ir::Graph& g);
 
+// Reorders nodes (still topologically) so that for each residual Add the branch computed by a
+// Conv runs last: the Add's other input then exists when that Conv is built, and the Add can be
+// its sum post-op (a QDQ ResNet's downsample branch often comes after the main branch).
+void order_for_residual_fusion(ir::Graph& g);
+
 }  // namespace qcv::runtime

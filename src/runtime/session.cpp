@@ -6,6 +6,7 @@
 
 #include "passes/passes.h"
 #include "runtime/compiler.h"
+#include "runtime/fusion.h"
 #include "runtime/plan.h"
 #include "runtime/qdq.h"
 
@@ -39,6 +40,7 @@ struct Session::Impl {
       passes::eliminate_dead_code(g);
       ir::infer_shapes(g);
     }
+    order_for_residual_fusion(g);
     PlanBuilder builder(g, engine, weights);
     auto plan = builder.build();
     Plan& p = *plan;
