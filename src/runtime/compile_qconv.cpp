@@ -16,9 +16,6 @@ namespace qcv::runtime {
 
 using dnnl::memory;
 
-namespace {
-
-// An activation computed on values divided by s (the destination's scale), when it can be.
 std::optional<EltOp> rescaled(const EltOp& e, float s) {
   using dnnl::algorithm;
   if (e.alg == algorithm::eltwise_relu && e.alpha == 0.f) return e;
@@ -28,7 +25,6 @@ std::optional<EltOp> rescaled(const EltOp& e, float s) {
   return std::nullopt;
 }
 
-}  // namespace
 
 // The fused tail of anchor i, following single readers: activations, one Add whose other input
 // is already computed, activations, and a QuantizeLinear.
@@ -43,7 +39,8 @@ QChain follow_chain(const ir::Graph& g, const FusionPlan& fusion, int i,
     int r = readers[0];
     // A node fused into another anchor stays there, unless that anchor is part of this chain.
     const int owner = fusion.absorbed_by[r];
-    if (owner >= 0 && std::find(c.absorbed.begin(), c.absorbed.end(), owner) == c.absorbed.end())
+    if (owner >= 0 && owner != i &&
+        std::find(c.absorbed.begin(), c.absorbed.end(), owner) == c.absorbed.end())
       break;
     const ir::Node& next = g.nodes[r];
     if (auto ops = activation_ops(next, g)) {
@@ -161,12 +158,14 @@ bool accumulator_bias(const ir::Graph& g, const std::string& name,
 
 void absorb_chain(FusionPlan& fusion, int anchor, const QChain& chain) {
   // The fused nodes run in the anchor's primitive; fusions planned for them are undone.
-  for (int r : chain.absorbed) {
+  std::vector<int> owners = chain.absorbed;
+  owners.push_back(anchor);
+  for (int r : owners) {
     for (int a : fusion.chains[r].absorbed)
       if (std::find(chain.absorbed.begin(), chain.absorbed.end(), a) == chain.absorbed.end())
         fusion.absorbed_by[a] = -1;
     fusion.chains[r].absorbed.clear();
-    fusion.absorbed_by[r] = anchor;
+    if (r != anchor) fusion.absorbed_by[r] = anchor;
   }
 }
 

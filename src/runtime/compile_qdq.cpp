@@ -9,6 +9,7 @@
 #include "ref/ref.h"
 #include "runtime/compiler.h"
 #include "runtime/dnnl_util.h"
+#include "runtime/qchain.h"
 #include "runtime/window.h"
 
 namespace qcv::runtime {
@@ -152,6 +153,67 @@ bool PlanBuilder::build_qpool(int i) {
   s.reads = {xq->value};
   s.writes = {dst};
   float_as_int8_[n.outputs[0]] = QTensor{dst, xq->params};
+  return true;
+}
+
+}  // namespace qcv::runtime
+
+namespace qcv::runtime {
+
+// Add of two dequantized int8 tensors of one shape: a oneDNN binary on the int8 numbers, each
+// source scaled to the destination's units, the zero points folded into one offset.
+bool PlanBuilder::build_qadd(int i) {
+  const ir::Node& n = g_.nodes[i];
+  if (n.op != "Add" || n.inputs.size() != 2) return false;
+  auto a = as_int8(n.inputs[0]), b = as_int8(n.inputs[1]);
+  if (!a || !b || shape_of(a->value) != shape_of(b->value)) return false;
+  const ir::Shape out = out_shape(n);
+  if (shape_of(a->value) != out || out.size() > 6) return false;
+  QChain chain = follow_chain(g_, fusion_, i, [](const std::string&) { return false; });
+  // Units of the destination's scale when the activations allow it, else real units.
+  float unit = 1.f;
+  std::vector<EltOp> elts = chain.before_sum;
+  if (chain.output) {
+    std::vector<EltOp> scaled;
+    for (const EltOp& e : elts)
+      if (auto r = rescaled(e, chain.output->scale[0])) scaled.push_back(*r);
+    if (scaled.size() == elts.size()) {
+      unit = chain.output->scale[0];
+      elts = scaled;
+    }
+  }
+  const float sa = a->params.scale[0], sb = b->params.scale[0];
+  const float offset = -(sa * static_cast<float>(a->params.zero_point[0]) +
+                         sb * static_cast<float>(b->params.zero_point[0])) / unit;
+  dnnl::primitive_attr attr = attr_with({});
+  attr.set_scales(DNNL_ARG_SRC_0, 0, {sa / unit});
+  attr.set_scales(DNNL_ARG_SRC_1, 0, {sb / unit});
+  dnnl::post_ops po;
+  if (offset != 0.f) po.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f, offset);
+  for (const EltOp& e : elts) po.append_eltwise(1.f, e.alg, e.alpha, e.beta);
+  if (chain.output) {
+    const float zp = static_cast<float>(chain.output->zero_point[0]);
+    if (unit == 1.f)
+      po.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f / chain.output->scale[0], zp);
+    else if (zp != 0.f)
+      po.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f, zp);
+  }
+  attr.set_post_ops(po);
+  const memory::desc md_a = plan_->values[a->value].md;
+  int src_b = ensure_md(b->value, with_type(md_a, plan_->values[b->value].md.data_type()));
+  const ir::DType dst_type = chain.output ? chain.output->dtype : ir::DType::Float32;
+  memory::desc dst_md = with_type(md_a, dnnl_type(dst_type));
+  dnnl::binary::desc d(dnnl::algorithm::binary_add, md_a, plan_->values[src_b].md, dst_md);
+  dnnl::binary::primitive_desc pd(d, attr, engine_);
+  int dst = define_typed(chain.output_name, pd.dst_desc(), out, dst_type);
+  PrimitiveStep& s = add_step(
+      int8_label(g_, i, "QAdd", chain, pd.impl_info_str(), a->params.dtype, dst_type));
+  PrimitiveCall c = call(dnnl::binary(pd), pd);
+  c.value_args = {{DNNL_ARG_SRC_0, a->value}, {DNNL_ARG_SRC_1, src_b}, {DNNL_ARG_DST, dst}};
+  s.calls.push_back(c);
+  s.reads = {a->value, src_b};
+  s.writes = {dst};
+  absorb_chain(fusion_, i, chain);
   return true;
 }
 

@@ -62,6 +62,7 @@ class PlanBuilder {
   bool build_qconv(int i);
   bool build_qgemm(int i);
   bool build_qpool(int i);
+  bool build_qadd(int i);
   int define_typed(const std::string& name, const dnnl::memory::desc& md, ir::Shape shape,
                    ir::DType dtype);
 

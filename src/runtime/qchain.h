@@ -37,6 +37,8 @@ dnnl::primitive_attr int8_attr(const std::vector<float>& acc_scale, const QParam
 // when it is neither.
 bool accumulator_bias(const ir::Graph& g, const std::string& name,
                       const std::vector<float>& acc_scale, std::vector<float>& bias);
+// An activation computed on values divided by s (the destination's scale), when it can be.
+std::optional<EltOp> rescaled(const EltOp& e, float s);
 // Marks the chain's nodes as run by the anchor.
 void absorb_chain(FusionPlan& fusion, int anchor, const QChain& chain);
 std::string int8_label(const ir::Graph& g, int anchor, const std::string& kind,
