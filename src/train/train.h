@@ -85,6 +85,10 @@ struct TrainResult {
 // (a NaN/Inf loss included, naming the epoch and step; the last good checkpoint is kept).
 TrainResult run_training(const TrainConfig& cfg);
 
+// Images per second of training steps (forward, loss, backward, optimizer step) on random data
+// of the configured model, resolution, channels, batch and optimizer; no data loading.
+double benchmark_training_steps(const TrainConfig& cfg, int classes, int steps);
+
 // The torch backend as a plain classifier (eval mode, no gradients): for `qcv eval --backend
 // torch` and comparisons with the runtime.
 class TorchClassifier {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "data/data.h"
@@ -38,6 +39,22 @@ void clip_gradients(const std::vector<at::Tensor>& params, double max_norm) {
   if (norm <= max_norm) return;
   for (const at::Tensor& p : params)
     if (p.grad().defined()) p.grad().mul_(max_norm / (norm + 1e-6));
+}
+
+// After a resume: metrics.jsonl keeps only the epochs the checkpoint holds (a killed run may have
+// logged one more), so every epoch appears once.
+void keep_metrics_up_to(const std::string& path, int64_t epochs_done) {
+  std::ifstream in(path);
+  if (!in) return;
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    try {
+      if (nlohmann::json::parse(line).at("epoch").get<int64_t>() <= epochs_done) kept += line + "\n";
+    } catch (const std::exception&) {
+      // a torn last line from the kill: dropped
+    }
+  }
+  write_file_atomically(path, kept);
 }
 
 // The first n examples of a dataset (quick runs and tests).
@@ -218,6 +235,7 @@ TrainResult run_training(const TrainConfig& cfg) {
   TrainerState state;
   if (cfg.resume && load_checkpoint(run_dir, graph, *optimizer, ema.get(), state)) {
     module.load_from(graph);
+    keep_metrics_up_to(run_dir + "/metrics.jsonl", state.epochs_done);
     log.message(fmt::format("resuming '{}' after epoch {} (step {})", run_dir, state.epochs_done,
                             state.step));
   }
@@ -298,10 +316,10 @@ TrainResult run_training(const TrainConfig& cfg) {
     state.epochs_done = epoch + 1;
     module.write_back(graph);
     graph.metadata["qcv.epoch"] = std::to_string(epoch + 1);
+    m.seconds = seconds_since(epoch_start);
+    log.epoch_done(m, state.step);  // before the checkpoint: a resume drops lines after it
     save_checkpoint(run_dir, graph, *optimizer, ema.get(), state);
     onnx::save(graph, run_dir + "/model.onnx");
-    m.seconds = seconds_since(epoch_start);
-    log.epoch_done(m, state.step);
     result.final_top1 = m.test_top1;
     ++epochs_this_run;
     if (cfg.stop_after_epochs > 0 && epochs_this_run >= cfg.stop_after_epochs &&

@@ -1,0 +1,111 @@
+// qcv eval: top-1, top-5, loss and count of a classifier on a dataset, run by the oneDNN runtime
+// or (when built with LibTorch) the training backend.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/model_input.h"
+#include "onnx/onnx.h"
+#include "runtime/session.h"
+#ifdef QCV_HAVE_TORCH
+#include "train/train.h"
+#endif
+
+namespace qcv::cli {
+
+void add_eval_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("eval", "Accuracy of a classifier on a dataset (top-1, top-5, loss)");
+  static std::string model, dataset, split = "test", backend = "runtime";
+  static model_input::InputFlags flags;
+  static int batch_size = 100, threads = 0, workers = 2;
+  static int64_t limit = 0;
+  static bool json = false;
+  cmd->add_option("model", model, "Model .onnx file")->required();
+  cmd->add_option("--data", dataset,
+                  "Dataset: fashion-mnist, cifar10:DIR, image folder (default: model metadata "
+                  "qcv.dataset)");
+  cmd->add_option("--split", split, "Split")->capture_default_str();
+  cmd->add_option("--backend", backend, "runtime (oneDNN) or torch (LibTorch training backend)")
+      ->capture_default_str();
+  cmd->add_option("--resolution", flags.resolution, "Input resolution (default: qcv.resolution)");
+  cmd->add_option("--channels", flags.channels, "Input channels (default: qcv.channels)");
+  cmd->add_option("--mean", flags.mean, "Normalization mean, e.g. 0.485,0.456,0.406 (default: qcv.mean)");
+  cmd->add_option("--std", flags.std, "Normalization std (default: qcv.std)");
+  cmd->add_option("--batch-size", batch_size, "Batch size")->capture_default_str();
+  cmd->add_option("--limit", limit, "Evaluate only the first N images (0: all)");
+  cmd->add_option("--threads", threads, "Threads (0: all cores)");
+  cmd->add_option("--workers", workers, "Data loading threads")->capture_default_str();
+  cmd->add_flag("--json", json, "Print the result as JSON");
+  cmd->callback([] {
+    ir::Graph graph = onnx::load(model);
+    std::string data_name = dataset.empty() ? model_input::meta(graph, "qcv.dataset") : dataset;
+    if (data_name.empty()) fail("the model has no qcv.dataset metadata: pass --data");
+    data::Preprocess pre = model_input::preprocessing(graph, data_name, flags);
+    data::ImageFolderOptions folder;
+    folder.channels = pre.channels;
+    std::shared_ptr<data::Dataset> set = data::open_dataset(data_name, split, folder);
+    data::LoaderOptions lo;
+    lo.batch_size = batch_size;
+    lo.shuffle = false;
+    lo.workers = workers;
+    data::DataLoader loader(set, pre, lo);
+
+    std::function<ir::Tensor(const ir::Tensor&)> run;
+    std::unique_ptr<runtime::Session> session;
+    const std::string input_name = graph.inputs.at(0).name;
+    if (backend == "runtime") {
+      runtime::SessionOptions so;
+      so.threads = threads;
+      session = std::make_unique<runtime::Session>(graph, so);
+      run = [&](const ir::Tensor& x) { return session->run({{input_name, x}}).at(0); };
+    } else if (backend == "torch") {
+#ifdef QCV_HAVE_TORCH
+      auto classifier = std::make_shared<train::TorchClassifier>(graph, threads);
+      run = [classifier](const ir::Tensor& x) { return classifier->run(x); };
+#else
+      fail("--backend torch: this qcv was built without LibTorch (QCV_WITH_TORCH=OFF)");
+#endif
+    } else {
+      fail("--backend '{}': expected runtime or torch", backend);
+    }
+    const auto start = std::chrono::steady_clock::now();
+    model_input::Accuracy acc;
+    loader.start_epoch(0);
+    data::Batch batch;
+    while ((limit <= 0 || acc.count < limit) && loader.next(batch)) {
+      if (limit > 0 && acc.count + batch.labels.numel() > limit) {
+        const int64_t keep = limit - acc.count;
+        ir::Shape s = batch.images.shape();
+        const int64_t per = batch.images.numel() / s[0];
+        s[0] = keep;
+        ir::Tensor images(ir::DType::Float32, s);
+        std::copy_n(batch.images.data<float>(), keep * per, images.data<float>());
+        ir::Tensor labels(ir::DType::Int64, {keep});
+        std::copy_n(batch.labels.data<int64_t>(), keep, labels.data<int64_t>());
+        batch.images = images;
+        batch.labels = labels;
+      }
+      acc.add(run(batch.images), batch.labels);
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (json) {
+      nlohmann::json j = {{"model", model},         {"data", data_name},
+                          {"split", split},         {"backend", backend},
+                          {"top1", acc.top1_percent()}, {"top5", acc.top5_percent()},
+                          {"loss", acc.loss()},     {"count", acc.count},
+                          {"seconds", seconds}};
+      fmt::print("{}\n", j.dump(2));
+    } else {
+      fmt::print("{} on {}/{} ({} backend): top-1 {:.2f}%  top-5 {:.2f}%  loss {:.4f}  count {}  "
+                 "({:.1f} s)\n",
+                 model, data_name, split, backend, acc.top1_percent(), acc.top5_percent(),
+                 acc.loss(), acc.count, seconds);
+    }
+  });
+}
+
+}  // namespace qcv::cli

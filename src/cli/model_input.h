@@ -1,0 +1,126 @@
+// What eval and classify need to feed a trained model: preprocessing from flags, else from the
+// model's metadata (qcv.resolution, qcv.channels, qcv.mean, qcv.std, qcv.dataset, qcv.labels,
+// written by qcv train), else from its input shape; logits -> top-k, loss.
+#pragma once
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "data/data.h"
+#include "ir/ir.h"
+
+namespace qcv::cli::model_input {
+
+inline std::string meta(const ir::Graph& g, const std::string& key) {
+  auto it = g.metadata.find(key);
+  return it == g.metadata.end() ? "" : it->second;
+}
+
+// "0.5,0.5,0.5", "[0.485, 0.456, 0.406]" or "0.5".
+inline std::array<float, 3> parse_triple(const std::string& text, const std::string& what) {
+  std::string s = text;
+  for (char& c : s)
+    if (c == ',' || c == '[' || c == ']') c = ' ';
+  std::istringstream in(s);
+  std::vector<float> v;
+  float x;
+  while (in >> x) v.push_back(x);
+  if (!in.eof() || (v.size() != 1 && v.size() != 3))
+    fail("{} '{}': expected one or three numbers", what, text);
+  if (v.size() == 1) return {v[0], v[0], v[0]};
+  return {v[0], v[1], v[2]};
+}
+
+struct InputFlags {
+  int resolution = 0, channels = 0;
+  std::string mean, std;
+};
+
+// Eval-mode preprocessing for a dataset name (may be empty: ImageNet conventions).
+inline data::Preprocess preprocessing(const ir::Graph& g, const std::string& dataset,
+                                      const InputFlags& f) {
+  auto input_dim = [&](size_t i) -> int {
+    if (g.inputs.empty() || g.inputs[0].shape.size() != 4) return -1;
+    return static_cast<int>(g.inputs[0].shape[i]);
+  };
+  auto meta_int = [&](const std::string& key, int fallback) {
+    std::string v = meta(g, key);
+    if (v.empty()) return fallback;
+    try {
+      return std::stoi(v);
+    } catch (const std::exception&) {
+      fail("model metadata {}='{}' is not an integer", key, v);
+    }
+  };
+  int res = f.resolution > 0 ? f.resolution : meta_int("qcv.resolution", input_dim(2));
+  int ch = f.channels > 0 ? f.channels : meta_int("qcv.channels", input_dim(1));
+  if (res <= 0) fail("the model's input resolution is unknown: pass --resolution");
+  if (ch != 1 && ch != 3) fail("input channels must be 1 or 3 (got {}): pass --channels", ch);
+  data::Preprocess pre = data::Preprocess::for_dataset(dataset, res, false, ch);
+  if (!f.mean.empty() || !meta(g, "qcv.mean").empty())
+    pre.mean = parse_triple(f.mean.empty() ? meta(g, "qcv.mean") : f.mean, "mean");
+  if (!f.std.empty() || !meta(g, "qcv.std").empty())
+    pre.std = parse_triple(f.std.empty() ? meta(g, "qcv.std") : f.std, "std");
+  return pre;
+}
+
+// Class names: a labels file (one per line), else metadata qcv.labels (a JSON array).
+inline std::vector<std::string> labels(const ir::Graph& g, const std::string& labels_file) {
+  std::vector<std::string> names;
+  if (!labels_file.empty()) {
+    std::ifstream in(labels_file);
+    if (!in) fail("cannot read labels file '{}'", labels_file);
+    std::string line;
+    while (std::getline(in, line)) names.push_back(line);
+    return names;
+  }
+  const std::string m = meta(g, "qcv.labels");
+  if (m.empty()) return names;
+  try {
+    return nlohmann::json::parse(m).get<std::vector<std::string>>();
+  } catch (const std::exception&) {
+    fail("model metadata qcv.labels is not a JSON array of strings");
+  }
+}
+
+// Accumulates top-1/top-5 and mean cross-entropy over batches of logits.
+struct Accuracy {
+  int64_t count = 0, top1 = 0, top5 = 0;
+  double loss_sum = 0;
+  void add(const ir::Tensor& logits, const ir::Tensor& labels) {
+    if (logits.rank() != 2 || logits.dim(0) != labels.numel())
+      fail("model output {} does not match {} labels", ir::shape_str(logits.shape()), labels.numel());
+    const int64_t n = logits.dim(0), k = logits.dim(1);
+    const float* p = logits.data<float>();
+    const int64_t* y = labels.data<int64_t>();
+    for (int64_t i = 0; i < n; ++i) {
+      const float* row = p + i * k;
+      if (y[i] < 0 || y[i] >= k) fail("label {} is out of range for {} model outputs", y[i], k);
+      const float target = row[y[i]];
+      int64_t above = 0;  // classes ranked strictly before the label (ties favour the label)
+      double mx = row[0];
+      for (int64_t j = 0; j < k; ++j) {
+        if (row[j] > target) ++above;
+        mx = std::max(mx, double(row[j]));
+      }
+      double sum = 0;
+      for (int64_t j = 0; j < k; ++j) sum += std::exp(double(row[j]) - mx);
+      loss_sum += std::log(sum) + mx - double(target);
+      top1 += above < 1;
+      top5 += above < 5;
+      ++count;
+    }
+  }
+  double top1_percent() const { return count ? 100.0 * double(top1) / double(count) : 0; }
+  double top5_percent() const { return count ? 100.0 * double(top5) / double(count) : 0; }
+  double loss() const { return count ? loss_sum / double(count) : 0; }
+};
+
+}  // namespace qcv::cli::model_input
