@@ -4,6 +4,7 @@
 // eltwise post-ops, the residual Add as a sum post-op and the requantization as the conversion
 // of the destination.
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <functional>
 
@@ -28,6 +29,17 @@ std::optional<EltOp> rescaled(const EltOp& e, float s) {
 
 // The fused tail of anchor i, following single readers: activations, one Add whose other input
 // is already computed, activations, and a QuantizeLinear.
+std::optional<EltOp> shifted(const EltOp& e, float zp) {
+  using dnnl::algorithm;
+  if (zp == 0.f) return e;
+  if (e.alg == algorithm::eltwise_relu && e.alpha == 0.f)
+    return EltOp{algorithm::eltwise_clip, zp, FLT_MAX};
+  if (e.alg == algorithm::eltwise_clip) return EltOp{e.alg, e.alpha + zp, e.beta + zp};
+  if (e.alg == algorithm::eltwise_bounded_relu) return EltOp{algorithm::eltwise_clip, zp, e.alpha + zp};
+  if (e.alg == algorithm::eltwise_linear) return EltOp{e.alg, e.alpha, e.beta + zp - e.alpha * zp};
+  return std::nullopt;
+}
+
 QChain follow_chain(const ir::Graph& g, const FusionPlan& fusion, int i,
                            const std::function<bool(const std::string&)>& available) {
   QChain c;
@@ -211,6 +223,19 @@ bool PlanBuilder::build_qconv(int i) {
     if (!chain.output) sum_q.reset();
   }
 
+  // A non-rescalable activation puts the chain in real units with a final eltwise_linear; a
+  // second linear post-op (HardSigmoid) is not trusted (oneDNN 2.6's jit binary applies it with
+  // the first one's parameters): the destination stays float, a QuantizeLinear follows.
+  if (chain.output) {
+    bool linear = false, real = false;
+    for (const auto* list : {&chain.before_sum, &chain.after_sum})
+      for (const EltOp& e : *list) {
+        linear = linear || e.alg == dnnl::algorithm::eltwise_linear;
+        real = real || !rescaled(e, chain.output->scale[0]);
+      }
+    if (linear && real) drop_quantize(chain, g_, i);
+    if (!chain.output) sum_q.reset();
+  }
   dnnl::primitive_attr attr =
       int8_attr(acc_scale, xq->params, chain,
                 sum_q ? std::optional<float>(sum_q->params.scale[0]) : std::nullopt,

@@ -170,34 +170,32 @@ bool PlanBuilder::build_qadd(int i) {
   const ir::Shape out = out_shape(n);
   if (shape_of(a->value) != out || out.size() > 6) return false;
   QChain chain = follow_chain(g_, fusion_, i, [](const std::string&) { return false; });
-  // Units of the destination's scale when the activations allow it, else real units.
-  float unit = 1.f;
+  // In units of the destination's scale, shifted by its zero point: v' = v / s_y + zp_y. One
+  // eltwise_linear adds every offset at once: oneDNN 2.6's jit binary applies a second linear
+  // post-op with the first one's parameters (measured), so a chain never holds two.
+  const float sa = a->params.scale[0], sb = b->params.scale[0];
+  float unit = 1.f, zp = 0.f;
   std::vector<EltOp> elts = chain.before_sum;
   if (chain.output) {
-    std::vector<EltOp> scaled;
-    for (const EltOp& e : elts)
-      if (auto r = rescaled(e, chain.output->scale[0])) scaled.push_back(*r);
-    if (scaled.size() == elts.size()) {
-      unit = chain.output->scale[0];
-      elts = scaled;
+    unit = chain.output->scale[0];
+    zp = static_cast<float>(chain.output->zero_point[0]);
+    std::vector<EltOp> moved;
+    for (const EltOp& e : elts) {
+      auto r = rescaled(e, unit);
+      auto m = r ? shifted(*r, zp) : std::nullopt;
+      if (!m) return false;  // the float Add and a QuantizeLinear run instead
+      moved.push_back(*m);
     }
+    elts = moved;
   }
-  const float sa = a->params.scale[0], sb = b->params.scale[0];
-  const float offset = -(sa * static_cast<float>(a->params.zero_point[0]) +
-                         sb * static_cast<float>(b->params.zero_point[0])) / unit;
+  const float offset = zp - (sa * static_cast<float>(a->params.zero_point[0]) +
+                             sb * static_cast<float>(b->params.zero_point[0])) / unit;
   dnnl::primitive_attr attr = attr_with({});
   attr.set_scales(DNNL_ARG_SRC_0, 0, {sa / unit});
   attr.set_scales(DNNL_ARG_SRC_1, 0, {sb / unit});
   dnnl::post_ops po;
   if (offset != 0.f) po.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f, offset);
   for (const EltOp& e : elts) po.append_eltwise(1.f, e.alg, e.alpha, e.beta);
-  if (chain.output) {
-    const float zp = static_cast<float>(chain.output->zero_point[0]);
-    if (unit == 1.f)
-      po.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f / chain.output->scale[0], zp);
-    else if (zp != 0.f)
-      po.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f, zp);
-  }
   attr.set_post_ops(po);
   const memory::desc md_a = plan_->values[a->value].md;
   int src_b = ensure_md(b->value, with_type(md_a, plan_->values[b->value].md.data_type()));

@@ -39,6 +39,8 @@ bool accumulator_bias(const ir::Graph& g, const std::string& name,
                       const std::vector<float>& acc_scale, std::vector<float>& bias);
 // An activation computed on values divided by s (the destination's scale), when it can be.
 std::optional<EltOp> rescaled(const EltOp& e, float s);
+// The activation f'(v + zp) = f(v) + zp (clip bounds moved), when it can be written so.
+std::optional<EltOp> shifted(const EltOp& e, float zp);
 // Marks the chain's nodes as run by the anchor.
 void absorb_chain(FusionPlan& fusion, int anchor, const QChain& chain);
 std::string int8_label(const ir::Graph& g, int anchor, const std::string& kind,
