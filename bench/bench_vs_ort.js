@@ -2,6 +2,9 @@
 // fresh process per engine), median of the per-round medians, peak RSS of each process.
 // Usage: NODE_PATH=bench/node_modules node bench/bench_vs_ort.js [--rounds 5] [--iters 50]
 //          [--threads 2] [--spin 1|0] [--qcv build/bench/qcv_bench] MODEL.onnx...
+// A model given as FP32.onnx=INT8.onnx (the FP32 file and its QDQ file, e.g. from
+// `qcv_qdq resnet50 224 r50.int8.onnx`) gets an FP32 and an INT8 row, timed in the same rounds,
+// and a line with each engine's INT8 speed-up.
 const {execFileSync} = require('child_process');
 const path = require('path');
 
@@ -58,7 +61,19 @@ function main() {
   const qcvRun = m => run(opt.qcv, ['time', m, '--threads', opt.threads, '--iters', opt.iters, '--batch', 1]);
   const base = ortRun('--baseline').peak_rss_mb;
   const rows = [];
+  const pairs = [];
+  const files = [];
   for (const m of models) {
+    if (!m.includes('=')) {
+      files.push({file: m, label: path.basename(m)});
+      continue;
+    }
+    const [fp32, int8] = m.split('=');
+    files.push({file: fp32, label: `${path.basename(fp32)} FP32`});
+    files.push({file: int8, label: `${path.basename(int8)} INT8`});
+    pairs.push([files.length - 2, files.length - 1]);
+  }
+  for (const {file: m, label} of files) {
     const r = {q: [], o: [], qrss: 0, orss: 0};
     for (let k = 0; k < Number(opt.rounds); ++k) {
       // Alternate which engine goes first so that drift in machine load hits both alike.
@@ -71,7 +86,7 @@ function main() {
       process.stderr.write(`${path.basename(m)} round ${k + 1}: qcv ${r.q[k].toFixed(2)} ms, ` +
                            `ORT ${r.o[k].toFixed(2)} ms\n`);
     }
-    rows.push({model: path.basename(m), qcv: median(r.q), ort: median(r.o), qrss: r.qrss, orss: r.orss});
+    rows.push({model: label, qcv: median(r.q), ort: median(r.o), qrss: r.qrss, orss: r.orss});
   }
   console.log(`\nbatch 1, ${opt.threads} threads, ${opt.rounds} rounds x ${opt.iters} iterations ` +
               `(median of medians), ` +
@@ -81,6 +96,9 @@ function main() {
   for (const r of rows)
     console.log(`| ${r.model} | ${r.qcv.toFixed(2)} | ${r.ort.toFixed(2)} | ${(r.qcv / r.ort).toFixed(2)} | ` +
                 `${r.qrss.toFixed(0)} | ${r.orss.toFixed(0)} |`);
+  for (const [f, q] of pairs)
+    console.log(`\n${rows[q].model}: INT8 speed-up over FP32: qcv ` +
+                `${(rows[f].qcv / rows[q].qcv).toFixed(2)}x, ORT ${(rows[f].ort / rows[q].ort).toFixed(2)}x`);
 }
 
 Promise.resolve(main()).catch(e => { console.error(e.message || e); process.exit(1); });

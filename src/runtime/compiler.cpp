@@ -63,6 +63,13 @@ bool PlanBuilder::dispatch(int i) {
   if (op == "Conv") return build_qconv(i) || build_conv(i);
   if (op == "Gemm") return build_qgemm(i) || build_gemm(i);
   if (op == "QuantizeLinear") return build_quantize(i);
+  if (op == "Cast") {
+    // A Cast to the type the value already has (PyTorch writes one between Q and DQ) is a name.
+    auto t = g_.value_type(g_.nodes[i].inputs[0]);
+    if (!t || static_cast<int64_t>(t->dtype) != g_.nodes[i].attr_int("to", -1)) return false;
+    ids_[g_.nodes[i].outputs[0]] = value_of(g_.nodes[i].inputs[0]);
+    return true;
+  }
   if (op == "MatMul") return build_matmul(i);
   if (op == "Relu" || op == "Clip" || op == "HardSigmoid" || op == "HardSwish" || op == "Sigmoid")
     return build_eltwise(i);
