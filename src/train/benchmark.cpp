@@ -25,7 +25,9 @@ double benchmark_training_steps(const TrainConfig& cfg, int classes, int steps) 
   spec.classes = classes;
   spec.in_channels = cfg.channels;
   spec.dropout = static_cast<float>(cfg.dropout);
-  TorchGraph module(models::build(spec));
+  TorchGraphOptions options;
+  options.channels_last = cfg.channels_last;
+  TorchGraph module(models::build(spec), options);
   module.train();
   auto optimizer = make_optimizer(cfg, module);
   at::manual_seed(0);

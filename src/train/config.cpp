@@ -95,6 +95,7 @@ const std::vector<ConfigKey>& config_keys() {
       QCV_DOUBLE(clip_grad_norm, "clip the global gradient norm (0: off)", ""),
       QCV_INT(seed, "random seed", ""),
       QCV_INT(threads, "torch threads (0: all cores)", ""),
+      QCV_BOOL(channels_last, "channels-last layout in the torch backend", ""),
       QCV_STRING(run_dir, "output directory", "model_dir"),
       QCV_BOOL(resume, "continue from the last checkpoint in run_dir", ""),
       QCV_INT(stop_after_epochs, "stop after N epochs of this process (testing resume)", ""),

@@ -160,6 +160,11 @@ std::vector<at::Tensor> TorchGraph::forward(const std::vector<at::Tensor>& input
       if (s.outputs[i] < 0) continue;
       if (i >= out.size() || !out[i].defined())
         fail("torch backend: node '{}' ({}) did not produce output {}", s.node.name, s.node.op, i);
+      // A conv whose input has one channel is ambiguous about its layout and returns NCHW, and
+      // every later op would follow (2x slower training): pin conv outputs to channels-last.
+      if (options_.channels_last && out[i].dim() == 4 && s.node.op == "Conv" &&
+          !out[i].is_contiguous(at::MemoryFormat::ChannelsLast))
+        out[i] = out[i].contiguous(at::MemoryFormat::ChannelsLast);
       env[static_cast<size_t>(s.outputs[i])] = std::move(out[i]);
     }
     for (int r : s.release) env[static_cast<size_t>(r)] = at::Tensor();

@@ -52,6 +52,7 @@ struct TrainConfig {
   double clip_grad_norm = 0.0;    // 0: off
   int64_t seed = 0;
   int threads = 0;                // torch intra-op threads (0: all cores)
+  bool channels_last = true;      // NHWC activations and conv weights (NCHW is slower on CPU)
   // Run
   std::string run_dir = "runs/qcv";
   bool resume = false;

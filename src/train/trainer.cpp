@@ -214,7 +214,9 @@ TrainResult run_training(const TrainConfig& cfg) {
   // Model, optimizer, schedule.
   at::manual_seed(static_cast<uint64_t>(cfg.seed));
   ir::Graph graph = make_model(cfg, *train_set, eval_pre);
-  TorchGraph module(graph);
+  TorchGraphOptions module_options;
+  module_options.channels_last = cfg.channels_last;
+  TorchGraph module(graph, module_options);
   auto optimizer = make_optimizer(cfg, module);
   std::unique_ptr<WeightEma> ema;
   if (cfg.ema_decay > 0) ema = std::make_unique<WeightEma>(module, cfg.ema_decay);
