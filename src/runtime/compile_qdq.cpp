@@ -167,9 +167,34 @@ bool PlanBuilder::build_qadd(int i) {
   if (n.op != "Add" || n.inputs.size() != 2) return false;
   auto a = as_int8(n.inputs[0]), b = as_int8(n.inputs[1]);
   if (!a || !b || shape_of(a->value) != shape_of(b->value)) return false;
-  const ir::Shape out = out_shape(n);
+  return build_qbinary(i, *a, *b, {});
+}
+
+// An activation between int8 tensors, Q(f(DQ(x))): the same int8 binary, adding a broadcast
+// zero with scale 0, the activation a post-op (requantization included).
+bool PlanBuilder::build_qactivation(int i) {
+  const ir::Node& n = g_.nodes[i];
+  auto ops = activation_ops(n, g_);
+  auto a = as_int8(n.inputs[0]);
+  if (!ops || !a) return false;
+  const ir::Shape& shape = shape_of(a->value);
+  if (shape.empty() || shape.size() > 6) return false;
+  ir::Tensor zero(a->params.dtype, ir::Shape(shape.size(), 1));
+  int z = add_constant(n.name + "#zero", zero);
+  plan_->values[z].md = plain_md(zero.shape(), dnnl_type(a->params.dtype));
+  QTensor b{z, a->params};
+  b.params.scale = {0.f};
+  b.params.zero_point = {0};
+  return build_qbinary(i, *a, b, *ops);
+}
+
+bool PlanBuilder::build_qbinary(int i, const QTensor& qa, const QTensor& qb,
+                                const std::vector<EltOp>& first) {
+  const std::optional<QTensor> a = qa, b = qb;
+  const ir::Shape out = out_shape(g_.nodes[i]);
   if (shape_of(a->value) != out || out.size() > 6) return false;
   QChain chain = follow_chain(g_, fusion_, i, [](const std::string&) { return false; });
+  chain.before_sum.insert(chain.before_sum.begin(), first.begin(), first.end());
   // In units of the destination's scale, shifted by its zero point: v' = v / s_y + zp_y. One
   // eltwise_linear adds every offset at once: oneDNN 2.6's jit binary applies a second linear
   // post-op with the first one's parameters (measured), so a chain never holds two.
@@ -198,14 +223,16 @@ bool PlanBuilder::build_qadd(int i) {
   for (const EltOp& e : elts) po.append_eltwise(1.f, e.alg, e.alpha, e.beta);
   attr.set_post_ops(po);
   const memory::desc md_a = plan_->values[a->value].md;
-  int src_b = ensure_md(b->value, with_type(md_a, plan_->values[b->value].md.data_type()));
+  int src_b = b->value;
+  if (shape_of(b->value) == out)
+    src_b = ensure_md(b->value, with_type(md_a, plan_->values[b->value].md.data_type()));
   const ir::DType dst_type = chain.output ? chain.output->dtype : ir::DType::Float32;
   memory::desc dst_md = with_type(md_a, dnnl_type(dst_type));
   dnnl::binary::desc d(dnnl::algorithm::binary_add, md_a, plan_->values[src_b].md, dst_md);
   dnnl::binary::primitive_desc pd(d, attr, engine_);
   int dst = define_typed(chain.output_name, pd.dst_desc(), out, dst_type);
   PrimitiveStep& s = add_step(
-      int8_label(g_, i, "QAdd", chain, pd.impl_info_str(), a->params.dtype, dst_type));
+      int8_label(g_, i, "Q" + g_.nodes[i].op, chain, pd.impl_info_str(), a->params.dtype, dst_type));
   PrimitiveCall c = call(dnnl::binary(pd), pd);
   c.value_args = {{DNNL_ARG_SRC_0, a->value}, {DNNL_ARG_SRC_1, src_b}, {DNNL_ARG_DST, dst}};
   s.calls.push_back(c);

@@ -32,8 +32,21 @@ bool PlanBuilder::build_qgemm(int i) {
     return false;  // a broadcast matrix C
   if (!accumulator_bias(g_, n.input(2), acc_scale, bias)) return false;
 
+  // oneDNN 2.6's inner product takes no source zero point: sum((x - zp) w) = sum(x w) - zp sum(w)
+  // joins the bias (exact: no padding here).
+  QParams x = xq->params;
+  if (x.zero_point[0] != 0) {
+    if (bias.empty()) bias.assign(outputs, 0.f);
+    const int8_t* bp = w->q->data<int8_t>();
+    for (int64_t o = 0; o < outputs; ++o) {
+      int64_t sum = 0;
+      for (int64_t j = 0; j < k; ++j) sum += trans_b ? bp[o * k + j] : bp[j * outputs + o];
+      bias[o] -= static_cast<float>(static_cast<int64_t>(x.zero_point[0]) * sum);
+    }
+    x.zero_point[0] = 0;
+  }
   QChain chain = follow_chain(g_, fusion_, i, [](const std::string&) { return false; });
-  dnnl::primitive_attr attr = int8_attr(acc_scale, xq->params, chain, std::nullopt, 0);
+  dnnl::primitive_attr attr = int8_attr(acc_scale, x, chain, std::nullopt, 0);
   const ir::DType dst_type = chain.output ? chain.output->dtype : ir::DType::Float32;
   memory::desc w_any({outputs, k}, memory::data_type::s8, memory::format_tag::any);
   memory::desc b_md = bias.empty() ? memory::desc() : plain_md({outputs});

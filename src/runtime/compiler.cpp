@@ -72,7 +72,7 @@ bool PlanBuilder::dispatch(int i) {
   }
   if (op == "MatMul") return build_matmul(i);
   if (op == "Relu" || op == "Clip" || op == "HardSigmoid" || op == "HardSwish" || op == "Sigmoid")
-    return build_eltwise(i);
+    return build_qactivation(i) || build_eltwise(i);
   if (op == "Add" && build_qadd(i)) return true;
   if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") return build_binary(i);
   if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool")

@@ -63,6 +63,8 @@ class PlanBuilder {
   bool build_qgemm(int i);
   bool build_qpool(int i);
   bool build_qadd(int i);
+  bool build_qactivation(int i);
+  bool build_qbinary(int i, const QTensor& a, const QTensor& b, const std::vector<EltOp>& first);
   int define_typed(const std::string& name, const dnnl::memory::desc& md, ir::Shape shape,
                    ir::DType dtype);
 

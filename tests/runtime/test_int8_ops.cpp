@@ -45,6 +45,28 @@ TEST(Int8Ops, QuantizedAddWithZeroPointsAndRelu) {
   }
 }
 
+TEST(Int8Ops, ActivationBetweenQuantizedTensors) {
+  // Q(Clip(DQ(x))) as PyTorch writes ReLU6: same and different parameters on both sides.
+  for (bool same : {true, false}) {
+    GraphMaker m;
+    std::string x = m.input("x", {1, 16, 5, 7});
+    Range r = range_params(-3.f, 8.f, u8), ry = same ? r : range_params(0.f, 6.f, u8);
+    std::string y = m.node("Clip", {qdq(m, x, r.scale, r.zp, u8),
+                                    m.constant(ir::Tensor::scalar<float>(0.f)),
+                                    m.constant(ir::Tensor::scalar<float>(6.f))});
+    m.output(quantize(m, y, ry.scale, ry.zp, u8));
+    std::string plan;
+    m.g.inputs[0].shape = {1, 16, 5, 7};
+    auto feeds = feeds_for(m.g);
+    feeds["x"] = random_tensor({1, 16, 5, 7}, 3, -4.f, 9.f);
+    runtime::Session s(m.g, {2, true});
+    EXPECT_LE(max_step_diff(s.run(feeds)[0], ref::run_graph(m.g, feeds)[0]), 1)
+        << s.describe_plan();
+    EXPECT_NE(s.describe_plan().find("QClip+QuantizeLinear"), std::string::npos)
+        << s.describe_plan();
+  }
+}
+
 TEST(Int8Ops, PoolingOnInt8) {
   for (const std::string op : {"MaxPool", "AveragePool", "GlobalAveragePool"}) {
     GraphMaker m;
@@ -69,7 +91,9 @@ TEST(Int8Ops, GemmAsInt8InnerProduct) {
   for (bool trans_b : {true, false}) {
     GraphMaker m;
     std::string x = m.input("x", {3, 64});
-    Range r = range_params(-1.f, 1.f, s8);
+    // uint8 with a zero point (folded into the bias) and symmetric int8.
+    const ir::DType t = trans_b ? u8 : s8;
+    Range r = range_params(trans_b ? -0.4f : -1.f, 1.f, t);
     ir::Tensor w = random_tensor({32, 64}, 21, -0.2f, 0.2f);
     std::string wd;
     if (trans_b) {
@@ -80,7 +104,7 @@ TEST(Int8Ops, GemmAsInt8InnerProduct) {
         for (int64_t k = 0; k < 64; ++k) wt.data<float>()[k * 32 + o] = w.data<float>()[o * 64 + k];
       wd = int8_weight(m, wt, false);
     }
-    std::string y = m.node("Gemm", {qdq(m, x, r.scale, r.zp, s8), wd, m.constant({32}, -0.1f, 0.1f)},
+    std::string y = m.node("Gemm", {qdq(m, x, r.scale, r.zp, t), wd, m.constant({32}, -0.1f, 0.1f)},
                            {{"transB", int64_t{trans_b ? 1 : 0}}});
     m.output(y);  // float output
     auto feeds = feeds_for(m.g);
