@@ -13,8 +13,11 @@ packages=(
   libjpeg-dev libpng-dev zlib1g-dev
   dataset-fashion-mnist libonnx-testdata
   python3-onnx python3-numpy
-  nodejs npm
 )
+# Node.js runs the ONNX Runtime peer; take Debian's only where the machine has none of its own
+# (a node installed some other way conflicts with Debian's npm package).
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
