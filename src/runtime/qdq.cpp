@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "ref/ref.h"
+
 namespace qcv::runtime {
 
 static bool is_int8(ir::DType t) { return t == ir::DType::Int8 || t == ir::DType::UInt8; }
@@ -70,6 +72,27 @@ std::optional<QParams> qdq_params(const ir::Graph& g, const ir::Node& n) {
 void validate_qdq_nodes(const ir::Graph& g) {
   for (const ir::Node& n : g.nodes)
     if (n.op == "QuantizeLinear" || n.op == "DequantizeLinear") qdq_params(g, n);
+}
+
+bool fold_weight_quantization(ir::Graph& g) {
+  bool changed = false;
+  std::vector<ir::Node> kept;
+  for (ir::Node& n : g.nodes) {
+    bool constant = n.op == "QuantizeLinear" && !g.is_graph_output(n.outputs[0]);
+    for (const std::string& in : n.inputs) constant = constant && (in.empty() || g.is_initializer(in));
+    if (!constant) {
+      kept.push_back(std::move(n));
+      continue;
+    }
+    std::vector<const ir::Tensor*> inputs;
+    for (const std::string& in : n.inputs) inputs.push_back(in.empty() ? nullptr : g.initializer(in));
+    g.initializers[n.outputs[0]] = ref::run_node(n, inputs).at(0);
+    g.value_info.erase(n.outputs[0]);
+    changed = true;
+  }
+  g.nodes = std::move(kept);
+  if (changed) g.prune_unused();
+  return changed;
 }
 
 std::optional<QuantWeight> quantized_weight(const ir::Graph& g, int p, int64_t axis) {

@@ -35,6 +35,11 @@ std::optional<QParams> qdq_params(const ir::Graph& g, const ir::Node& n);
 // Checks every Q/DQ node of a shape-inferred graph (see qdq_params).
 void validate_qdq_nodes(const ir::Graph& g);
 
+// Replaces each QuantizeLinear of a float initializer (a QAT file's weights) by its int8 result,
+// computed once with the reference kernel (ONNX's rounding), so that the DequantizeLinear after
+// it reads an int8 initializer as in a PTQ file. Returns whether the graph changed.
+bool fold_weight_quantization(ir::Graph& g);
+
 // Selector: node p (may be -1) is DequantizeLinear of an int8 initializer with zero points 0,
 // per tensor or per axis `axis`: a weight whose int8 numbers are used as they are.
 struct QuantWeight {

@@ -90,6 +90,7 @@ Session::Session(ir::Graph graph, SessionOptions options) : impl_(std::make_uniq
     ir::infer_shapes(graph);
   // Bad quantization parameters fail here, naming the node, rather than giving wrong numbers.
   validate_qdq_nodes(graph);
+  if (fold_weight_quantization(graph)) ir::infer_shapes(graph);
   impl_->graph = std::move(graph);
   // Compile the batch-1 plan now, so that anything the engine cannot run fails here.
   std::vector<ir::Shape> shapes;

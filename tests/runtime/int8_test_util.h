@@ -72,6 +72,17 @@ inline std::string int8_weight(GraphMaker& m, const ir::Tensor& w, bool per_chan
   return m.node("DequantizeLinear", {qn, m.constant(st), m.constant(zt)}, {{"axis", int64_t{0}}});
 }
 
+// The same weight kept in float behind a QuantizeLinear -> DequantizeLinear pair (a QAT file).
+inline std::string qdq_weight(GraphMaker& m, const ir::Tensor& w, bool per_channel) {
+  GraphMaker probe;
+  int8_weight(probe, w, per_channel);  // the scales int8_weight would choose
+  const ir::Node& dq = probe.g.nodes.back();
+  std::string s = m.constant(*probe.g.initializer(dq.inputs[1]));
+  std::string z = m.constant(*probe.g.initializer(dq.inputs[2]));
+  std::string q = m.node("QuantizeLinear", {m.constant(w), s, z}, {{"axis", int64_t{0}}});
+  return m.node("DequantizeLinear", {q, s, z}, {{"axis", int64_t{0}}});
+}
+
 // The largest difference, in integer steps, between two uint8/int8 tensors.
 inline int64_t max_step_diff(const ir::Tensor& a, const ir::Tensor& b) {
   EXPECT_EQ(a.shape(), b.shape());

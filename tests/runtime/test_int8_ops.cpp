@@ -67,6 +67,19 @@ TEST(Int8Ops, ActivationBetweenQuantizedTensors) {
   }
 }
 
+TEST(Int8Ops, QatWeightsBehindQuantizeLinearRunAsInt8) {
+  GraphMaker m;
+  std::string x = m.input("x", {1, 8, 9, 9});
+  Range r = range_params(-1.f, 1.f, s8);
+  std::string w = qdq_weight(m, random_tensor({16, 8, 3, 3}, 4, -0.3f, 0.3f), true);
+  std::string y = m.node("Conv", {qdq(m, x, r.scale, r.zp, s8), w},
+                         {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  m.output(quantize(m, m.node("Relu", {y}), 0.02f, 0, s8));
+  std::string plan;
+  EXPECT_LE(run_both(m.g, plan), 1) << plan;
+  EXPECT_NE(plan.find("QConv+Relu+QuantizeLinear"), std::string::npos) << plan;
+}
+
 TEST(Int8Ops, PoolingOnInt8) {
   for (const std::string op : {"MaxPool", "AveragePool", "GlobalAveragePool"}) {
     GraphMaker m;
