@@ -34,10 +34,14 @@ int main(int argc, char** argv) {
     std::string out = argv[3], scheme = "tensorrt";
     int images = 8;
     for (int i = 4; i + 1 < argc; i += 2) {
-      if (!std::strcmp(argv[i], "--scheme")) scheme = argv[i + 1];
-      else if (!std::strcmp(argv[i], "--images")) images = std::stoi(argv[i + 1]);
-      else if (!std::strcmp(argv[i], "--classes")) spec.classes = std::stoi(argv[i + 1]);
-      else fail("qcv_qdq: unknown option '{}'", argv[i]);
+      if (!std::strcmp(argv[i], "--scheme"))
+        scheme = argv[i + 1];
+      else if (!std::strcmp(argv[i], "--images"))
+        images = std::stoi(argv[i + 1]);
+      else if (!std::strcmp(argv[i], "--classes"))
+        spec.classes = std::stoi(argv[i + 1]);
+      else
+        fail("qcv_qdq: unknown option '{}'", argv[i]);
     }
     ir::Graph g = models::build(spec);
     std::vector<std::map<std::string, ir::Tensor>> batches;

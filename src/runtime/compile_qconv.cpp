@@ -9,8 +9,8 @@
 #include <functional>
 
 #include "runtime/compiler.h"
-#include "runtime/qchain.h"
 #include "runtime/dnnl_util.h"
+#include "runtime/qchain.h"
 #include "runtime/window.h"
 
 namespace qcv::runtime {
@@ -26,7 +26,6 @@ std::optional<EltOp> rescaled(const EltOp& e, float s) {
   return std::nullopt;
 }
 
-
 // The fused tail of anchor i, following single readers: activations, one Add whose other input
 // is already computed, activations, and a QuantizeLinear.
 std::optional<EltOp> shifted(const EltOp& e, float zp) {
@@ -35,13 +34,14 @@ std::optional<EltOp> shifted(const EltOp& e, float zp) {
   if (e.alg == algorithm::eltwise_relu && e.alpha == 0.f)
     return EltOp{algorithm::eltwise_clip, zp, FLT_MAX};
   if (e.alg == algorithm::eltwise_clip) return EltOp{e.alg, e.alpha + zp, e.beta + zp};
-  if (e.alg == algorithm::eltwise_bounded_relu) return EltOp{algorithm::eltwise_clip, zp, e.alpha + zp};
+  if (e.alg == algorithm::eltwise_bounded_relu)
+    return EltOp{algorithm::eltwise_clip, zp, e.alpha + zp};
   if (e.alg == algorithm::eltwise_linear) return EltOp{e.alg, e.alpha, e.beta + zp - e.alpha * zp};
   return std::nullopt;
 }
 
 QChain follow_chain(const ir::Graph& g, const FusionPlan& fusion, int i,
-                           const std::function<bool(const std::string&)>& available) {
+                    const std::function<bool(const std::string&)>& available) {
   QChain c;
   c.output_name = g.nodes[i].outputs[0];
   for (;;) {
@@ -91,8 +91,8 @@ void drop_quantize(QChain& c, const ir::Graph& g, int anchor) {
 // int8 destination of scale s_y everything is computed in units of s_y when the activations
 // allow it; otherwise in real units with a final 1/s_y.
 dnnl::primitive_attr int8_attr(const std::vector<float>& acc_scale, const QParams& x,
-                                      const QChain& chain, const std::optional<float>& sum_scale,
-                                      int32_t sum_zero_point) {
+                               const QChain& chain, const std::optional<float>& sum_scale,
+                               int32_t sum_zero_point) {
   const int64_t oc = static_cast<int64_t>(acc_scale.size());
   float out_div = 1.f;
   std::vector<EltOp> before = chain.before_sum, after = chain.after_sum;
@@ -101,9 +101,15 @@ dnnl::primitive_attr int8_attr(const std::vector<float>& acc_scale, const QParam
     const float sy = chain.output->scale[0];
     std::vector<EltOp> b2, a2;
     for (const EltOp& e : before)
-      if (auto r = rescaled(e, sy)) b2.push_back(*r); else real_units = true;
+      if (auto r = rescaled(e, sy))
+        b2.push_back(*r);
+      else
+        real_units = true;
     for (const EltOp& e : after)
-      if (auto r = rescaled(e, sy)) a2.push_back(*r); else real_units = true;
+      if (auto r = rescaled(e, sy))
+        a2.push_back(*r);
+      else
+        real_units = true;
     if (!real_units) {
       before = b2;
       after = a2;
@@ -181,9 +187,8 @@ void absorb_chain(FusionPlan& fusion, int anchor, const QChain& chain) {
   }
 }
 
-std::string int8_label(const ir::Graph& g, int anchor, const std::string& kind,
-                       const QChain& chain, const std::string& impl, ir::DType src,
-                       ir::DType dst) {
+std::string int8_label(const ir::Graph& g, int anchor, const std::string& kind, const QChain& chain,
+                       const std::string& impl, ir::DType src, ir::DType dst) {
   auto name = [](ir::DType t) {
     return t == ir::DType::UInt8 ? "u8" : t == ir::DType::Int8 ? "s8" : "f32";
   };
@@ -283,11 +288,11 @@ bool PlanBuilder::build_qconv(int i) {
     if (!has_md(acc)) return false;
     acc = ensure_md(acc, want);
   }
-  dnnl::memory weights =
-      cached_weights(n.name + "/Wq", pd.weights_desc(), plain_md(wshape, memory::data_type::s8),
-                     w->q->raw());
+  dnnl::memory weights = cached_weights(n.name + "/Wq", pd.weights_desc(),
+                                        plain_md(wshape, memory::data_type::s8), w->q->raw());
   int b = -1;
-  if (!bias.empty()) b = add_constant(n.name + "#qbias", ir::Tensor::from_vector<float>({oc}, bias));
+  if (!bias.empty())
+    b = add_constant(n.name + "#qbias", ir::Tensor::from_vector<float>({oc}, bias));
   int dst = define_typed(chain.output_name, pd.dst_desc(), out, dst_type);
 
   std::string label =
@@ -311,6 +316,5 @@ bool PlanBuilder::build_qconv(int i) {
   absorb_chain(fusion_, i, chain);
   return true;
 }
-
 
 }  // namespace qcv::runtime

@@ -59,11 +59,13 @@ int PlanBuilder::dequantize_value(const std::string& name) {
   int p = g_.producer(name);
   const ir::Node& n = g_.nodes.at(p);
   bool constant = true;
-  for (const std::string& in : n.inputs) constant = constant && (in.empty() || g_.is_initializer(in));
+  for (const std::string& in : n.inputs)
+    constant = constant && (in.empty() || g_.is_initializer(in));
   if (constant) {
     // A dequantized weight read by a float step: dequantized once per plan.
     std::vector<const ir::Tensor*> inputs;
-    for (const std::string& in : n.inputs) inputs.push_back(in.empty() ? nullptr : g_.initializer(in));
+    for (const std::string& in : n.inputs)
+      inputs.push_back(in.empty() ? nullptr : g_.initializer(in));
     return add_constant(name, ref::run_node(n, inputs).at(0));
   }
   build_ref(p);
@@ -214,7 +216,8 @@ bool PlanBuilder::build_qbinary(int i, const QTensor& qa, const QTensor& qb,
     elts = moved;
   }
   const float offset = zp - (sa * static_cast<float>(a->params.zero_point[0]) +
-                             sb * static_cast<float>(b->params.zero_point[0])) / unit;
+                             sb * static_cast<float>(b->params.zero_point[0])) /
+                                unit;
   dnnl::primitive_attr attr = attr_with({});
   attr.set_scales(DNNL_ARG_SRC_0, 0, {sa / unit});
   attr.set_scales(DNNL_ARG_SRC_1, 0, {sb / unit});
@@ -231,14 +234,51 @@ bool PlanBuilder::build_qbinary(int i, const QTensor& qa, const QTensor& qb,
   dnnl::binary::desc d(dnnl::algorithm::binary_add, md_a, plan_->values[src_b].md, dst_md);
   dnnl::binary::primitive_desc pd(d, attr, engine_);
   int dst = define_typed(chain.output_name, pd.dst_desc(), out, dst_type);
-  PrimitiveStep& s = add_step(
-      int8_label(g_, i, "Q" + g_.nodes[i].op, chain, pd.impl_info_str(), a->params.dtype, dst_type));
+  PrimitiveStep& s = add_step(int8_label(g_, i, "Q" + g_.nodes[i].op, chain, pd.impl_info_str(),
+                                         a->params.dtype, dst_type));
   PrimitiveCall c = call(dnnl::binary(pd), pd);
   c.value_args = {{DNNL_ARG_SRC_0, a->value}, {DNNL_ARG_SRC_1, src_b}, {DNNL_ARG_DST, dst}};
   s.calls.push_back(c);
   s.reads = {a->value, src_b};
   s.writes = {dst};
   absorb_chain(fusion_, i, chain);
+  return true;
+}
+
+}  // namespace qcv::runtime
+
+namespace qcv::runtime {
+
+// Concat of dequantized int8 tensors with equal parameters is a concat of their int8 numbers.
+bool PlanBuilder::build_qconcat(int i) {
+  const ir::Node& n = g_.nodes[i];
+  std::vector<int> srcs;
+  std::vector<memory::desc> mds;
+  std::optional<QParams> params;
+  const ir::Shape out = out_shape(n);
+  for (const std::string& in : n.inputs) {
+    auto q = as_int8(in);
+    if (!q || (params && !(q->params == *params))) return false;
+    params = q->params;
+    if (ir::shape_numel(shape_of(q->value)) == 0) continue;
+    srcs.push_back(q->value);
+    mds.push_back(plan_->values[q->value].md);
+  }
+  int64_t axis = n.attr_int("axis");
+  if (axis < 0) axis += static_cast<int64_t>(out.size());
+  if (srcs.empty() || out.size() > 6) return false;
+  dnnl::concat::primitive_desc pd(static_cast<int>(axis), mds, engine_, attr_with({}));
+  int dst = define_typed(n.outputs[0] + "#int8", pd.dst_desc(), out, params->dtype);
+  ids_.erase(n.outputs[0] + "#int8");
+  PrimitiveStep& s = add_step(n.name + " (Concat int8: " + pd.impl_info_str() + ")");
+  PrimitiveCall c = call(dnnl::concat(pd), pd);
+  for (size_t k = 0; k < srcs.size(); ++k)
+    c.value_args.push_back({DNNL_ARG_MULTIPLE_SRC + static_cast<int>(k), srcs[k]});
+  c.value_args.push_back({DNNL_ARG_DST, dst});
+  s.calls.push_back(c);
+  s.reads = srcs;
+  s.writes = {dst};
+  float_as_int8_[n.outputs[0]] = QTensor{dst, *params};
   return true;
 }
 

@@ -78,7 +78,7 @@ bool PlanBuilder::dispatch(int i) {
   if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool")
     return build_qpool(i) || build_pool(i);
   if (op == "Softmax") return build_softmax(i);
-  if (op == "Concat") return build_concat(i);
+  if (op == "Concat") return build_qconcat(i) || build_concat(i);
   if (op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" ||
       op == "Identity" || op == "Dropout")
     return build_view(i);

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <map>
 #include <memory>
-#include <optional>
 #include <oneapi/dnnl/dnnl.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,6 +64,7 @@ class PlanBuilder {
   bool build_qpool(int i);
   bool build_qadd(int i);
   bool build_qactivation(int i);
+  bool build_qconcat(int i);
   bool build_qbinary(int i, const QTensor& a, const QTensor& b, const std::vector<EltOp>& first);
   int define_typed(const std::string& name, const dnnl::memory::desc& md, ir::Shape shape,
                    ir::DType dtype);

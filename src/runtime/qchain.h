@@ -43,8 +43,7 @@ std::optional<EltOp> rescaled(const EltOp& e, float s);
 std::optional<EltOp> shifted(const EltOp& e, float zp);
 // Marks the chain's nodes as run by the anchor.
 void absorb_chain(FusionPlan& fusion, int anchor, const QChain& chain);
-std::string int8_label(const ir::Graph& g, int anchor, const std::string& kind,
-                       const QChain& chain, const std::string& impl, ir::DType src,
-                       ir::DType dst);
+std::string int8_label(const ir::Graph& g, int anchor, const std::string& kind, const QChain& chain,
+                       const std::string& impl, ir::DType src, ir::DType dst);
 
 }  // namespace qcv::runtime

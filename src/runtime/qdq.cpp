@@ -52,8 +52,8 @@ std::optional<QParams> qdq_params(const ir::Graph& g, const ir::Node& n) {
   }
   if (p.per_tensor()) return p;
   if (scale->rank() != 1)
-    fail("node '{}' ({}): per-axis scale '{}' must be 1-D, got shape {}", n.name, n.op,
-         n.input(1), ir::shape_str(scale->shape()));
+    fail("node '{}' ({}): per-axis scale '{}' must be 1-D, got shape {}", n.name, n.op, n.input(1),
+         ir::shape_str(scale->shape()));
   if (!x || !x->has_shape) return std::nullopt;
   const int64_t rank = static_cast<int64_t>(x->shape.size());
   int64_t axis = n.attr_int("axis", 1);
@@ -79,13 +79,15 @@ bool fold_weight_quantization(ir::Graph& g) {
   std::vector<ir::Node> kept;
   for (ir::Node& n : g.nodes) {
     bool constant = n.op == "QuantizeLinear" && !g.is_graph_output(n.outputs[0]);
-    for (const std::string& in : n.inputs) constant = constant && (in.empty() || g.is_initializer(in));
+    for (const std::string& in : n.inputs)
+      constant = constant && (in.empty() || g.is_initializer(in));
     if (!constant) {
       kept.push_back(std::move(n));
       continue;
     }
     std::vector<const ir::Tensor*> inputs;
-    for (const std::string& in : n.inputs) inputs.push_back(in.empty() ? nullptr : g.initializer(in));
+    for (const std::string& in : n.inputs)
+      inputs.push_back(in.empty() ? nullptr : g.initializer(in));
     g.initializers[n.outputs[0]] = ref::run_node(n, inputs).at(0);
     g.value_info.erase(n.outputs[0]);
     changed = true;

@@ -15,7 +15,7 @@ namespace qcv::runtime {
 struct QParams {
   std::vector<float> scale;  // one value (per tensor) or one per slice along `axis`
   std::vector<int32_t> zero_point;
-  int64_t axis = -1;  // normalized; -1: per tensor
+  int64_t axis = -1;                   // normalized; -1: per tensor
   ir::DType dtype = ir::DType::UInt8;  // the quantized type (Int8, UInt8, or Int32 for biases)
 
   bool per_tensor() const { return scale.size() == 1; }

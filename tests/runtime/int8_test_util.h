@@ -89,7 +89,8 @@ inline int64_t max_step_diff(const ir::Tensor& a, const ir::Tensor& b) {
   EXPECT_EQ(a.dtype(), b.dtype());
   if (a.shape() != b.shape() || a.dtype() != b.dtype()) return 1 << 30;
   int64_t worst = 0;
-  for (int64_t i = 0; i < a.numel(); ++i) worst = std::max(worst, std::abs(a.as_int64(i) - b.as_int64(i)));
+  for (int64_t i = 0; i < a.numel(); ++i)
+    worst = std::max(worst, std::abs(a.as_int64(i) - b.as_int64(i)));
   return worst;
 }
 

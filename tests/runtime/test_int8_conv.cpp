@@ -16,8 +16,8 @@ struct ConvCase {
   std::string act;  // "", "Relu", "Relu6"
   bool residual;    // Add of a second quantized input after the activation-free conv
   bool per_channel;
-  ir::DType act_type;  // UInt8 asymmetric or Int8 symmetric activations
-  std::string bias;    // "none", "float", "int32"
+  ir::DType act_type;            // UInt8 asymmetric or Int8 symmetric activations
+  std::string bias;              // "none", "float", "int32"
   bool quantized_output = true;  // false: the conv's float result is the graph output
 };
 
@@ -34,7 +34,8 @@ ir::Graph make_graph(const ConvCase& c, bool with_output_q, Range out = {1.f, 0}
   std::string xd = qdq(m, x, rx.scale, rx.zp, t);
   std::string rd;  // the residual, quantized before the conv runs (as in a ResNet)
   if (c.residual) {
-    int64_t oh = (c.h + 2 * c.pad - c.k) / c.stride + 1, ow = (c.w + 2 * c.pad - c.k) / c.stride + 1;
+    int64_t oh = (c.h + 2 * c.pad - c.k) / c.stride + 1,
+            ow = (c.w + 2 * c.pad - c.k) / c.stride + 1;
     std::string r = m.input("r", {1, c.out_c, oh, ow});
     Range rr = range_params(-1.f, 1.f, t);
     if (t == ir::DType::UInt8) rr = range_params(-0.7f, 1.f, t);
@@ -117,21 +118,28 @@ const ir::DType u8 = ir::DType::UInt8, s8 = ir::DType::Int8;
 INSTANTIATE_TEST_SUITE_P(
     Layers, Int8Conv,
     ::testing::Values(
-        ConvCase{"conv3x3_u8_perchannel_relu", 16, 32, 3, 1, 1, 1, 13, 11, "Relu", false, true, u8, "float"},
+        ConvCase{"conv3x3_u8_perchannel_relu", 16, 32, 3, 1, 1, 1, 13, 11, "Relu", false, true, u8,
+                 "float"},
         ConvCase{"conv3x3_s8_pertensor", 16, 24, 3, 1, 1, 1, 9, 9, "", false, false, s8, "none"},
-        ConvCase{"conv1x1_s8_relu6_int32bias", 24, 40, 1, 1, 0, 1, 7, 5, "Relu6", false, true, s8, "int32"},
-        ConvCase{"conv1x1_u8_relu6_int32bias", 24, 40, 1, 1, 0, 1, 7, 5, "Relu6", false, true, u8, "int32"},
+        ConvCase{"conv1x1_s8_relu6_int32bias", 24, 40, 1, 1, 0, 1, 7, 5, "Relu6", false, true, s8,
+                 "int32"},
+        ConvCase{"conv1x1_u8_relu6_int32bias", 24, 40, 1, 1, 0, 1, 7, 5, "Relu6", false, true, u8,
+                 "int32"},
         ConvCase{"stride2_pad1_u8", 8, 16, 3, 2, 1, 1, 15, 15, "Relu", false, true, u8, "float"},
         ConvCase{"stride2_5x5_s8", 3, 16, 5, 2, 2, 1, 17, 19, "Relu", false, true, s8, "float"},
-        ConvCase{"depthwise_u8_relu6", 32, 32, 3, 1, 1, 32, 10, 10, "Relu6", false, true, u8, "float"},
-        ConvCase{"depthwise_s8_stride2", 48, 48, 3, 2, 1, 48, 9, 12, "Relu6", false, true, s8, "int32"},
+        ConvCase{"depthwise_u8_relu6", 32, 32, 3, 1, 1, 32, 10, 10, "Relu6", false, true, u8,
+                 "float"},
+        ConvCase{"depthwise_s8_stride2", 48, 48, 3, 2, 1, 48, 9, 12, "Relu6", false, true, s8,
+                 "int32"},
         ConvCase{"odd_channels_u8", 5, 7, 3, 1, 0, 1, 6, 9, "", false, false, u8, "float"},
         ConvCase{"grouped_s8", 16, 16, 3, 1, 1, 4, 8, 8, "Relu", false, true, s8, "float"},
         ConvCase{"residual_s8", 16, 16, 3, 1, 1, 1, 8, 8, "", true, true, s8, "float"},
         ConvCase{"residual_u8", 16, 16, 1, 1, 0, 1, 8, 8, "", true, true, u8, "float"},
         ConvCase{"residual_relu_s8", 32, 32, 3, 1, 1, 1, 7, 7, "Relu", true, true, s8, "int32"},
-        ConvCase{"float_output_s8", 16, 32, 3, 1, 1, 1, 8, 8, "Relu", false, true, s8, "float", false},
-        ConvCase{"float_output_residual_u8", 16, 16, 3, 1, 1, 1, 8, 8, "", true, true, u8, "float", false}),
+        ConvCase{"float_output_s8", 16, 32, 3, 1, 1, 1, 8, 8, "Relu", false, true, s8, "float",
+                 false},
+        ConvCase{"float_output_residual_u8", 16, 16, 3, 1, 1, 1, 8, 8, "", true, true, u8, "float",
+                 false}),
     [](const ::testing::TestParamInfo<ConvCase>& info) { return info.param.name; });
 
 }  // namespace

@@ -98,7 +98,8 @@ TEST_P(Int8Zoo, AgreesWithFakeQuant) {
 TEST(Int8ZooTensors, QuantizedTensorsWithinOneStep) {
   for (const ModelCase& c : {ModelCase{"mobilenet_v2", "tflite"}}) {
     ir::Graph g = quantized_zoo_model(c, 32);
-    std::map<std::string, ir::Tensor> feeds = {{g.inputs[0].name, random_tensor({1, 3, 32, 32}, 7)}};
+    std::map<std::string, ir::Tensor> feeds = {
+        {g.inputs[0].name, random_tensor({1, 3, 32, 32}, 7)}};
     int checked = 0, seen = 0;
     for (const ir::Node& n : g.nodes) {
       if (n.op != "QuantizeLinear" || seen++ % 5 != 4) continue;
@@ -107,7 +108,8 @@ TEST(Int8ZooTensors, QuantizedTensorsWithinOneStep) {
       passes::eliminate_dead_code(cut);
       runtime::Session s(cut, {2, true});
       EXPECT_LE(max_step_diff(s.run(feeds)[0], ref::run_graph(cut, feeds)[0]), 1)
-          << c.model << "/" << c.scheme << " " << n.name << "\n" << s.describe_plan();
+          << c.model << "/" << c.scheme << " " << n.name << "\n"
+          << s.describe_plan();
       ++checked;
     }
     EXPECT_GT(checked, 10);

@@ -51,9 +51,9 @@ TEST(Int8Ops, ActivationBetweenQuantizedTensors) {
     GraphMaker m;
     std::string x = m.input("x", {1, 16, 5, 7});
     Range r = range_params(-3.f, 8.f, u8), ry = same ? r : range_params(0.f, 6.f, u8);
-    std::string y = m.node("Clip", {qdq(m, x, r.scale, r.zp, u8),
-                                    m.constant(ir::Tensor::scalar<float>(0.f)),
-                                    m.constant(ir::Tensor::scalar<float>(6.f))});
+    std::string y =
+        m.node("Clip", {qdq(m, x, r.scale, r.zp, u8), m.constant(ir::Tensor::scalar<float>(0.f)),
+                        m.constant(ir::Tensor::scalar<float>(6.f))});
     m.output(quantize(m, y, ry.scale, ry.zp, u8));
     std::string plan;
     m.g.inputs[0].shape = {1, 16, 5, 7};
@@ -78,6 +78,18 @@ TEST(Int8Ops, QatWeightsBehindQuantizeLinearRunAsInt8) {
   std::string plan;
   EXPECT_LE(run_both(m.g, plan), 1) << plan;
   EXPECT_NE(plan.find("QConv+Relu+QuantizeLinear"), std::string::npos) << plan;
+}
+
+TEST(Int8Ops, ConcatOfQuantizedTensorsWithEqualParameters) {
+  GraphMaker m;
+  std::string a = m.input("a", {1, 8, 5, 5}), b = m.input("b", {1, 24, 5, 5});
+  Range r = range_params(-1.f, 1.f, u8);
+  std::string y = m.node("Concat", {qdq(m, a, r.scale, r.zp, u8), qdq(m, b, r.scale, r.zp, u8)},
+                         {{"axis", int64_t{1}}});
+  m.output(quantize(m, y, r.scale, r.zp, u8));
+  std::string plan;
+  EXPECT_EQ(run_both(m.g, plan), 0) << plan;
+  EXPECT_NE(plan.find("Concat int8"), std::string::npos) << plan;
 }
 
 TEST(Int8Ops, PoolingOnInt8) {
@@ -179,12 +191,12 @@ void expect_session_error(const ir::Graph& g, const std::string& words) {
 }
 
 TEST(Int8BadInput, ZeroOrNegativeScale) {
-  expect_session_error(graph_with_params(ir::Tensor::scalar<float>(0.f),
-                                         ir::Tensor::scalar<uint8_t>(0)),
-                       "must be finite and > 0");
-  expect_session_error(graph_with_params(ir::Tensor::scalar<float>(-0.1f),
-                                         ir::Tensor::scalar<uint8_t>(0)),
-                       "must be finite and > 0");
+  expect_session_error(
+      graph_with_params(ir::Tensor::scalar<float>(0.f), ir::Tensor::scalar<uint8_t>(0)),
+      "must be finite and > 0");
+  expect_session_error(
+      graph_with_params(ir::Tensor::scalar<float>(-0.1f), ir::Tensor::scalar<uint8_t>(0)),
+      "must be finite and > 0");
 }
 
 TEST(Int8BadInput, PerAxisSizeMismatch) {
