@@ -60,6 +60,16 @@ std::unique_ptr<Plan> PlanBuilder::build() {
 
 bool PlanBuilder::dispatch(int i) {
   const std::string& op = g_.nodes[i].op;
+  // The FP32 builders below take float tensors only (integer arithmetic keeps ONNX's wrapping
+  // semantics in the reference kernels); the int8 builders read int8 values through as_int8.
+  bool float_io = true;
+  for (const std::string& in : g_.nodes[i].inputs) {
+    auto t = in.empty() ? std::nullopt : g_.value_type(in);
+    float_io = float_io && (!t || t->dtype == ir::DType::Float32);
+  }
+  const bool view = op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" ||
+                    op == "Identity" || op == "Dropout";
+  if (!float_io && !view && op != "QuantizeLinear" && op != "Cast") return false;
   if (op == "Conv") return build_qconv(i) || build_conv(i);
   if (op == "Gemm") return build_qgemm(i) || build_gemm(i);
   if (op == "QuantizeLinear") return build_quantize(i);
@@ -145,6 +155,10 @@ int PlanBuilder::define(const std::string& name, const dnnl::memory::desc& md, i
   v.name = name;
   v.shape = std::move(shape);
   v.md = md;
+  // The element type follows the layout's (int8 steps define uint8/int8 values).
+  if (md.data_type() == memory::data_type::u8) v.dtype = ir::DType::UInt8;
+  if (md.data_type() == memory::data_type::s8) v.dtype = ir::DType::Int8;
+  if (md.data_type() == memory::data_type::s32) v.dtype = ir::DType::Int32;
   int id = static_cast<int>(plan_->values.size());
   plan_->values.push_back(v);
   ids_[name] = id;
