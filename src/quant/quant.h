@@ -252,4 +252,17 @@ struct PtqResult {
 PtqResult quantize_ptq(ir::Graph graph, const Backend& backend, CalibrationData& data,
                        const PtqOptions& options);
 
+// ---------------------------------------------------------------------------------------------
+// QAT (qat.cpp): the QAT graph is the PTQ graph with float weights behind Q->DQ pairs.
+
+// quantize_ptq with InsertOptions::fold_weights = false: same optimization (BN folded into the
+// convs: the trained graph is the exported one), placement, exclusions and calibration.
+PtqResult prepare_qat(ir::Graph graph, const Backend& backend, CalibrationData& data,
+                      PtqOptions options);
+
+// Export of a trained QAT graph: every float initializer -> QuantizeLinear -> DequantizeLinear
+// chain becomes an int8 initializer -> DequantizeLinear (values rounded exactly as the Q does),
+// so that the file is what PTQ writes. Returns the number of weights folded.
+int fold_weight_quantization(ir::Graph& graph);
+
 }  // namespace qcv::quant

@@ -1,5 +1,8 @@
 // QuantizeLinear / DequantizeLinear with ONNX semantics (round half to even, saturate; the
 // integer range from the zero point's dtype, uint8 when absent) and their fused fake-quant form.
+#include <algorithm>
+#include <cmath>
+
 #include "train/torch_ops.h"
 
 namespace qcv::train {
@@ -24,10 +27,17 @@ QuantParams quant_params(const OpContext& c, int64_t rank) {
     q.zero_point = at::zeros_like(q.scale, q.scale.options().dtype(at::kLong));
   }
   switch (q.qtype) {
-    case at::kByte: q.qmin = 0, q.qmax = 255; break;
-    case at::kChar: q.qmin = -128, q.qmax = 127; break;
-    case at::kInt: q.qmin = INT32_MIN, q.qmax = INT32_MAX; break;
-    default: c.error("zero point must be uint8, int8 or int32");
+    case at::kByte:
+      q.qmin = 0, q.qmax = 255;
+      break;
+    case at::kChar:
+      q.qmin = -128, q.qmax = 127;
+      break;
+    case at::kInt:
+      q.qmin = INT32_MIN, q.qmax = INT32_MAX;
+      break;
+    default:
+      c.error("zero point must be uint8, int8 or int32");
   }
   q.per_channel = q.scale.dim() == 1 && q.scale.numel() > 1;
   if (q.scale.dim() > 1) c.error("scale must be a scalar or a 1-d tensor");
@@ -43,12 +53,30 @@ at::Tensor along_axis(const at::Tensor& t, const QuantParams& q, int64_t rank) {
   return t.reshape(shape);
 }
 
+// LSQ (Esser et al. 2019): the scale's gradient is sum(round(x/s) - x/s) inside the range and
+// qmin or qmax outside (per element, summed per channel), times g = 1/sqrt(N * qmax) with N the
+// elements sharing a scale (torch.ao's convention: the batch included for activations). The
+// forward is exactly the fixed-scale fake quantization.
+at::Tensor learned_scale_fake_quantize(const at::Tensor& x, const QuantParams& q) {
+  const double n = double(x.numel()) / double(std::max<int64_t>(q.scale.numel(), 1));
+  const double grad_factor = 1.0 / std::sqrt(n * double(q.qmax));
+  // A scale pushed to or below zero by a step would make the forward undefined.
+  at::Tensor scale = at::clamp_min(q.scale, 1e-8);
+  at::Tensor zp = q.zero_point.to(at::kFloat);
+  if (q.per_channel)
+    return at::_fake_quantize_learnable_per_channel_affine(x, scale.reshape({-1}), zp.reshape({-1}),
+                                                           q.axis, q.qmin, q.qmax, grad_factor);
+  return at::_fake_quantize_learnable_per_tensor_affine(x, scale.reshape({1}), zp.reshape({1}),
+                                                        q.qmin, q.qmax, grad_factor);
+}
+
 }  // namespace
 
 std::vector<at::Tensor> fake_quantize(OpContext& c) {
   const at::Tensor& x = c.input(0);
   QuantParams q = quant_params(c, x.dim());
   if (q.qtype == at::kInt) c.error("int32 fake quantization is not supported");
+  if (q.scale.requires_grad()) return {learned_scale_fake_quantize(x, q)};
   if (q.per_channel)
     return {at::fake_quantize_per_channel_affine(x, q.scale, q.zero_point.to(at::kInt), q.axis,
                                                  q.qmin, q.qmax)};

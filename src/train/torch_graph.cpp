@@ -11,8 +11,8 @@ namespace {
 // Input positions that hold trainable weights, per op.
 const std::map<std::string, std::set<size_t>>& weight_positions() {
   static const std::map<std::string, std::set<size_t>> table = {
-      {"Conv", {1, 2}},         {"Gemm", {0, 1, 2}},
-      {"MatMul", {0, 1}},       {"BatchNormalization", {1, 2}},
+      {"Conv", {1, 2}},        {"Gemm", {0, 1, 2}},
+      {"MatMul", {0, 1}},      {"BatchNormalization", {1, 2}},
       {"QuantizeLinear", {0}},  // a weight being fake-quantized (QAT graphs)
   };
   return table;
@@ -58,8 +58,12 @@ void TorchGraph::compile(const ir::Graph& source) {
     for (size_t i = 0; i < n.inputs.size(); ++i) {
       const ir::Tensor* t = g.initializer(n.inputs[i]);
       if (!t || t->dtype() != ir::DType::Float32) continue;
-      if (n.op == "BatchNormalization" && (i == 3 || i == 4)) buffers.insert(n.inputs[i]);
+      if (n.op == "BatchNormalization" && (i == 3 || i == 4))
+        buffers.insert(n.inputs[i]);
       else if (it != weight_positions().end() && reads_at(n, n.inputs[i], it->second))
+        params.insert(n.inputs[i]);
+      else if (options_.trainable_quant_scales && i == 1 &&
+               (n.op == "QuantizeLinear" || n.op == "DequantizeLinear"))
         params.insert(n.inputs[i]);
     }
   }
@@ -97,7 +101,8 @@ void TorchGraph::compile(const ir::Graph& source) {
         step.inputs.push_back(-1);
         continue;
       }
-      if (!slots.count(in)) fail("torch backend: node '{}' ({}) reads unknown value '{}'", n.name, n.op, in);
+      if (!slots.count(in))
+        fail("torch backend: node '{}' ({}) reads unknown value '{}'", n.name, n.op, in);
       int s = slot(in);
       step.inputs.push_back(s);
       last_use[s] = steps_.size();
@@ -113,7 +118,8 @@ void TorchGraph::compile(const ir::Graph& source) {
       s.run = identity;
   }
   for (const ir::Value& out : g.outputs) {
-    if (!slots.count(out.name)) fail("torch backend: graph output '{}' is never produced", out.name);
+    if (!slots.count(out.name))
+      fail("torch backend: graph output '{}' is never produced", out.name);
     output_slots_.push_back(slot(out.name));
   }
   // Free intermediate activations after their last reader (autograd keeps what it needs).
@@ -174,7 +180,9 @@ std::vector<at::Tensor> TorchGraph::forward(const std::vector<at::Tensor>& input
   return outputs;
 }
 
-at::Tensor TorchGraph::forward(const at::Tensor& input) { return forward(std::vector<at::Tensor>{input}).at(0); }
+at::Tensor TorchGraph::forward(const at::Tensor& input) {
+  return forward(std::vector<at::Tensor>{input}).at(0);
+}
 
 std::vector<at::Tensor> TorchGraph::parameter_tensors() const {
   std::vector<at::Tensor> out;
@@ -191,8 +199,7 @@ std::vector<NamedTensor> TorchGraph::state() const {
 void TorchGraph::write_back(ir::Graph& g) const {
   for (const NamedTensor& t : state()) {
     auto it = g.initializers.find(t.name);
-    if (it == g.initializers.end())
-      fail("write_back: graph has no initializer '{}'", t.name);
+    if (it == g.initializers.end()) fail("write_back: graph has no initializer '{}'", t.name);
     ir::Tensor value = to_ir(t.tensor);
     if (value.shape() != it->second.shape())
       fail("write_back: initializer '{}' has shape {}, trained tensor {}", t.name,

@@ -19,6 +19,8 @@ struct TorchGraphOptions {
   // slower in LibTorch's CPU kernels.
   bool channels_last = true;
   at::Device device = at::kCPU;
+  // QAT with learned ranges (LSQ): the scales of fake-quant pairs become trainable parameters.
+  bool trainable_quant_scales = false;
 };
 
 // A named tensor of the module's state (parameter or buffer), by initializer name.

@@ -26,33 +26,34 @@ struct TrainConfig {
   std::string init;  // ONNX file; when set, model/width are ignored
   // Data
   std::string dataset = "fashion-mnist";
-  bool augment = true;            // pad-crop + flip for small datasets, RandomResizedCrop else
-  double random_erasing = 0.0;    // RandomErasing probability
-  int64_t limit_train = 0;        // use the first N training images (0: all)
+  bool augment = true;          // pad-crop + flip for small datasets, RandomResizedCrop else
+  double random_erasing = 0.0;  // RandomErasing probability
+  int64_t limit_train = 0;      // use the first N training images (0: all)
   int64_t limit_test = 0;
-  int workers = 2;                // decode/augment threads
+  int workers = 2;  // decode/augment threads
   // Optimization
   int batch_size = 64;
   int epochs = 10;
   std::string optimizer = "sgd";  // sgd | rmsprop | adam | adamw
   double momentum = 0.9;
   bool nesterov = false;
-  double rmsprop_decay = 0.9;     // RMSprop's gradient discounting (seed: op_decay_rate)
+  double rmsprop_decay = 0.9;  // RMSprop's gradient discounting (seed: op_decay_rate)
   double lr = 0.1;
-  std::string lr_schedule = "cosine";  // constant | step | exponential | cosine | onecycle | piecewise
+  std::string lr_schedule =
+      "cosine";  // constant | step | exponential | cosine | onecycle | piecewise
   double lr_decay_rate = 0.1;
   double lr_decay_epochs = 1;
   double warmup_epochs = 0;
   std::string piecewise = "1.0:1,0.1:2,0.01:7";  // multiplier:epoch pairs (lr_schedule piecewise)
-  double weight_decay = 4e-5;     // on conv/linear weights only (not biases, not BN)
+  double weight_decay = 4e-5;                    // on conv/linear weights only (not biases, not BN)
   double label_smoothing = 0.1;
-  double dropout = 0.2;           // zoo models' classifier dropout
-  double bn_momentum = 0.9;       // ONNX momentum: running = running * m + batch * (1 - m)
-  double ema_decay = 0.0;         // 0: off
-  double clip_grad_norm = 0.0;    // 0: off
+  double dropout = 0.2;         // zoo models' classifier dropout
+  double bn_momentum = 0.9;     // ONNX momentum: running = running * m + batch * (1 - m)
+  double ema_decay = 0.0;       // 0: off
+  double clip_grad_norm = 0.0;  // 0: off
   int64_t seed = 0;
-  int threads = 0;                // torch intra-op threads (0: all cores)
-  bool channels_last = true;      // NHWC activations and conv weights (NCHW is slower on CPU)
+  int threads = 0;            // torch intra-op threads (0: all cores)
+  bool channels_last = true;  // NHWC activations and conv weights (NCHW is slower on CPU)
   // Run
   std::string run_dir = "runs/qcv";
   bool resume = false;
@@ -85,6 +86,15 @@ struct TrainResult {
 // Trains as configured, writing checkpoints and logs into cfg.run_dir. Throws qcv::Error
 // (a NaN/Inf loss included, naming the epoch and step; the last good checkpoint is kept).
 TrainResult run_training(const TrainConfig& cfg);
+
+class TorchGraph;
+// Extension points for fine-tuning variants (QAT, qat.h); plain training uses none.
+struct TrainHooks {
+  bool trainable_quant_scales = false;  // TorchGraphOptions::trainable_quant_scales
+  // Before each epoch (0-based, also after a resume): e.g. freeze ranges after N epochs.
+  std::function<void(TorchGraph&, int64_t epoch)> on_epoch_start;
+};
+TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks);
 
 // Images per second of training steps (forward, loss, backward, optimizer step) on random data
 // of the configured model, resolution, channels, batch and optimizer; no data loading.

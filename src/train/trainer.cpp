@@ -49,7 +49,8 @@ void keep_metrics_up_to(const std::string& path, int64_t epochs_done) {
   std::string line, kept;
   while (std::getline(in, line)) {
     try {
-      if (nlohmann::json::parse(line).at("epoch").get<int64_t>() <= epochs_done) kept += line + "\n";
+      if (nlohmann::json::parse(line).at("epoch").get<int64_t>() <= epochs_done)
+        kept += line + "\n";
     } catch (const std::exception&) {
       // a torn last line from the kill: dropped
     }
@@ -89,12 +90,15 @@ void check_config(const TrainConfig& cfg) {
   if (cfg.resolution <= 0) fail("resolution must be positive, got {}", cfg.resolution);
   if (cfg.label_smoothing < 0 || cfg.label_smoothing >= 1)
     fail("label_smoothing must be in [0, 1), got {}", cfg.label_smoothing);
-  if (cfg.ema_decay < 0 || cfg.ema_decay >= 1) fail("ema_decay must be in [0, 1), got {}", cfg.ema_decay);
+  if (cfg.ema_decay < 0 || cfg.ema_decay >= 1)
+    fail("ema_decay must be in [0, 1), got {}", cfg.ema_decay);
   if (cfg.bn_momentum < 0 || cfg.bn_momentum > 1)
     fail("bn_momentum must be in [0, 1], got {}", cfg.bn_momentum);
 }
 
-std::string triple(const std::array<float, 3>& v) { return fmt::format("{},{},{}", v[0], v[1], v[2]); }
+std::string triple(const std::array<float, 3>& v) {
+  return fmt::format("{},{},{}", v[0], v[1], v[2]);
+}
 
 ir::Graph make_model(const TrainConfig& cfg, const data::Dataset& train_set,
                      const data::Preprocess& eval_pre) {
@@ -169,7 +173,9 @@ void with_eval_weights(TorchGraph& module, WeightEma* ema, F&& f) {
 
 }  // namespace
 
-TrainResult run_training(const TrainConfig& cfg) {
+TrainResult run_training(const TrainConfig& cfg) { return run_training(cfg, TrainHooks{}); }
+
+TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks) {
   check_config(cfg);
   if (cfg.threads > 0) at::set_num_threads(cfg.threads);
   const std::string& run_dir = cfg.run_dir;
@@ -177,9 +183,10 @@ TrainResult run_training(const TrainConfig& cfg) {
   const bool has_checkpoint = fs::exists(fs::path(run_dir) / "checkpoint" / "state.json") ||
                               fs::exists(fs::path(run_dir) / "checkpoint.old" / "state.json");
   if (has_checkpoint && !cfg.resume)
-    fail("run directory '{}' already holds a checkpoint: pass --resume to continue it, or choose "
-         "another -o",
-         run_dir);
+    fail(
+        "run directory '{}' already holds a checkpoint: pass --resume to continue it, or choose "
+        "another -o",
+        run_dir);
   write_file_atomically(run_dir + "/config.yaml", config_to_yaml(cfg));
   if (!has_checkpoint) {  // a fresh run starts a fresh metrics file
     std::error_code ec;
@@ -189,8 +196,10 @@ TrainResult run_training(const TrainConfig& cfg) {
   // Data.
   auto train_set = open_split(cfg, "train", cfg.limit_train);
   auto test_set = open_split(cfg, "test", cfg.limit_test);
-  data::Preprocess train_pre = data::Preprocess::for_dataset(cfg.dataset, cfg.resolution, true, cfg.channels);
-  data::Preprocess eval_pre = data::Preprocess::for_dataset(cfg.dataset, cfg.resolution, false, cfg.channels);
+  data::Preprocess train_pre =
+      data::Preprocess::for_dataset(cfg.dataset, cfg.resolution, true, cfg.channels);
+  data::Preprocess eval_pre =
+      data::Preprocess::for_dataset(cfg.dataset, cfg.resolution, false, cfg.channels);
   if (!cfg.augment) {
     train_pre.train_crop = data::Preprocess::TrainCrop::None;
     train_pre.horizontal_flip = false;
@@ -216,6 +225,7 @@ TrainResult run_training(const TrainConfig& cfg) {
   ir::Graph graph = make_model(cfg, *train_set, eval_pre);
   TorchGraphOptions module_options;
   module_options.channels_last = cfg.channels_last;
+  module_options.trainable_quant_scales = hooks.trainable_quant_scales;
   TorchGraph module(graph, module_options);
   auto optimizer = make_optimizer(cfg, module);
   std::unique_ptr<WeightEma> ema;
@@ -254,6 +264,7 @@ TrainResult run_training(const TrainConfig& cfg) {
   const std::vector<at::Tensor> params = module.parameter_tensors();
   for (int64_t epoch = state.epochs_done; epoch < cfg.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
+    if (hooks.on_epoch_start) hooks.on_epoch_start(module, epoch);
     module.train();
     train_loader.start_epoch(epoch);
     data::Batch batch;
@@ -267,9 +278,10 @@ TrainResult run_training(const TrainConfig& cfg) {
       at::Tensor loss = smoothed_cross_entropy(logits, labels, cfg.label_smoothing);
       const double loss_value = loss.item<double>();
       if (!std::isfinite(loss_value))
-        fail("training diverged: loss is {} at epoch {} step {} (lr {:.6g}); the last good "
-             "checkpoint in '{}' is kept (epoch {})",
-             loss_value, epoch + 1, step + 1, lr, run_dir, state.epochs_done);
+        fail(
+            "training diverged: loss is {} at epoch {} step {} (lr {:.6g}); the last good "
+            "checkpoint in '{}' is kept (epoch {})",
+            loss_value, epoch + 1, step + 1, lr, run_dir, state.epochs_done);
       optimizer->zero_grad();
       loss.backward();
       if (cfg.clip_grad_norm > 0) clip_gradients(params, cfg.clip_grad_norm);
@@ -285,8 +297,8 @@ TrainResult run_training(const TrainConfig& cfg) {
       const double rate = double(seen) / std::max(elapsed, 1e-9);
       const double eta = double(steps - step) * elapsed / double(step) +
                          double(cfg.epochs - epoch - 1) * elapsed * double(steps) / double(step);
-      log.progress(epoch + 1, step, steps, loss_sum / double(seen), 100.0 * double(correct) / double(seen),
-                   rate, eta);
+      log.progress(epoch + 1, step, steps, loss_sum / double(seen),
+                   100.0 * double(correct) / double(seen), rate, eta);
     }
     const double train_seconds = seconds_since(epoch_start);
     images_total += seen;
