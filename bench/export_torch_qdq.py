@@ -8,7 +8,8 @@ MobileNetV2 and ResNet-18, random weights and BN statistics, calibrated with min
 random images: uint8 asymmetric activations, int8 symmetric per-channel weights.
 
 Usage: /usr/bin/python3 bench/export_torch_qdq.py OUT_DIR [--resolution 224] [--models a,b]
-           [--compare --qcv build/bench/qcv_bench [--images 16]]
+           [--compare --qcv build/bench/qcv_bench [--images 16]] [--files A.onnx,B.onnx]
+--files compares existing QDQ files (e.g. qcv's own, from bench/qcv_qdq) instead of exporting.
 --compare runs every file in ONNX Runtime (bench/ort_run.js) and qcv (qcv_bench run) on the same
 seeded random images and prints, per model, the share of outputs within 1 and 2 quantization
 steps of ORT's (the step: the scale of the output's DequantizeLinear) and the top-1 agreement.
@@ -138,7 +139,8 @@ def compare(path, step, args):
                     base + ".ort.npy", "2"], check=True, env=env)
     subprocess.run([args.qcv, "run", path, base + ".in.npy", base + ".qcv.npy", "2"], check=True)
     o, q = np.load(base + ".ort.npy"), np.load(base + ".qcv.npy")
-    s = step or 1.0
+    # A float output (no DequantizeLinear behind it): 1% of ORT's output range stands for a step.
+    s = step or 0.01 * float(o.max() - o.min())
     d = np.abs(q - o) / s
     row = {"model": os.path.basename(path), "elements": int(o.size), "step": s,
            "within_1_step": float((d <= 1.0001).mean()), "within_2_steps": float((d <= 2.0001).mean()),
@@ -156,10 +158,13 @@ def main():
     p.add_argument("--compare", action="store_true")
     p.add_argument("--qcv", default=os.path.join(HERE, "..", "build", "bench", "qcv_bench"))
     p.add_argument("--images", type=int, default=16)
+    p.add_argument("--files", default="")
     args = p.parse_args()
     os.makedirs(args.out_dir, exist_ok=True)
     rows = []
-    for name in args.models.split(","):
+    for path in filter(None, args.files.split(",")):
+        rows.append(compare(path, output_step(onnx.load(path)), args))
+    for name in ([] if args.files else args.models.split(",")):
         path, step = export(name, args.out_dir, args.resolution)
         print(f"{path}: output step {step}", file=sys.stderr)
         if args.compare:
