@@ -71,7 +71,11 @@ int main(int argc, char** argv) {
       else
         fail("qcv_qdq: unknown option '{}'", argv[i]);
     }
-    ir::Graph g = models::build(spec);
+    // NAME may also be an FP32 .onnx file (e.g. bench/export_torchvision.py's).
+    const std::string name = spec.name;
+    ir::Graph g = name.size() > 5 && name.compare(name.size() - 5, 5, ".onnx") == 0
+                      ? onnx::load(name)
+                      : models::build(spec);
     std::vector<std::map<std::string, ir::Tensor>> batches;
     std::mt19937 rng(1);
     std::uniform_real_distribution<float> dist(-1.f, 1.f);
