@@ -184,6 +184,11 @@ bool PlanBuilder::build_view(int i) {
   const ir::Node& n = g_.nodes[i];
   for (size_t k = 1; k < n.outputs.size(); ++k)
     if (!n.outputs[k].empty()) return false;  // Dropout's mask
+  if (n.op == "Dropout" && !n.input(2).empty()) {
+    // Training-mode Dropout is random, not a view: only a constant false training_mode passes.
+    const ir::Tensor* training = g_.initializer(n.input(2));
+    if (!training || training->numel() != 1 || training->as_int64(0) != 0) return false;
+  }
   int x = value_of(n.inputs[0]);
   auto t = g_.value_type(n.outputs[0]);
   if (!t || !t->has_shape || t->shape.size() > 6) return false;
