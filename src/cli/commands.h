@@ -16,5 +16,7 @@ void add_classify_command(CLI::App& app);  // cmd_classify.cpp
 void add_ptq_command(CLI::App& app);       // cmd_ptq.cpp (quant + runtime + data)
 void add_shards_command(CLI::App& app);    // cmd_shards.cpp (data)
 void add_train_command(CLI::App& app);     // cmd_train.cpp, only with LibTorch
+void add_qat_command(CLI::App& app);       // cmd_qat.cpp (quant + train + runtime)
+void add_workflow_command(CLI::App& app);  // cmd_workflow.cpp (everything)
 
 }  // namespace qcv::cli

@@ -41,6 +41,10 @@ int main(int argc, char** argv) {
 #endif
 #ifdef QCV_HAVE_TORCH
   qcv::cli::add_train_command(app);
+#ifdef QCV_HAVE_DATA
+  qcv::cli::add_qat_command(app);
+  qcv::cli::add_workflow_command(app);
+#endif
 #endif
   try {
     app.parse(argc, argv);

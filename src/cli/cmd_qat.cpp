@@ -1,0 +1,85 @@
+// qcv qat: quantization-aware training. The FP32 model is quantized as `qcv ptq` would (same
+// scheme, placement, exclusions, calibration), then fine-tuned by the trainer with every Q->DQ
+// pair run as fake quantization; the result is written as a QDQ ONNX file the runtime runs.
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <map>
+
+#include "cli/commands.h"
+#include "cli/quant_pipeline.h"
+#include "onnx/onnx.h"
+
+namespace qcv::cli {
+
+void add_qat_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "qat", "Quantization-aware training: PTQ-initialized QDQ graph fine-tuned with fake quant");
+  static std::string model, dataset, output, run_dir, config_file, scheme = "tensorrt",
+                                                                   method = "max";
+  static std::vector<std::string> exclude, include;
+  static int images = 512;
+  static bool keep_float_weights = false;
+  static train::QatOptions qat;
+  static std::map<std::string, std::string> values;
+  static std::map<std::string, CLI::Option*> options;
+  cmd->add_option("model", model, "FP32 model .onnx (qcv train output or an imported export)")
+      ->required();
+  cmd->add_option("--data", dataset, "Dataset with labels (fashion-mnist, cifar10:DIR, folder)")
+      ->required();
+  cmd->add_option("-o,--output", output, "Output QDQ .onnx file")->required();
+  cmd->add_option("--run-dir", run_dir, "Trainer run directory (default: OUTPUT without .onnx + .run)");
+  cmd->add_option("--config", config_file, "YAML trainer config (keys as qcv train); flags override");
+  cmd->add_option("--scheme", scheme, "QDQ placement: tensorrt, onnxruntime or tflite")
+      ->capture_default_str();
+  cmd->add_option("--method", method, "Initial ranges: max, percentile, entropy or mse")
+      ->capture_default_str();
+  cmd->add_option("--images", images, "Calibration images")->capture_default_str();
+  cmd->add_option("--exclude", exclude, "Node name or glob kept in FP32 (repeatable)");
+  cmd->add_option("--include", include, "Node name or glob forced to INT8");
+  cmd->add_option("--ranges", qat.ranges, "fixed (calibrated) or lsq (learned scales)")
+      ->capture_default_str();
+  cmd->add_option("--freeze-ranges-after", qat.freeze_ranges_after,
+                  "lsq: stop learning scales after N epochs (0: never)")
+      ->capture_default_str();
+  cmd->add_flag("--keep-float-weights", keep_float_weights,
+                "Export float weights behind Q->DQ (default: int8 weights, as PTQ writes)");
+  const train::TrainConfig defaults = train::qat_defaults();
+  for (const train::ConfigKey& k : train::config_keys()) {
+    const std::string key = k.key;
+    if (key == "run_dir" || key == "init" || key == "dataset" || key == "model" || key == "width")
+      continue;
+    std::string flag = "--" + key;
+    for (char& c : flag)
+      if (c == '_') c = '-';
+    options[key] = cmd->add_option(flag, values[key],
+                                   fmt::format("{} (default {})", k.help, k.get(defaults)));
+  }
+  cmd->callback([] {
+    QatSetup s;
+    s.train = train::qat_defaults();
+    if (!config_file.empty()) train::load_config_yaml(config_file, s.train);
+    for (const auto& [key, option] : options)
+      if (option->count() > 0) train::set_config_value(s.train, key, values[key]);
+    std::string stem = output;
+    if (stem.size() > 5 && stem.substr(stem.size() - 5) == ".onnx") stem.resize(stem.size() - 5);
+    s.train.run_dir = run_dir.empty() ? stem + ".run" : run_dir;
+    s.calib.dataset = dataset;
+    s.calib.images = images;
+    s.calib.threads = s.train.threads;
+    s.ptq.scheme = quant::scheme_by_name(scheme);
+    s.ptq.calibration.method = quant::method_by_name(method);
+    s.ptq.overrides.exclude = exclude;
+    s.ptq.overrides.include = include;
+    s.qat = qat;
+    s.fold_weights = !keep_float_weights;
+    double top1 = 0;
+    ir::Graph g = quantization_aware_training(model, s, &top1);
+    onnx::save(g, output);
+    fmt::print("wrote {}: QAT {} epochs ({} ranges, {} scheme), torch-backend top-1 {:.2f}%; run "
+               "directory {}\n",
+               output, s.train.epochs, qat.ranges, scheme, top1, s.train.run_dir);
+  });
+}
+
+}  // namespace qcv::cli

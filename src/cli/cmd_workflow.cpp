@@ -1,0 +1,4 @@
+#include "cli/commands.h"
+namespace qcv::cli {
+void add_workflow_command(CLI::App& app) { app.add_subcommand("workflow", "(being written)"); }
+}  // namespace qcv::cli

@@ -1,0 +1,158 @@
+#include "cli/quant_pipeline.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+
+#include "cli/model_input.h"
+#include "onnx/onnx.h"
+#include "runtime/session.h"
+
+namespace qcv::cli {
+namespace fs = std::filesystem;
+
+quant::Backend runtime_backend(int threads) {
+  return [threads](const ir::Graph& g) -> quant::Runner {
+    runtime::SessionOptions o;
+    o.threads = threads;
+    o.optimize = false;  // already optimized; keep every observed tensor
+    auto session = std::make_shared<runtime::Session>(g, o);
+    return [session](const std::map<std::string, ir::Tensor>& feeds) { return session->run(feeds); };
+  };
+}
+
+namespace {
+
+std::unique_ptr<quant::CalibrationData> calibration_data(const ir::Graph& g,
+                                                         const CalibrationSetup& c) {
+  if (g.inputs.size() != 1) fail("calibration: the model has {} inputs, expected 1", g.inputs.size());
+  if (c.images <= 0 || c.batch <= 0) fail("calibration images and batch must be positive");
+  const data::Preprocess pre = model_input::preprocessing(g, c.dataset, {});
+  data::ImageFolderOptions folder;
+  folder.channels = pre.channels;
+  auto subset = data::random_subset(data::open_dataset(c.dataset, "train", folder),
+                                    static_cast<size_t>(c.images), /*seed=*/0);
+  data::LoaderOptions lo;
+  lo.batch_size = c.batch;
+  lo.shuffle = false;
+  auto loader = std::make_shared<data::DataLoader>(subset, pre, lo);
+  return quant::loader_data(loader, g.inputs[0].name);
+}
+
+}  // namespace
+
+ir::Graph quantize_with_calibration(const ir::Graph& fp32, const CalibrationSetup& calib,
+                                    const quant::PtqOptions& options) {
+  auto data = calibration_data(fp32, calib);
+  quant::PtqOptions o = options;
+  o.calibration.show_progress = false;
+  quant::PtqResult r = quant::quantize_ptq(fp32, runtime_backend(calib.threads), *data, o);
+  r.graph.metadata["qcv.quantization"] =
+      fmt::format("ptq scheme={} method={} images={}", o.scheme.name,
+                  quant::method_name(o.calibration.method), calib.images);
+  return r.graph;
+}
+
+ir::Graph quantization_aware_training(const std::string& fp32_path, QatSetup s, double* top1) {
+  const std::string run_dir = s.train.run_dir;
+  fs::create_directories(run_dir);
+  const std::string init = run_dir + "/qat_init.onnx";
+  if (!fs::exists(init)) {
+    const ir::Graph fp32 = onnx::load(fp32_path);
+    auto data = calibration_data(fp32, s.calib);
+    quant::PtqOptions o = s.ptq;
+    o.calibration.show_progress = false;
+    quant::PtqResult r = quant::prepare_qat(fp32, runtime_backend(s.calib.threads), *data, o);
+    onnx::save(r.graph, init);  // atomic: a rerun finds a whole file or none
+  }
+  const ir::Graph init_graph = onnx::load(init);
+  auto meta_int = [&](const char* key, int fallback) {
+    const std::string v = model_input::meta(init_graph, key);
+    return v.empty() ? fallback : std::stoi(v);
+  };
+  s.train.init = init;
+  s.train.dataset = s.calib.dataset;
+  s.train.resolution = meta_int("qcv.resolution", s.train.resolution);
+  s.train.channels = meta_int("qcv.channels", s.train.channels);
+  s.train.resume = fs::exists(run_dir + "/checkpoint/state.json") ||
+                   fs::exists(run_dir + "/checkpoint.old/state.json");
+  if (!fs::exists(run_dir + "/final.onnx")) {
+    const train::TrainResult r = train::run_qat(s.train, s.qat);
+    if (r.stopped_early) fail("QAT stopped after epoch {} as asked; rerun to resume", r.epochs_done);
+  }
+  ir::Graph g = onnx::load(run_dir + "/final.onnx");
+  if (top1) {
+    const std::string v = model_input::meta(g, "qcv.test_top1");
+    *top1 = v.empty() ? test_top1(g, s.calib.dataset, "torch", s.train.limit_test) : std::stod(v);
+  }
+  if (s.fold_weights) quant::fold_weight_quantization(g);
+  g.metadata["qcv.quantization"] = fmt::format(
+      "qat scheme={} init={} ranges={} epochs={}", s.ptq.scheme.name,
+      quant::method_name(s.ptq.calibration.method), s.qat.ranges, s.train.epochs);
+  return g;
+}
+
+double test_top1(const ir::Graph& graph, const std::string& dataset, const std::string& backend,
+                 int64_t limit, int threads) {
+  const data::Preprocess pre = model_input::preprocessing(graph, dataset, {});
+  data::ImageFolderOptions folder;
+  folder.channels = pre.channels;
+  auto set = data::open_dataset(dataset, "test", folder);
+  data::LoaderOptions lo;
+  lo.batch_size = 100;
+  lo.shuffle = false;
+  data::DataLoader loader(set, pre, lo);
+  std::function<ir::Tensor(const ir::Tensor&)> run;
+  std::unique_ptr<runtime::Session> session;
+  std::unique_ptr<train::TorchClassifier> torch_model;
+  const std::string input = graph.inputs.at(0).name;
+  if (backend == "runtime") {
+    runtime::SessionOptions so;
+    so.threads = threads;
+    session = std::make_unique<runtime::Session>(graph, so);
+    run = [&](const ir::Tensor& x) { return session->run({{input, x}}).at(0); };
+  } else if (backend == "torch") {
+    torch_model = std::make_unique<train::TorchClassifier>(graph, threads);
+    run = [&](const ir::Tensor& x) { return torch_model->run(x); };
+  } else {
+    fail("backend '{}': expected runtime or torch", backend);
+  }
+  int64_t correct = 0, count = 0;
+  loader.start_epoch(0);
+  data::Batch b;
+  while ((limit <= 0 || count < limit) && loader.next(b)) {
+    const ir::Tensor logits = run(b.images);
+    const int64_t n = b.labels.numel(), classes = logits.numel() / std::max<int64_t>(n, 1);
+    const float* l = logits.data<float>();
+    for (int64_t i = 0; i < n && (limit <= 0 || count < limit); ++i, ++count) {
+      const float* row = l + i * classes;
+      correct += (std::max_element(row, row + classes) - row) == b.labels.data<int64_t>()[i];
+    }
+  }
+  return count ? 100.0 * double(correct) / double(count) : 0.0;
+}
+
+double batch1_latency_ms(const ir::Graph& graph, int threads, int runs) {
+  runtime::SessionOptions so;
+  so.threads = threads;
+  runtime::Session session(graph, so);
+  const ir::Value& in = session.inputs().at(0);
+  ir::Shape shape = in.shape;
+  for (int64_t& d : shape) d = d < 0 ? 1 : d;
+  shape[0] = 1;
+  ir::Tensor x(ir::DType::Float32, shape);
+  std::fill_n(x.data<float>(), x.numel(), 0.5f);
+  const std::map<std::string, ir::Tensor> feeds = {{in.name, x}};
+  for (int i = 0; i < 10; ++i) session.run(feeds);
+  std::vector<double> ms;
+  for (int i = 0; i < runs; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    session.run(feeds);
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
+  return ms[ms.size() / 2];
+}
+
+}  // namespace qcv::cli

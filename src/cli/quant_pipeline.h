@@ -1,0 +1,49 @@
+// The pieces `qcv qat` and `qcv workflow` share: calibration data from a dataset, PTQ and QAT of
+// an FP32 model, accuracy in either backend and batch-1 latency in the runtime.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "data/data.h"
+#include "ir/ir.h"
+#include "quant/quant.h"
+#include "train/qat.h"
+
+namespace qcv::cli {
+
+struct CalibrationSetup {
+  std::string dataset;      // dataset name (fashion-mnist, cifar10:DIR, folder)
+  int images = 512;         // spread over the train split
+  int batch = 16;
+  int threads = 0;
+};
+
+// The runtime (oneDNN) as the calibration backend, every observed tensor kept.
+quant::Backend runtime_backend(int threads);
+
+// PTQ of an FP32 graph (method from options.calibration), int8 weights.
+ir::Graph quantize_with_calibration(const ir::Graph& fp32, const CalibrationSetup& calib,
+                                    const quant::PtqOptions& options);
+
+struct QatSetup {
+  CalibrationSetup calib;
+  quant::PtqOptions ptq;         // scheme, exclusions, calibration method of the initial ranges
+  train::TrainConfig train;      // qat_defaults() plus overrides; init and run_dir set here
+  train::QatOptions qat;
+  bool fold_weights = true;      // export int8 weights (else float weights behind Q->DQ)
+};
+
+// FP32 model file -> QAT init (run_dir/qat_init.onnx, reused when present) -> fine-tuning
+// (resumed when run_dir holds a checkpoint) -> exported QDQ graph. `top1` gets the final test
+// top-1 of the torch backend (percent).
+ir::Graph quantization_aware_training(const std::string& fp32_path, QatSetup setup,
+                                      double* top1 = nullptr);
+
+// Top-1 (percent) on the test split in the runtime ("runtime") or the training backend ("torch").
+double test_top1(const ir::Graph& graph, const std::string& dataset, const std::string& backend,
+                 int64_t limit = 0, int threads = 0);
+
+// Median latency (ms) of one image through the runtime.
+double batch1_latency_ms(const ir::Graph& graph, int threads, int runs = 200);
+
+}  // namespace qcv::cli
