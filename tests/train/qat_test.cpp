@@ -1,0 +1,220 @@
+// Quantization-aware training: fake quantization's straight-through gradient by hand, the LSQ
+// scale gradient against finite differences of its surrogate, BN folded before QDQ insertion
+// against the unfolded forward, and a short QAT run whose export ONNX Runtime and qcv's runtime
+// run with the same outputs.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include "models/models.h"
+#include "onnx/onnx.h"
+#include "onnx/ort_peer.h"
+#include "passes/passes.h"
+#include "quant/quant.h"
+#include "ref/ref.h"
+#include "train/qat.h"
+#include "train/tensor_convert.h"
+#include "train/torch_graph.h"
+#ifdef QCV_HAVE_RUNTIME
+#include "runtime/session.h"
+#endif
+
+using namespace qcv;
+using test::make_node;
+
+namespace {
+
+// x[n] -> QuantizeLinear(scale, int8 zero point) -> DequantizeLinear -> y; per channel (axis 1
+// of a [rows, channels] input) when `scales` has more than one value.
+ir::Graph fake_quant_graph(const std::vector<float>& scales, ir::Shape shape) {
+  ir::Graph g;
+  g.name = "fq";
+  g.inputs.push_back(ir::make_value("x", ir::DType::Float32, shape));
+  g.outputs.push_back(ir::make_value("y"));
+  const bool per_channel = scales.size() > 1;
+  ir::Shape s_shape = per_channel ? ir::Shape{static_cast<int64_t>(scales.size())} : ir::Shape{};
+  ir::Tensor s(ir::DType::Float32, s_shape), zp(ir::DType::Int8, s_shape);
+  for (size_t i = 0; i < scales.size(); ++i) {
+    s.data<float>()[i] = scales[i];
+    zp.data<int8_t>()[i] = 0;
+  }
+  g.initializers["s"] = s;
+  g.initializers["zp"] = zp;
+  std::map<std::string, ir::Attribute> axis = {{"axis", int64_t{1}}};
+  g.nodes = {make_node("q", "QuantizeLinear", {"x", "s", "zp"}, {"xq"}, axis),
+             make_node("dq", "DequantizeLinear", {"xq", "s", "zp"}, {"y"}, axis)};
+  return g;
+}
+
+TEST(Qat, FakeQuantStraightThroughGradientByHand) {
+  // scale 0.5, int8: representable [-64, 63.5]. Ties round to even (0.25 -> 0, 1.25 -> 1.0).
+  const std::vector<float> x = {0.25f, 0.75f, 1.25f, -0.25f, 63.5f, 63.76f, -64.f, -64.3f, 100.f};
+  const std::vector<float> want_y = {0.f, 1.f, 1.f, -0.f, 63.5f, 63.5f, -64.f, -64.f, 63.5f};
+  const std::vector<float> want_grad = {1, 1, 1, 1, 1, 0, 1, 0, 0};  // zero where Q saturates
+  train::TorchGraph module(fake_quant_graph({0.5f}, {9}));
+  at::Tensor input = at::tensor(x).requires_grad_(true);
+  at::Tensor y = module.forward(input);
+  y.sum().backward();
+  for (size_t i = 0; i < x.size(); ++i) {
+    EXPECT_FLOAT_EQ(y[static_cast<int64_t>(i)].item<float>(), want_y[i]) << "x = " << x[i];
+    EXPECT_FLOAT_EQ(input.grad()[static_cast<int64_t>(i)].item<float>(), want_grad[i])
+        << "x = " << x[i];
+  }
+}
+
+// LSQ's surrogate: round(x/s) replaced by x/s + (round(x/s0) - x/s0) (constant offset), so that
+// its exact derivative in s is the LSQ gradient: round(x/s) - x/s inside the range, qmin or qmax
+// outside.
+double lsq_surrogate(const std::vector<float>& x, const std::vector<float>& w, double s,
+                     double s0, double qmin, double qmax) {
+  double sum = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double offset = std::nearbyint(x[i] / s0) - x[i] / s0;
+    sum += w[i] * s * std::clamp(x[i] / s + offset, qmin, qmax);
+  }
+  return sum;
+}
+
+TEST(Qat, LsqScaleGradientMatchesFiniteDifferences) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> ux(-1.5f, 1.5f), uw(-1.f, 1.f);
+  const int rows = 8, channels = 2;
+  std::vector<float> x(rows * channels), w(rows * channels);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = ux(rng), w[i] = uw(rng);
+  const std::vector<float> scales = {0.01f, 0.007f};  // some elements saturate (|x| > 1.27)
+  train::TorchGraphOptions o;
+  o.trainable_quant_scales = true;
+  train::TorchGraph module(fake_quant_graph(scales, {rows, channels}), o);
+  ASSERT_EQ(module.parameters().size(), 1u);
+  at::Tensor y = module.forward(at::tensor(x).reshape({rows, channels}));
+  (y * at::tensor(w).reshape({rows, channels})).sum().backward();
+  const at::Tensor grad = module.parameters()[0].tensor.grad();
+  ASSERT_TRUE(grad.defined());
+  const double g = 1.0 / std::sqrt(double(rows) * 127.0);  // N: elements per scale
+  for (int c = 0; c < channels; ++c) {
+    std::vector<float> xc, wc;
+    for (int r = 0; r < rows; ++r) xc.push_back(x[r * channels + c]), wc.push_back(w[r * channels + c]);
+    const double s0 = scales[c], h = s0 * 1e-4;
+    const double fd = (lsq_surrogate(xc, wc, s0 + h, s0, -128, 127) -
+                       lsq_surrogate(xc, wc, s0 - h, s0, -128, 127)) / (2 * h);
+    EXPECT_NEAR(grad[c].item<double>(), g * fd, 1e-3 * std::max(1.0, std::abs(g * fd)))
+        << "channel " << c;
+  }
+}
+
+ir::Graph conv_bn_graph() {
+  ir::Graph g;
+  g.name = "conv_bn";
+  g.inputs.push_back(ir::make_value("x", ir::DType::Float32, {2, 3, 6, 6}));
+  g.outputs.push_back(ir::make_value("y"));
+  g.initializers["w"] = test::random_floats({4, 3, 3, 3}, 1, 0.5f);
+  g.initializers["b"] = test::random_floats({4}, 2, 0.2f);
+  g.initializers["gamma"] = ir::Tensor::from_vector<float>({4}, {1.5f, 0.5f, -0.7f, 1.1f});
+  g.initializers["beta"] = ir::Tensor::from_vector<float>({4}, {0.1f, -0.2f, 0.3f, 0.f});
+  g.initializers["mean"] = ir::Tensor::from_vector<float>({4}, {0.2f, -0.1f, 0.5f, 0.f});
+  g.initializers["var"] = ir::Tensor::from_vector<float>({4}, {0.5f, 2.f, 0.1f, 1.f});
+  g.nodes = {make_node("conv", "Conv", {"x", "w", "b"}, {"c"}, {{"pads", std::vector<int64_t>{1, 1, 1, 1}}}),
+             make_node("bn", "BatchNormalization", {"c", "gamma", "beta", "mean", "var"}, {"n"}),
+             make_node("relu", "Relu", {"n"}, {"y"})};
+  return g;
+}
+
+TEST(Qat, BatchNormFoldedBeforeQdqEqualsUnfoldedForward) {
+  const ir::Graph unfolded = conv_bn_graph();
+  const ir::Tensor x = test::random_floats({2, 3, 6, 6}, 7);
+  train::TorchGraphOptions cpu;
+  cpu.channels_last = false;
+  train::TorchGraph reference(unfolded, cpu);
+  reference.eval();
+  const at::Tensor want = reference.forward(train::to_torch(x));
+
+  auto data = quant::feeds_data({{{"x", x}}});
+  quant::PtqOptions o;
+  o.calibration.show_progress = false;
+  const ir::Graph qat = quant::prepare_qat(unfolded, quant::reference_backend(), *data, o).graph;
+  for (const ir::Node& n : qat.nodes) EXPECT_NE(n.op, "BatchNormalization");
+  // The folded FP32 graph computes the unfolded forward (eval statistics).
+  ir::Graph folded = unfolded;
+  passes::optimize(folded);
+  train::TorchGraph folded_module(folded, cpu);
+  folded_module.eval();
+  EXPECT_TRUE(at::allclose(folded_module.forward(train::to_torch(x)), want, 1e-4, 1e-5));
+  // The QAT graph (fake quant of the folded weights) stays within a few quantization steps of
+  // it, and its export (int8 weights) computes exactly what the QAT graph computed: no jump.
+  train::TorchGraph qat_module(qat, cpu);
+  qat_module.eval();
+  const at::Tensor trained = qat_module.forward(train::to_torch(x)).detach();
+  EXPECT_LT((trained - want).abs().max().item<double>(), 0.1 * want.abs().max().item<double>());
+  ir::Graph exported = qat;
+  EXPECT_EQ(quant::fold_weight_quantization(exported), 1);
+  const ir::Tensor y = ref::run_graph(exported, {{"x", x}}).at(0);
+  EXPECT_TRUE(at::allclose(train::to_torch(y), trained, 1e-4, 1e-5));
+}
+
+#ifdef QCV_HAVE_RUNTIME
+TEST(Qat, ShortRunExportRunsInOrtAsInQcvRuntime) {
+  if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist"))
+    GTEST_SKIP() << "Fashion-MNIST is not installed";
+  test::TempDir dir;
+  models::ModelSpec spec;
+  spec.name = "mobilenet_v2";
+  spec.width = 0.25f;
+  spec.resolution = 28;
+  spec.classes = 10;
+  spec.in_channels = 1;
+  ir::Graph fp32 = models::build(spec);
+  std::vector<std::map<std::string, ir::Tensor>> batches;
+  for (unsigned i = 0; i < 2; ++i)
+    batches.push_back({{fp32.inputs[0].name, test::random_floats({4, 1, 28, 28}, 10 + i, 2.f)}});
+  auto data = quant::feeds_data(batches);
+  quant::PtqOptions o;
+  o.calibration.show_progress = false;
+  const std::string init = dir.file("qat_init.onnx");
+  onnx::save(quant::prepare_qat(fp32, quant::reference_backend(), *data, o).graph, init);
+
+  train::TrainConfig cfg = train::qat_defaults();
+  cfg.init = init;
+  cfg.resolution = 28;
+  cfg.epochs = 1;
+  cfg.lr_schedule = "constant";
+  cfg.lr = 0.01;
+  cfg.limit_train = 128;
+  cfg.limit_test = 32;
+  cfg.workers = 1;
+  cfg.threads = 2;
+  cfg.run_dir = dir.file("run");
+  train::run_qat(cfg, train::QatOptions{});  // fixed ranges (LSQ's torch kernels are slow)
+  ir::Graph trained = onnx::load(cfg.run_dir + "/final.onnx");
+  // Training moved the float weights behind the last weight Q (the classifier's).
+  std::string weight;
+  for (const ir::Node& n : trained.nodes)
+    if (n.op == "QuantizeLinear" && trained.is_initializer(n.inputs[0])) weight = n.inputs[0];
+  ASSERT_FALSE(weight.empty());
+  EXPECT_NE(trained.initializers.at(weight).to_float_vector(),
+            onnx::load(init).initializers.at(weight).to_float_vector());
+
+  ir::Graph exported = trained;
+  EXPECT_GT(quant::fold_weight_quantization(exported), 10);
+  const std::string path = dir.file("m.qat.onnx");
+  onnx::save(exported, path);
+  const ir::Tensor x = test::random_floats({3, 1, 28, 28}, 99, 2.f);
+  runtime::Session session(onnx::load(path));
+  const ir::Tensor ours = session.run({{exported.inputs[0].name, x}}).at(0);
+  // The training backend on the trained QDQ graph: the same numbers up to int8 accumulation order
+  // and requantization rounding.
+  train::TorchGraph module(trained);
+  module.eval();
+  const at::Tensor torch_out = module.forward(train::to_torch(x)).detach().contiguous();
+  const float spread = torch_out.abs().max().item<float>();
+  EXPECT_LT((train::to_torch(ours) - torch_out).abs().max().item<float>(), 0.1f * spread);
+  if (!test::ort_available()) GTEST_SKIP() << "onnxruntime-node is not installed";
+  const std::vector<float> ort = test::run_ort(path, x, dir);
+  ASSERT_EQ(ort.size(), static_cast<size_t>(ours.numel()));
+  for (size_t i = 0; i < ort.size(); ++i)
+    EXPECT_NEAR(ort[i], ours.data<float>()[i], 0.05f * spread) << "logit " << i;
+}
+#endif
+
+}  // namespace
