@@ -17,7 +17,8 @@
 namespace qcv::cli {
 
 void add_eval_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("eval", "Accuracy of a classifier on a dataset (top-1, top-5, loss)");
+  auto* cmd =
+      app.add_subcommand("eval", "Accuracy of a classifier on a dataset (top-1, top-5, loss)");
   static std::string model, dataset, split = "test", backend = "runtime";
   static model_input::InputFlags flags;
   static int batch_size = 100, threads = 0, workers = 2;
@@ -32,7 +33,8 @@ void add_eval_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--resolution", flags.resolution, "Input resolution (default: qcv.resolution)");
   cmd->add_option("--channels", flags.channels, "Input channels (default: qcv.channels)");
-  cmd->add_option("--mean", flags.mean, "Normalization mean, e.g. 0.485,0.456,0.406 (default: qcv.mean)");
+  cmd->add_option("--mean", flags.mean,
+                  "Normalization mean, e.g. 0.485,0.456,0.406 (default: qcv.mean)");
   cmd->add_option("--std", flags.std, "Normalization std (default: qcv.std)");
   cmd->add_option("--batch-size", batch_size, "Batch size")->capture_default_str();
   cmd->add_option("--limit", limit, "Evaluate only the first N images (0: all)");
@@ -93,17 +95,17 @@ void add_eval_command(CLI::App& app) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (json) {
-      nlohmann::json j = {{"model", model},         {"data", data_name},
-                          {"split", split},         {"backend", backend},
-                          {"top1", acc.top1_percent()}, {"top5", acc.top5_percent()},
-                          {"loss", acc.loss()},     {"count", acc.count},
-                          {"seconds", seconds}};
+      nlohmann::json j = {
+          {"model", model},     {"data", data_name},          {"split", split},
+          {"backend", backend}, {"top1", acc.top1_percent()}, {"top5", acc.top5_percent()},
+          {"loss", acc.loss()}, {"count", acc.count},         {"seconds", seconds}};
       fmt::print("{}\n", j.dump(2));
     } else {
-      fmt::print("{} on {}/{} ({} backend): top-1 {:.2f}%  top-5 {:.2f}%  loss {:.4f}  count {}  "
-                 "({:.1f} s)\n",
-                 model, data_name, split, backend, acc.top1_percent(), acc.top5_percent(),
-                 acc.loss(), acc.count, seconds);
+      fmt::print(
+          "{} on {}/{} ({} backend): top-1 {:.2f}%  top-5 {:.2f}%  loss {:.4f}  count {}  "
+          "({:.1f} s)\n",
+          model, data_name, split, backend, acc.top1_percent(), acc.top5_percent(), acc.loss(),
+          acc.count, seconds);
     }
   });
 }

@@ -35,7 +35,8 @@ void add_train_command(CLI::App& app) {
   static std::map<std::string, std::string> values;  // key -> flag value as given
   static std::map<std::string, bool> bools;
   static std::map<std::string, CLI::Option*> options;
-  cmd->add_option("--config", config_file, "YAML experiment config (configs/*.yaml); flags override it");
+  cmd->add_option("--config", config_file,
+                  "YAML experiment config (configs/*.yaml); flags override it");
   const train::TrainConfig defaults;
   for (const train::ConfigKey& k : train::config_keys()) {
     const std::string key = k.key;
@@ -59,14 +60,17 @@ void add_train_command(CLI::App& app) {
     if (!config_file.empty()) train::load_config_yaml(config_file, cfg);
     for (const auto& [key, option] : options) {
       if (option->count() == 0) continue;
-      if (bools.count(key)) train::set_config_value(cfg, key, bools[key] ? "true" : "false");
-      else train::set_config_value(cfg, key, values[key]);
+      if (bools.count(key))
+        train::set_config_value(cfg, key, bools[key] ? "true" : "false");
+      else
+        train::set_config_value(cfg, key, values[key]);
     }
     if (benchmark_steps > 0) {
       double rate = train::benchmark_training_steps(cfg, 10, benchmark_steps);
-      fmt::print("{{\"images_per_s\": {:.1f}, \"model\": \"{}\", \"width\": {}, \"resolution\": {}, "
-                 "\"batch_size\": {}, \"threads\": {}}}\n",
-                 rate, cfg.model, cfg.width, cfg.resolution, cfg.batch_size, cfg.threads);
+      fmt::print(
+          "{{\"images_per_s\": {:.1f}, \"model\": \"{}\", \"width\": {}, \"resolution\": {}, "
+          "\"batch_size\": {}, \"threads\": {}}}\n",
+          rate, cfg.model, cfg.width, cfg.resolution, cfg.batch_size, cfg.threads);
       return;
     }
     train::TrainResult r = train::run_training(cfg);
@@ -75,8 +79,9 @@ void add_train_command(CLI::App& app) {
                  r.epochs_done);
       return;
     }
-    fmt::print("done: {} epochs, test top-1 {:.2f}% (best {:.2f}%), {:.1f} min, {:.0f} train images/s\n",
-               r.epochs_done, r.final_top1, r.best_top1, r.seconds / 60, r.images_per_s);
+    fmt::print(
+        "done: {} epochs, test top-1 {:.2f}% (best {:.2f}%), {:.1f} min, {:.0f} train images/s\n",
+        r.epochs_done, r.final_top1, r.best_top1, r.seconds / 60, r.images_per_s);
     fmt::print("models: {}/final.onnx, best.onnx; logs: metrics.jsonl, TensorBoard events\n",
                cfg.run_dir);
   });

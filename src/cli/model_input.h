@@ -96,7 +96,8 @@ struct Accuracy {
   double loss_sum = 0;
   void add(const ir::Tensor& logits, const ir::Tensor& labels) {
     if (logits.rank() != 2 || logits.dim(0) != labels.numel())
-      fail("model output {} does not match {} labels", ir::shape_str(logits.shape()), labels.numel());
+      fail("model output {} does not match {} labels", ir::shape_str(logits.shape()),
+           labels.numel());
     const int64_t n = logits.dim(0), k = logits.dim(1);
     const float* p = logits.data<float>();
     const int64_t* y = labels.data<int64_t>();

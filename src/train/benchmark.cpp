@@ -1,7 +1,6 @@
 // Training-step throughput on synthetic data (no data loading): the number bench/ compares with
 // PyTorch running torchvision's model with the same input size, batch and optimizer.
 #include <ATen/Parallel.h>
-
 #include <torch/csrc/autograd/profiler_legacy.h>
 
 #include <chrono>

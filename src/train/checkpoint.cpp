@@ -28,7 +28,8 @@ void write_file_atomically(const std::string& path, const std::string& text) {
 }
 
 void save_checkpoint(const std::string& run_dir, const ir::Graph& graph,
-                     torch::optim::Optimizer& optimizer, WeightEma* ema, const TrainerState& state) {
+                     torch::optim::Optimizer& optimizer, WeightEma* ema,
+                     const TrainerState& state) {
   const fs::path dir = fs::path(run_dir) / "checkpoint";
   const fs::path tmp = fs::path(run_dir) / "checkpoint.tmp";
   const fs::path old = fs::path(run_dir) / "checkpoint.old";

@@ -36,27 +36,30 @@ bool to_bool(const std::string& key, const std::string& v) {
 
 std::string num(double v) { return fmt::format("{}", v); }
 
-#define QCV_STRING(field, help, seed)                                                      \
-  ConfigKey {                                                                              \
-    #field, help, seed, [](TrainConfig& c, const std::string& v) { c.field = v; },         \
-        [](const TrainConfig& c) { return c.field; }                                        \
+#define QCV_STRING(field, help, seed)                                                           \
+  ConfigKey {                                                                                   \
+#field, help, seed,                                                                         \
+        [](TrainConfig & c,                                                                     \
+           const std::string& v) { c.field = v; }, [](const TrainConfig& c) { return c.field; } \
   }
-#define QCV_DOUBLE(field, help, seed)                                                      \
-  ConfigKey {                                                                              \
-    #field, help, seed,                                                                    \
-        [](TrainConfig& c, const std::string& v) { c.field = to_double(#field, v); },      \
-        [](const TrainConfig& c) { return num(c.field); }                                  \
+#define QCV_DOUBLE(field, help, seed)                                                     \
+  ConfigKey {                                                                             \
+#field, help, seed,                                                                   \
+        [](TrainConfig & c,                                                               \
+           const std::string&                                                             \
+               v) { c.field = to_double(#field, v); }, [](const TrainConfig&              \
+                                                              c) { return num(c.field); } \
   }
-#define QCV_INT(field, help, seed)                                                                 \
-  ConfigKey {                                                                                      \
-    #field, help, seed,                                                                            \
+#define QCV_INT(field, help, seed)                                                               \
+  ConfigKey {                                                                                    \
+#field, help, seed,                                                                            \
         [](TrainConfig& c, const std::string& v) { c.field = static_cast<decltype(c.field)>(to_int(#field, v)); }, \
-        [](const TrainConfig& c) { return std::to_string(c.field); }                               \
+        [](const TrainConfig& c) { return std::to_string(c.field); } \
   }
-#define QCV_BOOL(field, help, seed)                                                          \
-  ConfigKey {                                                                                \
-    #field, help, seed, [](TrainConfig& c, const std::string& v) { c.field = to_bool(#field, v); }, \
-        [](const TrainConfig& c) { return std::string(c.field ? "true" : "false"); }        \
+#define QCV_BOOL(field, help, seed)                                                               \
+  ConfigKey {                                                                                     \
+#field, help, seed, [](TrainConfig& c, const std::string& v) { c.field = to_bool(#field, v); }, \
+        [](const TrainConfig& c) { return std::string(c.field ? "true" : "false"); } \
   }
 
 }  // namespace

@@ -19,8 +19,10 @@ void WeightEma::update(const TorchGraph& module) {
   const double d = decay_at(updates_);
   std::vector<NamedTensor> state = module.state();
   for (size_t i = 0; i < state.size(); ++i) {
-    if (i < num_parameters_) shadow_[i].mul_(d).add_(state[i].tensor.detach(), 1.0 - d);
-    else shadow_[i].copy_(state[i].tensor);
+    if (i < num_parameters_)
+      shadow_[i].mul_(d).add_(state[i].tensor.detach(), 1.0 - d);
+    else
+      shadow_[i].copy_(state[i].tensor);
   }
   ++updates_;
 }

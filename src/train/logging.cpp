@@ -38,7 +38,8 @@ void TrainLogger::progress(int64_t epoch, int64_t step, int64_t steps, double lo
   const int filled = steps > 0 ? static_cast<int>(width * step / steps) : 0;
   std::string bar(static_cast<size_t>(filled), '#');
   bar.resize(width, '.');
-  std::fprintf(stderr, "\r\033[Kepoch %lld/%lld [%s] %lld/%lld loss %.4f acc %.2f%% %.0f img/s ETA %s",
+  std::fprintf(stderr,
+               "\r\033[Kepoch %lld/%lld [%s] %lld/%lld loss %.4f acc %.2f%% %.0f img/s ETA %s",
                static_cast<long long>(epoch), static_cast<long long>(epochs_), bar.c_str(),
                static_cast<long long>(step), static_cast<long long>(steps), loss, top1,
                images_per_s, clock_string(eta_seconds).c_str());

@@ -77,13 +77,26 @@ std::vector<at::Tensor> cast(OpContext& c) {
   const at::Tensor& x = c.input(0);
   at::ScalarType target;
   switch (to) {
-    case ir::DType::Float32: target = at::kFloat; break;
-    case ir::DType::UInt8: target = at::kByte; break;
-    case ir::DType::Int8: target = at::kChar; break;
-    case ir::DType::Int32: target = at::kInt; break;
-    case ir::DType::Int64: target = at::kLong; break;
-    case ir::DType::Bool: target = at::kBool; break;
-    default: c.error("unsupported target type");
+    case ir::DType::Float32:
+      target = at::kFloat;
+      break;
+    case ir::DType::UInt8:
+      target = at::kByte;
+      break;
+    case ir::DType::Int8:
+      target = at::kChar;
+      break;
+    case ir::DType::Int32:
+      target = at::kInt;
+      break;
+    case ir::DType::Int64:
+      target = at::kLong;
+      break;
+    case ir::DType::Bool:
+      target = at::kBool;
+      break;
+    default:
+      c.error("unsupported target type");
   }
   // Float to integer truncates toward zero in both ONNX and torch.
   return {x.to(target)};

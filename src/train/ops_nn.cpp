@@ -74,10 +74,14 @@ std::vector<at::Tensor> conv(OpContext& c) {
   }
   const int64_t group = c.node.attr_int("group", 1);
   switch (kernel.size()) {
-    case 1: return {at::conv1d(x, w, bias, g.strides, padding, g.dilations, group)};
-    case 2: return {at::conv2d(x, w, bias, g.strides, padding, g.dilations, group)};
-    case 3: return {at::conv3d(x, w, bias, g.strides, padding, g.dilations, group)};
-    default: c.error(fmt::format("{}-d convolution is not supported", kernel.size()));
+    case 1:
+      return {at::conv1d(x, w, bias, g.strides, padding, g.dilations, group)};
+    case 2:
+      return {at::conv2d(x, w, bias, g.strides, padding, g.dilations, group)};
+    case 3:
+      return {at::conv3d(x, w, bias, g.strides, padding, g.dilations, group)};
+    default:
+      c.error(fmt::format("{}-d convolution is not supported", kernel.size()));
   }
 }
 
@@ -120,7 +124,8 @@ std::vector<at::Tensor> average_pool(OpContext& c) {
         return at::avg_pool2d(t, g.kernel, g.strides, padding, ceil_mode, include_pad);
       case 3:
         return at::avg_pool3d(t, g.kernel, g.strides, padding, ceil_mode, include_pad);
-      default: c.error(fmt::format("{}-d AveragePool is not supported", g.kernel.size()));
+      default:
+        c.error(fmt::format("{}-d AveragePool is not supported", g.kernel.size()));
     }
   };
   at::Tensor y = pool(x);
@@ -141,10 +146,14 @@ std::vector<at::Tensor> max_pool(OpContext& c) {
     padding = zeros(g.kernel.size());
   }
   switch (g.kernel.size()) {
-    case 1: return {at::max_pool1d(x, g.kernel, g.strides, padding, g.dilations, ceil_mode)};
-    case 2: return {at::max_pool2d(x, g.kernel, g.strides, padding, g.dilations, ceil_mode)};
-    case 3: return {at::max_pool3d(x, g.kernel, g.strides, padding, g.dilations, ceil_mode)};
-    default: c.error(fmt::format("{}-d MaxPool is not supported", g.kernel.size()));
+    case 1:
+      return {at::max_pool1d(x, g.kernel, g.strides, padding, g.dilations, ceil_mode)};
+    case 2:
+      return {at::max_pool2d(x, g.kernel, g.strides, padding, g.dilations, ceil_mode)};
+    case 3:
+      return {at::max_pool3d(x, g.kernel, g.strides, padding, g.dilations, ceil_mode)};
+    default:
+      c.error(fmt::format("{}-d MaxPool is not supported", g.kernel.size()));
   }
 }
 

@@ -10,7 +10,8 @@ namespace {
 
 template <typename Options>
 std::vector<torch::optim::OptimizerParamGroup> groups(const TorchGraph& module,
-                                                      const Options& decayed, const Options& plain) {
+                                                      const Options& decayed,
+                                                      const Options& plain) {
   std::vector<at::Tensor> with_decay, without;
   for (const NamedTensor& p : module.parameters())
     (p.tensor.dim() >= 2 ? with_decay : without).push_back(p.tensor);

@@ -30,7 +30,8 @@ std::vector<std::pair<double, double>> parse_piecewise(const std::string& text) 
 }
 
 LrSchedule::LrSchedule(ScheduleConfig config) : c_(std::move(config)) {
-  static const char* kinds[] = {"constant", "step", "exponential", "cosine", "onecycle", "piecewise"};
+  static const char* kinds[] = {"constant", "step",     "exponential",
+                                "cosine",   "onecycle", "piecewise"};
   bool known = false;
   for (const char* k : kinds) known = known || c_.kind == k;
   if (!known)
@@ -68,7 +69,8 @@ double LrSchedule::at(double t) const {
   }
   if (t < c_.warmup_epochs) return lr * t / c_.warmup_epochs;
   if (c_.kind == "constant") return lr;
-  if (c_.kind == "step") return lr * std::pow(c_.decay_rate, std::floor(t / c_.decay_epochs + 1e-9));
+  if (c_.kind == "step")
+    return lr * std::pow(c_.decay_rate, std::floor(t / c_.decay_epochs + 1e-9));
   if (c_.kind == "exponential") return lr * std::pow(c_.decay_rate, t / c_.decay_epochs);
   // cosine, after the warmup
   const double span = c_.epochs - c_.warmup_epochs;
@@ -93,7 +95,8 @@ std::string LrSchedule::unreached_phase_warning(long steps_per_epoch) const {
     missed.push_back(fmt::format("the first decay at epoch {}", c_.decay_epochs));
   }
   if (missed.empty()) return "";
-  std::string msg = fmt::format("lr schedule '{}' with {} epochs never reaches ", c_.kind, c_.epochs);
+  std::string msg =
+      fmt::format("lr schedule '{}' with {} epochs never reaches ", c_.kind, c_.epochs);
   for (size_t i = 0; i < missed.size(); ++i) msg += (i ? "; " : "") + missed[i];
   msg += ". Rates that will be used (first -> last step of each epoch):";
   const double last = steps_per_epoch > 1 ? double(steps_per_epoch - 1) / steps_per_epoch : 0.0;

@@ -12,10 +12,10 @@ struct ScheduleConfig {
   std::string kind = "cosine";
   double base_lr = 0.1;
   int epochs = 1;
-  double warmup_epochs = 0;     // linear ramp from 0 (all kinds but onecycle and piecewise)
-  double decay_rate = 0.1;      // step / exponential: factor per decay_epochs
+  double warmup_epochs = 0;  // linear ramp from 0 (all kinds but onecycle and piecewise)
+  double decay_rate = 0.1;   // step / exponential: factor per decay_epochs
   double decay_epochs = 1;
-  double final_fraction = 0;    // cosine: the rate at the end, as a fraction of base_lr
+  double final_fraction = 0;  // cosine: the rate at the end, as a fraction of base_lr
   // piecewise: (multiplier, epoch) pairs as the NVIDIA seed's piecewise_sgd and TF's
   // PiecewiseConstantDecayWithWarmup: a linear warmup from 0 to base_lr * m0 until epoch e0, then
   // base_lr * m_i from epoch e_i on.

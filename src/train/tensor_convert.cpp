@@ -6,25 +6,39 @@ namespace qcv::train {
 
 at::ScalarType to_torch_dtype(ir::DType dtype) {
   switch (dtype) {
-    case ir::DType::Float32: return at::kFloat;
-    case ir::DType::UInt8: return at::kByte;
-    case ir::DType::Int8: return at::kChar;
-    case ir::DType::Int32: return at::kInt;
-    case ir::DType::Int64: return at::kLong;
-    case ir::DType::Bool: return at::kBool;
-    default: fail("torch backend: no torch dtype for {}", ir::dtype_name(dtype));
+    case ir::DType::Float32:
+      return at::kFloat;
+    case ir::DType::UInt8:
+      return at::kByte;
+    case ir::DType::Int8:
+      return at::kChar;
+    case ir::DType::Int32:
+      return at::kInt;
+    case ir::DType::Int64:
+      return at::kLong;
+    case ir::DType::Bool:
+      return at::kBool;
+    default:
+      fail("torch backend: no torch dtype for {}", ir::dtype_name(dtype));
   }
 }
 
 ir::DType to_ir_dtype(at::ScalarType type) {
   switch (type) {
-    case at::kFloat: return ir::DType::Float32;
-    case at::kByte: return ir::DType::UInt8;
-    case at::kChar: return ir::DType::Int8;
-    case at::kInt: return ir::DType::Int32;
-    case at::kLong: return ir::DType::Int64;
-    case at::kBool: return ir::DType::Bool;
-    default: fail("torch backend: torch dtype {} has no IR dtype", c10::toString(type));
+    case at::kFloat:
+      return ir::DType::Float32;
+    case at::kByte:
+      return ir::DType::UInt8;
+    case at::kChar:
+      return ir::DType::Int8;
+    case at::kInt:
+      return ir::DType::Int32;
+    case at::kLong:
+      return ir::DType::Int64;
+    case at::kBool:
+      return ir::DType::Bool;
+    default:
+      fail("torch backend: torch dtype {} has no IR dtype", c10::toString(type));
   }
 }
 

@@ -22,7 +22,8 @@ uint32_t crc32c(const void* data, size_t size);
 uint32_t masked_crc32c(const void* data, size_t size);
 
 // Serialized Event bytes (exposed for tests).
-std::string encode_scalar_event(double wall_time, int64_t step, const std::string& tag, float value);
+std::string encode_scalar_event(double wall_time, int64_t step, const std::string& tag,
+                                float value);
 std::string encode_file_version_event(double wall_time);
 // One TFRecord framing `data`.
 std::string tfrecord(const std::string& data);

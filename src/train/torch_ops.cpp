@@ -61,7 +61,8 @@ std::vector<int64_t> int_values(const OpContext& c, size_t input) {
 }
 
 int64_t normalize_axis(const OpContext& c, int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= rank) c.error(fmt::format("axis {} out of range for rank {}", axis, rank));
+  if (axis < -rank || axis >= rank)
+    c.error(fmt::format("axis {} out of range for rank {}", axis, rank));
   return axis < 0 ? axis + rank : axis;
 }
 

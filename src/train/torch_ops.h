@@ -13,9 +13,9 @@ namespace qcv::train {
 // What an executor sees of one node during a forward pass.
 struct OpContext {
   const ir::Node& node;
-  bool training;                // module mode: BN batch statistics, active dropout
-  std::vector<at::Tensor> in;   // undefined where an optional input is absent
-  std::vector<bool> wanted;     // per node output: false for an omitted optional output
+  bool training;               // module mode: BN batch statistics, active dropout
+  std::vector<at::Tensor> in;  // undefined where an optional input is absent
+  std::vector<bool> wanted;    // per node output: false for an omitted optional output
 
   bool has(size_t i) const { return i < in.size() && in[i].defined(); }
   const at::Tensor& input(size_t i) const;  // throws naming the node when absent

@@ -86,3 +86,37 @@ TEST(TorchGraph, ResNet18MatchesReference) {
   spec.classes = 10;
   expect_backend_matches_reference(models::build(spec), {1, 3, 32, 32}, 1e-4);
 }
+
+TEST(TorchGraph, EveryParameterGetsAGradientAndWriteBackRoundTrips) {
+  models::ModelSpec spec;
+  spec.name = "mobilenet_v2";
+  spec.width = 0.35f;
+  spec.resolution = 32;
+  spec.classes = 10;
+  spec.in_channels = 1;
+  ir::Graph g = models::build(spec);
+  train::TorchGraph module(g);
+  module.train();
+  // Conv weights + BN scale/bias + classifier weight/bias: all trainable; BN mean/var buffers.
+  size_t convs = 0, bns = 0;
+  for (const ir::Node& n : g.nodes) {
+    convs += n.op == "Conv" ? n.inputs.size() - 1 : 0;
+    bns += n.op == "BatchNormalization";
+  }
+  EXPECT_EQ(module.parameters().size(), convs + 2 * bns);
+  EXPECT_EQ(module.buffers().size(), 2 * bns);
+  at::Tensor loss = module.forward(at::randn({4, 1, 32, 32})).pow(2).mean();
+  loss.backward();
+  for (const train::NamedTensor& p : module.parameters()) {
+    ASSERT_TRUE(p.tensor.grad().defined()) << p.name;
+    EXPECT_GT(p.tensor.grad().abs().sum().item<double>(), 0) << p.name;
+  }
+  // Train mode moved the BN running statistics; write_back must carry them into the graph.
+  ir::Graph out = g;
+  module.write_back(out);
+  const std::string mean = module.buffers()[0].name;
+  EXPECT_NE(out.initializers.at(mean).to_float_vector(), g.initializers.at(mean).to_float_vector());
+  train::TorchGraph reloaded(g);
+  reloaded.load_from(out);
+  EXPECT_TRUE(at::equal(reloaded.buffers()[0].tensor, module.buffers()[0].tensor));
+}

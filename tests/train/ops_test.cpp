@@ -63,60 +63,62 @@ TEST(TorchOps, HardSigmoidUsesOnnxDefaults) {
 }
 
 TEST(TorchOps, ClipWithBoundInputs) {
-  expect_same_as_reference(OneOp("Clip", {2, 5}, {}, {{"lo", scalar(-1)}, {"hi", scalar(0.5f)}}), {2, 5});
+  expect_same_as_reference(OneOp("Clip", {2, 5}, {}, {{"lo", scalar(-1)}, {"hi", scalar(0.5f)}}),
+                           {2, 5});
   expect_same_as_reference(OneOp("Clip", {2, 5}, {}, {{"", {}}, {"hi", scalar(0.5f)}}), {2, 5});
 }
 
 TEST(TorchOps, ConvWithAsymmetricPadsAndGroups) {
   ir::Tensor w = random_tensor({4, 2, 3, 2}, 5);
-  expect_same_as_reference(
-      OneOp("Conv", {1, 4, 7, 6},
-            {{"pads", std::vector<int64_t>{0, 1, 2, 1}}, {"strides", std::vector<int64_t>{2, 1}},
-             {"group", int64_t(2)}},
-            {{"w", w}}),
-      {1, 4, 7, 6});
-  expect_same_as_reference(
-      OneOp("Conv", {1, 4, 7, 6}, {{"auto_pad", std::string("SAME_UPPER")}, {"group", int64_t(2)},
-                                   {"strides", std::vector<int64_t>{2, 2}}},
-            {{"w", w}}),
-      {1, 4, 7, 6});
+  expect_same_as_reference(OneOp("Conv", {1, 4, 7, 6},
+                                 {{"pads", std::vector<int64_t>{0, 1, 2, 1}},
+                                  {"strides", std::vector<int64_t>{2, 1}},
+                                  {"group", int64_t(2)}},
+                                 {{"w", w}}),
+                           {1, 4, 7, 6});
+  expect_same_as_reference(OneOp("Conv", {1, 4, 7, 6},
+                                 {{"auto_pad", std::string("SAME_UPPER")},
+                                  {"group", int64_t(2)},
+                                  {"strides", std::vector<int64_t>{2, 2}}},
+                                 {{"w", w}}),
+                           {1, 4, 7, 6});
 }
 
 TEST(TorchOps, PoolingCeilModeAndPadding) {
-  expect_same_as_reference(
-      OneOp("MaxPool", {1, 2, 7, 7},
-            {{"kernel_shape", std::vector<int64_t>{3, 3}}, {"strides", std::vector<int64_t>{2, 2}},
-             {"ceil_mode", int64_t(1)}}),
-      {1, 2, 7, 7});
-  expect_same_as_reference(
-      OneOp("MaxPool", {1, 2, 6, 6},
-            {{"kernel_shape", std::vector<int64_t>{2, 2}}, {"pads", std::vector<int64_t>{0, 0, 1, 1}},
-             {"strides", std::vector<int64_t>{2, 2}}}),
-      {1, 2, 6, 6});
+  expect_same_as_reference(OneOp("MaxPool", {1, 2, 7, 7},
+                                 {{"kernel_shape", std::vector<int64_t>{3, 3}},
+                                  {"strides", std::vector<int64_t>{2, 2}},
+                                  {"ceil_mode", int64_t(1)}}),
+                           {1, 2, 7, 7});
+  expect_same_as_reference(OneOp("MaxPool", {1, 2, 6, 6},
+                                 {{"kernel_shape", std::vector<int64_t>{2, 2}},
+                                  {"pads", std::vector<int64_t>{0, 0, 1, 1}},
+                                  {"strides", std::vector<int64_t>{2, 2}}}),
+                           {1, 2, 6, 6});
   for (int64_t include_pad : {0, 1}) {
-    expect_same_as_reference(
-        OneOp("AveragePool", {1, 2, 6, 6},
-              {{"kernel_shape", std::vector<int64_t>{3, 3}}, {"pads", std::vector<int64_t>{1, 1, 1, 1}},
-               {"strides", std::vector<int64_t>{2, 2}}, {"ceil_mode", int64_t(1)},
-               {"count_include_pad", include_pad}}),
-        {1, 2, 6, 6});
-    expect_same_as_reference(
-        OneOp("AveragePool", {1, 2, 6, 6},
-              {{"kernel_shape", std::vector<int64_t>{2, 3}}, {"pads", std::vector<int64_t>{0, 2, 1, 0}},
-               {"count_include_pad", include_pad}}),
-        {1, 2, 6, 6});
+    expect_same_as_reference(OneOp("AveragePool", {1, 2, 6, 6},
+                                   {{"kernel_shape", std::vector<int64_t>{3, 3}},
+                                    {"pads", std::vector<int64_t>{1, 1, 1, 1}},
+                                    {"strides", std::vector<int64_t>{2, 2}},
+                                    {"ceil_mode", int64_t(1)},
+                                    {"count_include_pad", include_pad}}),
+                             {1, 2, 6, 6});
+    expect_same_as_reference(OneOp("AveragePool", {1, 2, 6, 6},
+                                   {{"kernel_shape", std::vector<int64_t>{2, 3}},
+                                    {"pads", std::vector<int64_t>{0, 2, 1, 0}},
+                                    {"count_include_pad", include_pad}}),
+                             {1, 2, 6, 6});
   }
 }
 
 TEST(TorchOps, GemmTransposesAndScalars) {
-  expect_same_as_reference(OneOp("Gemm", {3, 4},
-                                 {{"transA", int64_t(1)}, {"alpha", 0.5f}, {"beta", 2.0f}},
-                                 {{"b", random_tensor({3, 5}, 2)}, {"c", random_tensor({4, 5}, 3)}}),
-                           {3, 4});
   expect_same_as_reference(
-      OneOp("Gemm", {3, 4}, {{"transB", int64_t(1)}},
-            {{"b", random_tensor({5, 4}, 2)}, {"c", random_tensor({5}, 3)}}),
+      OneOp("Gemm", {3, 4}, {{"transA", int64_t(1)}, {"alpha", 0.5f}, {"beta", 2.0f}},
+            {{"b", random_tensor({3, 5}, 2)}, {"c", random_tensor({4, 5}, 3)}}),
       {3, 4});
+  expect_same_as_reference(OneOp("Gemm", {3, 4}, {{"transB", int64_t(1)}},
+                                 {{"b", random_tensor({5, 4}, 2)}, {"c", random_tensor({5}, 3)}}),
+                           {3, 4});
 }
 
 TEST(TorchOps, FakeQuantizationPairMatchesQuantizeDequantize) {
@@ -127,7 +129,8 @@ TEST(TorchOps, FakeQuantizationPairMatchesQuantizeDequantize) {
     g.inputs = {ir::make_value("x", ir::DType::Float32, {2, 3, 4, 4})};
     g.outputs = {ir::make_value("y")};
     g.initializers["s"] = scalar(0.05f);
-    g.initializers["z"] = is_int8 ? ir::Tensor::scalar<int8_t>(3) : ir::Tensor::scalar<uint8_t>(128);
+    g.initializers["z"] =
+        is_int8 ? ir::Tensor::scalar<int8_t>(3) : ir::Tensor::scalar<uint8_t>(128);
     ir::Node q{"q", "QuantizeLinear", {"x", "s", "z"}, {"xq"}, {}};
     ir::Node dq{"dq", "DequantizeLinear", {"xq", "s", "z"}, {"y"}, {}};
     g.nodes = {q, dq};

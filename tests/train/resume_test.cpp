@@ -17,9 +17,32 @@
 namespace {
 
 std::vector<std::string> train_args(const std::string& run_dir) {
-  return {QCV_CLI_PATH, "train", "--model", "mobilenet_v2", "--width", "0.35", "--resolution", "32",
-          "--epochs", "3", "--batch-size", "32", "--limit-train", "256", "--limit-test", "64",
-          "--lr", "0.05", "--threads", "1", "--workers", "1", "--ema-decay", "0.9", "-o", run_dir};
+  return {QCV_CLI_PATH,
+          "train",
+          "--model",
+          "mobilenet_v2",
+          "--width",
+          "0.35",
+          "--resolution",
+          "32",
+          "--epochs",
+          "3",
+          "--batch-size",
+          "32",
+          "--limit-train",
+          "256",
+          "--limit-test",
+          "64",
+          "--lr",
+          "0.05",
+          "--threads",
+          "1",
+          "--workers",
+          "1",
+          "--ema-decay",
+          "0.9",
+          "-o",
+          run_dir};
 }
 
 pid_t spawn(std::vector<std::string> args, const std::string& log) {

@@ -1,10 +1,11 @@
 // Learning-rate schedules against hand-computed values.
+#include "train/schedules.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "ir/error.h"
-#include "train/schedules.h"
 
 using namespace qcv::train;
 

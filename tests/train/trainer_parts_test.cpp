@@ -76,13 +76,15 @@ TEST(TensorBoard, Crc32cAndRecordFraming) {
   EXPECT_EQ(crc32c("123456789", 9), 0xE3069283u);
   EXPECT_EQ(crc32c("", 0), 0u);
   // Event{wall_time: 0, step: 1, summary{value{tag: "a", simple_value: 1.0}}}, by hand:
-  const std::string expected("\x09\0\0\0\0\0\0\0\0"                 // 1: double 0
-                             "\x10\x01"                            // 2: varint 1
-                             "\x2a\x0a"                            // 5: summary, 10 bytes
-                             "\x0a\x08"                            //   1: value, 8 bytes
-                             "\x0a\x01" "a"                        //     1: tag "a"
-                             "\x15\x00\x00\x80\x3f",               //     2: float 1.0
-                             23);
+  const std::string expected(
+      "\x09\0\0\0\0\0\0\0\0"  // 1: double 0
+      "\x10\x01"              // 2: varint 1
+      "\x2a\x0a"              // 5: summary, 10 bytes
+      "\x0a\x08"              //   1: value, 8 bytes
+      "\x0a\x01"
+      "a"                      //     1: tag "a"
+      "\x15\x00\x00\x80\x3f",  //     2: float 1.0
+      23);
   const std::string event = encode_scalar_event(0.0, 1, "a", 1.0f);
   EXPECT_EQ(event, expected);
   const std::string rec = tfrecord(event);
