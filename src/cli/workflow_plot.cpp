@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <tuple>
 
 #include "cli/workflow_report.h"
 #include "ir/error.h"
@@ -16,8 +17,8 @@ namespace {
 const std::map<char, const char*>& font() {
   static const std::map<char, const char*> f = {
       {'0', " ### #   ##  ### # ###  ##   # ### "}, {'1', "  #   ##    #    #    #    #   ### "},
-      {'2', " ### #   #    #  ##  #    #    #####"}, {'3', "#####   #   #    #     ##   # ### "},
-      {'4', "   #   ##  # # #  # #####   #    # "}, {'5', "#####    ####     #    ##   # ### "},
+      {'2', " ### #   #    #   #   #   #   #####"}, {'3', "#####   #   #     #     ##   # ### "},
+      {'4', "   #   ##  # # #  # #####   #    # "}, {'5', "######    ####     #    ##   # ### "},
       {'6', "  ##  #   #    #### #   ##   # ### "}, {'7', "#####    #   #   #   #    #    #   "},
       {'8', " ### #   ##   # ### #   ##   # ### "}, {'9', " ### #   ##   # ####    #   #  ##  "},
       {'A', " ### #   ##   #######   ##   ##   #"}, {'B', "#### #   ##   ##### #   ##   ##### "},
@@ -29,7 +30,7 @@ const std::map<char, const char*>& font() {
       {'M', "#   ### ### # ##   ##   ##   ##   #"}, {'N', "#   ###  ## # ##  ###   ##   ##   #"},
       {'O', " ### #   ##   ##   ##   ##   # ### "}, {'P', "#### #   ##   ##### #    #    #    "},
       {'Q', " ### #   ##   ##   ## # ##  #  ## #"}, {'R', "#### #   ##   ##### # #  #  # #   #"},
-      {'S', " ####    #     ###     #    #####  "}, {'T', "#####  #    #    #    #    #    #  "},
+      {'S', " #####    #     ###     #    ##### "}, {'T', "#####  #    #    #    #    #    #  "},
       {'U', "#   ##   ##   ##   ##   ##   # ### "}, {'V', "#   ##   ##   ##   ##   # # #   #  "},
       {'W', "#   ##   ##   ## # ## # ## # # # # "}, {'X', "#   ##   # # #   #   # # #   ##   #"},
       {'Y', "#   ##   # # #   #    #    #    #  "}, {'Z', "#####    #   #   #   #   #    #####"},
@@ -154,14 +155,27 @@ std::string accuracy_latency_png(const std::vector<ResultRow>& rows, const std::
   const std::string xlabel = "latency ms (batch 1, runtime)";
   c.text((W - Canvas::text_width(xlabel)) / 2, H - 45, xlabel, black);
   c.text(10, top - 30, "top-1 % (deployed)", black);
+  std::vector<std::tuple<int, int, int>> placed;  // label boxes: x, y, width
   for (size_t i = 0; i < rows.size(); ++i) {
     const uint32_t col = colors[i % 6];
     const int x = px(rows[i].latency_ms), y = py(rows[i].deployed_top1);
     c.disc(x, y, 6, col);
     std::string label = rows[i].mode + " " + fixed(rows[i].deployed_top1, 2);
+    const int lw = Canvas::text_width(label);
     int lx = x + 10;
-    if (lx + Canvas::text_width(label) > W - 5) lx = x - 10 - Canvas::text_width(label);
-    c.text(lx, y - 7 + int(i % 2) * 0, label, col);
+    if (lx + lw > W - 5) lx = x - 10 - lw;
+    // Nearby points: move the label down or up until it overlaps no earlier one.
+    int ly = y - 7;
+    for (int k = 1; k < 12; ++k) {
+      bool clash = false;
+      for (const auto& [ox, oy, ow] : placed)
+        clash = clash || (lx < ox + ow && ox < lx + lw && ly < oy + 16 && oy < ly + 16);
+      if (!clash) break;
+      ly = y - 7 + (k % 2 ? 1 : -1) * 16 * ((k + 1) / 2);
+    }
+    placed.push_back({lx, ly, lw});
+    if (ly != y - 7) c.line(x, y, lx < x ? lx + lw : lx, ly + 7, col);
+    c.text(lx, ly, label, col);
   }
   return encode_png(W, H, c.rgb);
 }

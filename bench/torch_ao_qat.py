@@ -1,0 +1,154 @@
+#!/usr/bin/python3
+"""PyTorch's torch.ao eager-mode QAT beside qcv's, on the same setup as a qcv workflow config:
+torchvision's quantizable MobileNetV2 (1 input channel, 10 classes, same width), Fashion-MNIST read
+from /usr/share/datasets/fashion-mnist/*.gz, the same image counts, epochs and recipes (FP32: SGD
+nesterov + cosine + label smoothing; QAT: SGD lr 0.001, piecewise multipliers). Prints a JSON line
+per phase and a Markdown table; with --qcv-results RUN_DIR/results.json, qcv's rows beside it.
+
+  /usr/bin/python3 bench/torch_ao_qat.py --width 0.35 --limit-train 20000 --fp32-epochs 3 \
+      --qat-epochs 2 --piecewise 1.0:1,0.1:2 --qcv-results runs/workflow_default/results.json
+"""
+import argparse, gzip, json, math, os, time
+
+import numpy as np
+import torch
+import torch.ao.quantization as tq
+import torchvision
+
+p = argparse.ArgumentParser()
+p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+p.add_argument("--width", type=float, default=0.35)
+p.add_argument("--limit-train", type=int, default=20000)
+p.add_argument("--fp32-epochs", type=int, default=3)
+p.add_argument("--qat-epochs", type=int, default=2)
+p.add_argument("--piecewise", default="1.0:1,0.1:2", help="QAT lr multiplier:epoch pairs")
+p.add_argument("--batch-size", type=int, default=64)
+p.add_argument("--threads", type=int, default=1)
+p.add_argument("--qcv-results", default="")
+a = p.parse_args()
+torch.set_num_threads(a.threads)
+torch.manual_seed(0)
+MEAN, STD = 0.2860, 0.3530  # Fashion-MNIST statistics (as qcv's Preprocess::for_dataset)
+
+
+def idx(name):
+    with gzip.open(os.path.join(a.data, name)) as f:
+        raw = f.read()
+    dims = raw[3]
+    shape = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
+    return np.frombuffer(raw, np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def to_tensor(images):
+    return ((torch.from_numpy(images.astype(np.float32)) / 255 - MEAN) / STD).unsqueeze(1)
+
+
+xtr, ytr = to_tensor(idx("train-images-idx3-ubyte.gz")), torch.from_numpy(idx("train-labels-idx1-ubyte.gz").astype(np.int64))
+xte, yte = to_tensor(idx("t10k-images-idx3-ubyte.gz")), torch.from_numpy(idx("t10k-labels-idx1-ubyte.gz").astype(np.int64))
+if a.limit_train > 0:
+    xtr, ytr = xtr[:a.limit_train], ytr[:a.limit_train]
+
+
+def augment(x):  # pad 4 + random crop + horizontal flip, as qcv's small-image augmentation
+    n, _, h, w = x.shape
+    padded = torch.nn.functional.pad(x, (4, 4, 4, 4), value=-MEAN / STD)
+    out = torch.empty_like(x)
+    for i in range(n):
+        dy, dx = np.random.randint(0, 9, 2)
+        img = padded[i, :, dy:dy + h, dx:dx + w]
+        out[i] = img.flip(-1) if np.random.rand() < 0.5 else img
+    return out
+
+
+def train(model, epochs, lr_at, label_smoothing, weight_decay, nesterov):
+    decay = [q for q in model.parameters() if q.dim() >= 2]
+    plain = [q for q in model.parameters() if q.dim() < 2]
+    opt = torch.optim.SGD([{"params": decay, "weight_decay": weight_decay}, {"params": plain}],
+                          lr=lr_at(0), momentum=0.9, nesterov=nesterov)
+    steps = len(xtr) // a.batch_size
+    seen, start = 0, time.time()
+    for epoch in range(epochs):
+        model.train()
+        perm = torch.randperm(len(xtr))
+        for s in range(steps):
+            for g in opt.param_groups:
+                g["lr"] = lr_at(epoch + s / steps)
+            b = perm[s * a.batch_size:(s + 1) * a.batch_size]
+            loss = torch.nn.functional.cross_entropy(model(augment(xtr[b])), ytr[b],
+                                                     label_smoothing=label_smoothing)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            seen += len(b)
+    return seen / (time.time() - start)
+
+
+def top1(model):
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, len(xte), 500):
+            correct += (model(xte[i:i + 500]).argmax(1) == yte[i:i + 500]).sum().item()
+    return 100.0 * correct / len(xte)
+
+
+def latency_ms(model):
+    x = xte[:1]
+    with torch.no_grad():
+        for _ in range(10):
+            model(x)
+        t = []
+        for _ in range(100):
+            t0 = time.perf_counter()
+            model(x)
+            t.append((time.perf_counter() - t0) * 1000)
+    return float(np.median(t))
+
+
+model = torchvision.models.quantization.mobilenet_v2(weights=None, quantize=False, num_classes=10,
+                                                     width_mult=a.width)
+first = model.features[0][0]
+model.features[0][0] = torch.nn.Conv2d(1, first.out_channels, 3, 2, 1, bias=False)
+base_lr = 0.1
+fp32_rate = train(model, a.fp32_epochs,
+                  lambda e: 0.5 * base_lr * (1 + math.cos(math.pi * e / a.fp32_epochs)), 0.1, 4e-5, True)
+fp32_top1 = top1(model)
+rows = [{"mode": "Baseline (FP32)", "top1": fp32_top1, "train_images_per_s": fp32_rate,
+         "latency_ms_bs1": latency_ms(model)}]
+print(json.dumps(rows[-1]), flush=True)
+
+pairs = [(float(m), float(e)) for m, e in (t.split(":") for t in a.piecewise.split(","))]
+
+
+def qat_lr(e):
+    for mult, until in pairs:
+        if e < until:
+            return 0.001 * mult
+    return 0.001 * pairs[-1][0]
+
+
+engines = torch.backends.quantized.supported_engines
+engine = next(e for e in ("fbgemm", "x86", "onednn", "qnnpack") if e in engines)
+torch.backends.quantized.engine = engine
+model.fuse_model(is_qat=True)
+model.qconfig = tq.get_default_qat_qconfig(engine)
+tq.prepare_qat(model.train(), inplace=True)
+qat_rate = train(model, a.qat_epochs, qat_lr, 0.0, 0.0, False)
+qat_fake_top1 = top1(model)
+int8 = tq.convert(model.eval())
+rows.append({"mode": f"QAT (torch.ao eager, {engine})", "top1_fake_quant": qat_fake_top1,
+             "top1": top1(int8), "train_images_per_s": qat_rate, "latency_ms_bs1": latency_ms(int8)})
+print(json.dumps(rows[-1]), flush=True)
+
+print("\n| Framework | Mode | Train-backend top-1 (%) | Deployed top-1 (%) | Latency ms (bs=1) | QAT train img/s |")
+print("|---|---|---:|---:|---:|---:|")
+for r in rows:
+    print(f"| PyTorch {torch.__version__} | {r['mode']} | {r.get('top1_fake_quant', r['top1']):.2f} | "
+          f"{r['top1']:.2f} | {r['latency_ms_bs1']:.3f} | {r['train_images_per_s']:.0f} |")
+if a.qcv_results:
+    res = json.load(open(a.qcv_results))
+    for r in res["rows"]:
+        if r["mode"].startswith("PTQ"):
+            continue
+        print(f"| qcv | {r['mode']} | {r['train_backend_top1']:.2f} | {r['deployed_top1']:.2f} | "
+              f"{r['deployed_latency_ms_bs1']:.3f} | (see qat.run/metrics.jsonl) |")
