@@ -277,11 +277,15 @@ TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks) {
       at::Tensor logits = module.forward(to_torch(batch.images));
       at::Tensor loss = smoothed_cross_entropy(logits, labels, cfg.label_smoothing);
       const double loss_value = loss.item<double>();
-      if (!std::isfinite(loss_value))
-        fail(
-            "training diverged: loss is {} at epoch {} step {} (lr {:.6g}); the last good "
-            "checkpoint in '{}' is kept (epoch {})",
-            loss_value, epoch + 1, step + 1, lr, run_dir, state.epochs_done);
+      if (!std::isfinite(loss_value)) {
+        const std::string kept =
+            state.epochs_done > 0
+                ? fmt::format("the last good checkpoint (epoch {}) in '{}' is kept", state.epochs_done,
+                              run_dir)
+                : std::string("no epoch had completed, so there is no checkpoint");
+        fail("training diverged: loss is {} at epoch {} step {} (lr {:.6g}); {}", loss_value,
+             epoch + 1, step + 1, lr, kept);
+      }
       optimizer->zero_grad();
       loss.backward();
       if (cfg.clip_grad_norm > 0) clip_gradients(params, cfg.clip_grad_norm);
