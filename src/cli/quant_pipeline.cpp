@@ -73,8 +73,13 @@ ir::Graph quantization_aware_training(const std::string& fp32_path, QatSetup s, 
   };
   s.train.init = init;
   s.train.dataset = s.calib.dataset;
-  s.train.resolution = meta_int("qcv.resolution", s.train.resolution);
-  s.train.channels = meta_int("qcv.channels", s.train.channels);
+  // Metadata from qcv train, else the input shape (imported models), else the config.
+  const ir::Value& input = init_graph.inputs.at(0);
+  const bool nchw = input.has_shape && input.shape.size() == 4;
+  const int shape_res = nchw && input.shape[2] > 0 ? static_cast<int>(input.shape[2]) : s.train.resolution;
+  const int shape_ch = nchw && input.shape[1] > 0 ? static_cast<int>(input.shape[1]) : s.train.channels;
+  s.train.resolution = meta_int("qcv.resolution", shape_res);
+  s.train.channels = meta_int("qcv.channels", shape_ch);
   s.train.resume = fs::exists(run_dir + "/checkpoint/state.json") ||
                    fs::exists(run_dir + "/checkpoint.old/state.json");
   if (!fs::exists(run_dir + "/final.onnx")) {
