@@ -110,8 +110,16 @@ model = torchvision.models.quantization.mobilenet_v2(weights=None, quantize=Fals
 first = model.features[0][0]
 model.features[0][0] = torch.nn.Conv2d(1, first.out_channels, 3, 2, 1, bias=False)
 base_lr = 0.1
-fp32_rate = train(model, a.fp32_epochs,
-                  lambda e: 0.5 * base_lr * (1 + math.cos(math.pi * e / a.fp32_epochs)), 0.1, 4e-5, True)
+warmup = 0.3  # epochs, as the qcv configs
+
+
+def fp32_lr(e):
+    if e < warmup:
+        return base_lr * e / warmup
+    return 0.5 * base_lr * (1 + math.cos(math.pi * (e - warmup) / (a.fp32_epochs - warmup)))
+
+
+fp32_rate = train(model, a.fp32_epochs, fp32_lr, 0.1, 4e-5, True)
 fp32_top1 = top1(model)
 rows = [{"mode": "Baseline (FP32)", "top1": fp32_top1, "train_images_per_s": fp32_rate,
          "latency_ms_bs1": latency_ms(model)}]
@@ -120,11 +128,14 @@ print(json.dumps(rows[-1]), flush=True)
 pairs = [(float(m), float(e)) for m, e in (t.split(":") for t in a.piecewise.split(","))]
 
 
-def qat_lr(e):
-    for mult, until in pairs:
-        if e < until:
-            return 0.001 * mult
-    return 0.001 * pairs[-1][0]
+def qat_lr(e):  # as qcv's piecewise: linear ramp to the first multiplier, then steps at each epoch
+    if e < pairs[0][1]:
+        return 0.001 * pairs[0][0] * e / pairs[0][1]
+    m = pairs[0][0]
+    for mult, epoch in pairs:
+        if e >= epoch:
+            m = mult
+    return 0.001 * m
 
 
 engines = torch.backends.quantized.supported_engines
@@ -133,7 +144,7 @@ torch.backends.quantized.engine = engine
 model.fuse_model(is_qat=True)
 model.qconfig = tq.get_default_qat_qconfig(engine)
 tq.prepare_qat(model.train(), inplace=True)
-qat_rate = train(model, a.qat_epochs, qat_lr, 0.0, 0.0, False)
+qat_rate = train(model, a.qat_epochs, qat_lr, 0.1, 0.0, False)  # the FP32 loss, as qcv's config
 qat_fake_top1 = top1(model)
 int8 = tq.convert(model.eval())
 rows.append({"mode": f"QAT (torch.ao eager, {engine})", "top1_fake_quant": qat_fake_top1,
