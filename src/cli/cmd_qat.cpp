@@ -28,8 +28,10 @@ void add_qat_command(CLI::App& app) {
   cmd->add_option("--data", dataset, "Dataset with labels (fashion-mnist, cifar10:DIR, folder)")
       ->required();
   cmd->add_option("-o,--output", output, "Output QDQ .onnx file")->required();
-  cmd->add_option("--run-dir", run_dir, "Trainer run directory (default: OUTPUT without .onnx + .run)");
-  cmd->add_option("--config", config_file, "YAML trainer config (keys as qcv train); flags override");
+  cmd->add_option("--run-dir", run_dir,
+                  "Trainer run directory (default: OUTPUT without .onnx + .run)");
+  cmd->add_option("--config", config_file,
+                  "YAML trainer config (keys as qcv train); flags override");
   cmd->add_option("--scheme", scheme, "QDQ placement: tensorrt, onnxruntime or tflite")
       ->capture_default_str();
   cmd->add_option("--method", method, "Initial ranges: max, percentile, entropy or mse")
@@ -52,8 +54,8 @@ void add_qat_command(CLI::App& app) {
     std::string flag = "--" + key;
     for (char& c : flag)
       if (c == '_') c = '-';
-    options[key] = cmd->add_option(flag, values[key],
-                                   fmt::format("{} (default {})", k.help, k.get(defaults)));
+    options[key] =
+        cmd->add_option(flag, values[key], fmt::format("{} (default {})", k.help, k.get(defaults)));
   }
   cmd->callback([] {
     QatSetup s;
@@ -76,9 +78,10 @@ void add_qat_command(CLI::App& app) {
     double top1 = 0;
     ir::Graph g = quantization_aware_training(model, s, &top1);
     onnx::save(g, output);
-    fmt::print("wrote {}: QAT {} epochs ({} ranges, {} scheme), torch-backend top-1 {:.2f}%; run "
-               "directory {}\n",
-               output, s.train.epochs, qat.ranges, scheme, top1, s.train.run_dir);
+    fmt::print(
+        "wrote {}: QAT {} epochs ({} ranges, {} scheme), torch-backend top-1 {:.2f}%; run "
+        "directory {}\n",
+        output, s.train.epochs, qat.ranges, scheme, top1, s.train.run_dir);
   });
 }
 

@@ -100,11 +100,12 @@ class Workflow {
     for (const std::string& m : w_.ptq_methods) {
       const std::string file = phase_ptq(fp32_graph, m);
       rows.push_back(evaluate(file, "PTQ (" + m + ")"));
-      if (rows.back().deployed_top1 > best_top1) best_top1 = rows.back().deployed_top1, best_method = m;
+      if (rows.back().deployed_top1 > best_top1)
+        best_top1 = rows.back().deployed_top1, best_method = m;
     }
     const std::string init = w_.qat_init == "best" && !best_method.empty() ? best_method
-                             : w_.qat_init == "best"                        ? "max"
-                                                                            : w_.qat_init;
+                             : w_.qat_init == "best"                       ? "max"
+                                                                           : w_.qat_init;
     rows.push_back(evaluate(phase_qat(fp32, init), "QAT (" + init + " init)"));
     for (ResultRow& r : rows) r.model = model_name();
 
@@ -118,7 +119,8 @@ class Workflow {
     ir::write_file_atomically(path("accuracy_latency.png"), accuracy_latency_png(rows, title()));
     const double minutes =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 60;
-    log(fmt::format("done in {:.1f} min (this run): {}/results.md, results.json, "
+    log(
+        fmt::format("done in {:.1f} min (this run): {}/results.md, results.json, "
                     "accuracy_latency.png",
                     minutes, dir_));
     fmt::print("{}", results_markdown(rows, title()));
@@ -148,9 +150,11 @@ class Workflow {
     t.run_dir = path("fp32.run");
     t.resume = fs::exists(t.run_dir + "/checkpoint/state.json") ||
                fs::exists(t.run_dir + "/checkpoint.old/state.json");
-    log(fmt::format("fp32: training {} x{} for {} epochs in {}", t.model, t.width, t.epochs, t.run_dir));
+    log(fmt::format("fp32: training {} x{} for {} epochs in {}", t.model, t.width, t.epochs,
+                    t.run_dir));
     const train::TrainResult r = train::run_training(t);
-    if (r.stopped_early) fail("fp32 training stopped after epoch {}; rerun to resume", r.epochs_done);
+    if (r.stopped_early)
+      fail("fp32 training stopped after epoch {}; rerun to resume", r.epochs_done);
     onnx::save(onnx::load(t.run_dir + "/final.onnx"), path(out));
     return out;
   }

@@ -18,7 +18,8 @@ quant::Backend runtime_backend(int threads) {
     o.threads = threads;
     o.optimize = false;  // already optimized; keep every observed tensor
     auto session = std::make_shared<runtime::Session>(g, o);
-    return [session](const std::map<std::string, ir::Tensor>& feeds) { return session->run(feeds); };
+    return
+        [session](const std::map<std::string, ir::Tensor>& feeds) { return session->run(feeds); };
   };
 }
 
@@ -26,7 +27,8 @@ namespace {
 
 std::unique_ptr<quant::CalibrationData> calibration_data(const ir::Graph& g,
                                                          const CalibrationSetup& c) {
-  if (g.inputs.size() != 1) fail("calibration: the model has {} inputs, expected 1", g.inputs.size());
+  if (g.inputs.size() != 1)
+    fail("calibration: the model has {} inputs, expected 1", g.inputs.size());
   if (c.images <= 0 || c.batch <= 0) fail("calibration images and batch must be positive");
   const data::Preprocess pre = model_input::preprocessing(g, c.dataset, {});
   data::ImageFolderOptions folder;
@@ -76,15 +78,18 @@ ir::Graph quantization_aware_training(const std::string& fp32_path, QatSetup s, 
   // Metadata from qcv train, else the input shape (imported models), else the config.
   const ir::Value& input = init_graph.inputs.at(0);
   const bool nchw = input.has_shape && input.shape.size() == 4;
-  const int shape_res = nchw && input.shape[2] > 0 ? static_cast<int>(input.shape[2]) : s.train.resolution;
-  const int shape_ch = nchw && input.shape[1] > 0 ? static_cast<int>(input.shape[1]) : s.train.channels;
+  const int shape_res =
+      nchw && input.shape[2] > 0 ? static_cast<int>(input.shape[2]) : s.train.resolution;
+  const int shape_ch =
+      nchw && input.shape[1] > 0 ? static_cast<int>(input.shape[1]) : s.train.channels;
   s.train.resolution = meta_int("qcv.resolution", shape_res);
   s.train.channels = meta_int("qcv.channels", shape_ch);
   s.train.resume = fs::exists(run_dir + "/checkpoint/state.json") ||
                    fs::exists(run_dir + "/checkpoint.old/state.json");
   if (!fs::exists(run_dir + "/final.onnx")) {
     const train::TrainResult r = train::run_qat(s.train, s.qat);
-    if (r.stopped_early) fail("QAT stopped after epoch {} as asked; rerun to resume", r.epochs_done);
+    if (r.stopped_early)
+      fail("QAT stopped after epoch {} as asked; rerun to resume", r.epochs_done);
   }
   ir::Graph g = onnx::load(run_dir + "/final.onnx");
   if (top1) {
@@ -92,9 +97,9 @@ ir::Graph quantization_aware_training(const std::string& fp32_path, QatSetup s, 
     *top1 = v.empty() ? test_top1(g, s.calib.dataset, "torch", s.train.limit_test) : std::stod(v);
   }
   if (s.fold_weights) quant::fold_weight_quantization(g);
-  g.metadata["qcv.quantization"] = fmt::format(
-      "qat scheme={} init={} ranges={} epochs={}", s.ptq.scheme.name,
-      quant::method_name(s.ptq.calibration.method), s.qat.ranges, s.train.epochs);
+  g.metadata["qcv.quantization"] =
+      fmt::format("qat scheme={} init={} ranges={} epochs={}", s.ptq.scheme.name,
+                  quant::method_name(s.ptq.calibration.method), s.qat.ranges, s.train.epochs);
   return g;
 }
 
@@ -154,7 +159,8 @@ double batch1_latency_ms(const ir::Graph& graph, int threads, int runs) {
   for (int i = 0; i < runs; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     session.run(feeds);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
   return ms[ms.size() / 2];

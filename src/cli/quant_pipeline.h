@@ -12,8 +12,8 @@
 namespace qcv::cli {
 
 struct CalibrationSetup {
-  std::string dataset;      // dataset name (fashion-mnist, cifar10:DIR, folder)
-  int images = 512;         // spread over the train split
+  std::string dataset;  // dataset name (fashion-mnist, cifar10:DIR, folder)
+  int images = 512;     // spread over the train split
   int batch = 16;
   int threads = 0;
 };
@@ -27,10 +27,10 @@ ir::Graph quantize_with_calibration(const ir::Graph& fp32, const CalibrationSetu
 
 struct QatSetup {
   CalibrationSetup calib;
-  quant::PtqOptions ptq;         // scheme, exclusions, calibration method of the initial ranges
-  train::TrainConfig train;      // qat_defaults() plus overrides; init and run_dir set here
+  quant::PtqOptions ptq;     // scheme, exclusions, calibration method of the initial ranges
+  train::TrainConfig train;  // qat_defaults() plus overrides; init and run_dir set here
   train::QatOptions qat;
-  bool fold_weights = true;      // export int8 weights (else float weights behind Q->DQ)
+  bool fold_weights = true;  // export int8 weights (else float weights behind Q->DQ)
 };
 
 // FP32 model file -> QAT init (run_dir/qat_init.onnx, reused when present) -> fine-tuning

@@ -38,7 +38,7 @@ const std::map<char, const char*>& font() {
       {'(', "   #   #   #    #    #     #     # "}, {')', " #     #     #    #    #   #   #   "},
       {'-', "               #####               "}, {':', "      ##   ##        ##   ##       "},
       {'=', "          #####     #####          "}, {'/', "    #    #   #   #   #   #    #    "},
-      {',', "                    ##   ##  #    "}, {'_', "                              #####"},
+      {',', "                    ##   ##  #    "},  {'_', "                              #####"},
       {' ', "                                   "},
   };
   return f;
@@ -109,8 +109,8 @@ std::string encode_png(int width, int height, const std::vector<uint8_t>& rgb) {
   }
   uLongf size = compressBound(uLong(raw.size()));
   std::string z(size, '\0');
-  if (compress2(reinterpret_cast<Bytef*>(&z[0]), &size,
-                reinterpret_cast<const Bytef*>(raw.data()), uLong(raw.size()), 9) != Z_OK)
+  if (compress2(reinterpret_cast<Bytef*>(&z[0]), &size, reinterpret_cast<const Bytef*>(raw.data()),
+                uLong(raw.size()), 9) != Z_OK)
     fail("PNG: zlib compression failed");
   z.resize(size);
   std::string png = "\x89PNG\r\n\x1a\n";
@@ -140,7 +140,9 @@ std::string accuracy_latency_png(const std::vector<ResultRow>& rows, const std::
   x_lo = std::max(0.0, x_lo - 0.15 * xs), x_hi += 0.15 * xs;
   y_lo -= 0.2 * ys, y_hi += 0.2 * ys;
   auto px = [&](double v) { return left + int((v - x_lo) / (x_hi - x_lo) * (W - left - right)); };
-  auto py = [&](double v) { return H - bottom - int((v - y_lo) / (y_hi - y_lo) * (H - top - bottom)); };
+  auto py = [&](double v) {
+    return H - bottom - int((v - y_lo) / (y_hi - y_lo) * (H - top - bottom));
+  };
   for (int i = 0; i <= 5; ++i) {
     const double xv = x_lo + (x_hi - x_lo) * i / 5, yv = y_lo + (y_hi - y_lo) * i / 5;
     c.line(px(xv), top, px(xv), H - bottom, grey);

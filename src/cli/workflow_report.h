@@ -8,9 +8,9 @@
 namespace qcv::cli {
 
 struct ResultRow {
-  std::string model;  // e.g. "mobilenet_v2 x0.35"
-  std::string mode;   // "Baseline (FP32)", "PTQ (entropy)", "QAT"
-  std::string file;   // the ONNX file, relative to the run directory
+  std::string model;         // e.g. "mobilenet_v2 x0.35"
+  std::string mode;          // "Baseline (FP32)", "PTQ (entropy)", "QAT"
+  std::string file;          // the ONNX file, relative to the run directory
   double train_top1 = 0;     // percent, training backend (LibTorch)
   double deployed_top1 = 0;  // percent, INT8 (or FP32) runtime
   double latency_ms = 0;     // median, batch 1

@@ -19,7 +19,8 @@ ir::Tensor quantize_initializer(const ir::Node& q, const ir::Tensor& x, const ir
                                 const ir::Tensor* zero_point) {
   const ir::DType qtype = zero_point ? zero_point->dtype() : ir::DType::UInt8;
   int32_t qmin = 0, qmax = 255;
-  if (qtype == ir::DType::Int8) qmin = -128, qmax = 127;
+  if (qtype == ir::DType::Int8)
+    qmin = -128, qmax = 127;
   else if (qtype != ir::DType::UInt8)
     fail("QAT export: QuantizeLinear '{}': zero point must be int8 or uint8, got {}", q.name,
          ir::dtype_name(qtype));
@@ -43,8 +44,10 @@ ir::Tensor quantize_initializer(const ir::Node& q, const ir::Tensor& x, const ir
     const size_t c = channels > 1 ? static_cast<size_t>((i / inner) % channels) : 0;
     const int32_t value = ref::quantize_value(v[static_cast<size_t>(i)], s[c],
                                               static_cast<int32_t>(zp[c]), qmin, qmax);
-    if (qtype == ir::DType::Int8) out.data<int8_t>()[i] = static_cast<int8_t>(value);
-    else out.data<uint8_t>()[i] = static_cast<uint8_t>(value);
+    if (qtype == ir::DType::Int8)
+      out.data<int8_t>()[i] = static_cast<int8_t>(value);
+    else
+      out.data<uint8_t>()[i] = static_cast<uint8_t>(value);
   }
   return out;
 }
@@ -67,9 +70,8 @@ int fold_weight_quantization(ir::Graph& graph) {
     if (q.op != "QuantizeLinear" || q.inputs.size() < 2) continue;
     const ir::Tensor* x = graph.initializer(q.inputs[0]);
     const ir::Tensor* scale = graph.initializer(q.inputs[1]);
-    const ir::Tensor* zp = q.inputs.size() > 2 && !q.inputs[2].empty()
-                               ? graph.initializer(q.inputs[2])
-                               : nullptr;
+    const ir::Tensor* zp =
+        q.inputs.size() > 2 && !q.inputs[2].empty() ? graph.initializer(q.inputs[2]) : nullptr;
     if (!x || x->dtype() != ir::DType::Float32 || !scale) continue;
     if (q.inputs.size() > 2 && !q.inputs[2].empty() && !zp) continue;
     if (graph.is_graph_output(q.outputs[0])) continue;

@@ -2,6 +2,8 @@
 // scale gradient against finite differences of its surrogate, BN folded before QDQ insertion
 // against the unfolded forward, and a short QAT run whose export ONNX Runtime and qcv's runtime
 // run with the same outputs.
+#include "train/qat.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -14,7 +16,6 @@
 #include "passes/passes.h"
 #include "quant/quant.h"
 #include "ref/ref.h"
-#include "train/qat.h"
 #include "train/tensor_convert.h"
 #include "train/torch_graph.h"
 #ifdef QCV_HAVE_RUNTIME
@@ -67,8 +68,8 @@ TEST(Qat, FakeQuantStraightThroughGradientByHand) {
 // LSQ's surrogate: round(x/s) replaced by x/s + (round(x/s0) - x/s0) (constant offset), so that
 // its exact derivative in s is the LSQ gradient: round(x/s) - x/s inside the range, qmin or qmax
 // outside.
-double lsq_surrogate(const std::vector<float>& x, const std::vector<float>& w, double s,
-                     double s0, double qmin, double qmax) {
+double lsq_surrogate(const std::vector<float>& x, const std::vector<float>& w, double s, double s0,
+                     double qmin, double qmax) {
   double sum = 0;
   for (size_t i = 0; i < x.size(); ++i) {
     const double offset = std::nearbyint(x[i] / s0) - x[i] / s0;
@@ -95,10 +96,12 @@ TEST(Qat, LsqScaleGradientMatchesFiniteDifferences) {
   const double g = 1.0 / std::sqrt(double(rows) * 127.0);  // N: elements per scale
   for (int c = 0; c < channels; ++c) {
     std::vector<float> xc, wc;
-    for (int r = 0; r < rows; ++r) xc.push_back(x[r * channels + c]), wc.push_back(w[r * channels + c]);
+    for (int r = 0; r < rows; ++r)
+      xc.push_back(x[r * channels + c]), wc.push_back(w[r * channels + c]);
     const double s0 = scales[c], h = s0 * 1e-4;
     const double fd = (lsq_surrogate(xc, wc, s0 + h, s0, -128, 127) -
-                       lsq_surrogate(xc, wc, s0 - h, s0, -128, 127)) / (2 * h);
+                       lsq_surrogate(xc, wc, s0 - h, s0, -128, 127)) /
+                      (2 * h);
     EXPECT_NEAR(grad[c].item<double>(), g * fd, 1e-3 * std::max(1.0, std::abs(g * fd)))
         << "channel " << c;
   }
@@ -115,7 +118,8 @@ ir::Graph conv_bn_graph() {
   g.initializers["beta"] = ir::Tensor::from_vector<float>({4}, {0.1f, -0.2f, 0.3f, 0.f});
   g.initializers["mean"] = ir::Tensor::from_vector<float>({4}, {0.2f, -0.1f, 0.5f, 0.f});
   g.initializers["var"] = ir::Tensor::from_vector<float>({4}, {0.5f, 2.f, 0.1f, 1.f});
-  g.nodes = {make_node("conv", "Conv", {"x", "w", "b"}, {"c"}, {{"pads", std::vector<int64_t>{1, 1, 1, 1}}}),
+  g.nodes = {make_node("conv", "Conv", {"x", "w", "b"}, {"c"},
+                       {{"pads", std::vector<int64_t>{1, 1, 1, 1}}}),
              make_node("bn", "BatchNormalization", {"c", "gamma", "beta", "mean", "var"}, {"n"}),
              make_node("relu", "Relu", {"n"}, {"y"})};
   return g;
