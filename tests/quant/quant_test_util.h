@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/graph_builder.h"
 #include "ir/ir.h"
 
 namespace qcv::test {
@@ -12,27 +13,8 @@ namespace qcv::test {
 inline ir::Node node(std::string name, std::string op, std::vector<std::string> inputs,
                      std::vector<std::string> outputs,
                      std::map<std::string, ir::Attribute> attrs = {}) {
-  ir::Node n;
-  n.name = std::move(name);
-  n.op = std::move(op);
-  n.inputs = std::move(inputs);
-  n.outputs = std::move(outputs);
-  n.attrs = std::move(attrs);
-  return n;
-}
-
-inline ir::Tensor random_tensor(ir::Shape shape, std::mt19937& rng, float lo = -1.0f,
-                                float hi = 1.0f) {
-  std::uniform_real_distribution<float> dist(lo, hi);
-  ir::Tensor t(ir::DType::Float32, std::move(shape));
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = dist(rng);
-  return t;
-}
-
-inline int count_ops(const ir::Graph& g, const std::string& op) {
-  int n = 0;
-  for (const auto& x : g.nodes) n += x.op == op;
-  return n;
+  return make_node(std::move(name), std::move(op), std::move(inputs), std::move(outputs),
+                   std::move(attrs));
 }
 
 // x[N,4,8,8] -> c1 Conv3x3 -> r1 Relu -> c2 Conv3x3 -> add(c2, x) -> r2 Relu
