@@ -8,7 +8,7 @@ SUDO=""
 packages=(
   build-essential cmake ninja-build pkg-config git
   libfmt-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev
-  libonnx-dev libprotobuf-dev protobuf-compiler libdnnl-dev libtorch-dev
+  libonnx-dev libprotobuf-dev protobuf-compiler libdnnl-dev libtorch-dev libgloo-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libjpeg-dev libpng-dev zlib1g-dev
   dataset-fashion-mnist libonnx-testdata

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/launch_local.h"
 #include "train/train.h"
 
 namespace qcv::cli {
@@ -51,13 +52,25 @@ void add_train_command(CLI::App& app) {
       options[key] = cmd->add_option(names, values[key], help);
     }
   }
+  static int nproc = 0;
+  cmd->add_option("--nproc", nproc,
+                  "Data-parallel on this host: run N processes (ranks) of this command; "
+                  "multi-host jobs set RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT instead");
   static int benchmark_steps = 0;
   cmd->add_option("--benchmark-steps", benchmark_steps,
                   "Only time N training steps on random data (10 classes) and print images/s");
   cmd->footer(seed_flag_table());
   cmd->callback([] {
+    if (nproc > 1) {
+      if (options["rank"]->count() || options["world_size"]->count())
+        fail("--nproc sets each process's rank and world size: drop --rank/--world-size");
+      launch_local_ranks(nproc, options["master_port"]->count() ? std::stoi(values["master_port"])
+                                                                 : 0);
+      return;
+    }
     train::TrainConfig cfg;
     if (!config_file.empty()) train::load_config_yaml(config_file, cfg);
+    train::apply_launcher_env(cfg);  // torchrun-style variables; flags override them
     for (const auto& [key, option] : options) {
       if (option->count() == 0) continue;
       if (bools.count(key))
@@ -74,6 +87,7 @@ void add_train_command(CLI::App& app) {
       return;
     }
     train::TrainResult r = train::run_training(cfg);
+    if (cfg.rank != 0) return;  // rank 0 reports for the job
     if (r.stopped_early) {
       fmt::print("stopped after epoch {} as asked (--stop-after-epochs); resume with --resume\n",
                  r.epochs_done);

@@ -1,6 +1,7 @@
 // The experiment configuration: one table of keys shared by YAML files, flags and config.yaml.
 #include <yaml-cpp/yaml.h>
 
+#include <cstdlib>
 #include <sstream>
 
 #include "train/train.h"
@@ -102,6 +103,11 @@ const std::vector<ConfigKey>& config_keys() {
       QCV_STRING(run_dir, "output directory", "model_dir"),
       QCV_BOOL(resume, "continue from the last checkpoint in run_dir", ""),
       QCV_INT(stop_after_epochs, "stop after N epochs of this process (testing resume)", ""),
+      QCV_INT(world_size, "processes in a data-parallel job (env WORLD_SIZE)", ""),
+      QCV_INT(rank, "this process's rank in the job, 0..world_size-1 (env RANK)", ""),
+      QCV_STRING(master_addr, "host of rank 0, where ranks meet (env MASTER_ADDR)", ""),
+      QCV_INT(master_port, "TCP port of the rendezvous on rank 0 (env MASTER_PORT)", ""),
+      QCV_DOUBLE(dist_timeout, "seconds before a silent rank fails the job", ""),
   };
   return keys;
 }
@@ -139,9 +145,26 @@ void load_config_yaml(const std::string& path, TrainConfig& cfg) {
 std::string config_to_yaml(const TrainConfig& cfg) {
   YAML::Emitter out;
   out << YAML::BeginMap;
-  for (const ConfigKey& k : config_keys()) out << YAML::Key << k.key << YAML::Value << k.get(cfg);
+  for (const ConfigKey& k : config_keys())
+    if (std::string(k.key) != "rank") out << YAML::Key << k.key << YAML::Value << k.get(cfg);
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
+}
+
+void apply_launcher_env(TrainConfig& cfg) {
+  const std::pair<const char*, const char*> vars[] = {{"RANK", "rank"},
+                                                      {"WORLD_SIZE", "world_size"},
+                                                      {"MASTER_ADDR", "master_addr"},
+                                                      {"MASTER_PORT", "master_port"}};
+  for (const auto& [var, key] : vars) {
+    const char* value = std::getenv(var);
+    if (value == nullptr || *value == '\0') continue;
+    try {
+      set_config_value(cfg, key, value);
+    } catch (const Error& e) {
+      fail("environment variable {}: {}", var, e.what());
+    }
+  }
 }
 
 }  // namespace qcv::train

@@ -23,14 +23,14 @@ nlohmann::json EpochMetrics::to_json() const {
           {"seconds", seconds}};
 }
 
-TrainLogger::TrainLogger(const std::string& run_dir, int64_t epochs, bool tty)
-    : metrics_path_(run_dir + "/metrics.jsonl"), epochs_(epochs), tty_(tty) {
-  events_ = std::make_unique<EventWriter>(run_dir);
+TrainLogger::TrainLogger(const std::string& run_dir, int64_t epochs, bool tty, bool enabled)
+    : metrics_path_(run_dir + "/metrics.jsonl"), epochs_(epochs), tty_(tty), enabled_(enabled) {
+  if (enabled_) events_ = std::make_unique<EventWriter>(run_dir);
 }
 
 void TrainLogger::progress(int64_t epoch, int64_t step, int64_t steps, double loss, double top1,
                            double images_per_s, double eta_seconds) {
-  if (!tty_) return;
+  if (!tty_ || !enabled_) return;
   auto now = std::chrono::steady_clock::now();
   if (step != steps && bar_drawn_ && now - last_draw_ < std::chrono::milliseconds(250)) return;
   last_draw_ = now;
@@ -48,12 +48,14 @@ void TrainLogger::progress(int64_t epoch, int64_t step, int64_t steps, double lo
 }
 
 void TrainLogger::message(const std::string& text) {
+  if (!enabled_) return;
   if (tty_ && bar_drawn_) std::fprintf(stderr, "\r\033[K");
   std::fprintf(stderr, "%s\n", text.c_str());
   bar_drawn_ = false;
 }
 
 void TrainLogger::epoch_done(const EpochMetrics& m, int64_t global_step) {
+  if (!enabled_) return;
   if (tty_ && bar_drawn_) std::fprintf(stderr, "\r\033[K");
   bar_drawn_ = false;
   std::printf(

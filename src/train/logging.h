@@ -23,7 +23,8 @@ struct EpochMetrics {
 class TrainLogger {
  public:
   // tty: draw a progress bar on stderr; otherwise print one line per epoch on stdout.
-  TrainLogger(const std::string& run_dir, int64_t epochs, bool tty);
+  // enabled false: a logger that writes nothing (the ranks other than 0 of a distributed job).
+  TrainLogger(const std::string& run_dir, int64_t epochs, bool tty, bool enabled = true);
   // During an epoch (throttled to a few updates per second).
   void progress(int64_t epoch, int64_t step, int64_t steps, double loss, double top1,
                 double images_per_s, double eta_seconds);
@@ -34,6 +35,7 @@ class TrainLogger {
   std::string metrics_path_;
   int64_t epochs_;
   bool tty_;
+  bool enabled_ = true;
   bool bar_drawn_ = false;
   std::chrono::steady_clock::time_point last_draw_;
   std::unique_ptr<EventWriter> events_;

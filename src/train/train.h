@@ -58,6 +58,13 @@ struct TrainConfig {
   std::string run_dir = "runs/qcv";
   bool resume = false;
   int64_t stop_after_epochs = 0;  // stop (as if killed) after N epochs of this process; 0: off
+  // Distributed data-parallel (distributed.h): torchrun's RANK, WORLD_SIZE, MASTER_ADDR and
+  // MASTER_PORT. batch_size stays the global batch; each rank trains on batch_size / world_size.
+  int world_size = 1;
+  int rank = 0;
+  std::string master_addr = "127.0.0.1";
+  int master_port = 29500;
+  double dist_timeout = 60;  // seconds: rendezvous and each collective
 };
 
 struct ConfigKey {
@@ -72,7 +79,10 @@ const std::vector<ConfigKey>& config_keys();
 void set_config_value(TrainConfig& cfg, const std::string& key, const std::string& value);
 // Applies every key of a YAML mapping; errors name the file and key.
 void load_config_yaml(const std::string& path, TrainConfig& cfg);
-std::string config_to_yaml(const TrainConfig& cfg);
+std::string config_to_yaml(const TrainConfig& cfg);  // without `rank` (one per process)
+// Sets rank, world_size, master_addr and master_port from the launcher's environment variables
+// (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT) where they are set; flags applied later override.
+void apply_launcher_env(TrainConfig& cfg);
 
 struct TrainResult {
   int epochs_done = 0;

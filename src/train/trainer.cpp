@@ -12,6 +12,7 @@
 #include "models/models.h"
 #include "onnx/onnx.h"
 #include "train/checkpoint.h"
+#include "train/distributed.h"
 #include "train/logging.h"
 #include "train/loss.h"
 #include "train/optimizers.h"
@@ -94,6 +95,69 @@ void check_config(const TrainConfig& cfg) {
     fail("ema_decay must be in [0, 1), got {}", cfg.ema_decay);
   if (cfg.bn_momentum < 0 || cfg.bn_momentum > 1)
     fail("bn_momentum must be in [0, 1], got {}", cfg.bn_momentum);
+  if (cfg.world_size > 0 && cfg.batch_size % cfg.world_size != 0)
+    fail("batch_size {} (the global batch) must be a multiple of world_size {}", cfg.batch_size,
+         cfg.world_size);
+}
+
+// ---- Data-parallel hooks (distributed.h); with one process each is a no-op. ----
+DistributedOptions distributed_options(const TrainConfig& cfg) {
+  DistributedOptions o;
+  o.rank = cfg.rank;
+  o.world_size = cfg.world_size;
+  o.master_addr = cfg.master_addr;
+  o.master_port = cfg.master_port;
+  o.timeout_s = cfg.dist_timeout;
+  return o;
+}
+
+// Each rank reads its own shard of the epoch's permutation (same seed everywhere), the training
+// shards padded to equal length so that all ranks run the same number of steps.
+void shard_loaders(const DataParallel& dist, data::LoaderOptions& train_opts,
+                   data::LoaderOptions& test_opts) {
+  train_opts.batch_size /= dist.world_size();
+  for (data::LoaderOptions* o : {&train_opts, &test_opts}) {
+    o->rank = dist.rank();
+    o->world_size = dist.world_size();
+  }
+  train_opts.pad_shards = dist.active();
+  test_opts.pad_shards = false;  // each test image counted once
+}
+
+// All ranks start from rank 0's weights and BN statistics and agree on where the run stands;
+// dropout then draws differently on each rank.
+void start_in_step(DataParallel& dist, TorchGraph& module, const TrainerState& state,
+                   int64_t seed) {
+  if (!dist.active()) return;
+  std::vector<at::Tensor> tensors;
+  for (const NamedTensor& t : module.state()) tensors.push_back(t.tensor);
+  dist.broadcast(tensors);
+  at::Tensor where = at::tensor({double(state.epochs_done), double(state.step)}, at::kDouble);
+  at::Tensor mine = where.clone();
+  dist.broadcast({where});
+  if (!at::equal(where, mine))
+    fail(
+        "rank {}: its checkpoint (epoch {}) differs from rank 0's (epoch {}): with --resume all "
+        "ranks must see the same run directory",
+        dist.rank(), state.epochs_done, where[0].item<double>());
+  at::manual_seed(static_cast<uint64_t>(seed) * 1000003u + static_cast<uint64_t>(dist.rank()) +
+                  static_cast<uint64_t>(state.step) * 7919u);
+}
+
+// Per-rank BN running statistics (no SyncBN) are averaged after each step, so that every rank
+// holds the same state: for the running means this is exactly the global batch's mean.
+void average_buffers(DataParallel& dist, TorchGraph& module) {
+  std::vector<at::Tensor> tensors;
+  for (const NamedTensor& t : module.buffers()) tensors.push_back(t.tensor);
+  dist.average(tensors);
+}
+
+void sum_over_ranks(DataParallel& dist, double& loss_sum, int64_t& correct, int64_t& seen) {
+  std::vector<double> v = {loss_sum, double(correct), double(seen)};
+  dist.sum(v);
+  loss_sum = v[0];
+  correct = static_cast<int64_t>(v[1]);
+  seen = static_cast<int64_t>(v[2]);
 }
 
 std::string triple(const std::array<float, 3>& v) {
@@ -133,7 +197,7 @@ struct EvalStats {
   int64_t count = 0;
 };
 
-EvalStats evaluate(TorchGraph& module, data::DataLoader& loader) {
+EvalStats evaluate(TorchGraph& module, data::DataLoader& loader, DataParallel& dist) {
   at::NoGradGuard no_grad;
   module.eval();
   loader.start_epoch(0);
@@ -150,6 +214,12 @@ EvalStats evaluate(TorchGraph& module, data::DataLoader& loader) {
     top5 += count_top_k(logits, labels, 5);
     s.count += n;
   }
+  std::vector<double> totals = {loss_sum, double(top1), double(top5), double(s.count)};
+  dist.sum(totals);  // each rank evaluated its own shard
+  loss_sum = totals[0];
+  top1 = static_cast<int64_t>(totals[1]);
+  top5 = static_cast<int64_t>(totals[2]);
+  s.count = static_cast<int64_t>(totals[3]);
   if (s.count > 0) {
     s.loss = loss_sum / double(s.count);
     s.top1 = 100.0 * double(top1) / double(s.count);
@@ -178,6 +248,7 @@ TrainResult run_training(const TrainConfig& cfg) { return run_training(cfg, Trai
 TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks) {
   check_config(cfg);
   if (cfg.threads > 0) at::set_num_threads(cfg.threads);
+  DataParallel dist(distributed_options(cfg));  // joins the job; only rank 0 writes files
   const std::string& run_dir = cfg.run_dir;
   fs::create_directories(run_dir);
   const bool has_checkpoint = fs::exists(fs::path(run_dir) / "checkpoint" / "state.json") ||
@@ -187,8 +258,8 @@ TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks) {
         "run directory '{}' already holds a checkpoint: pass --resume to continue it, or choose "
         "another -o",
         run_dir);
-  write_file_atomically(run_dir + "/config.yaml", config_to_yaml(cfg));
-  if (!has_checkpoint) {  // a fresh run starts a fresh metrics file
+  if (dist.is_main()) write_file_atomically(run_dir + "/config.yaml", config_to_yaml(cfg));
+  if (!has_checkpoint && dist.is_main()) {  // a fresh run starts a fresh metrics file
     std::error_code ec;
     fs::remove(run_dir + "/metrics.jsonl", ec);
   }
@@ -215,6 +286,7 @@ TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks) {
   test_opts.shuffle = false;
   test_opts.drop_last = false;
   test_opts.batch_size = std::max(cfg.batch_size, 256);
+  shard_loaders(dist, train_opts, test_opts);
   data::DataLoader train_loader(train_set, train_pre, train_opts);
   data::DataLoader test_loader(test_set, eval_pre, test_opts);
   const int64_t steps = static_cast<int64_t>(train_loader.batches_per_epoch());
@@ -240,17 +312,18 @@ TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks) {
   if (cfg.lr_schedule == "piecewise") sc.piecewise = parse_piecewise(cfg.piecewise);
   LrSchedule schedule(sc);
 
-  TrainLogger log(run_dir, cfg.epochs, isatty(fileno(stderr)) != 0);
+  TrainLogger log(run_dir, cfg.epochs, isatty(fileno(stderr)) != 0, dist.is_main());
   const std::string warning = schedule.unreached_phase_warning(steps);
   if (!warning.empty()) log.message("qcv: warning: " + warning);
 
   TrainerState state;
   if (cfg.resume && load_checkpoint(run_dir, graph, *optimizer, ema.get(), state)) {
     module.load_from(graph);
-    keep_metrics_up_to(run_dir + "/metrics.jsonl", state.epochs_done);
+    if (dist.is_main()) keep_metrics_up_to(run_dir + "/metrics.jsonl", state.epochs_done);
     log.message(fmt::format("resuming '{}' after epoch {} (step {})", run_dir, state.epochs_done,
                             state.step));
   }
+  start_in_step(dist, module, state, cfg.seed);
   log.message(fmt::format("training {} on {} ({} steps of {} per epoch), testing on {}",
                           cfg.init.empty() ? cfg.model : cfg.init, train_set->description(), steps,
                           cfg.batch_size, test_set->description()));
@@ -288,8 +361,10 @@ TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks) {
       }
       optimizer->zero_grad();
       loss.backward();
+      dist.average_gradients(params);
       if (cfg.clip_grad_norm > 0) clip_gradients(params, cfg.clip_grad_norm);
       optimizer->step();
+      average_buffers(dist, module);
       if (ema) ema->update(module);
       const int64_t n = labels.size(0);
       loss_sum += loss_value * double(n);
@@ -298,13 +373,14 @@ TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks) {
       ++step;
       ++state.step;
       const double elapsed = seconds_since(epoch_start);
-      const double rate = double(seen) / std::max(elapsed, 1e-9);
+      const double rate = double(seen * dist.world_size()) / std::max(elapsed, 1e-9);
       const double eta = double(steps - step) * elapsed / double(step) +
                          double(cfg.epochs - epoch - 1) * elapsed * double(steps) / double(step);
       log.progress(epoch + 1, step, steps, loss_sum / double(seen),
                    100.0 * double(correct) / double(seen), rate, eta);
     }
     const double train_seconds = seconds_since(epoch_start);
+    sum_over_ranks(dist, loss_sum, correct, seen);
     images_total += seen;
     train_seconds_total += train_seconds;
 
@@ -316,7 +392,7 @@ TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks) {
     m.images_per_s = double(seen) / std::max(train_seconds, 1e-9);
     bool is_best = false;
     with_eval_weights(module, ema.get(), [&] {
-      EvalStats e = evaluate(module, test_loader);
+      EvalStats e = evaluate(module, test_loader, dist);
       m.test_loss = e.loss;
       m.test_top1 = e.top1;
       m.test_top5 = e.top5;
@@ -327,7 +403,7 @@ TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks) {
         module.write_back(best);
         best.metadata["qcv.epoch"] = std::to_string(epoch + 1);
         best.metadata["qcv.test_top1"] = fmt::format("{:.2f}", e.top1);
-        onnx::save(best, run_dir + "/best.onnx");
+        if (dist.is_main()) onnx::save(best, run_dir + "/best.onnx");
       }
     });
     (void)is_best;
@@ -336,8 +412,11 @@ TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks) {
     graph.metadata["qcv.epoch"] = std::to_string(epoch + 1);
     m.seconds = seconds_since(epoch_start);
     log.epoch_done(m, state.step);  // before the checkpoint: a resume drops lines after it
-    save_checkpoint(run_dir, graph, *optimizer, ema.get(), state);
-    onnx::save(graph, run_dir + "/model.onnx");
+    if (dist.is_main()) {
+      save_checkpoint(run_dir, graph, *optimizer, ema.get(), state);
+      onnx::save(graph, run_dir + "/model.onnx");
+    }
+    dist.barrier();  // the epoch's checkpoint is complete before any rank goes on
     result.final_top1 = m.test_top1;
     ++epochs_this_run;
     if (cfg.stop_after_epochs > 0 && epochs_this_run >= cfg.stop_after_epochs &&
@@ -350,7 +429,7 @@ TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks) {
   result.best_top1 = state.best_top1;
   result.seconds = seconds_since(run_start);
   result.images_per_s = train_seconds_total > 0 ? double(images_total) / train_seconds_total : 0;
-  if (!result.stopped_early) {
+  if (!result.stopped_early && dist.is_main()) {
     ir::Graph final_graph = graph;
     with_eval_weights(module, ema.get(), [&] { module.write_back(final_graph); });
     onnx::save(final_graph, run_dir + "/final.onnx");
