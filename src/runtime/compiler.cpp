@@ -17,7 +17,8 @@ std::string impl_name(const dnnl::primitive_desc_base& pd) { return pd.impl_info
 PlanBuilder::PlanBuilder(const ir::Graph& g, const dnnl::engine& engine, WeightCache& cache)
     : g_(g), engine_(engine), cache_(cache) {}
 
-std::unique_ptr<Plan> PlanBuilder::build() {
+std::unique_ptr<Plan> PlanBuilder::build(const std::vector<std::string>& observed,
+                                         size_t observe_only) {
   plan_ = std::make_unique<Plan>();
   plan_->engine = engine_;
   fusion_ = plan_fusion(g_);
@@ -53,7 +54,9 @@ std::unique_ptr<Plan> PlanBuilder::build() {
     build_ref(static_cast<int>(i));
     for (int r : fusion_.chains[i].absorbed) build_ref(r);
   }
-  for (const ir::Value& out : g_.outputs) plan_->outputs.push_back(value_of(out.name));
+  for (size_t k = 0; k + observe_only < g_.outputs.size(); ++k)
+    plan_->outputs.push_back(value_of(g_.outputs[k].name));
+  for (const std::string& name : observed) plan_->observations.push_back({name, value_of(name)});
   plan_->finalize(scratchpad_bytes_);
   return std::move(plan_);
 }

@@ -30,7 +30,11 @@ class WeightCache {
 class PlanBuilder {
  public:
   PlanBuilder(const ir::Graph& g, const dnnl::engine& engine, WeightCache& cache);
-  std::unique_ptr<Plan> build();
+  // observed: values for Plan::observations. The caller makes each one a graph output too, so
+  // that no fusion hides it; the last `observe_only` graph outputs are there only for that and
+  // are not results (their buffers are reused once observed).
+  std::unique_ptr<Plan> build(const std::vector<std::string>& observed = {},
+                              size_t observe_only = 0);
 
  private:
   // Op families (compile_*.cpp). Each returns false (having changed nothing that matters) when

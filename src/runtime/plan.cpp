@@ -46,8 +46,21 @@ void Plan::decide_inplace() {
   }
 }
 
+// The step after which an observed value holds its numbers: the last one writing it or, for a
+// view, the value it views.
+static int observation_step(const Plan& p, int v) {
+  for (; v >= 0; v = p.values[v].alias_of)
+    for (int i = static_cast<int>(p.steps.size()) - 1; i >= 0; --i)
+      for (int w : p.steps[i]->writes)
+        if (w == v) return i;
+  return -1;
+}
+
 void Plan::finalize(size_t scratchpad_bytes) {
   decide_inplace();
+  for (Observation& o : observations) o.step = observation_step(*this, o.value);
+  std::stable_sort(observations.begin(), observations.end(),
+                   [](const Observation& a, const Observation& b) { return a.step < b.step; });
   std::vector<int> last = last_uses(*this);
   // One buffer per arena root, alive from its first write to the last use of any alias.
   std::vector<int> buffer_of(values.size(), -1);
@@ -106,7 +119,19 @@ std::vector<ir::Tensor> Plan::run(const std::vector<const ir::Tensor*>& feeds,
     if (static_cast<int>(v) == root(static_cast<int>(v))) r.host = *feed;
     if (values[v].md.data.ndims > 0) values[v].mem.set_data_handle(const_cast<void*>(feed->raw()));
   }
-  for (auto& s : steps) s->execute(*this, stream);
+  size_t next = 0;
+  auto observe_through = [&](int step) {
+    if (!observer) return;
+    for (; next < observations.size() && observations[next].step <= step; ++next) {
+      stream.wait();
+      observer(observations[next].name, read_value(*this, observations[next].value, stream));
+    }
+  };
+  observe_through(-1);
+  for (size_t i = 0; i < steps.size(); ++i) {
+    steps[i]->execute(*this, stream);
+    observe_through(static_cast<int>(i));
+  }
   stream.wait();
   std::vector<ir::Tensor> out;
   for (int v : outputs) {

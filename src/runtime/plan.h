@@ -1,6 +1,7 @@
 // The execution plan of one input-shape signature: values (where each tensor lives and in which
 // layout) and steps (each owning a oneDNN primitive or a reference kernel), run in order.
 #pragma once
+#include <functional>
 #include <memory>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
@@ -52,6 +53,15 @@ class Plan {
   std::vector<std::unique_ptr<Step>> steps;
   std::vector<int> outputs;  // value per graph output
   dnnl::engine engine;
+  // Values handed to `observer` during run, right after the step that computes them (step -1:
+  // before the first; set by finalize), so that their buffers can be reused afterwards.
+  struct Observation {
+    std::string name;
+    int value = -1;
+    int step = -1;
+  };
+  std::vector<Observation> observations;
+  std::function<void(const std::string&, const ir::Tensor&)> observer;
 
   int root(int v) const;
   PlanValue& value(int v) { return values.at(v); }

@@ -19,6 +19,7 @@ struct Session::Impl {
   dnnl::stream stream{engine};
   WeightCache weights;
   std::map<std::vector<ir::Shape>, std::unique_ptr<Plan>> plans;  // by input shapes
+  std::vector<ir::Value> observe_only;  // observed values that are not graph outputs
   Plan* last = nullptr;
 
   void set_threads() const {
@@ -30,6 +31,8 @@ struct Session::Impl {
     auto it = plans.find(shapes);
     if (it != plans.end()) return *it->second;
     ir::Graph g = graph;
+    // Observed values as outputs while compiling, so that no pass or fusion removes them.
+    g.outputs.insert(g.outputs.end(), observe_only.begin(), observe_only.end());
     for (size_t k = 0; k < shapes.size(); ++k) {
       g.inputs[k].shape = shapes[k];
       g.inputs[k].has_shape = true;
@@ -42,7 +45,8 @@ struct Session::Impl {
     }
     order_for_residual_fusion(g);
     PlanBuilder builder(g, engine, weights);
-    auto plan = builder.build();
+    auto plan = builder.build(options.observe, observe_only.size());
+    plan->observer = options.observer;
     Plan& p = *plan;
     plans[shapes] = std::move(plan);
     return p;
@@ -84,6 +88,15 @@ struct Session::Impl {
 Session::Session(ir::Graph graph, SessionOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
   impl_->set_threads();
+  const size_t results = graph.outputs.size();
+  if (!options.observe.empty()) {
+    if (!options.observer) fail("Session: SessionOptions::observe is set but observer is not");
+    for (const std::string& name : options.observe) {
+      if (graph.is_graph_output(name)) continue;
+      auto v = graph.value_type(name);
+      graph.outputs.push_back(v ? *v : ir::make_value(name));
+    }
+  }
   if (options.optimize)
     passes::optimize(graph);
   else
@@ -91,6 +104,13 @@ Session::Session(ir::Graph graph, SessionOptions options) : impl_(std::make_uniq
   // Bad quantization parameters fail here, naming the node, rather than giving wrong numbers.
   validate_qdq_nodes(graph);
   if (fold_weight_quantization(graph)) ir::infer_shapes(graph);
+  for (size_t k = results; k < graph.outputs.size(); ++k) {
+    const std::string& name = graph.outputs[k].name;
+    if (graph.producer(name) < 0 && !graph.input_value(name) && !graph.initializer(name))
+      fail("Session: observed value '{}' is not in the graph", name);
+    impl_->observe_only.push_back(graph.outputs[k]);
+  }
+  graph.outputs.resize(results);
   impl_->graph = std::move(graph);
   // Compile the batch-1 plan now, so that anything the engine cannot run fails here.
   std::vector<ir::Shape> shapes;

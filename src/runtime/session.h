@@ -2,6 +2,7 @@
 // INT8 for QDQ graphs later) and runs it. Lifecycle: create (passes, fusion, primitive choice) ->
 // reshape (per input shape, cached) -> execute (memory bound per run).
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -11,9 +12,19 @@
 
 namespace qcv::runtime {
 
+// Sees an intermediate value as soon as it is computed (plain NCHW, before its buffer is reused).
+using ValueObserver = std::function<void(const std::string& name, const ir::Tensor& value)>;
+
 struct SessionOptions {
+  SessionOptions(int threads_ = 0, bool optimize_ = true)  // NOLINT: {threads, optimize} reads well
+      : threads(threads_), optimize(optimize_) {}
   int threads = 0;       // 0: all cores
   bool optimize = true;  // run passes::optimize before compiling
+  // Values handed to `observer` during each run (calibration statistics without keeping every
+  // activation of a batch alive). An observed value is never fused away: a Conv output read by a
+  // Relu is computed as its own value. Unknown names fail at construction.
+  std::vector<std::string> observe;
+  ValueObserver observer;
 };
 
 class Session {
