@@ -85,9 +85,14 @@ int main(int argc, char** argv) {
       batches.push_back({{g.inputs[0].name, x}});
     }
     auto data = quant::feeds_data(batches);
-    quant::Backend backend = [](const ir::Graph& graph) -> quant::Runner {
-      auto s = std::make_shared<runtime::Session>(graph, runtime::SessionOptions{2, true});
-      return [s](const std::map<std::string, ir::Tensor>& feeds) { return s->run(feeds); };
+    quant::Backend backend = [](const ir::Graph& graph, const std::vector<std::string>& observed,
+                                quant::Observer observer) -> quant::Runner {
+      runtime::SessionOptions o;
+      o.threads = 2;
+      o.observe = observed;
+      o.observer = std::move(observer);
+      auto s = std::make_shared<runtime::Session>(graph, o);
+      return [s](const std::map<std::string, ir::Tensor>& feeds) { s->run(feeds); };
     };
     quant::PtqOptions options;
     options.scheme = quant::scheme_by_name(scheme);

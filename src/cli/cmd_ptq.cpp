@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli/commands.h"
@@ -46,15 +47,33 @@ int meta_int(const ir::Graph& g, const std::string& key, int fallback) {
   }
 }
 
+// The runtime as the calibration backend: each observed tensor is handed over as soon as it is
+// computed, the memory planner reusing its buffer afterwards.
 quant::Backend session_backend(int threads) {
-  return [threads](const ir::Graph& g) -> quant::Runner {
+  return [threads](const ir::Graph& g, const std::vector<std::string>& observed,
+                   quant::Observer observer) -> quant::Runner {
     runtime::SessionOptions o;
     o.threads = threads;
-    o.optimize = false;  // the PTQ pipeline already optimized it; keep every observed tensor
+    o.optimize = false;  // the PTQ pipeline already optimized it
+    o.observe = observed;
+    o.observer = std::move(observer);
     auto session = std::make_shared<runtime::Session>(g, o);
-    return
-        [session](const std::map<std::string, ir::Tensor>& feeds) { return session->run(feeds); };
+    return [session](const std::map<std::string, ir::Tensor>& feeds) { session->run(feeds); };
   };
+}
+
+// Per observed tensor: the observed range, the histogram of |x| and the calibrated range, so that
+// a reference (bench/entropy_ref.py) can recompute the thresholds.
+std::string stats_json(const std::map<std::string, quant::TensorStats>& stats,
+                       const quant::CalibrationOptions& calibration) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [name, s] : stats) {
+    const auto [lo, hi] = calibrated_range(s, calibration, true, ir::DType::Int8);
+    j[name] = {
+        {"min", s.min},    {"max", s.max},   {"max_abs", s.hist.max_abs}, {"counts", s.hist.counts},
+        {"range_min", lo}, {"range_max", hi}};
+  }
+  return j.dump();
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
@@ -67,7 +86,7 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 void add_ptq_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("ptq", "Post-training quantization into an ONNX QDQ model");
   static std::string model, calib, split = "train", scheme = "tensorrt", method = "max", output,
-                                   report, mean, stdev;
+                                   report, mean, stdev, histograms;
   static std::vector<std::string> exclude, include;
   static int images = 512, batch = 16, resolution = 0, channels = 0, threads = 0, bins = 2048;
   static double percentile = 99.99;
@@ -93,8 +112,8 @@ void add_ptq_command(CLI::App& app) {
   cmd->add_flag("--per-tensor-weights", per_tensor_weights,
                 "One weight scale per tensor, not per channel");
   cmd->add_option("--batch", batch,
-                  "Calibration batch size (peak memory grows with it: every observed tensor of a "
-                  "batch is held)")
+                  "Calibration batch size (peak memory grows with it: the runtime's activations "
+                  "of one batch)")
       ->capture_default_str();
   cmd->add_option("--resolution", resolution,
                   "Input resolution (default: model metadata qcv.resolution)");
@@ -106,6 +125,9 @@ void add_ptq_command(CLI::App& app) {
   cmd->add_option("-o,--output", output, "Output QDQ .onnx file")->required();
   cmd->add_option("--report", report,
                   "Placement report: FILE.json (JSON) or any other name (text)");
+  cmd->add_option("--histograms", histograms,
+                  "Write each observed tensor's range, |x| histogram and symmetric calibrated "
+                  "range as JSON (bench/entropy_ref.py checks the entropy thresholds)");
   cmd->callback([] {
     ir::Graph graph = onnx::load(model);
     if (graph.inputs.size() != 1)
@@ -164,6 +186,8 @@ void add_ptq_command(CLI::App& app) {
     if (!report.empty())
       ir::write_file_atomically(
           report, ends_with(report, ".json") ? r.report.to_json() : r.report.to_text());
+    if (!histograms.empty())
+      ir::write_file_atomically(histograms, stats_json(r.stats, o.calibration));
     int counts[3] = {0, 0, 0};
     for (const auto& e : r.report.entries) ++counts[static_cast<int>(e.role)];
     fmt::print(

@@ -13,13 +13,15 @@ namespace qcv::cli {
 namespace fs = std::filesystem;
 
 quant::Backend runtime_backend(int threads) {
-  return [threads](const ir::Graph& g) -> quant::Runner {
+  return [threads](const ir::Graph& g, const std::vector<std::string>& observed,
+                   quant::Observer observer) -> quant::Runner {
     runtime::SessionOptions o;
     o.threads = threads;
-    o.optimize = false;  // already optimized; keep every observed tensor
+    o.optimize = false;  // already optimized
+    o.observe = observed;
+    o.observer = std::move(observer);
     auto session = std::make_shared<runtime::Session>(g, o);
-    return
-        [session](const std::map<std::string, ir::Tensor>& feeds) { return session->run(feeds); };
+    return [session](const std::map<std::string, ir::Tensor>& feeds) { session->run(feeds); };
   };
 }
 

@@ -18,7 +18,7 @@ struct CalibrationSetup {
   int threads = 0;
 };
 
-// The runtime (oneDNN) as the calibration backend, every observed tensor kept.
+// The runtime (oneDNN) as the calibration backend (observed tensors handed over as computed).
 quant::Backend runtime_backend(int threads);
 
 // PTQ of an FP32 graph (method from options.calibration), int8 weights.

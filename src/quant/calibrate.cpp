@@ -1,6 +1,6 @@
-// Calibration: streams batches through the graph with the observed tensors as extra outputs and
-// accumulates per-tensor statistics. Two passes for histogram methods (ranges, then histograms
-// over the final range), so memory does not grow with the number of images.
+// Calibration: streams batches through the graph and accumulates per-tensor statistics as the
+// backend hands over each observed tensor. Two passes for histogram methods (ranges, then
+// histograms over the final range), so memory does not grow with the number of images.
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,10 +30,22 @@ void TensorStats::add_range(const ir::Tensor& t) {
 }
 
 Backend reference_backend() {
-  return [](const ir::Graph& g) -> Runner {
+  return [](const ir::Graph& g, const std::vector<std::string>& observed,
+            Observer observer) -> Runner {
     auto graph = std::make_shared<ir::Graph>(g);
-    return [graph](const std::map<std::string, ir::Tensor>& feeds) {
-      return ref::run_graph(*graph, feeds);
+    std::vector<size_t> slot;
+    for (const std::string& name : observed) {
+      size_t k = 0;
+      while (k < graph->outputs.size() && graph->outputs[k].name != name) ++k;
+      if (k == graph->outputs.size()) {
+        auto v = graph->value_type(name);
+        graph->outputs.push_back(v ? *v : ir::make_value(name));
+      }
+      slot.push_back(k);
+    }
+    return [graph, observed, slot, observer](const std::map<std::string, ir::Tensor>& feeds) {
+      const std::vector<ir::Tensor> outs = ref::run_graph(*graph, feeds);
+      for (size_t i = 0; i < observed.size(); ++i) observer(observed[i], outs.at(slot[i]));
     };
   };
 }
@@ -130,24 +142,30 @@ std::map<std::string, TensorStats> collect_stats(const ir::Graph& graph,
                                                  const std::vector<std::string>& tensors,
                                                  const Backend& backend, CalibrationData& data,
                                                  const CalibrationOptions& options) {
-  // The graph with every observed tensor as an output.
-  ir::Graph observed = graph;
-  std::map<std::string, size_t> slot;
-  for (size_t i = 0; i < observed.outputs.size(); ++i) slot[observed.outputs[i].name] = i;
-  for (const auto& t : tensors) {
-    if (slot.count(t)) continue;
-    auto v = observed.value_type(t);
-    slot[t] = observed.outputs.size();
-    observed.outputs.push_back(v ? *v : ir::make_value(t));
-  }
-  Runner run = backend(observed);
-
   std::map<std::string, TensorStats> stats;
   for (const auto& t : tensors) stats[t];
   const bool histograms = options.method != CalibrationMethod::Max;
   const int passes = histograms ? 2 : 1;
+  int pass = 1;
+  std::map<std::string, int> seen;  // observations per tensor in this batch
+  // Statistics are accumulated as the backend computes each tensor, so only the tensors the
+  // runtime needs at that moment are alive.
+  Observer observe = [&](const std::string& name, const ir::Tensor& t) {
+    auto it = stats.find(name);
+    if (it == stats.end()) fail("calibration: backend observed '{}', which was not asked", name);
+    ++seen[name];
+    if (pass == 1) {
+      it->second.add_range(t);
+    } else {
+      it->second.hist.add(t.data<float>(), static_cast<size_t>(t.numel()));
+    }
+  };
+  std::vector<std::string> unique;
+  for (const auto& [name, s] : stats) unique.push_back(name);
+  Runner run = backend(graph, unique, observe);
+
   std::map<std::string, ir::Tensor> feeds;
-  for (int pass = 1; pass <= passes; ++pass) {
+  for (pass = 1; pass <= passes; ++pass) {
     if (pass == 2) {
       for (auto& [name, s] : stats) {
         s.hist.counts.assign(std::max(1, options.num_bins), 0.0);
@@ -158,18 +176,12 @@ std::map<std::string, TensorStats> collect_stats(const ir::Graph& graph,
     Progress progress(options, pass, passes, data.num_batches());
     size_t k = 0;
     while (data.next(feeds)) {
-      std::vector<ir::Tensor> outs = run(feeds);
-      if (outs.size() != observed.outputs.size())
-        fail("calibration: backend returned {} outputs, expected {}", outs.size(),
-             observed.outputs.size());
-      for (auto& [name, s] : stats) {
-        const ir::Tensor& t = outs[slot.at(name)];
-        if (pass == 1) {
-          s.add_range(t);
-        } else {
-          s.hist.add(t.data<float>(), static_cast<size_t>(t.numel()));
-        }
-      }
+      seen.clear();
+      run(feeds);
+      for (const auto& [name, s] : stats)
+        if (seen[name] != 1)
+          fail("calibration: backend observed '{}' {} times in a batch, expected once", name,
+               seen[name]);
       progress.step(++k);
     }
     if (k == 0) fail("calibration: the calibration data has no batches");

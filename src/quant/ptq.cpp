@@ -21,8 +21,9 @@ PtqResult quantize_ptq(ir::Graph graph, const Backend& backend, CalibrationData&
 
   PtqResult result;
   result.plan = plan_quantization(graph, options.scheme, options.overrides);
-  const auto stats =
+  result.stats =
       collect_stats(graph, result.plan.activation_tensors(), backend, data, options.calibration);
+  const auto& stats = result.stats;
   std::map<std::string, QuantParams> params;
   for (const auto& t : result.plan.targets) {
     if (t.role != TensorRole::Activation) continue;

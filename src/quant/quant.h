@@ -2,8 +2,8 @@
 // a QuantizeLinear->DequantizeLinear pair; calibrators turn observed activations into ranges; the
 // PTQ pipeline writes an ONNX opset-13 QDQ graph. The same placement code serves QAT.
 //
-// Flow: plan_quantization(graph, scheme) -> calibrate (Backend runs the graph with the observed
-// tensors as extra outputs) -> compute_params -> insert_qdq -> validate_qdq.
+// Flow: plan_quantization(graph, scheme) -> calibrate (a Backend runs the graph and hands each
+// observed tensor to the calibrators) -> compute_params -> insert_qdq -> validate_qdq.
 // Rounding and saturation come from qcv::ref::quantize_value only.
 #pragma once
 #include <cstdint>
@@ -137,11 +137,18 @@ struct TensorStats {
   void add_range(const ir::Tensor& t);
 };
 
-// Runs a compiled graph on feeds (graph input name -> tensor), returning the graph outputs.
-using Runner = std::function<std::vector<ir::Tensor>(const std::map<std::string, ir::Tensor>&)>;
-// Compiles a graph (whose outputs include the observed intermediates) into a Runner.
-using Backend = std::function<Runner(const ir::Graph&)>;
-// qcv::ref::run_graph (slow, exact; for tests and small graphs).
+// Sees one observed tensor of one batch (float32, the graph's plain layout).
+using Observer = std::function<void(const std::string& name, const ir::Tensor& value)>;
+// Runs a compiled graph on one batch of feeds (graph input name -> tensor), calling the observer
+// once for each observed tensor.
+using Runner = std::function<void(const std::map<std::string, ir::Tensor>&)>;
+// Compiles a graph into a Runner observing `observed` (intermediate values, graph inputs or
+// outputs). The runtime's Session hands each value over as soon as it is computed, so that a
+// batch's activations are never all alive at once (runtime::SessionOptions::observe).
+using Backend = std::function<Runner(const ir::Graph& graph,
+                                     const std::vector<std::string>& observed, Observer observer)>;
+// qcv::ref::run_graph with the observed values as extra outputs (slow, exact, every value of a
+// batch held: for tests and small graphs).
 Backend reference_backend();
 
 // Calibration data: batches of graph feeds, replayable (histogram methods read it twice).
@@ -246,6 +253,7 @@ struct PtqResult {
   ir::Graph graph;  // the QDQ graph, validated, shapes inferred
   QuantPlan plan;
   QuantReport report;
+  std::map<std::string, TensorStats> stats;  // calibration statistics per observed tensor
 };
 
 // FP32 graph -> optimize -> placement -> calibration -> QDQ graph.
