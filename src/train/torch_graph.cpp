@@ -67,6 +67,8 @@ void TorchGraph::compile(const ir::Graph& source) {
         params.insert(n.inputs[i]);
     }
   }
+  for (const std::string& name : options_.extra_buffers)
+    if (g.initializer(name) && !params.count(name)) buffers.insert(name);
   std::map<std::string, int> slots;
   auto slot = [&](const std::string& name) {
     auto it = slots.find(name);
@@ -161,7 +163,7 @@ std::vector<at::Tensor> TorchGraph::forward(const std::vector<at::Tensor>& input
     c.in.reserve(s.inputs.size());
     for (int i : s.inputs) c.in.push_back(i < 0 ? at::Tensor() : env[static_cast<size_t>(i)]);
     for (int o : s.outputs) c.wanted.push_back(o >= 0);
-    std::vector<at::Tensor> out = s.run(c);
+    std::vector<at::Tensor> out = options_.around_step ? options_.around_step(c, s.run) : s.run(c);
     for (size_t i = 0; i < s.outputs.size(); ++i) {
       if (s.outputs[i] < 0) continue;
       if (i >= out.size() || !out[i].defined())

@@ -6,6 +6,8 @@
 #pragma once
 #include <ATen/ATen.h>
 
+#include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,12 @@ struct TorchGraphOptions {
   at::Device device = at::kCPU;
   // QAT with learned ranges (LSQ): the scales of fake-quant pairs become trainable parameters.
   bool trainable_quant_scales = false;
+  // Initializers kept as buffers (checkpointed, written back, exported) though no op trains them:
+  // QAT scales and zero points that range observers update in place (qat_observers.h).
+  std::set<std::string> extra_buffers;
+  // Wraps every node's execution (QAT range observers, BN folding during QAT): gets the node's
+  // context and executor and returns its outputs. Unset: the executor runs as is.
+  std::function<std::vector<at::Tensor>(OpContext&, OpExecutor)> around_step;
 };
 
 // A named tensor of the module's state (parameter or buffer), by initializer name.

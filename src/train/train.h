@@ -98,11 +98,14 @@ struct TrainResult {
 TrainResult run_training(const TrainConfig& cfg);
 
 class TorchGraph;
+struct TorchGraphOptions;
 // Extension points for fine-tuning variants (QAT, qat.h); plain training uses none.
 struct TrainHooks {
   bool trainable_quant_scales = false;  // TorchGraphOptions::trainable_quant_scales
   // Before each epoch (0-based, also after a resume): e.g. freeze ranges after N epochs.
   std::function<void(TorchGraph&, int64_t epoch)> on_epoch_start;
+  // Before the module is built from the (loaded or initial) graph: e.g. QAT range observers.
+  std::function<void(TorchGraphOptions&, const ir::Graph&)> configure_module;
 };
 TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks);
 

@@ -298,6 +298,7 @@ TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks) {
   TorchGraphOptions module_options;
   module_options.channels_last = cfg.channels_last;
   module_options.trainable_quant_scales = hooks.trainable_quant_scales;
+  if (hooks.configure_module) hooks.configure_module(module_options, graph);
   TorchGraph module(graph, module_options);
   auto optimizer = make_optimizer(cfg, module);
   std::unique_ptr<WeightEma> ema;
