@@ -39,10 +39,23 @@ void add_qat_command(CLI::App& app) {
   cmd->add_option("--images", images, "Calibration images")->capture_default_str();
   cmd->add_option("--exclude", exclude, "Node name or glob kept in FP32 (repeatable)");
   cmd->add_option("--include", include, "Node name or glob forced to INT8");
-  cmd->add_option("--ranges", qat.ranges, "fixed (calibrated) or lsq (learned scales)")
+  cmd->add_option("--ranges", qat.ranges,
+                  "fixed (calibrated), lsq (learned scales) or ema (moving average of batch "
+                  "min/max; weight scales follow the weights)")
       ->capture_default_str();
   cmd->add_option("--freeze-ranges-after", qat.freeze_ranges_after,
-                  "lsq: stop learning scales after N epochs (0: never)")
+                  "lsq: stop learning scales, ema: stop observing, after N epochs (0: never)")
+      ->capture_default_str();
+  cmd->add_option("--range-decay", qat.range_decay,
+                  "ema: running range = decay * running + (1 - decay) * batch range")
+      ->capture_default_str();
+  cmd->add_option("--qat-bn", qat.batch_norm,
+                  "BatchNormalization: fold (before QAT), keep (trained and exported with BN) or "
+                  "fold-after (folded weights fake-quantized, statistics frozen after "
+                  "--bn-fold-after epochs, folded at export)")
+      ->capture_default_str();
+  cmd->add_option("--bn-fold-after", qat.bn_fold_after,
+                  "fold-after: freeze BN statistics after N epochs")
       ->capture_default_str();
   cmd->add_flag("--keep-float-weights", keep_float_weights,
                 "Export float weights behind Q->DQ (default: int8 weights, as PTQ writes)");

@@ -67,7 +67,8 @@ ir::Graph quantization_aware_training(const std::string& fp32_path, QatSetup s, 
     auto data = calibration_data(fp32, s.calib);
     quant::PtqOptions o = s.ptq;
     o.calibration.show_progress = false;
-    quant::PtqResult r = quant::prepare_qat(fp32, runtime_backend(s.calib.threads), *data, o);
+    quant::PtqResult r = quant::prepare_qat(fp32, runtime_backend(s.calib.threads), *data, o,
+                                                 s.qat.batch_norm);
     onnx::save(r.graph, init);  // atomic: a rerun finds a whole file or none
   }
   const ir::Graph init_graph = onnx::load(init);

@@ -265,8 +265,23 @@ PtqResult quantize_ptq(ir::Graph graph, const Backend& backend, CalibrationData&
 
 // quantize_ptq with InsertOptions::fold_weights = false: same optimization (BN folded into the
 // convs: the trained graph is the exported one), placement, exclusions and calibration.
+// batch_norm: "fold" (BN folded before placement, as PTQ), or "keep" / "fold-after": the
+// placement and ranges are those of the folded graph, then each folded Conv -> BN is restored
+// (restore_batch_norm) for training with BN (train/qat_batch_norm.h).
 PtqResult prepare_qat(ir::Graph graph, const Backend& backend, CalibrationData& data,
-                      PtqOptions options);
+                      PtqOptions options, const std::string& batch_norm = "fold");
+
+// In a QAT graph made from `fp32` with BN folded, puts each folded conv's BN back: the conv gets
+// its unfolded weight (still behind its fake-quant pair) and bias, followed by the original
+// BatchNormalization. weights_see_folding: the weight scales stay those of the folded weights
+// (fold-after: the fake quantization sees W * gamma / sigma); else they are refit to W (keep).
+// Returns the number restored.
+int restore_batch_norm(ir::Graph& qat, const ir::Graph& fp32, bool weights_see_folding);
+// Export of a QAT graph trained with BN: each Conv (weight behind a fake-quant pair) ->
+// inference BatchNormalization becomes one conv with weight W * gamma / sigma (its scales refit
+// to it, as the folded fake quantization computed them) and bias beta + (b - mean) * gamma /
+// sigma. Returns the number folded.
+int fold_qat_batch_norm(ir::Graph& graph);
 
 // Export of a trained QAT graph: every float initializer -> QuantizeLinear -> DequantizeLinear
 // chain becomes an int8 initializer -> DequantizeLinear (values rounded exactly as the Q does),

@@ -1,8 +1,13 @@
 #include "train/qat.h"
 
+#include <filesystem>
+#include <memory>
 #include <set>
 
 #include "onnx/onnx.h"
+#include "quant/quant.h"
+#include "train/qat_batch_norm.h"
+#include "train/qat_observers.h"
 #include "train/torch_graph.h"
 
 namespace qcv::train {
@@ -23,10 +28,15 @@ TrainConfig qat_defaults() {
 }
 
 TrainResult run_qat(const TrainConfig& cfg, const QatOptions& options) {
-  if (options.ranges != "fixed" && options.ranges != "lsq")
-    fail("QAT ranges '{}': expected fixed or lsq", options.ranges);
+  if (options.ranges != "fixed" && options.ranges != "lsq" && options.ranges != "ema")
+    fail("QAT ranges '{}': expected fixed, lsq or ema", options.ranges);
+  if (options.batch_norm != "fold" && options.batch_norm != "keep" &&
+      options.batch_norm != "fold-after")
+    fail("QAT batch_norm '{}': expected fold, keep or fold-after", options.batch_norm);
   if (options.freeze_ranges_after < 0)
     fail("QAT freeze_ranges_after must be >= 0, got {}", options.freeze_ranges_after);
+  if (options.bn_fold_after < 0)
+    fail("QAT bn_fold_after must be >= 0, got {}", options.bn_fold_after);
   if (cfg.init.empty()) fail("QAT needs a QDQ model to fine-tune (init)");
   const ir::Graph graph = onnx::load(cfg.init);
   std::set<std::string> scales;
@@ -38,18 +48,64 @@ TrainResult run_qat(const TrainConfig& cfg, const QatOptions& options) {
 
   TrainHooks hooks;
   hooks.trainable_quant_scales = options.ranges == "lsq";
-  const int freeze = options.freeze_ranges_after;
-  if (hooks.trainable_quant_scales && freeze > 0) {
-    hooks.on_epoch_start = [scales, freeze](TorchGraph& module, int64_t epoch) {
-      if (epoch < freeze) return;
-      for (const NamedTensor& p : module.parameters()) {
-        if (!scales.count(p.name) || !p.tensor.requires_grad()) continue;
-        p.tensor.requires_grad_(false);
-        p.tensor.mutable_grad() = at::Tensor();  // the optimizer skips it from now on
-      }
-    };
+  const bool ema = options.ranges == "ema";
+  const bool with_bn = options.batch_norm != "fold";
+  if (ema && cfg.world_size > 1)
+    fail("QAT ranges 'ema' with {} processes: observers are per process; use fixed or lsq",
+         cfg.world_size);
+  // Observers: EMA activation ranges; weight scales follow the weights (ema, or BN kept in the
+  // graph, whose weights are not the ones the calibrated scales fit), except learned ones.
+  std::shared_ptr<RangeObservers> observers;
+  if (ema || (with_bn && options.ranges != "lsq")) {
+    RangeObserverOptions ro;
+    ro.decay = options.range_decay;
+    ro.symmetric_activations = activations_symmetric(graph);
+    ro.track_activations = ema;
+    ro.track_weights = options.ranges != "lsq";
+    observers = std::make_shared<RangeObservers>(graph, ro);
   }
-  return run_training(cfg, hooks);
+  std::shared_ptr<BatchNormFolding> folding;
+  if (options.batch_norm == "fold-after") {
+    folding = std::make_shared<BatchNormFolding>(graph);
+    if (folding->size() == 0)
+      fail("QAT batch_norm fold-after: '{}' has no Conv -> BatchNormalization (prepare it with "
+           "quant::prepare_qat(..., \"fold-after\"))",
+           cfg.init);
+  }
+  hooks.configure_module = [observers, folding](TorchGraphOptions& o, const ir::Graph&) {
+    if (observers) observers->install(o);
+    if (!folding) return;
+    auto inner = o.around_step;
+    o.around_step = [folding, inner](OpContext& c, OpExecutor run) {
+      return folding->step(c, [&](OpContext& cc) { return inner ? inner(cc, run) : run(cc); });
+    };
+  };
+  const int freeze = options.freeze_ranges_after;
+  const int bn_freeze = options.bn_fold_after;
+  const bool lsq = hooks.trainable_quant_scales;
+  hooks.on_epoch_start = [scales, freeze, lsq, observers, folding, bn_freeze](TorchGraph& module,
+                                                                            int64_t epoch) {
+    if (folding) {
+      folding->bind(module);
+      if (epoch >= bn_freeze) folding->freeze();
+    }
+    if (freeze <= 0 || epoch < freeze) return;
+    if (observers) observers->freeze();
+    if (!lsq) return;
+    for (const NamedTensor& p : module.parameters()) {
+      if (!scales.count(p.name) || !p.tensor.requires_grad()) continue;
+      p.tensor.requires_grad_(false);
+      p.tensor.mutable_grad() = at::Tensor();  // the optimizer skips it from now on
+    }
+  };
+  TrainResult r = run_training(cfg, hooks);
+  const std::string final_path = cfg.run_dir + "/final.onnx";
+  if (folding && !r.stopped_early && cfg.rank == 0 && std::filesystem::exists(final_path)) {
+    ir::Graph g = onnx::load(final_path);
+    quant::fold_qat_batch_norm(g);  // frozen statistics: the folded conv is what was trained
+    onnx::save(g, final_path);
+  }
+  return r;
 }
 
 }  // namespace qcv::train

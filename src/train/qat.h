@@ -1,6 +1,7 @@
 // Quantization-aware training: the trainer run on a QDQ graph (quant::prepare_qat), each
 // QuantizeLinear->DequantizeLinear pair executed as fake quantization with a straight-through
-// gradient. Ranges stay as calibrated ("fixed") or are learned ("lsq"), and can be frozen.
+// gradient. Ranges stay as calibrated ("fixed"), are learned ("lsq") or follow an exponential
+// moving average of the observed batch ranges ("ema", qat_observers.h), and can be frozen.
 #pragma once
 #include <string>
 
@@ -9,8 +10,16 @@
 namespace qcv::train {
 
 struct QatOptions {
-  std::string ranges = "fixed";  // fixed | lsq
-  int freeze_ranges_after = 0;   // lsq: scales stop learning after this many epochs (0: never)
+  std::string ranges = "fixed";  // fixed | lsq | ema
+  // lsq: scales stop learning, ema: activation observers stop, after this many epochs (0: never)
+  int freeze_ranges_after = 0;
+  double range_decay = 0.99;  // ema: running = decay * running + (1 - decay) * batch min/max
+  // BatchNormalization: "fold" (folded before QAT, quant::prepare_qat), "keep" (Conv -> BN
+  // trained and exported with BN, weights fake-quantized unfolded), or "fold-after": BN trained
+  // with the folded weights fake-quantized (qat_batch_norm.h), its statistics frozen after
+  // bn_fold_after epochs, and folded into the convs at export (final.onnx has no BN).
+  std::string batch_norm = "fold";
+  int bn_fold_after = 2;
 };
 
 // The NVIDIA seed's QAT recipe as trainer defaults: SGD (momentum 0.9), piecewise lr 0.001 x
