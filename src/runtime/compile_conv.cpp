@@ -77,6 +77,7 @@ bool PlanBuilder::build_conv(int i) {
   int src = ensure_md(x, pd.src_desc());
   dnnl::memory weights =
       cached_weights(n.name + "/W", pd.weights_desc(), plain_md(wshape), w->raw());
+  cache_.note_source(n.input(1), {n.name + "/W", n.name, w->shape(), wshape});
   int dst = define(chain.output, pd.dst_desc(), out);
   PrimitiveStep& s = add_step(chain_label(n, chain, g_, pd.impl_info_str()));
   PrimitiveCall c = call(dnnl::convolution_forward(pd), pd);
@@ -149,6 +150,9 @@ bool PlanBuilder::build_gemm(int i) {
         wp[o * k + j] = alpha * (trans_b ? bp[o * k + j] : bp[j * outputs + o]);
     weights = cached_weights(n.name + "/W", pd.weights_desc(), plain_md(wshape), wt.raw());
   }
+  // With transB and alpha 1 the cached copy is B itself.
+  if (trans_b && alpha == 1.f)
+    cache_.note_source(n.input(1), {n.name + "/W", n.name, bmat.shape(), wshape});
   int dst = define(chain.output, pd.dst_desc(), out);
   PrimitiveStep& s = add_step(chain_label(n, chain, g_, pd.impl_info_str()));
   PrimitiveCall c = call(dnnl::inner_product_forward(pd), pd);

@@ -12,6 +12,24 @@ dnnl::memory WeightCache::find(const std::string& key, const dnnl::memory::desc&
   return dnnl::memory();
 }
 
+ir::Tensor WeightCache::restore(const std::string& name, const dnnl::engine& engine) const {
+  const Source& s = sources_.at(name);
+  dnnl::memory cached = entries_.at(s.key).front();
+  ir::Tensor t(ir::DType::Float32, s.shape);
+  dnnl::memory plain(plain_md(s.dims), engine, t.raw());
+  dnnl::stream stream(engine);
+  dnnl::reorder(cached, plain).execute(stream, cached, plain);
+  stream.wait();
+  return t;
+}
+
+size_t WeightCache::bytes() const {
+  size_t n = 0;
+  for (const auto& [key, mems] : entries_)
+    for (const dnnl::memory& m : mems) n += m.get_desc().get_size();
+  return n;
+}
+
 std::string impl_name(const dnnl::primitive_desc_base& pd) { return pd.impl_info_str(); }
 
 PlanBuilder::PlanBuilder(const ir::Graph& g, const dnnl::engine& engine, WeightCache& cache)

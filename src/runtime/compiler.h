@@ -17,14 +17,29 @@
 namespace qcv::runtime {
 
 // Weights reordered into a primitive's layout, kept across plans (batch sizes) of one Session.
+// It also knows which initializers a cached copy holds in full, so that the Session can drop
+// their IR tensors (half of the weight memory) and restore them only to compile a new shape.
 class WeightCache {
  public:
   // The memory stored under key with layout md, or a null memory.
   dnnl::memory find(const std::string& key, const dnnl::memory::desc& md) const;
   void put(const std::string& key, const dnnl::memory& m) { entries_[key].push_back(m); }
 
+  // Initializer `name` (of shape `shape`) equals the copy under key read as row-major `dims`,
+  // and node `reader` reads it.
+  struct Source {
+    std::string key, reader;
+    ir::Shape shape, dims;
+  };
+  void note_source(const std::string& name, Source source) { sources_[name] = std::move(source); }
+  const std::map<std::string, Source>& sources() const { return sources_; }
+  // The row-major initializer `name`, rebuilt from its cached copy.
+  ir::Tensor restore(const std::string& name, const dnnl::engine& engine) const;
+  size_t bytes() const;
+
  private:
   std::map<std::string, std::vector<dnnl::memory>> entries_;
+  std::map<std::string, Source> sources_;
 };
 
 class PlanBuilder {

@@ -1,8 +1,10 @@
 #include "runtime/session.h"
 
+#include <malloc.h>
 #include <omp.h>
 
 #include <map>
+#include <set>
 
 #include "passes/passes.h"
 #include "runtime/compiler.h"
@@ -21,6 +23,7 @@ struct Session::Impl {
   std::map<std::vector<ir::Shape>, std::unique_ptr<Plan>> plans;  // by input shapes
   std::vector<ir::Value> observe_only;  // observed values that are not graph outputs
   Plan* last = nullptr;
+  std::set<std::string> released;  // initializers whose only copy is in `weights`
 
   void set_threads() const {
     // Debian's oneDNN uses OpenMP: its team size is the calling thread's omp_set_num_threads.
@@ -30,7 +33,15 @@ struct Session::Impl {
   Plan& plan_for(const std::vector<ir::Shape>& shapes) {
     auto it = plans.find(shapes);
     if (it != plans.end()) return *it->second;
+    Plan& p = *(plans[shapes] = compile(shapes));
+    release_weights();  // after compile's graph copy is gone, so that the bytes are freed
+    return p;
+  }
+
+  std::unique_ptr<Plan> compile(const std::vector<ir::Shape>& shapes) {
     ir::Graph g = graph;
+    // Weights released after an earlier plan come back row-major while this one compiles.
+    for (const std::string& name : released) g.initializers[name] = weights.restore(name, engine);
     // Observed values as outputs while compiling, so that no pass or fusion removes them.
     g.outputs.insert(g.outputs.end(), observe_only.begin(), observe_only.end());
     for (size_t k = 0; k < shapes.size(); ++k) {
@@ -47,9 +58,26 @@ struct Session::Impl {
     PlanBuilder builder(g, engine, weights);
     auto plan = builder.build(options.observe, observe_only.size());
     plan->observer = options.observer;
-    Plan& p = *plan;
-    plans[shapes] = std::move(plan);
-    return p;
+    return plan;
+  }
+
+  // Drops the IR tensor of every weight whose reordered copy in the cache holds it in full and
+  // that only its primitive reads: the Session then keeps one copy of the weights, not two.
+  void release_weights() {
+    bool trim = false;
+    for (const auto& [name, source] : weights.sources()) {
+      if (released.count(name) || !graph.initializer(name) || graph.is_graph_output(name)) continue;
+      bool observed = false;
+      for (const ir::Value& v : observe_only) observed = observed || v.name == name;
+      std::vector<int> readers = graph.consumers(name);
+      if (observed || readers.size() != 1 || graph.nodes[readers[0]].name != source.reader)
+        continue;
+      graph.initializers.erase(name);
+      released.insert(name);
+      trim = true;
+    }
+    // glibc keeps freed heap pages mapped: hand them back, or RSS would not show the saving.
+    if (trim) malloc_trim(0);
   }
 
   void check_feeds(const std::map<std::string, ir::Tensor>& feeds,
@@ -145,6 +173,12 @@ std::vector<ir::Tensor> Session::run(const std::map<std::string, ir::Tensor>& fe
 
 size_t Session::peak_activation_bytes() const {
   return impl_->last ? impl_->last->arena_bytes() + impl_->last->scratchpad_bytes() : 0;
+}
+
+size_t Session::weight_bytes() const {
+  size_t n = impl_->weights.bytes();
+  for (const auto& [name, t] : impl_->graph.initializers) n += t.nbytes();
+  return n;
 }
 
 std::string Session::describe_plan() const { return impl_->last ? impl_->last->describe() : ""; }

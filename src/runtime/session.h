@@ -45,6 +45,9 @@ class Session {
 
   // Peak bytes of activation memory of the last planned shape.
   size_t peak_activation_bytes() const;
+  // Bytes of weights the Session holds: the copies reordered for its primitives, and the
+  // initializers it still keeps (a weight read only by its Conv/Gemm primitive is kept once).
+  size_t weight_bytes() const;
   // The steps of the last planned shape, one per line: node, primitive implementation, output
   // value, shape and layout (for debugging and tests).
   std::string describe_plan() const;
