@@ -15,6 +15,7 @@
 
 #include "models/models.h"
 #include "onnx/onnx.h"
+#include "runtime/omp_spin.h"
 #include "runtime/session.h"
 
 using namespace qcv;
@@ -101,6 +102,7 @@ int time_model(const std::string& path, int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  runtime::bound_omp_spinning(argv);  // as the qcv command does, so that the timings are its own
   try {
     std::string cmd = argc > 1 ? argv[1] : "";
     if (cmd == "export" && argc >= 5) {
