@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstring>
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/model_input.h"
+#include "ir/npy.h"
 #include "onnx/onnx.h"
 #include "runtime/session.h"
 #ifdef QCV_HAVE_TORCH
@@ -15,6 +18,35 @@
 #endif
 
 namespace qcv::cli {
+
+namespace {
+
+// Batches stacked along dimension 0, for --dump.
+class Stack {
+ public:
+  void add(const ir::Tensor& t) {
+    if (!parts_.empty() && t.dtype() != parts_[0].dtype()) fail("--dump: batches change dtype");
+    parts_.push_back(t.clone());
+  }
+  ir::Tensor join() const {
+    if (parts_.empty()) return ir::Tensor();
+    ir::Shape shape = parts_[0].shape();
+    shape[0] = 0;
+    for (const ir::Tensor& p : parts_) shape[0] += p.dim(0);
+    ir::Tensor all(parts_[0].dtype(), shape);
+    size_t offset = 0;
+    for (const ir::Tensor& p : parts_) {
+      std::memcpy(static_cast<uint8_t*>(all.raw()) + offset, p.raw(), p.nbytes());
+      offset += p.nbytes();
+    }
+    return all;
+  }
+
+ private:
+  std::vector<ir::Tensor> parts_;
+};
+
+}  // namespace
 
 void add_eval_command(CLI::App& app) {
   auto* cmd =
@@ -24,6 +56,7 @@ void add_eval_command(CLI::App& app) {
   static int batch_size = 100, threads = 0, workers = 2;
   static int64_t limit = 0;
   static bool json = false;
+  static std::string dump;
   cmd->add_option("model", model, "Model .onnx file")->required();
   cmd->add_option("--data", dataset,
                   "Dataset: fashion-mnist, cifar10:DIR, image folder (default: model metadata "
@@ -41,6 +74,9 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--threads", threads, "Threads (0: all cores)");
   cmd->add_option("--workers", workers, "Data loading threads")->capture_default_str();
   cmd->add_flag("--json", json, "Print the result as JSON");
+  cmd->add_option("--dump", dump,
+                  "Write the preprocessed inputs, labels and outputs of the evaluated images to "
+                  "DIR/inputs.npy, labels.npy, logits.npy (to run a peer on the same tensors)");
   cmd->callback([] {
     ir::Graph graph = onnx::load(model);
     std::string data_name = dataset.empty() ? model_input::meta(graph, "qcv.dataset") : dataset;
@@ -77,6 +113,7 @@ void add_eval_command(CLI::App& app) {
     model_input::Accuracy acc;
     loader.start_epoch(0);
     data::Batch batch;
+    Stack inputs, labels, logits;
     while ((limit <= 0 || acc.count < limit) && loader.next(batch)) {
       if (limit > 0 && acc.count + batch.labels.numel() > limit) {
         const int64_t keep = limit - acc.count;
@@ -90,7 +127,19 @@ void add_eval_command(CLI::App& app) {
         batch.images = images;
         batch.labels = labels;
       }
-      acc.add(run(batch.images), batch.labels);
+      const ir::Tensor out = run(batch.images);
+      acc.add(out, batch.labels);
+      if (!dump.empty()) {
+        inputs.add(batch.images);
+        labels.add(batch.labels);
+        logits.add(out);
+      }
+    }
+    if (!dump.empty()) {
+      std::filesystem::create_directories(dump);
+      ir::save_npy(inputs.join(), dump + "/inputs.npy");
+      ir::save_npy(labels.join(), dump + "/labels.npy");
+      ir::save_npy(logits.join(), dump + "/logits.npy");
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
