@@ -3,6 +3,8 @@
 // against the unfolded forward, and a short QAT run whose export ONNX Runtime and qcv's runtime
 // run with the same outputs.
 #include "train/qat.h"
+#include "train/qat_batch_norm.h"
+#include "train/qat_observers.h"
 
 #include <gtest/gtest.h>
 
@@ -155,6 +157,226 @@ TEST(Qat, BatchNormFoldedBeforeQdqEqualsUnfoldedForward) {
   EXPECT_EQ(quant::fold_weight_quantization(exported), 1);
   const ir::Tensor y = ref::run_graph(exported, {{"x", x}}).at(0);
   EXPECT_TRUE(at::allclose(train::to_torch(y), trained, 1e-4, 1e-5));
+}
+
+
+// ---- EMA range observers ----
+
+// One training forward of a fake-quant module on the values x.
+at::Tensor observe(train::TorchGraph& m, const std::vector<float>& x) {
+  return m.forward(at::tensor(x)).detach();
+}
+
+float buffer_value(const train::TorchGraph& m, const std::string& name) {
+  for (const train::NamedTensor& t : m.buffers())
+    if (t.name == name) return t.tensor.to(at::kFloat).item<float>();
+  ADD_FAILURE() << "no buffer " << name;
+  return 0;
+}
+
+TEST(QatRanges, EmaFollowsHandComputedBatchRangesSymmetric) {
+  // Calibrated scale 0.02 (int8, zero point 0): running range [-2.54, 2.54] to start from.
+  const ir::Graph g = fake_quant_graph({0.02f}, {4});
+  train::RangeObserverOptions ro;
+  ro.decay = 0.9;
+  train::RangeObservers observers(g, ro);
+  ASSERT_EQ(observers.activations(), 1u);
+  train::TorchGraphOptions o;
+  observers.install(o);
+  train::TorchGraph m(g, o);
+  m.train();
+  observe(m, {-1.f, 0.5f, 3.f, 2.f});  // batch [-1, 3]
+  // min = 0.9 * -2.54 + 0.1 * -1 = -2.386, max = 0.9 * 2.54 + 0.1 * 3 = 2.586
+  EXPECT_NEAR(observers.range("q").first, -2.386f, 1e-5);
+  EXPECT_NEAR(observers.range("q").second, 2.586f, 1e-5);
+  EXPECT_NEAR(buffer_value(m, "s"), 2.586f / 127, 1e-7);
+  const at::Tensor y = observe(m, {-5.f, 0.f, 1.f, 1.f});  // batch [-5, 1]
+  // min = 0.9 * -2.386 + 0.1 * -5 = -2.6474, max = 0.9 * 2.586 + 0.1 * 1 = 2.4274
+  EXPECT_NEAR(observers.range("q").first, -2.6474f, 1e-5);
+  EXPECT_NEAR(observers.range("q").second, 2.4274f, 1e-5);
+  const float s = 2.6474f / 127;
+  EXPECT_NEAR(buffer_value(m, "s"), s, 1e-7);
+  // The forward already used the updated scale: -5 saturates at -128 s, 1 -> round(1 / s) s.
+  EXPECT_NEAR(y[0].item<float>(), -128 * s, 1e-6);
+  EXPECT_NEAR(y[2].item<float>(), std::nearbyint(1.f / s) * s, 1e-6);
+  // Evaluation does not observe; the export carries the running parameters.
+  m.eval();
+  observe(m, {-50.f, 50.f, 0.f, 0.f});
+  EXPECT_NEAR(buffer_value(m, "s"), s, 1e-7);
+  ir::Graph exported = g;
+  m.write_back(exported);
+  EXPECT_NEAR(exported.initializer("s")->to_float_vector()[0], s, 1e-7);
+}
+
+TEST(QatRanges, EmaAsymmetricUint8RefitsZeroPoint) {
+  ir::Graph g = fake_quant_graph({0.01f}, {4});
+  ir::Tensor zp(ir::DType::UInt8, {});
+  zp.data<uint8_t>()[0] = 128;  // running range [(0 - 128) * 0.01, (255 - 128) * 0.01]
+  g.initializers["zp"] = zp;
+  train::RangeObserverOptions ro;
+  ro.decay = 0.5;
+  ro.symmetric_activations = false;
+  EXPECT_FALSE(train::activations_symmetric(g));
+  train::RangeObservers observers(g, ro);
+  train::TorchGraphOptions o;
+  observers.install(o);
+  train::TorchGraph m(g, o);
+  m.train();
+  observe(m, {0.f, 0.5f, 2.f, 1.f});
+  // min = 0.5 * -1.28 + 0.5 * 0 = -0.64, max = 0.5 * 1.27 + 0.5 * 2 = 1.635
+  const float s = (1.635f + 0.64f) / 255;
+  EXPECT_NEAR(buffer_value(m, "s"), s, 1e-7);
+  EXPECT_EQ(buffer_value(m, "zp"), std::nearbyint(0.64f / s));  // 72
+  EXPECT_EQ(buffer_value(m, "zp"), 72.f);
+}
+
+TEST(QatRanges, FrozenObserversStopUpdating) {
+  const ir::Graph g = fake_quant_graph({0.02f}, {4});
+  train::RangeObservers observers(g, {});
+  train::TorchGraphOptions o;
+  observers.install(o);
+  train::TorchGraph m(g, o);
+  m.train();
+  observe(m, {-1.f, 0.5f, 3.f, 2.f});
+  const auto before = observers.range("q");
+  const float scale = buffer_value(m, "s");
+  observers.freeze();
+  observe(m, {-100.f, 100.f, 0.f, 0.f});
+  EXPECT_EQ(observers.range("q"), before);
+  EXPECT_EQ(buffer_value(m, "s"), scale);
+}
+
+TEST(QatRanges, WeightScalesFollowTheWeightsEveryStep) {
+  // y = x + DQ(Q(w)) with w [2, 3] fake-quantized per row (axis 0).
+  ir::Graph g;
+  g.name = "wq";
+  g.inputs.push_back(ir::make_value("x", ir::DType::Float32, {2, 3}));
+  g.outputs.push_back(ir::make_value("y"));
+  g.initializers["w"] = ir::Tensor::from_vector<float>({2, 3}, {0.5f, -1.f, 0.25f, 2.f, 0.f, -0.5f});
+  g.initializers["s"] = ir::Tensor::from_vector<float>({2}, {1.f, 1.f});
+  ir::Tensor zp(ir::DType::Int8, {2});
+  zp.data<int8_t>()[0] = zp.data<int8_t>()[1] = 0;
+  g.initializers["zp"] = zp;
+  std::map<std::string, ir::Attribute> axis = {{"axis", int64_t{0}}};
+  g.nodes = {make_node("q", "QuantizeLinear", {"w", "s", "zp"}, {"wq"}, axis),
+             make_node("dq", "DequantizeLinear", {"wq", "s", "zp"}, {"wd"}, axis),
+             make_node("add", "Add", {"x", "wd"}, {"y"})};
+  train::RangeObservers observers(g, {});
+  EXPECT_EQ(observers.activations(), 0u);
+  train::TorchGraphOptions o;
+  o.channels_last = false;
+  observers.install(o);
+  train::TorchGraph m(g, o);
+  m.eval();  // weights are tracked in both modes
+  m.forward(at::zeros({2, 3}));
+  auto scales = [&] {
+    for (const train::NamedTensor& t : m.buffers())
+      if (t.name == "s") return std::vector<float>{t.tensor[0].item<float>(), t.tensor[1].item<float>()};
+    return std::vector<float>{};
+  };
+  EXPECT_EQ(scales(), (std::vector<float>{1.f / 127, 2.f / 127}));
+  {
+    at::NoGradGuard no_grad;
+    m.parameters().at(0).tensor.mul_(3);  // an optimizer step
+  }
+  m.train();
+  const at::Tensor y = m.forward(at::zeros({2, 3}));
+  EXPECT_EQ(scales(), (std::vector<float>{3.f / 127, 6.f / 127}));
+  EXPECT_NEAR(y[1][0].item<float>(), 6.f, 1e-6);  // the row max is exactly representable
+}
+
+// ---- BN during QAT ----
+
+int count_op(const ir::Graph& g, const std::string& op) {
+  int n = 0;
+  for (const ir::Node& node : g.nodes) n += node.op == op;
+  return n;
+}
+
+// A module running `g` with BN folding during QAT (and weight range tracking), as run_qat does.
+struct FoldingModule {
+  train::RangeObservers observers;
+  train::BatchNormFolding folding;
+  std::unique_ptr<train::TorchGraph> module;
+  explicit FoldingModule(const ir::Graph& g) : observers(g, {}), folding(g) {
+    train::TorchGraphOptions o;
+    o.channels_last = false;
+    observers.install(o);
+    auto inner = o.around_step;
+    o.around_step = [this, inner](train::OpContext& c, train::OpExecutor run) {
+      return folding.step(c, [&](train::OpContext& cc) { return inner(cc, run); });
+    };
+    module = std::make_unique<train::TorchGraph>(g, o);
+    folding.bind(*module);
+  }
+};
+
+TEST(QatBatchNorm, FoldingDuringQatEqualsUnfoldedForward) {
+  const ir::Graph g = conv_bn_graph();  // no quantization
+  const at::Tensor x = train::to_torch(test::random_floats({2, 3, 6, 6}, 7));
+  train::TorchGraphOptions cpu;
+  cpu.channels_last = false;
+  train::TorchGraph reference(g, cpu);
+  FoldingModule folded(g);
+  ASSERT_EQ(folded.folding.size(), 1u);
+  reference.eval();
+  folded.module->eval();
+  EXPECT_TRUE(at::allclose(folded.module->forward(x), reference.forward(x), 1e-5, 1e-5));
+  // Training mode: batch statistics, running ones updated the same way.
+  reference.train();
+  folded.module->train();
+  EXPECT_TRUE(at::allclose(folded.module->forward(x), reference.forward(x), 1e-5, 1e-5));
+  EXPECT_TRUE(at::allclose(folded.module->buffers()[1].tensor, reference.buffers()[1].tensor,
+                           1e-5, 1e-6));
+  // Frozen: the BN runs on its running statistics even in training mode.
+  folded.folding.freeze();
+  reference.eval();
+  EXPECT_TRUE(at::allclose(folded.module->forward(x), reference.forward(x), 1e-5, 1e-5));
+}
+
+TEST(QatBatchNorm, FoldAfterQuantizesTheFoldedWeightsAndExportsWithoutBn) {
+  const ir::Graph fp32 = conv_bn_graph();
+  const ir::Tensor x = test::random_floats({2, 3, 6, 6}, 7);
+  auto data = quant::feeds_data({{{"x", x}}});
+  quant::PtqOptions o;
+  o.calibration.show_progress = false;
+  const ir::Graph folded_qat =
+      quant::prepare_qat(fp32, quant::reference_backend(), *data, o, "fold").graph;
+  const ir::Graph bn_qat =
+      quant::prepare_qat(fp32, quant::reference_backend(), *data, o, "fold-after").graph;
+  EXPECT_EQ(count_op(bn_qat, "BatchNormalization"), 1);
+  // The fold-after graph fake-quantizes W (times gamma / sigma at run time); the folded one W_f.
+  FoldingModule m(bn_qat);
+  m.module->eval();
+  const at::Tensor got = m.module->forward(train::to_torch(x)).detach();
+  train::TorchGraphOptions cpu;
+  cpu.channels_last = false;
+  train::TorchGraph reference(folded_qat, cpu);
+  reference.eval();
+  EXPECT_TRUE(at::allclose(got, reference.forward(train::to_torch(x)), 1e-5, 1e-5));
+  // Export: BN folded into the conv; its int8 weights compute what the module computed.
+  ir::Graph exported = bn_qat;
+  m.module->write_back(exported);
+  EXPECT_EQ(quant::fold_qat_batch_norm(exported), 1);
+  EXPECT_EQ(count_op(exported, "BatchNormalization"), 0);
+  EXPECT_EQ(quant::fold_weight_quantization(exported), 1);
+  const ir::Tensor y = ref::run_graph(exported, {{"x", x}}).at(0);
+  EXPECT_TRUE(at::allclose(train::to_torch(y), got, 1e-4, 1e-5));
+}
+
+TEST(QatBatchNorm, KeepFakeQuantizesTheUnfoldedWeights) {
+  const ir::Graph fp32 = conv_bn_graph();
+  auto data = quant::feeds_data({{{"x", test::random_floats({2, 3, 6, 6}, 7)}}});
+  quant::PtqOptions o;
+  o.calibration.show_progress = false;
+  const ir::Graph g = quant::prepare_qat(fp32, quant::reference_backend(), *data, o, "keep").graph;
+  EXPECT_EQ(count_op(g, "BatchNormalization"), 1);
+  for (const ir::Node& n : g.nodes) {
+    if (n.op != "QuantizeLinear" || !g.initializer(n.input(0))) continue;
+    EXPECT_EQ(n.input(0), "w");  // the unfolded weight, scales fit to it
+    const quant::QuantParams p = quant::weight_params(*g.initializer("w"), 0);
+    EXPECT_EQ(g.initializer(n.input(1))->to_float_vector(), p.scale);
+  }
 }
 
 #ifdef QCV_HAVE_RUNTIME
