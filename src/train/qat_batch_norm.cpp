@@ -69,7 +69,10 @@ void BatchNormFolding::bind(const TorchGraph& module) {
 
 at::Tensor BatchNormFolding::factor(const Fold& f) const {
   if (!f.gamma_t.defined()) fail("QAT BN folding: conv '{}' used before bind()", f.conv);
-  return f.gamma_t / at::sqrt(f.var_t.detach() + f.epsilon);
+  // A zero gamma (zero-init residual BNs) would divide by zero: such a channel folds with 1
+  // (the BN's gamma still zeroes it), which is what the exported fold computes too.
+  const at::Tensor f_raw = f.gamma_t / at::sqrt(f.var_t.detach() + f.epsilon);
+  return at::where(f_raw.abs() > 1e-12, f_raw, at::ones_like(f_raw));
 }
 
 std::vector<at::Tensor> BatchNormFolding::step(
