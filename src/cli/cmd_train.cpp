@@ -64,8 +64,8 @@ void add_train_command(CLI::App& app) {
     if (nproc > 1) {
       if (options["rank"]->count() || options["world_size"]->count())
         fail("--nproc sets each process's rank and world size: drop --rank/--world-size");
-      launch_local_ranks(nproc, options["master_port"]->count() ? std::stoi(values["master_port"])
-                                                                 : 0);
+      launch_local_ranks(nproc,
+                         options["master_port"]->count() ? std::stoi(values["master_port"]) : 0);
       return;
     }
     train::TrainConfig cfg;

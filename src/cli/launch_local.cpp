@@ -108,7 +108,8 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
 std::string describe(int status) {
   if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
   if (WIFSIGNALED(status))
-    return fmt::format("was killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
+    return fmt::format("was killed by signal {} ({})", WTERMSIG(status),
+                       strsignal(WTERMSIG(status)));
   return "stopped";
 }
 
@@ -140,7 +141,8 @@ void launch_local_ranks(int nproc, int master_port) {
   }
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
-  struct sigaction old_int {}, old_term {};
+  struct sigaction old_int {
+  }, old_term{};
   sigaction(SIGINT, &action, &old_int);
   sigaction(SIGTERM, &action, &old_term);
 
@@ -165,7 +167,8 @@ void launch_local_ranks(int nproc, int master_port) {
     }
     if (g_stop_signal != 0 && term_at == Clock::time_point::max()) {
       term_at = Clock::now();
-      if (first_failure.empty()) first_failure = fmt::format("stopped by {}", strsignal(g_stop_signal));
+      if (first_failure.empty())
+        first_failure = fmt::format("stopped by {}", strsignal(g_stop_signal));
     }
     const auto now = Clock::now();
     if (now >= term_at) {

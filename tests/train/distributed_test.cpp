@@ -2,6 +2,9 @@
 // binary run again as DistributedWorker.Run (it does nothing unless QCV_DIST_TEST_OUT is set);
 // each writes its parameters and buffers after every step, and the parent compares them with each
 // other and with one process training on the whole global batch.
+#include "train/distributed.h"
+
+#include <ATen/Parallel.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -9,7 +12,6 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <ATen/Parallel.h>
 #include <torch/optim/sgd.h>
 #include <unistd.h>
 
@@ -27,7 +29,6 @@
 
 #include "common/graph_builder.h"
 #include "ir/error.h"
-#include "train/distributed.h"
 #include "train/loss.h"
 #include "train/tensor_convert.h"
 #include "train/torch_graph.h"
@@ -69,8 +70,8 @@ ir::Graph tiny_model(bool with_bn, unsigned seed, int64_t batch) {
   g.nodes.push_back(test::make_node("relu", "Relu", {act_in}, {"r"}));
   g.nodes.push_back(test::make_node("gap", "GlobalAveragePool", {"r"}, {"p"}));
   g.nodes.push_back(test::make_node("flat", "Flatten", {"p"}, {"f"}));
-  g.nodes.push_back(test::make_node("fc", "Gemm", {"f", "fc_w", "fc_b"}, {"logits"},
-                                    {{"transB", int64_t{1}}}));
+  g.nodes.push_back(
+      test::make_node("fc", "Gemm", {"f", "fc_w", "fc_b"}, {"logits"}, {{"transB", int64_t{1}}}));
   return g;
 }
 
@@ -298,7 +299,8 @@ TEST(Distributed, TwoRanksEqualOneProcessWithTheGlobalBatch) {
   const std::vector<float> start = read_floats(step_file(job.out_dir, 0, 0));
   const std::vector<float> end = read_floats(step_file(job.out_dir, 0, job.steps));
   double moved = 0;
-  for (size_t i = 0; i < start.size(); ++i) moved = std::max(moved, double(std::abs(end[i] - start[i])));
+  for (size_t i = 0; i < start.size(); ++i)
+    moved = std::max(moved, double(std::abs(end[i] - start[i])));
   EXPECT_GT(moved, 1e-3);
 }
 
@@ -371,3 +373,54 @@ TEST(Distributed, KilledRankIsNamedWithinTheTimeout) {
   EXPECT_NE(error.find("rank 1 of 2 stopped"), std::string::npos) << error;
   EXPECT_LT(seconds, job.timeout_s + 5) << error;
 }
+
+#ifdef QCV_CLI_PATH
+// The whole job through the CLI: `qcv train --nproc 2`, rank 1 killed once the first checkpoint
+// exists; the launcher must name it and exit non-zero, and `--resume` must finish the run from
+// that checkpoint with every epoch logged once (by rank 0 only).
+TEST(Distributed, LauncherNamesAKilledRankAndResumeFinishes) {
+  const std::string dir = fresh_dir("test_train_dist_cli") + "/run";
+  auto command = [&](const std::string& extra, const std::string& log) {
+    return fmt::format(
+        "env OMP_NUM_THREADS=1 {} train --nproc 2 --model mobilenet_v2 --width 0.35 --resolution "
+        "32 "
+        "--batch-size 32 --limit-train 128 --limit-test 32 --threads 1 --workers 1 "
+        "--dist-timeout 5 -o {} {} > {} 2>&1",
+        QCV_CLI_PATH, dir, extra, log);
+  };
+  const std::string log1 = dir + "1.log", log2 = dir + "2.log";
+  const pid_t shell = fork();
+  if (shell == 0) {
+    execl("/bin/sh", "sh", "-c", ("exec " + command("--epochs 50", log1)).c_str(), nullptr);
+    _exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
+  int ignored = 0;
+  while (!fs::exists(dir + "/checkpoint/state.json") &&
+         std::chrono::steady_clock::now() < deadline && waitpid(shell, &ignored, WNOHANG) == 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(fs::exists(dir + "/checkpoint/state.json")) << read_text(log1);
+  // The launcher's children, and which of them is rank 1 (from its environment).
+  pid_t rank1 = 0;
+  std::istringstream children(read_text(fmt::format("/proc/{}/task/{}/children", shell, shell)));
+  for (pid_t child; children >> child;)
+    if (read_text(fmt::format("/proc/{}/environ", child)).find(std::string("RANK=1\0", 7)) !=
+        std::string::npos)
+      rank1 = child;
+  ASSERT_GT(rank1, 0) << "no rank 1 among the launcher's children";
+  kill(rank1, SIGKILL);
+  const int status = wait_for(shell, 20);
+  const std::string out = read_text(log1);
+  EXPECT_EQ(status, 1) << out;
+  EXPECT_NE(out.find("rank 1 of 2 was killed by signal 9"), std::string::npos) << out;
+  EXPECT_NE(out.find("rank 1 of 2 stopped"), std::string::npos) << out;  // rank 0's own error
+
+  ASSERT_EQ(std::system(command("--epochs 2 --resume", log2).c_str()), 0) << read_text(log2);
+  std::istringstream metrics(read_text(dir + "/metrics.jsonl"));
+  std::vector<int> epochs;
+  for (std::string line; std::getline(metrics, line);)
+    epochs.push_back(std::stoi(line.substr(line.find("\"epoch\":") + 8)));
+  EXPECT_EQ(epochs, (std::vector<int>{1, 2})) << read_text(dir + "/metrics.jsonl");
+  EXPECT_TRUE(fs::exists(dir + "/final.onnx"));
+}
+#endif
