@@ -194,20 +194,21 @@ std::pair<float, float> calibrated_range(const TensorStats& stats,
                                          ir::DType dtype) {
   if (options.method == CalibrationMethod::Max || !stats.seen) return {stats.min, stats.max};
   double threshold = 0;
+  const bool one_sided = !symmetric && stats.min >= 0;
+  (void)dtype;
   switch (options.method) {
     case CalibrationMethod::Percentile:
       threshold = percentile_threshold(stats.hist, options.percentile);
       break;
     case CalibrationMethod::Entropy:
-      threshold = entropy_threshold(stats.hist, 128);
+      // Levels between 0 and the threshold: 256 for an asymmetric range starting at 0 (the
+      // unsigned case of NVIDIA's pytorch-quantization), 128 for symmetric int8.
+      threshold = entropy_threshold(stats.hist, one_sided ? 256 : 128);
       break;
-    case CalibrationMethod::Mse: {
+    case CalibrationMethod::Mse:
       // Steps between 0 and the threshold: 255 for a uint8/int8 range starting at 0, 127 else.
-      const bool one_sided = !symmetric && stats.min >= 0;
-      (void)dtype;
       threshold = mse_threshold(stats.hist, one_sided ? 255 : 127);
       break;
-    }
     case CalibrationMethod::Max:
       break;
   }

@@ -118,6 +118,41 @@ TEST(Entropy, MatchesReferenceOnHalfNormalAndSparseHistograms) {
   EXPECT_DOUBLE_EQ(entropy_threshold(r, 128), entropy_threshold(h, 128));
 }
 
+TEST(Entropy, HandComputedKlOnFourBins) {
+  // Counts {10, 4, 4, 2} over [0, 4), two levels. Bin 0 takes bin 1's count: c = {4, 4, 4, 2},
+  // 14 in all. Candidates (P: outliers folded into the last bin; Q: groups j * 2 / i spread over
+  // their non-empty bins):
+  //   i=2: P = {4, 10}/14,   Q = {4, 4}/8:        KL = 0.0949
+  //   i=3: P = {4, 4, 6}/14, Q = {4, 4, 4}/12:    KL = 0.0196   <- minimum
+  //   i=4: P = {4, 4, 4, 2}/14, Q = {4, 4, 3, 3}/14: KL = 0.0243
+  const Histogram h = make_hist({10, 4, 4, 2}, 4.0);
+  EXPECT_DOUBLE_EQ(entropy_threshold(h, 2), 3.0);
+  EXPECT_DOUBLE_EQ(reference_entropy(h.counts, 4.0, 2), 3.0);
+}
+
+TEST(Entropy, OneSidedAsymmetricRangesUseAllLevels) {
+  // A Relu output quantized to uint8 [0, T] has 256 levels, symmetric int8 only 128: the entropy
+  // threshold is searched with as many levels as the range really has (pytorch-quantization's
+  // `unsigned`). With 256 bins and 256 levels there is nothing to clip.
+  std::mt19937 rng(7);
+  std::exponential_distribution<float> expo(3.0f);
+  TensorStats s;
+  s.seen = true;
+  s.min = 0.0f;
+  s.max = 8.0f;
+  s.hist = make_hist(std::vector<double>(256, 0.0), 8.0);
+  std::vector<float> x(20000);
+  for (auto& v : x) v = std::min(expo(rng), 7.99f);
+  x[0] = 7.99f, x[1] = 6.5f;  // outliers the symmetric search clips
+  s.hist.add(x.data(), x.size());
+  CalibrationOptions o;
+  o.method = CalibrationMethod::Entropy;
+  EXPECT_FLOAT_EQ(calibrated_range(s, o, false, ir::DType::UInt8).second, 8.0f);
+  const float symmetric = calibrated_range(s, o, true, ir::DType::Int8).second;
+  EXPECT_FLOAT_EQ(symmetric, static_cast<float>(entropy_threshold(s.hist, 128)));
+  EXPECT_LT(symmetric, 8.0f);
+}
+
 // Expected squared error of symmetric fake quantization over the bin centers, by hand formula.
 double hand_mse(const Histogram& h, double threshold, int levels) {
   const double w = h.bin_width(), s = threshold / levels;
