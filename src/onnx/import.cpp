@@ -7,7 +7,6 @@
 #include <limits>
 #include <new>
 #include <set>
-#include <sstream>
 
 #include "onnx/legacy_ops.h"
 #include "onnx/onnx.h"
@@ -179,19 +178,31 @@ void name_nodes_uniquely(ir::Graph& g) {
   }
 }
 
-ir::Graph graph_from_model(const pb::ModelProto& m) {
+// Frees a converted initializer's payload at once, so that the proto and the IR never both hold
+// every weight (ResNet-50: ~100 MB less peak memory while loading).
+void release_payload(pb::TensorProto* t) {
+  delete t->release_raw_data();
+  google::protobuf::RepeatedField<float>().Swap(t->mutable_float_data());
+  google::protobuf::RepeatedField<int32_t>().Swap(t->mutable_int32_data());
+  google::protobuf::RepeatedField<int64_t>().Swap(t->mutable_int64_data());
+  google::protobuf::RepeatedField<double>().Swap(t->mutable_double_data());
+}
+
+// Consumes the initializers' payloads of `m` (see release_payload).
+ir::Graph graph_from_model(pb::ModelProto& m) {
   check_model_header(m);
-  const pb::GraphProto& gp = m.graph();
+  pb::GraphProto& gp = *m.mutable_graph();
   ir::Graph g;
   g.opset = default_opset(m);
   if (!gp.name().empty()) g.name = gp.name();
   for (const auto& p : m.metadata_props()) g.metadata[p.key()] = p.value();
   if (gp.sparse_initializer_size() > 0) fail("sparse initializers are not supported");
 
-  for (const auto& t : gp.initializer()) {
+  for (pb::TensorProto& t : *gp.mutable_initializer()) {
     if (t.name().empty()) fail("initializer with an empty name");
     if (g.initializers.count(t.name())) fail("initializer '{}' appears twice", t.name());
     g.initializers[t.name()] = tensor_from_proto(t, fmt::format("initializer '{}'", t.name()));
+    release_payload(&t);
   }
   for (const auto& vi : gp.input()) {
     if (g.is_initializer(vi.name())) continue;  // old exporters list weights as inputs too
@@ -238,18 +249,21 @@ auto with_origin(const std::string& origin, F&& body) -> decltype(body()) {
   }
 }
 
+// Reads a whole file into a string of its exact size (a stringstream would hold two copies).
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) fail("file '{}': cannot open for reading", path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) fail("file '{}': read error", path);
-  return ss.str();
+  const std::streamoff size = in.tellg();
+  if (size < 0) fail("file '{}': cannot tell its size", path);
+  std::string bytes(static_cast<size_t>(size), '\0');
+  in.seekg(0);
+  if (!in.read(bytes.data(), size)) fail("file '{}': read error", path);
+  return bytes;
 }
 
-}  // namespace
-
-ir::Graph load_from_bytes(const std::string& bytes, const std::string& origin) {
+// Parses serialized ModelProto bytes; `release_bytes` runs once they are no longer needed.
+template <typename Release>
+ir::Graph parse_model(const std::string& bytes, const std::string& origin, Release release_bytes) {
   silence_protobuf_logging();
   return with_origin(origin, [&] {
     if (bytes.empty()) fail("empty file");
@@ -257,11 +271,21 @@ ir::Graph load_from_bytes(const std::string& bytes, const std::string& origin) {
       fail("larger than 2 GiB (protobuf's limit); external data is not supported");
     pb::ModelProto model;
     if (!model.ParseFromString(bytes)) fail("not an ONNX model (protobuf parse failed)");
+    release_bytes();
     return graph_from_model(model);
   });
 }
 
-ir::Graph load(const std::string& path) { return load_from_bytes(read_file(path), path); }
+}  // namespace
+
+ir::Graph load_from_bytes(const std::string& bytes, const std::string& origin) {
+  return parse_model(bytes, origin, [] {});
+}
+
+ir::Graph load(const std::string& path) {
+  std::string bytes = read_file(path);
+  return parse_model(bytes, path, [&bytes] { std::string().swap(bytes); });
+}
 
 ir::Tensor load_tensor(const std::string& path) {
   std::string bytes = read_file(path);
