@@ -8,6 +8,19 @@
 namespace qcv::train {
 namespace {
 
+// A 4-D tensor with channels-last strides. When one channel or a 1x1 image makes both layouts the
+// same bytes, is_contiguous(ChannelsLast) holds for NCHW strides too, but LibTorch picks kernels
+// from the strides: a non-in-place op (Clip, Add) on a 1x1 map returns NCHW strides and every later
+// conv runs oneDNN's blocked NCHW kernels (depthwise backward 3x slower, measured at 32x32). Such
+// tensors get channels-last strides by a copy (they are small: 1x1 maps or one channel).
+at::Tensor with_channels_last_strides(const at::Tensor& t) {
+  constexpr auto kChannelsLast = at::MemoryFormat::ChannelsLast;
+  if (t.dim() != 4) return t;
+  if (!t.is_contiguous(kChannelsLast)) return t.contiguous(kChannelsLast);
+  if (t.suggest_memory_format() == kChannelsLast) return t;
+  return at::empty(t.sizes(), t.options().memory_format(kChannelsLast)).copy_(t);
+}
+
 // Input positions that hold trainable weights, per op.
 const std::map<std::string, std::set<size_t>>& weight_positions() {
   static const std::map<std::string, std::set<size_t>> table = {
@@ -82,7 +95,7 @@ void TorchGraph::compile(const ir::Graph& source) {
   for (const auto& [name, t] : g.initializers) {
     at::Tensor v = to_torch(t).to(options_.device);
     if (params.count(name)) {
-      if (options_.channels_last && v.dim() == 4) v = v.contiguous(at::MemoryFormat::ChannelsLast);
+      if (options_.channels_last) v = with_channels_last_strides(v);
       v.set_requires_grad(true);
       parameters_.push_back({name, v});
     } else if (buffers.count(name)) {
@@ -133,8 +146,7 @@ void TorchGraph::compile(const ir::Graph& source) {
 
 at::Tensor TorchGraph::prepare_input(const at::Tensor& x) const {
   at::Tensor v = x.to(options_.device);
-  if (options_.channels_last && v.dim() == 4) v = v.contiguous(at::MemoryFormat::ChannelsLast);
-  return v;
+  return options_.channels_last ? with_channels_last_strides(v) : v;
 }
 
 std::vector<at::Tensor> TorchGraph::forward(const std::vector<at::Tensor>& inputs) {
@@ -168,11 +180,7 @@ std::vector<at::Tensor> TorchGraph::forward(const std::vector<at::Tensor>& input
       if (s.outputs[i] < 0) continue;
       if (i >= out.size() || !out[i].defined())
         fail("torch backend: node '{}' ({}) did not produce output {}", s.node.name, s.node.op, i);
-      // A conv whose input has one channel is ambiguous about its layout and returns NCHW, and
-      // every later op would follow (2x slower training): pin conv outputs to channels-last.
-      if (options_.channels_last && out[i].dim() == 4 && s.node.op == "Conv" &&
-          !out[i].is_contiguous(at::MemoryFormat::ChannelsLast))
-        out[i] = out[i].contiguous(at::MemoryFormat::ChannelsLast);
+      if (options_.channels_last) out[i] = with_channels_last_strides(out[i]);
       env[static_cast<size_t>(s.outputs[i])] = std::move(out[i]);
     }
     for (int r : s.release) env[static_cast<size_t>(r)] = at::Tensor();
