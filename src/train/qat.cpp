@@ -1,5 +1,7 @@
 #include "train/qat.h"
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <memory>
 #include <set>
@@ -27,7 +29,7 @@ TrainConfig qat_defaults() {
   return c;
 }
 
-TrainResult run_qat(const TrainConfig& cfg, const QatOptions& options) {
+QatHooks qat_hooks(const ir::Graph& graph, const QatOptions& options, int world_size) {
   if (options.ranges != "fixed" && options.ranges != "lsq" && options.ranges != "ema")
     fail("QAT ranges '{}': expected fixed, lsq or ema", options.ranges);
   if (options.batch_norm != "fold" && options.batch_norm != "keep" &&
@@ -37,24 +39,28 @@ TrainResult run_qat(const TrainConfig& cfg, const QatOptions& options) {
     fail("QAT freeze_ranges_after must be >= 0, got {}", options.freeze_ranges_after);
   if (options.bn_fold_after < 0)
     fail("QAT bn_fold_after must be >= 0, got {}", options.bn_fold_after);
-  if (cfg.init.empty()) fail("QAT needs a QDQ model to fine-tune (init)");
-  const ir::Graph graph = onnx::load(cfg.init);
   std::set<std::string> scales;
   for (const ir::Node& n : graph.nodes)
     if (n.op == "QuantizeLinear" && n.inputs.size() > 1) scales.insert(n.inputs[1]);
   if (scales.empty())
-    fail("QAT: '{}' has no QuantizeLinear node: prepare it with quant::prepare_qat (qcv qat)",
-         cfg.init);
+    fail(
+        "QAT: graph '{}' has no QuantizeLinear node: prepare it with quant::prepare_qat (qcv "
+        "qat)",
+        graph.name);
 
-  TrainHooks hooks;
+  QatHooks q;
+  TrainHooks& hooks = q.hooks;
   hooks.trainable_quant_scales = options.ranges == "lsq";
   const bool ema = options.ranges == "ema";
   const bool with_bn = options.batch_norm != "fold";
-  if (ema && cfg.world_size > 1)
+  if (ema && world_size > 1)
     fail("QAT ranges 'ema' with {} processes: observers are per process; use fixed or lsq",
-         cfg.world_size);
+         world_size);
   // Observers: EMA activation ranges; weight scales follow the weights (ema, or BN kept in the
-  // graph, whose weights are not the ones the calibrated scales fit), except learned ones.
+  // graph, whose weights are not the ones the calibrated scales fit), except learned ones. With
+  // BN in the graph, activation ranges calibrated on running statistics that miss the training
+  // (batch statistics) forward are refit on the first batch (RangeObserverOptions). Not with
+  // several processes: each would refit on its own batch.
   std::shared_ptr<RangeObservers> observers;
   if (ema || (with_bn && options.ranges != "lsq")) {
     RangeObserverOptions ro;
@@ -62,16 +68,20 @@ TrainResult run_qat(const TrainConfig& cfg, const QatOptions& options) {
     ro.symmetric_activations = activations_symmetric(graph);
     ro.track_activations = ema;
     ro.track_weights = options.ranges != "lsq";
+    ro.refit_mismatched = with_bn && world_size == 1;
     observers = std::make_shared<RangeObservers>(graph, ro);
   }
   std::shared_ptr<BatchNormFolding> folding;
   if (options.batch_norm == "fold-after") {
     folding = std::make_shared<BatchNormFolding>(graph);
     if (folding->size() == 0)
-      fail("QAT batch_norm fold-after: '{}' has no Conv -> BatchNormalization (prepare it with "
-           "quant::prepare_qat(..., \"fold-after\"))",
-           cfg.init);
+      fail(
+          "QAT batch_norm fold-after: '{}' has no Conv -> BatchNormalization (prepare it with "
+          "quant::prepare_qat(..., \"fold-after\"))",
+          graph.name);
   }
+  q.observers = observers;
+  q.folding = folding;
   hooks.configure_module = [observers, folding](TorchGraphOptions& o, const ir::Graph&) {
     if (observers) observers->install(o);
     if (!folding) return;
@@ -84,7 +94,7 @@ TrainResult run_qat(const TrainConfig& cfg, const QatOptions& options) {
   const int bn_freeze = options.bn_fold_after;
   const bool lsq = hooks.trainable_quant_scales;
   hooks.on_epoch_start = [scales, freeze, lsq, observers, folding, bn_freeze](TorchGraph& module,
-                                                                            int64_t epoch) {
+                                                                              int64_t epoch) {
     if (folding) {
       folding->bind(module);
       if (epoch >= bn_freeze) folding->freeze();
@@ -98,7 +108,20 @@ TrainResult run_qat(const TrainConfig& cfg, const QatOptions& options) {
       p.tensor.mutable_grad() = at::Tensor();  // the optimizer skips it from now on
     }
   };
+  return q;
+}
+
+TrainResult run_qat(const TrainConfig& cfg, const QatOptions& options) {
+  if (cfg.init.empty()) fail("QAT needs a QDQ model to fine-tune (init)");
+  const QatHooks q = qat_hooks(onnx::load(cfg.init), options, cfg.world_size);
+  const TrainHooks& hooks = q.hooks;
+  const std::shared_ptr<BatchNormFolding>& folding = q.folding;
   TrainResult r = run_training(cfg, hooks);
+  if (q.observers && !q.observers->refitted().empty() && cfg.rank == 0)
+    fmt::print(stderr,
+               "qcv qat: {} activation ranges refit on the first training batch (the calibration's "
+               "BN running statistics did not describe the training forward), e.g. '{}'\n",
+               q.observers->refitted().size(), q.observers->refitted().front());
   const std::string final_path = cfg.run_dir + "/final.onnx";
   if (folding && !r.stopped_early && cfg.rank == 0 && std::filesystem::exists(final_path)) {
     ir::Graph g = onnx::load(final_path);

@@ -3,11 +3,15 @@
 // gradient. Ranges stay as calibrated ("fixed"), are learned ("lsq") or follow an exponential
 // moving average of the observed batch ranges ("ema", qat_observers.h), and can be frozen.
 #pragma once
+#include <memory>
 #include <string>
 
 #include "train/train.h"
 
 namespace qcv::train {
+
+class RangeObservers;
+class BatchNormFolding;
 
 struct QatOptions {
   std::string ranges = "fixed";  // fixed | lsq | ema
@@ -26,6 +30,15 @@ struct QatOptions {
 // (1.0 for 1 epoch, 0.1 for 2, 0.01 for 7), batch 64, 10 epochs, no label smoothing, no
 // augmentation beyond the trainer's, no weight decay.
 TrainConfig qat_defaults();
+
+// The trainer hooks run_qat trains `graph` (a QDQ graph from quant::prepare_qat) with, and the
+// observers and BN folding they drive (null where the options need none).
+struct QatHooks {
+  TrainHooks hooks;
+  std::shared_ptr<RangeObservers> observers;
+  std::shared_ptr<BatchNormFolding> folding;
+};
+QatHooks qat_hooks(const ir::Graph& graph, const QatOptions& options, int world_size = 1);
 
 // Fine-tunes cfg.init (a QDQ graph with float weights) as configured; writes what run_training
 // writes into cfg.run_dir (final.onnx: the trained QDQ graph, weights still float).

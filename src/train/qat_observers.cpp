@@ -1,5 +1,8 @@
 #include "train/qat_observers.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "quant/quant.h"
 
 namespace qcv::train {
@@ -57,7 +60,8 @@ RangeObservers::RangeObservers(const ir::Graph& graph, RangeObserverOptions opti
     o.dtype = initializer_of(graph, n, 2)->dtype();
     if (o.dtype != ir::DType::Int8 && o.dtype != ir::DType::UInt8) continue;
     if (o.weight && (!options_.track_weights || o.dtype != ir::DType::Int8)) continue;
-    if (!o.weight && (!options_.track_activations || initializer_of(graph, n, 1)->numel() != 1))
+    const bool activations = options_.track_activations || options_.refit_mismatched;
+    if (!o.weight && (!activations || initializer_of(graph, n, 1)->numel() != 1))
       continue;  // activations: per-tensor only
     observers_[n.name] = o;
     buffers_.insert(n.inputs[1]);
@@ -77,33 +81,64 @@ std::vector<at::Tensor> RangeObservers::step(OpContext& c, OpExecutor run) {
       at::NoGradGuard no_grad;
       if (it->second.weight)
         track_weight(it->second, c);
-      else if (c.training && !frozen_)
+      else if (c.training && options_.refit_mismatched && !it->second.checked)
+        refit_if_mismatched(it->second, c, it->first);
+      if (!it->second.weight && c.training && !frozen_ && options_.track_activations)
         observe_activation(it->second, c);
     }
   }
   return run(c);
 }
 
-void RangeObservers::observe_activation(Observer& o, OpContext& c) {
-  at::Tensor scale = c.input(1), zero_point = c.input(2);
+// The range the pair's current parameters represent (calibration or checkpoint).
+void RangeObservers::start(Observer& o, OpContext& c) const {
+  if (o.started) return;
   float qmin, qmax;
   qrange(o.dtype, qmin, qmax);
-  if (!o.started) {  // the range the current parameters represent (calibration or checkpoint)
-    const float s = scale.item<float>(), zp = zero_point.to(at::kFloat).item<float>();
-    o.min = (qmin - zp) * s;
-    o.max = (qmax - zp) * s;
-    if (options_.symmetric_activations) o.min = -127.f * s, o.max = 127.f * s;
-    o.started = true;
-  }
+  const float s = c.input(1).item<float>(), zp = c.input(2).to(at::kFloat).item<float>();
+  o.min = (qmin - zp) * s;
+  o.max = (qmax - zp) * s;
+  if (options_.symmetric_activations) o.min = -127.f * s, o.max = 127.f * s;
+  o.started = true;
+}
+
+namespace {
+
+void set_range(at::Tensor& scale, at::Tensor& zero_point, float min, float max, ir::DType dtype,
+               bool symmetric) {
+  const quant::QuantParams p = quant::params_for_range(min, max, dtype, symmetric);
+  scale.fill_(p.scale.at(0));
+  zero_point.fill_(p.zero_point.at(0));
+}
+
+}  // namespace
+
+void RangeObservers::refit_if_mismatched(Observer& o, OpContext& c, const std::string& name) {
+  o.checked = true;
+  start(o, c);
+  const auto [lo_t, hi_t] = at::aminmax(c.input(0).detach());
+  const float lo = lo_t.item<float>(), hi = hi_t.item<float>();
+  if (!std::isfinite(lo) || !std::isfinite(hi)) return;  // the trainer reports the divergence
+  const double batch = std::max(std::abs(lo), std::abs(hi));
+  const double calibrated = std::max(std::abs(o.min), std::abs(o.max));
+  const double r = options_.refit_ratio;
+  if (batch == 0 || (batch <= r * calibrated && batch * r >= calibrated)) return;
+  o.min = lo;
+  o.max = hi;
+  at::Tensor scale = c.input(1), zero_point = c.input(2);
+  set_range(scale, zero_point, o.min, o.max, o.dtype, options_.symmetric_activations);
+  refitted_.push_back(name);
+}
+
+void RangeObservers::observe_activation(Observer& o, OpContext& c) {
+  start(o, c);
   const at::Tensor x = c.input(0).detach();
   const auto [lo, hi] = at::aminmax(x);
   const double d = options_.decay;
   o.min = static_cast<float>(d * o.min + (1 - d) * lo.item<double>());
   o.max = static_cast<float>(d * o.max + (1 - d) * hi.item<double>());
-  const quant::QuantParams p =
-      quant::params_for_range(o.min, o.max, o.dtype, options_.symmetric_activations);
-  scale.fill_(p.scale.at(0));
-  zero_point.fill_(p.zero_point.at(0));
+  at::Tensor scale = c.input(1), zero_point = c.input(2);
+  set_range(scale, zero_point, o.min, o.max, o.dtype, options_.symmetric_activations);
 }
 
 void RangeObservers::track_weight(const Observer& o, OpContext& c) {

@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "ir/ir.h"
 #include "train/torch_graph.h"
@@ -23,6 +24,15 @@ struct RangeObserverOptions {
   bool symmetric_activations = true;
   bool track_activations = true;  // EMA of the activation ranges (training, until frozen)
   bool track_weights = true;      // recompute weight scales from the weights on every forward
+  // With BN kept in the graph (QAT batch_norm keep / fold-after) the training forward normalizes
+  // with batch statistics, while the calibration ran on the running ones; where those do not
+  // describe the activations (an untrained model: mean 0, variance 1) the calibrated ranges miss
+  // the training activations by orders of magnitude, every pair saturates to a constant, BN's
+  // batch variance of the next conv output collapses and its gradient gain 1/sqrt(eps) per layer
+  // sends weights and BN scales to 1e15+. So: on the first training batch a pair whose range is
+  // off by more than `refit_ratio` (abs-max either way) restarts from that batch's min/max.
+  bool refit_mismatched = false;
+  double refit_ratio = 8.0;
 };
 
 class RangeObservers {
@@ -38,6 +48,8 @@ class RangeObservers {
   // Observers off: activation ranges stay where they are (weights keep tracking the weights).
   void freeze() { frozen_ = true; }
   bool frozen() const { return frozen_; }
+  // Activation pairs whose calibrated range the first training batch replaced (refit_mismatched).
+  const std::vector<std::string>& refitted() const { return refitted_; }
   // The running [min, max] of the activation pair whose QuantizeLinear is `node`.
   std::pair<float, float> range(const std::string& node) const;
   size_t activations() const;
@@ -47,14 +59,18 @@ class RangeObservers {
     bool weight = false;
     ir::DType dtype = ir::DType::Int8;
     bool started = false;  // the running range starts from the pair's current (calibrated) one
+    bool checked = false;  // refit_mismatched: the first training batch was compared
     float min = 0, max = 0;
   };
+  void start(Observer& o, OpContext& c) const;
+  void refit_if_mismatched(Observer& o, OpContext& c, const std::string& name);
   void observe_activation(Observer& o, OpContext& c);
   static void track_weight(const Observer& o, OpContext& c);
 
   RangeObserverOptions options_;
   std::map<std::string, Observer> observers_;  // by QuantizeLinear node name
   std::set<std::string> buffers_;
+  std::vector<std::string> refitted_;
   bool frozen_ = false;
 };
 

@@ -3,8 +3,6 @@
 // against the unfolded forward, and a short QAT run whose export ONNX Runtime and qcv's runtime
 // run with the same outputs.
 #include "train/qat.h"
-#include "train/qat_batch_norm.h"
-#include "train/qat_observers.h"
 
 #include <gtest/gtest.h>
 
@@ -18,6 +16,8 @@
 #include "passes/passes.h"
 #include "quant/quant.h"
 #include "ref/ref.h"
+#include "train/qat_batch_norm.h"
+#include "train/qat_observers.h"
 #include "train/tensor_convert.h"
 #include "train/torch_graph.h"
 #ifdef QCV_HAVE_RUNTIME
@@ -159,7 +159,6 @@ TEST(Qat, BatchNormFoldedBeforeQdqEqualsUnfoldedForward) {
   EXPECT_TRUE(at::allclose(train::to_torch(y), trained, 1e-4, 1e-5));
 }
 
-
 // ---- EMA range observers ----
 
 // One training forward of a fake-quant module on the values x.
@@ -252,7 +251,8 @@ TEST(QatRanges, WeightScalesFollowTheWeightsEveryStep) {
   g.name = "wq";
   g.inputs.push_back(ir::make_value("x", ir::DType::Float32, {2, 3}));
   g.outputs.push_back(ir::make_value("y"));
-  g.initializers["w"] = ir::Tensor::from_vector<float>({2, 3}, {0.5f, -1.f, 0.25f, 2.f, 0.f, -0.5f});
+  g.initializers["w"] =
+      ir::Tensor::from_vector<float>({2, 3}, {0.5f, -1.f, 0.25f, 2.f, 0.f, -0.5f});
   g.initializers["s"] = ir::Tensor::from_vector<float>({2}, {1.f, 1.f});
   ir::Tensor zp(ir::DType::Int8, {2});
   zp.data<int8_t>()[0] = zp.data<int8_t>()[1] = 0;
@@ -271,7 +271,8 @@ TEST(QatRanges, WeightScalesFollowTheWeightsEveryStep) {
   m.forward(at::zeros({2, 3}));
   auto scales = [&] {
     for (const train::NamedTensor& t : m.buffers())
-      if (t.name == "s") return std::vector<float>{t.tensor[0].item<float>(), t.tensor[1].item<float>()};
+      if (t.name == "s")
+        return std::vector<float>{t.tensor[0].item<float>(), t.tensor[1].item<float>()};
     return std::vector<float>{};
   };
   EXPECT_EQ(scales(), (std::vector<float>{1.f / 127, 2.f / 127}));
@@ -326,8 +327,8 @@ TEST(QatBatchNorm, FoldingDuringQatEqualsUnfoldedForward) {
   reference.train();
   folded.module->train();
   EXPECT_TRUE(at::allclose(folded.module->forward(x), reference.forward(x), 1e-5, 1e-5));
-  EXPECT_TRUE(at::allclose(folded.module->buffers()[1].tensor, reference.buffers()[1].tensor,
-                           1e-5, 1e-6));
+  EXPECT_TRUE(
+      at::allclose(folded.module->buffers()[1].tensor, reference.buffers()[1].tensor, 1e-5, 1e-6));
   // Frozen: the BN runs on its running statistics even in training mode.
   folded.folding.freeze();
   reference.eval();
@@ -377,6 +378,98 @@ TEST(QatBatchNorm, KeepFakeQuantizesTheUnfoldedWeights) {
     const quant::QuantParams p = quant::weight_params(*g.initializer("w"), 0);
     EXPECT_EQ(g.initializer(n.input(1))->to_float_vector(), p.scale);
   }
+}
+
+// x -> Conv -> BN -> Relu -> Conv -> BN -> y, the first BN's running statistics `mean`/`var`
+// (an untrained model's 0 and 1 unless given): its conv weights are small (1e-3), so inference
+// (running statistics) sees activations ~1e-3 where training (batch statistics) sees ~1.
+ir::Graph two_conv_bn_graph(const std::vector<float>& mean, const std::vector<float>& var) {
+  ir::Graph g;
+  g.name = "two_conv_bn";
+  g.inputs.push_back(ir::make_value("x", ir::DType::Float32, {8, 3, 6, 6}));
+  g.outputs.push_back(ir::make_value("y"));
+  g.initializers["w1"] = test::random_floats({4, 3, 3, 3}, 1, 1e-3f);
+  g.initializers["w2"] = test::random_floats({4, 4, 1, 1}, 2, 0.5f);
+  const std::vector<float> ones(4, 1.f), zeros(4, 0.f);
+  g.initializers["g1"] = ir::Tensor::from_vector<float>({4}, ones);
+  g.initializers["b1"] = ir::Tensor::from_vector<float>({4}, zeros);
+  g.initializers["m1"] = ir::Tensor::from_vector<float>({4}, mean);
+  g.initializers["v1"] = ir::Tensor::from_vector<float>({4}, var);
+  g.initializers["g2"] = ir::Tensor::from_vector<float>({4}, ones);
+  g.initializers["b2"] = ir::Tensor::from_vector<float>({4}, zeros);
+  g.initializers["m2"] = ir::Tensor::from_vector<float>({4}, zeros);
+  g.initializers["v2"] = ir::Tensor::from_vector<float>({4}, ones);
+  g.nodes = {
+      make_node("conv1", "Conv", {"x", "w1"}, {"c1"}, {{"pads", std::vector<int64_t>{1, 1, 1, 1}}}),
+      make_node("bn1", "BatchNormalization", {"c1", "g1", "b1", "m1", "v1"}, {"n1"}),
+      make_node("relu1", "Relu", {"n1"}, {"r1"}), make_node("conv2", "Conv", {"r1", "w2"}, {"c2"}),
+      make_node("bn2", "BatchNormalization", {"c2", "g2", "b2", "m2", "v2"}, {"y"})};
+  return g;
+}
+
+// One training-mode forward of the QAT graph prepared from `fp32` with BN kept in the graph,
+// set up as run_qat sets it up (qat_hooks); returns it next to the FP32 training forward.
+struct BnQatStep {
+  at::Tensor qat, fp32;
+  std::vector<std::string> refitted;
+};
+BnQatStep bn_qat_training_step(const ir::Graph& fp32, const ir::Tensor& x,
+                               const std::string& batch_norm) {
+  auto data = quant::feeds_data({{{"x", x}}});
+  quant::PtqOptions o;
+  o.calibration.show_progress = false;
+  const ir::Graph g =
+      quant::prepare_qat(fp32, quant::reference_backend(), *data, o, batch_norm).graph;
+  train::QatOptions qo;
+  qo.ranges = "fixed";
+  qo.batch_norm = batch_norm;
+  qo.bn_fold_after = 1;
+  const train::QatHooks hooks = train::qat_hooks(g, qo);
+  train::TorchGraphOptions options;
+  options.channels_last = false;
+  hooks.hooks.configure_module(options, g);
+  train::TorchGraph module(g, options);
+  hooks.hooks.on_epoch_start(module, 0);
+  module.train();
+  BnQatStep r;
+  r.qat = module.forward(train::to_torch(x)).detach();
+  train::TorchGraphOptions cpu;
+  cpu.channels_last = false;
+  train::TorchGraph reference(fp32, cpu);
+  reference.train();
+  r.fp32 = reference.forward(train::to_torch(x)).detach();
+  r.refitted = hooks.observers->refitted();
+  return r;
+}
+
+// Regression (qcv qat on an untrained zoo model with --qat-bn fold-after / keep: weights and BN
+// scales reached 1e15-1e20 within two steps, then the export fold failed with "weight has a
+// non-finite value" or EMA ranges with "[-nan, -nan]"): the activation ranges calibrated on the
+// running statistics were ~1000x too narrow for the batch-statistics forward of training, so
+// the pair after Relu saturated to two values. They are now refit on the first training batch,
+// and the training forward follows the FP32 one within quantization error.
+TEST(QatBatchNorm, RangesCalibratedOnStaleStatisticsAreRefitForTraining) {
+  const ir::Tensor x = test::random_floats({8, 3, 6, 6}, 7);
+  for (const std::string mode : {"fold-after", "keep"}) {
+    const BnQatStep r =
+        bn_qat_training_step(two_conv_bn_graph({0, 0, 0, 0}, {1, 1, 1, 1}), x, mode);
+    EXPECT_EQ(r.refitted, (std::vector<std::string>{"r1_QuantizeLinear"})) << mode;
+    const double spread = r.fp32.abs().max().item<double>();
+    EXPECT_LT((r.qat - r.fp32).abs().max().item<double>(), 0.05 * spread) << mode;
+  }
+  // Running statistics that describe the data (those of conv1's output): calibration is kept.
+  const ir::Graph probe = two_conv_bn_graph({0, 0, 0, 0}, {1, 1, 1, 1});
+  const at::Tensor c1 =
+      at::conv2d(train::to_torch(x), train::to_torch(probe.initializers.at("w1")), {}, 1, 1);
+  const at::Tensor mean = c1.mean({0, 2, 3}), var = c1.var({0, 2, 3}, /*unbiased=*/false);
+  const auto vec = [](const at::Tensor& t) {
+    return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+  };
+  const BnQatStep kept =
+      bn_qat_training_step(two_conv_bn_graph(vec(mean), vec(var)), x, "fold-after");
+  EXPECT_TRUE(kept.refitted.empty());
+  EXPECT_LT((kept.qat - kept.fp32).abs().max().item<double>(),
+            0.05 * kept.fp32.abs().max().item<double>());
 }
 
 #ifdef QCV_HAVE_RUNTIME
