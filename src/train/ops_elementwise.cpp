@@ -14,14 +14,24 @@ std::optional<double> scalar_bound(const OpContext& c, size_t i) {
 
 }  // namespace
 
-std::vector<at::Tensor> relu(OpContext& c) { return {at::relu(c.input(0))}; }
+std::vector<at::Tensor> relu(OpContext& c) {
+  if (c.may_overwrite_input) {
+    at::Tensor x = c.input(0);
+    return {at::relu_(x)};
+  }
+  return {at::relu(c.input(0))};
+}
 
 std::vector<at::Tensor> clip(OpContext& c) {
   std::optional<double> lo = scalar_bound(c, 1), hi = scalar_bound(c, 2);
   const at::Tensor& x = c.input(0);
   if (lo && hi && x.is_floating_point()) {
     if (*lo > *hi) return {at::full_like(x, *hi)};  // ONNX: all values become max
-    return {at::hardtanh(x, *lo, *hi)};             // ReLU6 and friends: one fused kernel
+    if (c.may_overwrite_input) {
+      at::Tensor y = x;
+      return {at::hardtanh_(y, *lo, *hi)};
+    }
+    return {at::hardtanh(x, *lo, *hi)};  // ReLU6 and friends: one fused kernel
   }
   if (!lo && !hi) return {x};
   return {at::clamp(x, lo ? c10::optional<at::Scalar>(*lo) : c10::nullopt,

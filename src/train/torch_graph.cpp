@@ -125,6 +125,24 @@ void TorchGraph::compile(const ir::Graph& source) {
     for (const std::string& out : n.outputs) step.outputs.push_back(out.empty() ? -1 : slot(out));
     steps_.push_back(std::move(step));
   }
+  // Relu/Clip right after a BatchNormalization run in place when nothing else reads the BN output
+  // (BN's backward needs its input, not its output): one tensor and one pass less per layer.
+  std::map<int, int> readers;
+  for (const Step& s : steps_)
+    for (int i : s.inputs)
+      if (i >= 0) ++readers[i];
+  std::set<int> graph_outputs;
+  for (const ir::Value& out : g.outputs)
+    if (slots.count(out.name)) graph_outputs.insert(slots.at(out.name));
+  for (Step& s : steps_) {
+    if ((s.node.op != "Relu" && s.node.op != "Clip") || s.inputs.empty() || s.inputs[0] < 0)
+      continue;
+    const int in = s.inputs[0];
+    const int producer = g.producer(s.node.inputs[0]);
+    s.in_place = producer >= 0 &&
+                 g.nodes[static_cast<size_t>(producer)].op == "BatchNormalization" &&
+                 readers[in] == 1 && !graph_outputs.count(in);
+  }
   // The DequantizeLinear halves of fake-quant pairs pass their (already fake-quantized) input on.
   for (Step& s : steps_) {
     if (s.node.op != "DequantizeLinear") continue;
@@ -171,7 +189,7 @@ std::vector<at::Tensor> TorchGraph::forward(const std::vector<at::Tensor>& input
     env[static_cast<size_t>(input_slots_[i])] = prepare_input(x);
   }
   for (const Step& s : steps_) {
-    OpContext c{s.node, training_, {}, {}};
+    OpContext c{s.node, training_, {}, {}, s.in_place};
     c.in.reserve(s.inputs.size());
     for (int i : s.inputs) c.in.push_back(i < 0 ? at::Tensor() : env[static_cast<size_t>(i)]);
     for (int o : s.outputs) c.wanted.push_back(o >= 0);

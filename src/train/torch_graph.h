@@ -74,6 +74,7 @@ class TorchGraph {
     std::vector<int> inputs;   // slot per input, -1 if absent
     std::vector<int> outputs;  // slot per output, -1 if omitted
     std::vector<int> release;  // slots dead after this step
+    bool in_place = false;     // see OpContext::may_overwrite_input
   };
   void compile(const ir::Graph& g);
 

@@ -16,6 +16,9 @@ struct OpContext {
   bool training;               // module mode: BN batch statistics, active dropout
   std::vector<at::Tensor> in;  // undefined where an optional input is absent
   std::vector<bool> wanted;    // per node output: false for an omitted optional output
+  // Input 0 is read by nothing else and its producer's backward does not need it (a
+  // BatchNormalization output): activations may run in place, as torchvision's inplace=True.
+  bool may_overwrite_input = false;
 
   bool has(size_t i) const { return i < in.size() && in[i].defined(); }
   const at::Tensor& input(size_t i) const;  // throws naming the node when absent
