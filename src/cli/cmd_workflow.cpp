@@ -68,6 +68,9 @@ WorkflowConfig load_workflow(const std::string& path) {
       if (q["init"]) w.qat_init = q["init"].as<std::string>();
       if (q["ranges"]) w.qat.ranges = q["ranges"].as<std::string>();
       if (q["freeze_ranges_after"]) w.qat.freeze_ranges_after = q["freeze_ranges_after"].as<int>();
+      if (q["range_decay"]) w.qat.range_decay = q["range_decay"].as<double>();
+      if (q["batch_norm"]) w.qat.batch_norm = q["batch_norm"].as<std::string>();
+      if (q["bn_fold_after"]) w.qat.bn_fold_after = q["bn_fold_after"].as<int>();
       apply_train_keys(q["train"], w.qat_train, path + ": qat.train");
     }
     if (const YAML::Node d = y["deploy"]) {
@@ -182,8 +185,8 @@ class Workflow {
     s.train.threads = w_.train.threads;
     s.train.workers = w_.train.workers;
     s.qat = w_.qat;
-    log(fmt::format("qat: {} epochs, {} ranges from {} calibration, in {}", s.train.epochs,
-                    s.qat.ranges, init_method, s.train.run_dir));
+    log(fmt::format("qat: {} epochs, {} ranges from {} calibration, BN {}, in {}", s.train.epochs,
+                    s.qat.ranges, init_method, s.qat.batch_norm, s.train.run_dir));
     onnx::save(quantization_aware_training(path(fp32), s), path(out));
     return out;
   }
