@@ -5,8 +5,9 @@ from /usr/share/datasets/fashion-mnist/*.gz, the same image counts, epochs and r
 nesterov + cosine + label smoothing; QAT: SGD lr 0.001, piecewise multipliers). Prints a JSON line
 per phase and a Markdown table; with --qcv-results RUN_DIR/results.json, qcv's rows beside it.
 
-  /usr/bin/python3 bench/torch_ao_qat.py --width 0.35 --limit-train 20000 --fp32-epochs 3 \
-      --qat-epochs 2 --piecewise 1.0:1,0.1:2 --qcv-results runs/workflow_default/results.json
+  /usr/bin/python3 bench/torch_ao_qat.py --width 0.35 --limit-train 40000 --qat-limit-train 20000 \
+      --fp32-epochs 3 --qat-epochs 2 --piecewise 1.0:0.5,0.1:1 \
+      --qcv-results runs/workflow_default/results.json      (configs/workflow_default.yaml)
 """
 import argparse, gzip, json, math, os, time
 
@@ -19,6 +20,7 @@ p = argparse.ArgumentParser()
 p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
 p.add_argument("--width", type=float, default=0.35)
 p.add_argument("--limit-train", type=int, default=20000)
+p.add_argument("--qat-limit-train", type=int, default=0, help="QAT images (0: as --limit-train)")
 p.add_argument("--fp32-epochs", type=int, default=3)
 p.add_argument("--qat-epochs", type=int, default=2)
 p.add_argument("--piecewise", default="1.0:1,0.1:2", help="QAT lr multiplier:epoch pairs")
@@ -47,6 +49,7 @@ xtr, ytr = to_tensor(idx("train-images-idx3-ubyte.gz")), torch.from_numpy(idx("t
 xte, yte = to_tensor(idx("t10k-images-idx3-ubyte.gz")), torch.from_numpy(idx("t10k-labels-idx1-ubyte.gz").astype(np.int64))
 if a.limit_train > 0:
     xtr, ytr = xtr[:a.limit_train], ytr[:a.limit_train]
+xtr_all, ytr_all = xtr, ytr
 
 
 def augment(x):  # pad 4 + random crop + horizontal flip, as qcv's small-image augmentation
@@ -60,7 +63,8 @@ def augment(x):  # pad 4 + random crop + horizontal flip, as qcv's small-image a
     return out
 
 
-def train(model, epochs, lr_at, label_smoothing, weight_decay, nesterov):
+def train(model, epochs, lr_at, label_smoothing, weight_decay, nesterov, limit=0):
+    xtr, ytr = (xtr_all[:limit], ytr_all[:limit]) if limit > 0 else (xtr_all, ytr_all)
     decay = [q for q in model.parameters() if q.dim() >= 2]
     plain = [q for q in model.parameters() if q.dim() < 2]
     opt = torch.optim.SGD([{"params": decay, "weight_decay": weight_decay}, {"params": plain}],
@@ -144,7 +148,7 @@ torch.backends.quantized.engine = engine
 model.fuse_model(is_qat=True)
 model.qconfig = tq.get_default_qat_qconfig(engine)
 tq.prepare_qat(model.train(), inplace=True)
-qat_rate = train(model, a.qat_epochs, qat_lr, 0.1, 0.0, False)  # the FP32 loss, as qcv's config
+qat_rate = train(model, a.qat_epochs, qat_lr, 0.1, 0.0, False, a.qat_limit_train)  # the FP32 loss, as qcv's config
 qat_fake_top1 = top1(model)
 int8 = tq.convert(model.eval())
 rows.append({"mode": f"QAT (torch.ao eager, {engine})", "top1_fake_quant": qat_fake_top1,
