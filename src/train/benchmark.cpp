@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "models/models.h"
+#include "train/allocator.h"
 #include "train/loss.h"
 #include "train/optimizers.h"
 #include "train/torch_graph.h"
@@ -16,6 +17,7 @@
 namespace qcv::train {
 
 double benchmark_training_steps(const TrainConfig& cfg, int classes, int steps) {
+  keep_freed_memory();
   if (cfg.threads > 0) at::set_num_threads(cfg.threads);
   models::ModelSpec spec;
   spec.name = cfg.model;

@@ -11,6 +11,7 @@
 #include "data/data.h"
 #include "models/models.h"
 #include "onnx/onnx.h"
+#include "train/allocator.h"
 #include "train/checkpoint.h"
 #include "train/distributed.h"
 #include "train/logging.h"
@@ -247,6 +248,7 @@ TrainResult run_training(const TrainConfig& cfg) { return run_training(cfg, Trai
 
 TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks) {
   check_config(cfg);
+  keep_freed_memory();
   if (cfg.threads > 0) at::set_num_threads(cfg.threads);
   DataParallel dist(distributed_options(cfg));  // joins the job; only rank 0 writes files
   const std::string& run_dir = cfg.run_dir;
