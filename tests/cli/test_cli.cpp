@@ -2,6 +2,7 @@
 // files checked by ONNX's own checker (python3-onnx) where available.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -17,7 +18,10 @@ struct Result {
   std::string out, err;
 };
 
-std::string tmp(const std::string& name) { return ::testing::TempDir() + "qcv_cli_" + name; }
+// CTest runs each test in its own process, two at a time: the pid keeps their files apart.
+std::string tmp(const std::string& name) {
+  return ::testing::TempDir() + "qcv_cli_" + std::to_string(getpid()) + "_" + name;
+}
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
