@@ -13,9 +13,14 @@ for round in $(seq "$ROUNDS"); do
   q=$("$QCV" train --benchmark-steps "$STEPS" --threads "$THREADS" --model mobilenet_v2 --width 1.0 \
         --resolution 32 --channels 1 --batch-size 64 --optimizer sgd --nesterov --label-smoothing 0.1 | tail -1)
   p=$(/usr/bin/python3 "$HERE/torch_train_step.py" --steps "$STEPS" --threads "$THREADS" | tail -1)
+  # PyTorch again with the malloc settings qcv's trainer applies to itself (src/train/allocator.cpp):
+  # without them glibc hands every step's buffers back to the kernel, in PyTorch as in qcv.
+  pt=$(MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824 MALLOC_TOP_PAD_=67108864 \
+       /usr/bin/python3 "$HERE/torch_train_step.py" --steps "$STEPS" --threads "$THREADS" | tail -1)
   echo "round $round qcv:     $q"
   echo "round $round pytorch: $p"
-  /usr/bin/python3 -c "import json,sys; q=json.loads(sys.argv[1])['images_per_s']; p=json.loads(sys.argv[2])['images_per_s']; print(f'round $round ratio qcv/pytorch: {q/p:.2f} ({q:.0f} vs {p:.0f} images/s)')" "$q" "$p"
+  echo "round $round pytorch, tuned malloc: $pt"
+  /usr/bin/python3 -c "import json,sys; q,p,t=(json.loads(a)['images_per_s'] for a in sys.argv[1:]); print(f'round $round ratio qcv/pytorch: {q/p:.2f} ({q:.0f} vs {p:.0f} images/s); vs pytorch with tuned malloc: {q/t:.2f} ({t:.0f} images/s)')" "$q" "$p" "$pt"
 done
 if [ -n "$NCHW" ]; then  # the cost of NCHW in LibTorch's CPU kernels (depthwise convs)
   echo "qcv nchw:     $("$QCV" train --benchmark-steps 3 --threads "$THREADS" --no-channels-last | tail -1)"
