@@ -6,8 +6,8 @@ nesterov + cosine + label smoothing; QAT: SGD lr 0.001, piecewise multipliers). 
 per phase and a Markdown table; with --qcv-results RUN_DIR/results.json, qcv's rows beside it.
 
   /usr/bin/python3 bench/torch_ao_qat.py --width 0.35 --limit-train 40000 --qat-limit-train 20000 \
-      --fp32-epochs 3 --qat-epochs 2 --piecewise 1.0:0.5,0.1:1 \
-      --qcv-results runs/workflow_default/results.json      (configs/workflow_default.yaml)
+      --fp32-epochs 3 --qat-epochs 2 --piecewise 1.0:0.5,0.1:1 --qcv-results RUN_DIR/results.json
+The images stay 28x28 (no resize): compare with a qcv workflow run at resolution 28.
 """
 import argparse, gzip, json, math, os, time
 
