@@ -5,9 +5,11 @@ from /usr/share/datasets/fashion-mnist/*.gz, the same image counts, epochs and r
 nesterov + cosine + label smoothing; QAT: SGD lr 0.001, piecewise multipliers). Prints a JSON line
 per phase and a Markdown table; with --qcv-results RUN_DIR/results.json, qcv's rows beside it.
 
-  /usr/bin/python3 bench/torch_ao_qat.py --width 0.35 --limit-train 40000 --qat-limit-train 20000 \
-      --fp32-epochs 3 --qat-epochs 2 --piecewise 1.0:0.5,0.1:1 --qcv-results RUN_DIR/results.json
-The images stay 28x28 (no resize): compare with a qcv workflow run at resolution 28.
+  /usr/bin/python3 bench/torch_ao_qat.py --width 0.35 --resolution 48 --limit-train 0 \
+      --qat-limit-train 20000 --fp32-epochs 3 --qat-epochs 2 --piecewise 1.0:0.5,0.1:1 --threads 2 \
+      --qcv-results runs/workflow_default/results.json
+matches configs/workflow_default.yaml. Images are resized as qcv does for Fashion-MNIST (bilinear,
+28x28 -> resolution, then pad 4 + random crop + flip for training).
 """
 import argparse, gzip, json, math, os, time
 
@@ -19,6 +21,7 @@ import torchvision
 p = argparse.ArgumentParser()
 p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
 p.add_argument("--width", type=float, default=0.35)
+p.add_argument("--resolution", type=int, default=28, help="input size (bilinear resize from 28)")
 p.add_argument("--limit-train", type=int, default=20000)
 p.add_argument("--qat-limit-train", type=int, default=0, help="QAT images (0: as --limit-train)")
 p.add_argument("--fp32-epochs", type=int, default=3)
@@ -42,7 +45,11 @@ def idx(name):
 
 
 def to_tensor(images):
-    return ((torch.from_numpy(images.astype(np.float32)) / 255 - MEAN) / STD).unsqueeze(1)
+    x = (torch.from_numpy(images.astype(np.float32)) / 255).unsqueeze(1)
+    if a.resolution != x.shape[-1]:  # half-pixel bilinear, as qcv's resize_bilinear
+        x = torch.nn.functional.interpolate(x, size=(a.resolution, a.resolution), mode="bilinear",
+                                            align_corners=False, antialias=a.resolution < x.shape[-1])
+    return (x - MEAN) / STD
 
 
 xtr, ytr = to_tensor(idx("train-images-idx3-ubyte.gz")), torch.from_numpy(idx("train-labels-idx1-ubyte.gz").astype(np.int64))

@@ -38,7 +38,7 @@ const std::map<char, const char*>& font() {
       {'(', "   #   #   #    #    #     #     # "}, {')', " #     #     #    #    #   #   #   "},
       {'-', "               #####               "}, {':', "      ##   ##        ##   ##       "},
       {'=', "          #####     #####          "}, {'/', "    #    #   #   #   #   #    #    "},
-      {',', "                    ##   ##  #    "},  {'_', "                              #####"},
+      {',', "                     ##   ##    #  "},  {'_', "                              #####"},
       {' ', "                                   "},
   };
   return f;
@@ -97,6 +97,26 @@ std::string fixed(double v, int digits) {
   return buf;
 }
 
+// An axis: round ticks (1, 2 or 5 times a power of ten) covering [lo, hi] in about 5 steps.
+struct Axis {
+  double lo, hi, step;
+  int digits;
+};
+
+Axis nice_axis(double lo, double hi) {
+  if (!(hi > lo)) hi = lo + 1;
+  const double raw = (hi - lo) / 5;
+  const double p = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = 10 * p;
+  for (double m : {1.0, 2.0, 5.0})
+    if (m * p >= raw) {
+      step = m * p;
+      break;
+    }
+  const int digits = std::max(0, -static_cast<int>(std::floor(std::log10(step) + 1e-9)));
+  return {std::floor(lo / step + 1e-9) * step, std::ceil(hi / step - 1e-9) * step, step, digits};
+}
+
 }  // namespace
 
 std::string encode_png(int width, int height, const std::vector<uint8_t>& rgb) {
@@ -129,26 +149,35 @@ std::string accuracy_latency_png(const std::vector<ResultRow>& rows, const std::
   Canvas c(W, H);
   const uint32_t black = 0x000000, grey = 0xdddddd;
   const uint32_t colors[] = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd, 0x8c564b};
+  // The y axis spans the rows within 10 points of the best: a collapsed row (a calibration
+  // method that failed) would squeeze the others into one spot; it is drawn below the axis.
+  double best = 0;
+  for (const ResultRow& r : rows) best = std::max(best, r.deployed_top1);
+  const double off_scale_below = best - 10;
   double x_lo = 1e9, x_hi = -1e9, y_lo = 1e9, y_hi = -1e9;
   for (const ResultRow& r : rows) {
     x_lo = std::min(x_lo, r.latency_ms), x_hi = std::max(x_hi, r.latency_ms);
+    if (r.deployed_top1 < off_scale_below) continue;
     y_lo = std::min(y_lo, r.deployed_top1), y_hi = std::max(y_hi, r.deployed_top1);
   }
   if (rows.empty()) x_lo = 0, x_hi = 1, y_lo = 0, y_hi = 100;
-  // Margins around the data, then round ticks.
-  double xs = std::max(x_hi - x_lo, 0.05 * std::max(x_hi, 1e-3)), ys = std::max(y_hi - y_lo, 0.5);
-  x_lo = std::max(0.0, x_lo - 0.15 * xs), x_hi += 0.15 * xs;
-  y_lo -= 0.2 * ys, y_hi += 0.2 * ys;
-  auto px = [&](double v) { return left + int((v - x_lo) / (x_hi - x_lo) * (W - left - right)); };
+  // Margins around the data (top-1 stays <= 100), then round ticks.
+  const double xs = std::max(x_hi - x_lo, 0.05 * std::max(x_hi, 1e-3));
+  const double ys = std::max(y_hi - y_lo, 0.5);
+  const Axis ax = nice_axis(std::max(0.0, x_lo - 0.15 * xs), x_hi + 0.15 * xs);
+  const Axis ay = nice_axis(std::max(0.0, y_lo - 0.2 * ys), std::min(100.0, y_hi + 0.2 * ys));
+  auto px = [&](double v) { return left + int((v - ax.lo) / (ax.hi - ax.lo) * (W - left - right)); };
   auto py = [&](double v) {
-    return H - bottom - int((v - y_lo) / (y_hi - y_lo) * (H - top - bottom));
+    return H - bottom - int((v - ay.lo) / (ay.hi - ay.lo) * (H - top - bottom));
   };
-  for (int i = 0; i <= 5; ++i) {
-    const double xv = x_lo + (x_hi - x_lo) * i / 5, yv = y_lo + (y_hi - y_lo) * i / 5;
+  for (double xv = ax.lo; xv <= ax.hi + 0.5 * ax.step; xv += ax.step) {
     c.line(px(xv), top, px(xv), H - bottom, grey);
-    c.line(left, py(yv), W - right, py(yv), grey);
-    const std::string xl = fixed(xv, xs < 0.5 ? 3 : 2), yl = fixed(yv, 2);
+    const std::string xl = fixed(xv, ax.digits);
     c.text(px(xv) - Canvas::text_width(xl) / 2, H - bottom + 10, xl, black);
+  }
+  for (double yv = ay.lo; yv <= ay.hi + 0.5 * ay.step; yv += ay.step) {
+    c.line(left, py(yv), W - right, py(yv), grey);
+    const std::string yl = fixed(yv, ay.digits);
     c.text(left - 10 - Canvas::text_width(yl), py(yv) - 7, yl, black);
   }
   c.line(left, top, left, H - bottom, black);
@@ -160,9 +189,16 @@ std::string accuracy_latency_png(const std::vector<ResultRow>& rows, const std::
   std::vector<std::tuple<int, int, int>> placed;  // label boxes: x, y, width
   for (size_t i = 0; i < rows.size(); ++i) {
     const uint32_t col = colors[i % 6];
-    const int x = px(rows[i].latency_ms), y = py(rows[i].deployed_top1);
-    c.disc(x, y, 6, col);
-    std::string label = rows[i].mode + " " + fixed(rows[i].deployed_top1, 2);
+    const bool off_scale = rows[i].deployed_top1 < ay.lo;
+    const int x = px(rows[i].latency_ms);
+    const int y = off_scale ? H - bottom - 12 : py(rows[i].deployed_top1);
+    if (off_scale) {  // a triangle pointing down, on the axis
+      for (int k = 0; k <= 7; ++k) c.line(x - 7 + k, y - 7 + k, x + 7 - k, y - 7 + k, col);
+    } else {
+      c.disc(x, y, 6, col);
+    }
+    std::string label = rows[i].mode + " " + fixed(rows[i].deployed_top1, 2) +
+                        (off_scale ? " (off scale)" : "");
     const int lw = Canvas::text_width(label);
     int lx = x + 10;
     if (lx + lw > W - 5) lx = x - 10 - lw;

@@ -393,7 +393,6 @@ TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks) {
     m.train_loss = seen ? loss_sum / double(seen) : 0;
     m.train_top1 = seen ? 100.0 * double(correct) / double(seen) : 0;
     m.images_per_s = double(seen) / std::max(train_seconds, 1e-9);
-    bool is_best = false;
     with_eval_weights(module, ema.get(), [&] {
       EvalStats e = evaluate(module, test_loader, dist);
       m.test_loss = e.loss;
@@ -401,7 +400,6 @@ TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks) {
       m.test_top5 = e.top5;
       if (e.top1 > state.best_top1 || epoch == 0) {
         state.best_top1 = std::max(state.best_top1, e.top1);
-        is_best = true;
         ir::Graph best = graph;
         module.write_back(best);
         best.metadata["qcv.epoch"] = std::to_string(epoch + 1);
@@ -409,10 +407,12 @@ TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks) {
         if (dist.is_main()) onnx::save(best, run_dir + "/best.onnx");
       }
     });
-    (void)is_best;
     state.epochs_done = epoch + 1;
     module.write_back(graph);
     graph.metadata["qcv.epoch"] = std::to_string(epoch + 1);
+    // This epoch's accuracy (with EMA weights when EMA is on, as final.onnx is written): the
+    // metadata otherwise keeps the value of the model training started from.
+    graph.metadata["qcv.test_top1"] = fmt::format("{:.2f}", m.test_top1);
     m.seconds = seconds_since(epoch_start);
     log.epoch_done(m, state.step);  // before the checkpoint: a resume drops lines after it
     if (dist.is_main()) {
