@@ -6,10 +6,12 @@ nesterov + cosine + label smoothing; QAT: SGD lr 0.001, piecewise multipliers). 
 per phase and a Markdown table; with --qcv-results RUN_DIR/results.json, qcv's rows beside it.
 
   /usr/bin/python3 bench/torch_ao_qat.py --width 0.35 --resolution 48 --limit-train 0 \
-      --qat-limit-train 20000 --fp32-epochs 3 --qat-epochs 2 --piecewise 1.0:0.5,0.1:1 --threads 2 \
+      --qat-limit-train 0 --fp32-epochs 3 --qat-epochs 2 --piecewise 1.0:0.5,0.1:1 --threads 2 \
       --qcv-results runs/workflow_default/results.json
 matches configs/workflow_default.yaml. Images are resized as qcv does for Fashion-MNIST (bilinear,
-28x28 -> resolution, then pad 4 + random crop + flip for training).
+28x28 -> resolution, then pad 4 + random crop + flip for training). Two FP32 trainings differ by a
+few tenths of a point on their own; to compare the QATs alone, start torch.ao's from qcv's baseline:
+  ... --fp32-onnx runs/workflow_default/baseline_fp32.onnx
 """
 import argparse, gzip, json, math, os, time
 
@@ -30,6 +32,9 @@ p.add_argument("--piecewise", default="1.0:1,0.1:2", help="QAT lr multiplier:epo
 p.add_argument("--batch-size", type=int, default=64)
 p.add_argument("--threads", type=int, default=1)
 p.add_argument("--qcv-results", default="")
+p.add_argument("--fp32-onnx", default="",
+               help="start QAT from this qcv FP32 MobileNetV2 (e.g. RUN_DIR/baseline_fp32.onnx) "
+                    "instead of training one: both QATs then start from the same weights")
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
@@ -130,10 +135,37 @@ def fp32_lr(e):
     return 0.5 * base_lr * (1 + math.cos(math.pi * (e - warmup) / (a.fp32_epochs - warmup)))
 
 
-fp32_rate = train(model, a.fp32_epochs, fp32_lr, 0.1, 4e-5, True)
+def load_qcv_onnx(model, path):
+    """Copies a qcv MobileNetV2's weights (Conv, BatchNormalization, the 1x1-conv classifier) into
+    torchvision's module, both in graph order; shapes must match one to one."""
+    import onnx
+    from onnx import numpy_helper
+    g = onnx.load(path).graph
+    init = {t.name: numpy_helper.to_array(t) for t in g.initializer}
+    tensors = []
+    for n in g.node:
+        if n.op_type in ("Conv", "BatchNormalization"):
+            tensors += [init[i] for i in n.input[1:] if i in init]
+    targets = [(k, v) for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")]
+    if len(tensors) != len(targets):
+        raise SystemExit(f"{path}: {len(tensors)} tensors, torchvision's model has {len(targets)}")
+    state = {}
+    for (k, v), t in zip(targets, tensors):
+        t = torch.from_numpy(t.copy())
+        if t.numel() != v.numel() or (t.dim() == v.dim() and t.shape != v.shape):
+            raise SystemExit(f"{path}: shape {tuple(t.shape)} does not fit {k} {tuple(v.shape)}")
+        state[k] = t.reshape(v.shape)
+    model.load_state_dict(state, strict=False)
+
+
+if a.fp32_onnx:
+    load_qcv_onnx(model, a.fp32_onnx)
+    fp32_rate = float("nan")
+else:
+    fp32_rate = train(model, a.fp32_epochs, fp32_lr, 0.1, 4e-5, True)
 fp32_top1 = top1(model)
-rows = [{"mode": "Baseline (FP32)", "top1": fp32_top1, "train_images_per_s": fp32_rate,
-         "latency_ms_bs1": latency_ms(model)}]
+rows = [{"mode": "Baseline (FP32)" + (" from " + os.path.basename(a.fp32_onnx) if a.fp32_onnx else ""),
+         "top1": fp32_top1, "train_images_per_s": fp32_rate, "latency_ms_bs1": latency_ms(model)}]
 print(json.dumps(rows[-1]), flush=True)
 
 pairs = [(float(m), float(e)) for m, e in (t.split(":") for t in a.piecewise.split(","))]
@@ -162,15 +194,26 @@ rows.append({"mode": f"QAT (torch.ao eager, {engine})", "top1_fake_quant": qat_f
              "top1": top1(int8), "train_images_per_s": qat_rate, "latency_ms_bs1": latency_ms(int8)})
 print(json.dumps(rows[-1]), flush=True)
 
-print("\n| Framework | Mode | Train-backend top-1 (%) | Deployed top-1 (%) | Latency ms (bs=1) | QAT train img/s |")
+print("\n| Framework | Mode | Train-backend top-1 (%) | Deployed top-1 (%) | Latency ms (bs=1) | Train img/s |")
 print("|---|---|---:|---:|---:|---:|")
 for r in rows:
     print(f"| PyTorch {torch.__version__} | {r['mode']} | {r.get('top1_fake_quant', r['top1']):.2f} | "
           f"{r['top1']:.2f} | {r['latency_ms_bs1']:.3f} | {r['train_images_per_s']:.0f} |")
+
+
+def qcv_images_per_s(run):  # mean over the epochs in RUN_DIR/<run>/metrics.jsonl
+    path = os.path.join(os.path.dirname(a.qcv_results), run, "metrics.jsonl")
+    if not os.path.exists(path):
+        return float("nan")
+    rates = [json.loads(line)["images_per_s"] for line in open(path) if line.strip()]
+    return sum(rates) / len(rates)
+
+
 if a.qcv_results:
     res = json.load(open(a.qcv_results))
     for r in res["rows"]:
         if r["mode"].startswith("PTQ"):
             continue
+        rate = qcv_images_per_s("qat.run" if r["mode"].startswith("QAT") else "fp32.run")
         print(f"| qcv | {r['mode']} | {r['train_backend_top1']:.2f} | {r['deployed_top1']:.2f} | "
-              f"{r['deployed_latency_ms_bs1']:.3f} | (see qat.run/metrics.jsonl) |")
+              f"{r['deployed_latency_ms_bs1']:.3f} | {rate:.0f} |")
