@@ -134,7 +134,11 @@ class Workflow {
   void log(const std::string& s) const { fmt::print(stderr, "qcv workflow: {}\n", s); }
 
   std::string model_name() const {
-    if (!w_.fp32_model.empty()) return fs::path(w_.fp32_model).stem().string();
+    if (!w_.fp32_model.empty()) {  // e.g. runs/mnv2/best.onnx -> "mnv2/best"
+      const fs::path p(w_.fp32_model);
+      const std::string dir = p.parent_path().filename().string();
+      return dir.empty() ? p.stem().string() : dir + "/" + p.stem().string();
+    }
     return fmt::format("{} x{}", w_.train.model, w_.train.width);
   }
   std::string title() const {
