@@ -87,7 +87,9 @@ TEST(Cli, BadModelFilesGiveOneLineAndExit1) {
   }
   EXPECT_EQ(slurp(tmp("keep.onnx")), "previous contents") << "a failed optimize touched its output";
   Result r = run_qcv("info " + abs_model);
-  if (std::ifstream(abs_model)) EXPECT_NE(r.err.find("Abs"), std::string::npos) << r.err;
+  if (std::ifstream(abs_model)) {
+    EXPECT_NE(r.err.find("Abs"), std::string::npos) << r.err;
+  }
 }
 
 TEST(Cli, ModelsJsonHasPublishedShape) {
