@@ -156,6 +156,9 @@ def load_qcv_onnx(model, path):
             raise SystemExit(f"{path}: shape {tuple(t.shape)} does not fit {k} {tuple(v.shape)}")
         state[k] = t.reshape(v.shape)
     model.load_state_dict(state, strict=False)
+    # The classifier's dropout as qcv trained it (no Dropout node: none).
+    ratio = [init.get(n.input[1]) for n in g.node if n.op_type == "Dropout" and len(n.input) > 1]
+    model.classifier[0].p = float(ratio[0]) if ratio and ratio[0] is not None else 0.0
 
 
 if a.fp32_onnx:

@@ -150,7 +150,7 @@ std::string accuracy_latency_png(const std::vector<ResultRow>& rows, const std::
   const uint32_t black = 0x000000, grey = 0xdddddd;
   const uint32_t colors[] = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd, 0x8c564b};
   // The y axis spans the rows within 10 points of the best: a collapsed row (a calibration
-  // method that failed) would squeeze the others into one spot; it is drawn below the axis.
+  // method that failed) would squeeze the others into one spot; it is marked at the bottom.
   double best = 0;
   for (const ResultRow& r : rows) best = std::max(best, r.deployed_top1);
   const double off_scale_below = best - 10;
@@ -192,7 +192,7 @@ std::string accuracy_latency_png(const std::vector<ResultRow>& rows, const std::
     const bool off_scale = rows[i].deployed_top1 < ay.lo;
     const int x = px(rows[i].latency_ms);
     const int y = off_scale ? H - bottom - 12 : py(rows[i].deployed_top1);
-    if (off_scale) {  // a triangle pointing down, on the axis
+    if (off_scale) {  // a triangle pointing down, at the bottom of the plot area
       for (int k = 0; k <= 7; ++k) c.line(x - 7 + k, y - 7 + k, x + 7 - k, y - 7 + k, col);
     } else {
       c.disc(x, y, 6, col);

@@ -4,6 +4,7 @@
 // run with the same outputs.
 #include "train/qat.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -504,8 +505,12 @@ TEST(Qat, ShortRunExportRunsInOrtAsInQcvRuntime) {
   cfg.workers = 1;
   cfg.threads = 2;
   cfg.run_dir = dir.file("run");
-  train::run_qat(cfg, train::QatOptions{});  // fixed ranges (LSQ's torch kernels are slow)
+  // Fixed ranges (LSQ's torch kernels are slow).
+  const train::TrainResult result = train::run_qat(cfg, train::QatOptions{});
   ir::Graph trained = onnx::load(cfg.run_dir + "/final.onnx");
+  // The exported model carries its own test accuracy (qcv qat reports it), not the init's.
+  ASSERT_TRUE(trained.metadata.count("qcv.test_top1"));
+  EXPECT_EQ(trained.metadata.at("qcv.test_top1"), fmt::format("{:.2f}", result.final_top1));
   // Training moved the float weights behind the last weight Q (the classifier's).
   std::string weight;
   for (const ir::Node& n : trained.nodes)
