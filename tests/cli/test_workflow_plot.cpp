@@ -24,7 +24,7 @@ TEST(WorkflowPlot, PngRoundTripsThroughLibpng) {
   EXPECT_EQ(img.pixels, rgb);
 }
 
-// Rows of pixels whose colour is exactly `rgb`.
+// The image rows (y) holding at least one pixel of exactly the colour `rgb`.
 std::vector<int> rows_with_colour(const data::Image& img, uint32_t rgb) {
   std::vector<int> ys;
   for (int y = 0; y < img.height; ++y)
