@@ -15,8 +15,10 @@ struct NpyType {
   const char* descr;
   DType dtype;
 };
-constexpr NpyType kTypes[] = {{"<f4", DType::Float32}, {"|u1", DType::UInt8}, {"|i1", DType::Int8},
-                              {"<i4", DType::Int32},   {"<i8", DType::Int64}, {"|b1", DType::Bool}};
+constexpr NpyType kTypes[] = {
+    {"<f4", DType::Float32}, {"<f8", DType::Float64}, {"|u1", DType::UInt8},  {"|i1", DType::Int8},
+    {"<u2", DType::UInt16},  {"<i2", DType::Int16},   {"<i4", DType::Int32},  {"<u4", DType::UInt32},
+    {"<i8", DType::Int64},   {"<u8", DType::UInt64},  {"|b1", DType::Bool}};
 
 // Value of `key` in the header dict, e.g. 'descr': '<f4' -> <f4 ; 'shape': (1, 3) -> (1, 3).
 std::string header_field(const std::string& header, const std::string& key, const std::string& path) {

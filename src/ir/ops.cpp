@@ -6,8 +6,8 @@
 
 namespace qcv::ir {
 
-// Semantics are ONNX opset 13's (the importer rewrites older forms: Clip's attributes, Squeeze's
-// axes attribute, Softmax's axis). Counts: min/max inputs, min/max outputs.
+// Semantics are those of each op's newest version up to opset 17 (the importer rewrites older
+// forms: Clip's attributes, Squeeze's axes attribute, Softmax's axis, ...). Counts: min/max inputs, min/max outputs.
 const std::vector<OpSchema>& all_ops() {
   static const std::vector<OpSchema> ops = {
       {"Conv", 2, 3, 1, 1, infer::conv},
@@ -40,6 +40,16 @@ const std::vector<OpSchema>& all_ops() {
       {"Constant", 0, 0, 1, 1, infer::constant},
       {"QuantizeLinear", 2, 3, 1, 1, infer::quantize_linear},
       {"DequantizeLinear", 2, 3, 1, 1, infer::dequantize_linear},
+      // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
+      // == end math ==
+      // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
+      // == end tensor ==
+      // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
+      // == end reduce ==
+      // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
+      // == end window ==
+      // == family quant: integer and dynamic quantization ops ==
+      // == end quant ==
   };
   return ops;
 }

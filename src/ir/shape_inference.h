@@ -28,5 +28,15 @@ void dequantize_linear(InferContext& c);
 void cast(InferContext& c);
 void constant(InferContext& c);
 Shape broadcast_shapes(const InferContext& c, const Shape& a, const Shape& b);
+// == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
+// == end math ==
+// == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
+// == end tensor ==
+// == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
+// == end reduce ==
+// == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
+// == end window ==
+// == family quant: integer and dynamic quantization ops ==
+// == end quant ==
 
 }  // namespace qcv::ir::infer

@@ -38,21 +38,35 @@ void Tensor::check_type(DType expected) const {
 }
 
 double Tensor::as_double(int64_t i) const {
-  switch (dtype_) {
-    case DType::Float32: return static_cast<const float*>(raw())[i];
-    case DType::UInt8: return static_cast<const uint8_t*>(raw())[i];
-    case DType::Int8: return static_cast<const int8_t*>(raw())[i];
-    case DType::Int32: return static_cast<const int32_t*>(raw())[i];
-    case DType::Int64: return static_cast<double>(static_cast<const int64_t*>(raw())[i]);
-    case DType::Bool: return static_cast<const uint8_t*>(raw())[i] ? 1.0 : 0.0;
-    case DType::Undefined: break;
-  }
-  fail("Tensor: element access on an empty tensor");
+  if (empty()) fail("Tensor: element access on an empty tensor");
+  return visit_dtype(dtype_, [&](auto tag) {
+    using T = decltype(tag);
+    return static_cast<double>(static_cast<const T*>(raw())[i]);
+  });
 }
 
 int64_t Tensor::as_int64(int64_t i) const {
-  if (dtype_ == DType::Int64) return static_cast<const int64_t*>(raw())[i];
-  return static_cast<int64_t>(as_double(i));
+  if (empty()) fail("Tensor: element access on an empty tensor");
+  return visit_dtype(dtype_, [&](auto tag) {
+    using T = decltype(tag);
+    return static_cast<int64_t>(static_cast<const T*>(raw())[i]);
+  });
+}
+
+void Tensor::set_double(int64_t i, double v) {
+  if (empty()) fail("Tensor: element access on an empty tensor");
+  visit_dtype(dtype_, [&](auto tag) {
+    using T = decltype(tag);
+    static_cast<T*>(raw())[i] = static_cast<T>(v);
+  });
+}
+
+void Tensor::set_int64(int64_t i, int64_t v) {
+  if (empty()) fail("Tensor: element access on an empty tensor");
+  visit_dtype(dtype_, [&](auto tag) {
+    using T = decltype(tag);
+    static_cast<T*>(raw())[i] = static_cast<T>(v);
+  });
 }
 
 std::vector<int64_t> Tensor::to_int64_vector() const {

@@ -60,6 +60,9 @@ class Tensor {
   double as_double(int64_t i) const;
   int64_t as_int64(int64_t i) const;
   std::vector<int64_t> to_int64_vector() const;
+  // Stores v converted to the dtype (static_cast semantics; Bool is v != 0).
+  void set_double(int64_t i, double v);
+  void set_int64(int64_t i, int64_t v);
   std::vector<float> to_float_vector() const;
 
   Tensor clone() const;

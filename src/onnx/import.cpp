@@ -19,7 +19,7 @@ using detail::tensor_from_proto;
 
 namespace {
 
-constexpr int64_t kMinOpset = 7, kMaxOpset = 17;
+constexpr int64_t kMinOpset = 1, kMaxOpset = 17;
 constexpr int64_t kMaxIrVersion = 10;
 
 bool is_default_domain(const std::string& d) { return d.empty() || d == "ai.onnx"; }
@@ -140,7 +140,7 @@ void check_model_header(const pb::ModelProto& m) {
   if (m.functions_size() > 0) fail("model-local functions are not supported");
 }
 
-ir::Node node_from_proto(const pb::NodeProto& np, size_t index) {
+ir::Node node_from_proto(const pb::NodeProto& np, size_t index, int64_t opset) {
   ir::Node n;
   n.name = np.name();
   n.op = np.op_type();
@@ -149,7 +149,8 @@ ir::Node node_from_proto(const pb::NodeProto& np, size_t index) {
   if (!is_default_domain(np.domain()))
     fail("{}: op domain '{}' is not supported (only the default ai.onnx domain)", where,
          np.domain());
-  if (!ir::find_op(n.op)) fail("node '{}': unsupported op '{}'", np.name(), n.op);
+  if (!ir::find_op(n.op))
+    fail("{}: unsupported op '{}' (opset {})", where, n.op, opset);
   n.inputs.assign(np.input().begin(), np.input().end());
   n.outputs.assign(np.output().begin(), np.output().end());
   for (const auto& a : np.attribute()) {
@@ -212,7 +213,7 @@ ir::Graph graph_from_model(pb::ModelProto& m) {
   if (g.outputs.empty()) fail("the graph has no outputs");
 
   for (int i = 0; i < gp.node_size(); ++i)
-    g.nodes.push_back(node_from_proto(gp.node(i), static_cast<size_t>(i)));
+    g.nodes.push_back(node_from_proto(gp.node(i), static_cast<size_t>(i), g.opset));
   name_nodes_uniquely(g);
 
   // Constant nodes become initializers: passes and runtimes then see one kind of constant.

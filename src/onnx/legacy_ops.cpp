@@ -76,6 +76,17 @@ void upgrade_node_forms(ir::Graph& g, int64_t opset) {
     else if (n.op == "Dropout") {
       n.attrs.erase("is_test");  // ratio is kept; IR Dropout is the identity at inference
     }
+    // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
+    // == end math ==
+    // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
+    // == end tensor ==
+    // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
+    // == end reduce ==
+    // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
+    // == end window ==
+    // == family quant: integer and dynamic quantization ops ==
+    // == end quant ==
+
   }
 }
 

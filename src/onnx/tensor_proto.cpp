@@ -48,7 +48,7 @@ ir::Tensor tensor_from_proto(const ::onnx::TensorProto& proto, const std::string
   if (proto.has_segment()) fail("{}: segmented tensors are not supported", what);
   ir::DType dtype = ir::dtype_from_onnx(proto.data_type());
   if (dtype == ir::DType::Undefined)
-    fail("{}: unsupported data type {} (qcv supports float32, uint8, int8, int32, int64, bool)",
+    fail("{}: unsupported data type {} (qcv supports float32/64, bool and the 8-64 bit integer types)",
          what, onnx_type_name(proto.data_type()));
   ir::Shape shape = checked_dims(proto, what);
   int64_t numel = ir::shape_numel(shape);
@@ -66,42 +66,34 @@ ir::Tensor tensor_from_proto(const ::onnx::TensorProto& proto, const std::string
   // Refuse before allocating: typed fields must hold exactly numel values.
   int64_t available = 0;
   switch (dtype) {
-    case ir::DType::Float32:
-      available = proto.float_data_size();
-      break;
-    case ir::DType::Int64:
-      available = proto.int64_data_size();
-      break;
-    default:
-      available = proto.int32_data_size();
-      break;
+    case ir::DType::Float32: available = proto.float_data_size(); break;
+    case ir::DType::Float64: available = proto.double_data_size(); break;
+    case ir::DType::Int64: available = proto.int64_data_size(); break;
+    case ir::DType::UInt32:
+    case ir::DType::UInt64: available = proto.uint64_data_size(); break;
+    default: available = proto.int32_data_size(); break;  // the narrower integer types, bool
   }
   if (available != numel)
     fail("{}: has {} values for shape {} of {}", what, available, ir::shape_str(shape),
          ir::dtype_name(dtype));
   ir::Tensor t(dtype, shape);
   switch (dtype) {
-    case ir::DType::Float32:
-      copy_typed<float>(proto.float_data(), t, what, "float_data");
+    case ir::DType::Float32: copy_typed<float>(proto.float_data(), t, what, "float_data"); break;
+    case ir::DType::Float64: copy_typed<double>(proto.double_data(), t, what, "double_data"); break;
+    case ir::DType::Int64: copy_typed<int64_t>(proto.int64_data(), t, what, "int64_data"); break;
+    case ir::DType::UInt64:
+      copy_typed<uint64_t>(proto.uint64_data(), t, what, "uint64_data");
       break;
-    case ir::DType::Int64:
-      copy_typed<int64_t>(proto.int64_data(), t, what, "int64_data");
-      break;
-    case ir::DType::Int32:
-      copy_typed<int32_t>(proto.int32_data(), t, what, "int32_data");
-      break;
-    case ir::DType::Int8:
-      copy_typed<int8_t>(proto.int32_data(), t, what, "int32_data");
-      break;
-    case ir::DType::UInt8:
-      copy_typed<uint8_t>(proto.int32_data(), t, what, "int32_data");
+    case ir::DType::UInt32:
+      copy_typed<uint32_t>(proto.uint64_data(), t, what, "uint64_data");
       break;
     case ir::DType::Bool: {
-      auto* out = static_cast<uint8_t*>(t.raw());
+      auto* out = static_cast<bool*>(t.raw());
       for (int i = 0; i < proto.int32_data_size(); ++i) out[i] = proto.int32_data(i) != 0;
       break;
     }
-    case ir::DType::Undefined:
+    default:
+      for (int i = 0; i < proto.int32_data_size(); ++i) t.set_int64(i, proto.int32_data(i));
       break;
   }
   return t;

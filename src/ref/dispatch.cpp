@@ -70,6 +70,16 @@ const std::vector<KernelEntry>& kernel_table() {
       {"Constant", constant},
       {"QuantizeLinear", quantize_linear},
       {"DequantizeLinear", dequantize_linear},
+      // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
+      // == end math ==
+      // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
+      // == end tensor ==
+      // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
+      // == end reduce ==
+      // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
+      // == end window ==
+      // == family quant: integer and dynamic quantization ops ==
+      // == end quant ==
   };
   return table;
 }

@@ -63,6 +63,16 @@ std::vector<ir::Tensor> constant(const KernelArgs& a);
 // quantize.cpp
 std::vector<ir::Tensor> quantize_linear(const KernelArgs& a);
 std::vector<ir::Tensor> dequantize_linear(const KernelArgs& a);
+// == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
+// == end math ==
+// == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
+// == end tensor ==
+// == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
+// == end reduce ==
+// == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
+// == end window ==
+// == family quant: integer and dynamic quantization ops ==
+// == end quant ==
 
 // For each element of `out` (row-major), the flat index of the element of `in` that numpy
 // broadcasting maps onto it. `in` must broadcast to `out`.

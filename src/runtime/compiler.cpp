@@ -113,6 +113,16 @@ bool PlanBuilder::dispatch(int i) {
   if (op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" ||
       op == "Identity" || op == "Dropout")
     return build_view(i);
+  // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
+  // == end math ==
+  // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
+  // == end tensor ==
+  // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
+  // == end reduce ==
+  // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
+  // == end window ==
+  // == family quant: integer and dynamic quantization ops ==
+  // == end quant ==
   return false;
 }
 

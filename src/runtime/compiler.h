@@ -63,6 +63,16 @@ class PlanBuilder {
   bool build_softmax(int i);
   bool build_concat(int i);
   bool build_view(int i);
+  // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
+  // == end math ==
+  // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
+  // == end tensor ==
+  // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
+  // == end reduce ==
+  // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
+  // == end window ==
+  // == family quant: integer and dynamic quantization ops ==
+  // == end quant ==
   void build_ref(int i);
   bool dispatch(int i);
 
