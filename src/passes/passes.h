@@ -24,6 +24,15 @@ bool fold_constants(ir::Graph& g);
 bool fold_batch_norm(ir::Graph& g);
 // Removes nodes whose outputs nobody reads and initializers nobody uses.
 bool eliminate_dead_code(ir::Graph& g);
+// A constant-mode zero Pad of spatial axes only (Keras' ZeroPadding2D) whose readers are all Conv
+// or AveragePool(count_include_pad=1) with explicit pads moves into their `pads`.
+bool fold_pad_into_window(ir::Graph& g);
+// Consecutive Transposes compose into one; an identity permutation is removed.
+bool cancel_transposes(ir::Graph& g);
+
+// What import does to every model (onnx::load): constant folding, the layout passes and dead-code
+// elimination, to a fixed point. BatchNormalization stays (training and QAT may want it).
+void canonicalize(ir::Graph& g);
 
 // The standard pipeline, run to a fixed point; leaves shapes inferred.
 void optimize(ir::Graph& g);
