@@ -30,6 +30,16 @@ bool fold_pad_into_window(ir::Graph& g);
 // Consecutive Transposes compose into one; an identity permutation is removed.
 bool cancel_transposes(ir::Graph& g);
 
+// The layout of a 4-D image input: NHWC when its shape is [N,H,W,C] with C in {1,3} and dim 1 not
+// in {1,3}; NCHW otherwise (also for inputs that are not 4-D).
+enum class InputLayout { NCHW, NHWC };
+InputLayout detect_input_layout(const ir::Value& input);
+// Graph input `index`, read by the model as NHWC, is fed NCHW from now on (same name): a Transpose
+// goes in front, and canonicalize() cancels it against the model's own NHWC->NCHW Transpose.
+void make_input_nchw(ir::Graph& g, size_t index);
+// The inverse: an NCHW input gets an NHWC interface (a written model keeps its file's layout).
+void make_input_nhwc(ir::Graph& g, size_t index);
+
 // What import does to every model (onnx::load): constant folding, the layout passes and dead-code
 // elimination, to a fixed point. BatchNormalization stays (training and QAT may want it).
 void canonicalize(ir::Graph& g);
