@@ -43,6 +43,31 @@ const std::vector<OpSchema>& all_ops() {
       // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
       // == end math ==
       // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
+      {"Pad", 2, 3, 1, 1, infer::pad},
+      {"Transpose", 1, 1, 1, 1, infer::transpose},
+      {"Slice", 3, 5, 1, 1, infer::slice},
+      {"CastLike", 2, 2, 1, 1, infer::cast_like},
+      {"ConstantOfShape", 1, 1, 1, 1, infer::constant_of_shape},
+      {"Size", 1, 1, 1, 1, infer::size},
+      {"Expand", 2, 2, 1, 1, infer::expand},
+      {"Tile", 2, 3, 1, 1, infer::tile},  // 3 inputs: Tile-1's (input, tiles, axis)
+      {"Split", 1, 2, 1, 1 << 20, infer::split},
+      {"Range", 3, 3, 1, 1, infer::range},
+      {"OneHot", 3, 3, 1, 1, infer::one_hot},
+      {"GatherElements", 2, 2, 1, 1, infer::gather_elements},
+      {"GatherND", 2, 2, 1, 1, infer::gather_nd},
+      {"ScatterND", 3, 3, 1, 1, infer::scatter},
+      {"ScatterElements", 3, 3, 1, 1, infer::scatter},
+      {"Scatter", 3, 3, 1, 1, infer::scatter},  // opset 9-10; the importer renames it
+      {"Trilu", 1, 2, 1, 1, infer::trilu},
+      {"CumSum", 2, 2, 1, 1, infer::cumsum},
+      {"EyeLike", 1, 1, 1, 1, infer::eye_like},
+      {"NonZero", 1, 1, 1, 1, infer::non_zero},
+      {"Compress", 2, 2, 1, 1, infer::compress},
+      {"ReverseSequence", 2, 2, 1, 1, infer::reverse_sequence},
+      {"DepthToSpace", 1, 1, 1, 1, infer::depth_to_space},
+      {"SpaceToDepth", 1, 1, 1, 1, infer::depth_to_space},
+      {"Unique", 1, 1, 1, 4, infer::unique},
       // == end tensor ==
       // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
       // == end reduce ==

@@ -73,7 +73,8 @@ void float_unary(InferContext& c) {
 }
 
 void dropout(InferContext& c) {
-  float_unary(c);
+  if (!is_float(c.in(0).dtype)) c.error("input must be float32 or float64");
+  same_as_input(c);
   if (c.outputs.size() > 1) {
     c.outputs[1] = c.outputs[0];
     c.outputs[1].dtype = DType::Bool;

@@ -31,6 +31,28 @@ Shape broadcast_shapes(const InferContext& c, const Shape& a, const Shape& b);
 // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
 // == end math ==
 // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
+void pad(InferContext& c);
+void transpose(InferContext& c);
+void slice(InferContext& c);
+void cast_like(InferContext& c);
+void constant_of_shape(InferContext& c);
+void size(InferContext& c);
+void expand(InferContext& c);
+void tile(InferContext& c);
+void split(InferContext& c);
+void range(InferContext& c);
+void one_hot(InferContext& c);
+void gather_elements(InferContext& c);
+void gather_nd(InferContext& c);
+void scatter(InferContext& c);  // ScatterElements, Scatter (opset 9-10) and ScatterND
+void trilu(InferContext& c);
+void cumsum(InferContext& c);
+void eye_like(InferContext& c);
+void non_zero(InferContext& c);
+void compress(InferContext& c);
+void reverse_sequence(InferContext& c);
+void depth_to_space(InferContext& c);  // and SpaceToDepth
+void unique(InferContext& c);
 // == end tensor ==
 // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
 // == end reduce ==

@@ -1,4 +1,5 @@
 #include "onnx/legacy_ops.h"
+#include "onnx/legacy_tensor.h"
 
 #include <algorithm>
 #include <limits>
@@ -71,14 +72,14 @@ void upgrade_node_forms(ir::Graph& g, int64_t opset) {
       check_batch_norm(n);
     else if (n.op == "MaxPool" || n.op == "AveragePool")
       check_pool(n);
-    else if (n.op == "Reshape" && n.has_attr("shape"))
-      fail("{}: the shape attribute (Reshape before opset 5) is not supported", node_ref(n));
     else if (n.op == "Dropout") {
       n.attrs.erase("is_test");  // ratio is kept; IR Dropout is the identity at inference
     }
     // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
     // == end math ==
     // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
+    else if (upgrade_tensor_node(g, n, opset)) {
+    }  // Pad, Slice, Split, Scatter, Concat, Reshape, Cast: legacy_tensor.cpp
     // == end tensor ==
     // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
     // == end reduce ==

@@ -73,6 +73,31 @@ const std::vector<KernelEntry>& kernel_table() {
       // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
       // == end math ==
       // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
+      {"Pad", pad},
+      {"Transpose", transpose},
+      {"Slice", slice},
+      {"CastLike", cast},
+      {"ConstantOfShape", constant_of_shape},
+      {"Size", size},
+      {"Expand", expand},
+      {"Tile", tile},
+      {"Split", split},
+      {"Range", range},
+      {"OneHot", one_hot},
+      {"GatherElements", gather_elements},
+      {"GatherND", gather_nd},
+      {"ScatterND", scatter_nd},
+      {"ScatterElements", scatter_elements},
+      {"Scatter", scatter_elements},
+      {"Trilu", trilu},
+      {"CumSum", cumsum},
+      {"EyeLike", eye_like},
+      {"NonZero", non_zero},
+      {"Compress", compress},
+      {"ReverseSequence", reverse_sequence},
+      {"DepthToSpace", depth_to_space},
+      {"SpaceToDepth", space_to_depth},
+      {"Unique", unique},
       // == end tensor ==
       // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
       // == end reduce ==

@@ -66,6 +66,34 @@ std::vector<ir::Tensor> dequantize_linear(const KernelArgs& a);
 // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
 // == end math ==
 // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
+// tensor_pad_slice.cpp
+std::vector<ir::Tensor> pad(const KernelArgs& a);
+std::vector<ir::Tensor> slice(const KernelArgs& a);
+std::vector<ir::Tensor> split(const KernelArgs& a);
+// tensor_layout.cpp
+std::vector<ir::Tensor> transpose(const KernelArgs& a);
+std::vector<ir::Tensor> expand(const KernelArgs& a);
+std::vector<ir::Tensor> tile(const KernelArgs& a);
+std::vector<ir::Tensor> depth_to_space(const KernelArgs& a);
+std::vector<ir::Tensor> space_to_depth(const KernelArgs& a);
+// tensor_gather_scatter.cpp
+std::vector<ir::Tensor> gather_elements(const KernelArgs& a);
+std::vector<ir::Tensor> scatter_elements(const KernelArgs& a);  // and Scatter-9/10
+std::vector<ir::Tensor> gather_nd(const KernelArgs& a);
+std::vector<ir::Tensor> scatter_nd(const KernelArgs& a);
+std::vector<ir::Tensor> compress(const KernelArgs& a);
+std::vector<ir::Tensor> non_zero(const KernelArgs& a);
+// tensor_generators.cpp
+std::vector<ir::Tensor> constant_of_shape(const KernelArgs& a);
+std::vector<ir::Tensor> size(const KernelArgs& a);
+std::vector<ir::Tensor> range(const KernelArgs& a);
+std::vector<ir::Tensor> eye_like(const KernelArgs& a);
+std::vector<ir::Tensor> one_hot(const KernelArgs& a);
+std::vector<ir::Tensor> trilu(const KernelArgs& a);
+// tensor_sequence.cpp
+std::vector<ir::Tensor> cumsum(const KernelArgs& a);
+std::vector<ir::Tensor> reverse_sequence(const KernelArgs& a);
+std::vector<ir::Tensor> unique(const KernelArgs& a);
 // == end tensor ==
 // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
 // == end reduce ==
