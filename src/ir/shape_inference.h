@@ -29,6 +29,20 @@ void cast(InferContext& c);
 void constant(InferContext& c);
 Shape broadcast_shapes(const InferContext& c, const Shape& a, const Shape& b);
 // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
+// infer_math.cpp
+void floating_unary(InferContext& c);   // float32/float64 in, same out
+void numeric_unary(InferContext& c);    // any number type in, same out
+void bool_unary(InferContext& c);       // Not
+void float_predicate(InferContext& c);  // IsNaN, IsInf: float in, bool out
+void numeric_clip(InferContext& c);     // Clip on any number type, bounds of the input's type
+void prelu(InferContext& c);
+void comparison(InferContext& c);       // Equal, Less, ...: broadcast, bool out
+void logic_binary(InferContext& c);     // And, Or, Xor
+void pow(InferContext& c);              // base and exponent types may differ; out = base type
+void bit_shift(InferContext& c);
+void numeric_binary(InferContext& c);   // Mod
+void variadic(InferContext& c);         // Min, Max, Sum, Mean
+void where(InferContext& c);
 // == end math ==
 // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
 void pad(InferContext& c);

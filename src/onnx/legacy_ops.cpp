@@ -76,6 +76,12 @@ void upgrade_node_forms(ir::Graph& g, int64_t opset) {
       n.attrs.erase("is_test");  // ratio is kept; IR Dropout is the identity at inference
     }
     // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
+    {
+      // legacy_math.cpp: consumed_inputs, and pre-opset-7 broadcast/axis. When it inserts a
+      // Reshape before node i, `n` is no longer valid: go on with the node (now at i + 1).
+      bool upgrade_math_node(ir::Graph & g, size_t i, int64_t opset);
+      if (upgrade_math_node(g, i, opset)) continue;
+    }
     // == end math ==
     // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
     else if (upgrade_tensor_node(g, n, opset)) {

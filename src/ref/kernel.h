@@ -64,6 +64,61 @@ std::vector<ir::Tensor> constant(const KernelArgs& a);
 std::vector<ir::Tensor> quantize_linear(const KernelArgs& a);
 std::vector<ir::Tensor> dequantize_linear(const KernelArgs& a);
 // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
+// math_unary.cpp (the names end in _kernel: plain ones would shadow <cmath>'s in this namespace)
+std::vector<ir::Tensor> neg_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> abs_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> sign_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> erf_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> sqrt_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> exp_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> log_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> reciprocal_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> floor_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> ceil_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> round_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> tanh_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> sin_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> cos_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> tan_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> asin_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> acos_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> atan_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> sinh_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> cosh_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> asinh_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> acosh_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> atanh_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> is_nan_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> is_inf_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> logical_not_kernel(const KernelArgs& a);
+// math_activation.cpp
+std::vector<ir::Tensor> softplus_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> softsign_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> elu_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> selu_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> leaky_relu_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> thresholded_relu_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> celu_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> shrink_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> prelu_kernel(const KernelArgs& a);
+// math_binary.cpp
+std::vector<ir::Tensor> pow_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> mod_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> bit_shift_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> equal_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> less_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> greater_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> less_or_equal_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> greater_or_equal_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> and_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> or_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> xor_kernel(const KernelArgs& a);
+// math_variadic.cpp
+std::vector<ir::Tensor> min_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> max_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> sum_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> mean_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> where_kernel(const KernelArgs& a);
 // == end math ==
 // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
 // tensor_pad_slice.cpp
