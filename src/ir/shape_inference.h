@@ -33,6 +33,17 @@ Shape broadcast_shapes(const InferContext& c, const Shape& a, const Shape& b);
 // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
 // == end tensor ==
 // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
+void reduce(InferContext& c);
+void arg_reduce(InferContext& c);
+void top_k(InferContext& c);
+void softmax_like(InferContext& c);
+void float_same_shape(InferContext& c);
+void instance_norm(InferContext& c);
+void layer_norm(InferContext& c);
+void global_pool_any(InferContext& c);
+void loss(InferContext& c);
+void einsum(InferContext& c);
+void det(InferContext& c);
 // == end reduce ==
 // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
 // == end window ==

@@ -39,13 +39,12 @@ void axes_to_input(ir::Graph& g, ir::Node& n) {
 void check_batch_norm(ir::Node& n) {
   if (n.attr_int("spatial", 1) != 1)
     fail("{}: attribute spatial=0 (per-activation statistics) is not supported", node_ref(n));
-  if (n.attr_int("training_mode", 0) != 0)
-    fail("{}: attribute training_mode=1 is not supported (inference graphs only)", node_ref(n));
   // Harmless in inference: is_test (always true for us), consumed_inputs (an old memory hint).
+  // training_mode=1 stays: the reference kernel normalizes with the batch statistics.
   n.attrs.erase("spatial");
   n.attrs.erase("is_test");
   n.attrs.erase("consumed_inputs");
-  n.attrs.erase("training_mode");
+  if (n.attr_int("training_mode", 0) == 0) n.attrs.erase("training_mode");
 }
 
 void check_pool(const ir::Node& n) {
