@@ -32,10 +32,10 @@ std::vector<ir::Tensor> global_max_pool(const KernelArgs& a) {
   return {y};
 }
 
-// y = (sum over the window of |x|^p)^(1/p); opset 1 stored p as a float.
+// y = (sum over the window of |x|^p)^(1/p).
 std::vector<ir::Tensor> global_lp_pool(const KernelArgs& a) {
   ir::Tensor y = a.make_output(0);
-  const double p = static_cast<double>(a.node.attr_int("p", 2));
+  const double p = a.node.attr_float("p", 2.0f);  // an int since opset 2
   if (p <= 0) a.error("p must be positive");
   auto body = [&](auto tag) {
     using T = decltype(tag);
