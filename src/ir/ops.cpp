@@ -121,6 +121,32 @@ const std::vector<OpSchema>& all_ops() {
       {"Unique", 1, 1, 1, 4, infer::unique},
       // == end tensor ==
       // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
+      {"ReduceSum", 1, 2, 1, 1, infer::reduce},  // axes: an input (opset 13)
+      {"ReduceMean", 1, 1, 1, 1, infer::reduce},  // the others: an attribute (up to opset 17)
+      {"ReduceMax", 1, 1, 1, 1, infer::reduce},
+      {"ReduceMin", 1, 1, 1, 1, infer::reduce},
+      {"ReduceProd", 1, 1, 1, 1, infer::reduce},
+      {"ReduceL1", 1, 1, 1, 1, infer::reduce},
+      {"ReduceL2", 1, 1, 1, 1, infer::reduce},
+      {"ReduceLogSum", 1, 1, 1, 1, infer::reduce},
+      {"ReduceLogSumExp", 1, 1, 1, 1, infer::reduce},
+      {"ReduceSumSquare", 1, 1, 1, 1, infer::reduce},
+      {"ArgMax", 1, 1, 1, 1, infer::arg_reduce},
+      {"ArgMin", 1, 1, 1, 1, infer::arg_reduce},
+      {"TopK", 2, 2, 2, 2, infer::top_k},
+      {"Hardmax", 1, 1, 1, 1, infer::softmax_like},
+      {"LogSoftmax", 1, 1, 1, 1, infer::softmax_like},
+      {"LRN", 1, 1, 1, 1, infer::float_same_shape},
+      {"LpNormalization", 1, 1, 1, 1, infer::float_same_shape},
+      {"MeanVarianceNormalization", 1, 1, 1, 1, infer::float_same_shape},
+      {"InstanceNormalization", 3, 3, 1, 1, infer::instance_norm},
+      {"LayerNormalization", 2, 3, 1, 3, infer::layer_norm},
+      {"GlobalMaxPool", 1, 1, 1, 1, infer::global_pool_any},
+      {"GlobalLpPool", 1, 1, 1, 1, infer::global_pool_any},
+      {"SoftmaxCrossEntropyLoss", 2, 3, 1, 2, infer::loss},
+      {"NegativeLogLikelihoodLoss", 2, 3, 1, 1, infer::loss},
+      {"Einsum", 1, 1 << 20, 1, 1, infer::einsum},
+      {"Det", 1, 1, 1, 1, infer::det},
       // == end reduce ==
       // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
       // == end window ==

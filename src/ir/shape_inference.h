@@ -69,6 +69,17 @@ void depth_to_space(InferContext& c);  // and SpaceToDepth
 void unique(InferContext& c);
 // == end tensor ==
 // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
+void reduce(InferContext& c);
+void arg_reduce(InferContext& c);
+void top_k(InferContext& c);
+void softmax_like(InferContext& c);
+void float_same_shape(InferContext& c);
+void instance_norm(InferContext& c);
+void layer_norm(InferContext& c);
+void global_pool_any(InferContext& c);
+void loss(InferContext& c);
+void einsum(InferContext& c);
+void det(InferContext& c);
 // == end reduce ==
 // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
 // == end window ==

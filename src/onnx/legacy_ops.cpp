@@ -40,13 +40,12 @@ void axes_to_input(ir::Graph& g, ir::Node& n) {
 void check_batch_norm(ir::Node& n) {
   if (n.attr_int("spatial", 1) != 1)
     fail("{}: attribute spatial=0 (per-activation statistics) is not supported", node_ref(n));
-  if (n.attr_int("training_mode", 0) != 0)
-    fail("{}: attribute training_mode=1 is not supported (inference graphs only)", node_ref(n));
   // Harmless in inference: is_test (always true for us), consumed_inputs (an old memory hint).
+  // training_mode=1 stays: the reference kernel normalizes with the batch statistics.
   n.attrs.erase("spatial");
   n.attrs.erase("is_test");
   n.attrs.erase("consumed_inputs");
-  n.attrs.erase("training_mode");
+  if (n.attr_int("training_mode", 0) == 0) n.attrs.erase("training_mode");
 }
 
 void check_pool(const ir::Node& n) {
@@ -88,6 +87,15 @@ void upgrade_node_forms(ir::Graph& g, int64_t opset) {
     }  // Pad, Slice, Split, Scatter, Concat, Reshape, Cast: legacy_tensor.cpp
     // == end tensor ==
     // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
+    else if (n.op == "ReduceSum" && opset < 13)
+      axes_to_input(g, n);  // the other Reduce* keep the attribute: their form up to opset 17
+    else if (n.op == "TopK" && n.has_attr("k")) {  // TopK-1: k is an attribute, later an input
+      n.inputs.push_back(g.add_initializer(
+          n.name + "_k", ir::Tensor::from_vector<int64_t>({1}, {n.attr_int("k")})));
+      n.attrs.erase("k");
+    } else if (n.op == "InstanceNormalization") {
+      n.attrs.erase("consumed_inputs");  // InstanceNormalization-1's memory hint
+    }
     // == end reduce ==
     // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
     // == end window ==
@@ -101,7 +109,8 @@ bool upgrade_softmax(ir::Graph& g, int64_t opset) {
   if (opset >= 13) return false;
   bool changed = false;
   for (size_t i = 0; i < g.nodes.size(); ++i) {
-    if (g.nodes[i].op != "Softmax") continue;
+    const std::string op = g.nodes[i].op;
+    if (op != "Softmax" && op != "LogSoftmax" && op != "Hardmax") continue;
     changed = true;
     ir::Node& n = g.nodes[i];
     int64_t axis = n.attr_int("axis", 1);
@@ -119,7 +128,7 @@ bool upgrade_softmax(ir::Graph& g, int64_t opset) {
     } else if (axis < 0) {
       fail("{}: negative axis {} with an input of unknown rank", node_ref(n), axis);
     }
-    // Softmax over the flattened trailing dims: Flatten(axis) -> Softmax(-1) -> Reshape to x's
+    // The op over the flattened trailing dims: Flatten(axis) -> Softmax(-1) -> Reshape to x's
     // shape. Each new node enters the graph before the next unique_name() so that names never
     // collide.
     const std::string base = n.name, input = n.inputs[0], output = n.outputs.at(0);
@@ -128,7 +137,7 @@ bool upgrade_softmax(ir::Graph& g, int64_t opset) {
         ir::Node{g.unique_name(base + "_flatten"), "Flatten", {input}, {flat}, {{"axis", axis}}};
     std::string soft = g.unique_name(base + "_2d");
     g.nodes.insert(g.nodes.begin() + ++i,
-                   ir::Node{base, "Softmax", {flat}, {soft}, {{"axis", int64_t{-1}}}});
+                   ir::Node{base, op, {flat}, {soft}, {{"axis", int64_t{-1}}}});
     std::string shape;
     if (x && x->has_shape && std::count(x->shape.begin(), x->shape.end(), -1) <= 1) {
       // A constant target (-1 for the one unknown dim) keeps the output shape known.

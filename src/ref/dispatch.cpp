@@ -151,6 +151,32 @@ const std::vector<KernelEntry>& kernel_table() {
       {"Unique", unique},
       // == end tensor ==
       // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
+      {"ReduceSum", reduce},
+      {"ReduceMean", reduce},
+      {"ReduceMax", reduce},
+      {"ReduceMin", reduce},
+      {"ReduceProd", reduce},
+      {"ReduceL1", reduce},
+      {"ReduceL2", reduce},
+      {"ReduceLogSum", reduce},
+      {"ReduceLogSumExp", reduce},
+      {"ReduceSumSquare", reduce},
+      {"ArgMax", arg_reduce},
+      {"ArgMin", arg_reduce},
+      {"TopK", top_k},
+      {"Hardmax", hardmax},
+      {"LogSoftmax", log_softmax},
+      {"LRN", lrn},
+      {"InstanceNormalization", instance_norm},
+      {"LayerNormalization", layer_norm},
+      {"LpNormalization", lp_norm},
+      {"MeanVarianceNormalization", mean_variance_norm},
+      {"GlobalMaxPool", global_max_pool},
+      {"GlobalLpPool", global_lp_pool},
+      {"NegativeLogLikelihoodLoss", nll_loss},
+      {"SoftmaxCrossEntropyLoss", softmax_cross_entropy},
+      {"Einsum", einsum},
+      {"Det", det},
       // == end reduce ==
       // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
       // == end window ==

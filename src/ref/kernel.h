@@ -151,6 +151,25 @@ std::vector<ir::Tensor> reverse_sequence(const KernelArgs& a);
 std::vector<ir::Tensor> unique(const KernelArgs& a);
 // == end tensor ==
 // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
+// reduce.cpp, topk.cpp, softmax_family.cpp
+std::vector<ir::Tensor> reduce(const KernelArgs& a);  // every Reduce*
+std::vector<ir::Tensor> arg_reduce(const KernelArgs& a);  // ArgMax, ArgMin
+std::vector<ir::Tensor> top_k(const KernelArgs& a);
+std::vector<ir::Tensor> hardmax(const KernelArgs& a);
+std::vector<ir::Tensor> log_softmax(const KernelArgs& a);
+// normalize.cpp, global_pool.cpp
+std::vector<ir::Tensor> lrn(const KernelArgs& a);
+std::vector<ir::Tensor> instance_norm(const KernelArgs& a);
+std::vector<ir::Tensor> layer_norm(const KernelArgs& a);
+std::vector<ir::Tensor> lp_norm(const KernelArgs& a);
+std::vector<ir::Tensor> mean_variance_norm(const KernelArgs& a);
+std::vector<ir::Tensor> global_max_pool(const KernelArgs& a);
+std::vector<ir::Tensor> global_lp_pool(const KernelArgs& a);
+// losses.cpp, einsum.cpp, det.cpp
+std::vector<ir::Tensor> nll_loss(const KernelArgs& a);
+std::vector<ir::Tensor> softmax_cross_entropy(const KernelArgs& a);
+std::vector<ir::Tensor> einsum(const KernelArgs& a);
+std::vector<ir::Tensor> det(const KernelArgs& a);
 // == end reduce ==
 // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
 // == end window ==
