@@ -47,6 +47,12 @@ const std::vector<OpSchema>& all_ops() {
       // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
       // == end reduce ==
       // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
+      {"ConvTranspose", 2, 3, 1, 1, infer::conv_transpose},
+      {"GlobalMaxPool", 1, 1, 1, 1, infer::global_pool},
+      {"LpPool", 1, 1, 1, 1, infer::lp_pool},
+      {"GlobalLpPool", 1, 1, 1, 1, infer::global_pool},
+      {"MaxUnpool", 2, 3, 1, 1, infer::max_unpool},
+      {"Resize", 1, 4, 1, 1, infer::resize},
       // == end window ==
       // == family quant: integer and dynamic quantization ops ==
       // == end quant ==

@@ -77,6 +77,12 @@ const std::vector<KernelEntry>& kernel_table() {
       // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
       // == end reduce ==
       // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
+      {"ConvTranspose", conv_transpose},
+      {"GlobalMaxPool", global_max_pool},
+      {"LpPool", lp_pool},
+      {"GlobalLpPool", global_lp_pool},
+      {"MaxUnpool", max_unpool},
+      {"Resize", resize},
       // == end window ==
       // == family quant: integer and dynamic quantization ops ==
       // == end quant ==

@@ -70,6 +70,15 @@ std::vector<ir::Tensor> dequantize_linear(const KernelArgs& a);
 // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
 // == end reduce ==
 // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
+// window_conv_transpose.cpp
+std::vector<ir::Tensor> conv_transpose(const KernelArgs& a);
+// window_pool.cpp
+std::vector<ir::Tensor> global_max_pool(const KernelArgs& a);
+std::vector<ir::Tensor> lp_pool(const KernelArgs& a);
+std::vector<ir::Tensor> global_lp_pool(const KernelArgs& a);
+std::vector<ir::Tensor> max_unpool(const KernelArgs& a);
+// window_resize.cpp
+std::vector<ir::Tensor> resize(const KernelArgs& a);
 // == end window ==
 // == family quant: integer and dynamic quantization ops ==
 // == end quant ==
