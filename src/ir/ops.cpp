@@ -53,6 +53,8 @@ const std::vector<OpSchema>& all_ops() {
       {"GlobalLpPool", 1, 1, 1, 1, infer::global_pool},
       {"MaxUnpool", 2, 3, 1, 1, infer::max_unpool},
       {"Resize", 1, 4, 1, 1, infer::resize},
+      {"GridSample", 2, 2, 1, 1, infer::grid_sample},
+      {"RoiAlign", 3, 3, 1, 1, infer::roi_align},
       // == end window ==
       // == family quant: integer and dynamic quantization ops ==
       // == end quant ==

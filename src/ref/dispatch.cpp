@@ -83,6 +83,8 @@ const std::vector<KernelEntry>& kernel_table() {
       {"GlobalLpPool", global_lp_pool},
       {"MaxUnpool", max_unpool},
       {"Resize", resize},
+      {"GridSample", grid_sample},
+      {"RoiAlign", roi_align},
       // == end window ==
       // == family quant: integer and dynamic quantization ops ==
       // == end quant ==

@@ -79,6 +79,9 @@ std::vector<ir::Tensor> global_lp_pool(const KernelArgs& a);
 std::vector<ir::Tensor> max_unpool(const KernelArgs& a);
 // window_resize.cpp
 std::vector<ir::Tensor> resize(const KernelArgs& a);
+// window_sample.cpp
+std::vector<ir::Tensor> grid_sample(const KernelArgs& a);
+std::vector<ir::Tensor> roi_align(const KernelArgs& a);
 // == end window ==
 // == family quant: integer and dynamic quantization ops ==
 // == end quant ==
