@@ -149,6 +149,12 @@ const std::vector<OpSchema>& all_ops() {
       {"Det", 1, 1, 1, 1, infer::det},
       // == end reduce ==
       // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
+      {"ConvTranspose", 2, 3, 1, 1, infer::conv_transpose},
+      {"LpPool", 1, 1, 1, 1, infer::lp_pool},
+      {"MaxUnpool", 2, 3, 1, 1, infer::max_unpool},
+      {"Resize", 1, 4, 1, 1, infer::resize},
+      {"GridSample", 2, 2, 1, 1, infer::grid_sample},
+      {"RoiAlign", 3, 3, 1, 1, infer::roi_align},
       // == end window ==
       // == family quant: integer and dynamic quantization ops ==
       // == end quant ==

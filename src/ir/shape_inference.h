@@ -82,6 +82,18 @@ void einsum(InferContext& c);
 void det(InferContext& c);
 // == end reduce ==
 // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
+void conv_transpose(InferContext& c);
+void lp_pool(InferContext& c);
+void max_unpool(InferContext& c);
+void resize(InferContext& c);
+void grid_sample(InferContext& c);
+void roi_align(InferContext& c);
+// ConvTranspose's geometry per spatial dim: the unpadded ("full") output size, the padding cut
+// from its start (may be negative), and the output size (-1 where unknown).
+struct ConvTransposeGeometry {
+  std::vector<int64_t> kernel, strides, dilations, full, pad_begin, out;
+};
+ConvTransposeGeometry conv_transpose_geometry(const Node& n, const Shape& x, const Shape& w);
 // == end window ==
 // == family quant: integer and dynamic quantization ops ==
 // == end quant ==

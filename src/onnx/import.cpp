@@ -152,7 +152,7 @@ ir::Node node_from_proto(const pb::NodeProto& np, size_t index, int64_t opset) {
   if (!is_default_domain(np.domain()))
     fail("{}: op domain '{}' is not supported (only the default ai.onnx domain)", where,
          np.domain());
-  if (!ir::find_op(n.op))
+  if (!ir::find_op(n.op) && !detail::rewritten_at_import(n.op))
     fail("{}: unsupported op '{}' (opset {})", where, n.op, opset);
   n.inputs.assign(np.input().begin(), np.input().end());
   n.outputs.assign(np.output().begin(), np.output().end());

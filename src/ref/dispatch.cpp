@@ -179,6 +179,12 @@ const std::vector<KernelEntry>& kernel_table() {
       {"Det", det},
       // == end reduce ==
       // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
+      {"ConvTranspose", conv_transpose},
+      {"LpPool", lp_pool},
+      {"MaxUnpool", max_unpool},
+      {"Resize", resize},
+      {"GridSample", grid_sample},
+      {"RoiAlign", roi_align},
       // == end window ==
       // == family quant: integer and dynamic quantization ops ==
       // == end quant ==

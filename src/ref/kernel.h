@@ -172,6 +172,16 @@ std::vector<ir::Tensor> einsum(const KernelArgs& a);
 std::vector<ir::Tensor> det(const KernelArgs& a);
 // == end reduce ==
 // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
+// window_conv_transpose.cpp
+std::vector<ir::Tensor> conv_transpose(const KernelArgs& a);
+// window_pool.cpp
+std::vector<ir::Tensor> lp_pool(const KernelArgs& a);
+std::vector<ir::Tensor> max_unpool(const KernelArgs& a);
+// window_resize.cpp
+std::vector<ir::Tensor> resize(const KernelArgs& a);
+// window_sample.cpp
+std::vector<ir::Tensor> grid_sample(const KernelArgs& a);
+std::vector<ir::Tensor> roi_align(const KernelArgs& a);
 // == end window ==
 // == family quant: integer and dynamic quantization ops ==
 // == end quant ==
