@@ -37,6 +37,10 @@ Shape broadcast_shapes(const InferContext& c, const Shape& a, const Shape& b);
 // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
 // == end window ==
 // == family quant: integer and dynamic quantization ops ==
+// infer_quant.cpp
+void conv_integer(InferContext& c);
+void matmul_integer(InferContext& c);
+void dynamic_quantize_linear(InferContext& c);
 // == end quant ==
 
 }  // namespace qcv::ir::infer

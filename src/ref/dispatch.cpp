@@ -79,6 +79,9 @@ const std::vector<KernelEntry>& kernel_table() {
       // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
       // == end window ==
       // == family quant: integer and dynamic quantization ops ==
+      {"ConvInteger", conv_integer},
+      {"MatMulInteger", matmul_integer},
+      {"DynamicQuantizeLinear", dynamic_quantize_linear},
       // == end quant ==
   };
   return table;

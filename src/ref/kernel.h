@@ -72,6 +72,11 @@ std::vector<ir::Tensor> dequantize_linear(const KernelArgs& a);
 // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
 // == end window ==
 // == family quant: integer and dynamic quantization ops ==
+// quant_integer.cpp
+std::vector<ir::Tensor> conv_integer(const KernelArgs& a);
+std::vector<ir::Tensor> matmul_integer(const KernelArgs& a);
+// quant_dynamic.cpp
+std::vector<ir::Tensor> dynamic_quantize_linear(const KernelArgs& a);
 // == end quant ==
 
 // For each element of `out` (row-major), the flat index of the element of `in` that numpy
