@@ -4,7 +4,7 @@
 // knows the file was QOperator.
 #include "onnx/qoperator.h"
 
-#include <functional>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -79,6 +79,14 @@ class Rewriter {
                     std::string zp, const std::string& like, const std::string& out);
   // The 8-bit type of a quantized value, followed back through the nodes as read.
   ir::DType quantized_type(const std::string& value, int depth = 0) const;
+  // Names of the scale and zero point ("" when omitted) that a QOperator op or a QuantizeLinear
+  // gave `value`, followed through ops that move 8-bit numbers as they are; nullopt for a value
+  // that is not quantized.
+  std::optional<std::pair<std::string, std::string>> quant_params_of(const std::string& value,
+                                                                     int depth = 0) const;
+  // MaxPool on 8-bit numbers (valid ONNX, which ONNX Runtime's quantizer leaves between QLinear
+  // ops): the IR's MaxPool is float, so DQ -> MaxPool -> Q with the input's parameters.
+  std::vector<ir::Node> int8_max_pool(const ir::Node& n);
   // The scale of an int32 bias: x_scale * w_scale (* alpha), an initializer when both are.
   std::string bias_scale(const ir::Node& n, const std::string& xs, const std::string& ws,
                          float alpha, std::string& zero_point);
@@ -138,6 +146,42 @@ ir::DType Rewriter::quantized_type(const std::string& value, int depth) const {
   if (p.op == "DynamicQuantizeLinear") return ir::DType::UInt8;
   if (p.inputs.empty() || p.input(0).empty()) return ir::DType::UInt8;
   return quantized_type(p.input(0), depth + 1);  // MaxPool, Reshape, Transpose...: as their input
+}
+
+// Ops that keep their input's quantized numbers (and so its scale and zero point).
+bool moves_numbers(const std::string& op) {
+  return op == "MaxPool" || op == "Flatten" || op == "Reshape" || op == "Squeeze" ||
+         op == "Unsqueeze" || op == "Transpose" || op == "Identity";
+}
+
+std::optional<std::pair<std::string, std::string>> Rewriter::quant_params_of(
+    const std::string& value, int depth) const {
+  auto it = producer_.find(value);
+  if (it == producer_.end() || depth > 64) return std::nullopt;
+  const ir::Node& p = g_.nodes[it->second];
+  auto at = [&](size_t s, size_t z) {
+    return std::make_optional(std::make_pair(p.input(s), p.input(z)));
+  };
+  if (p.op == "QuantizeLinear") return at(1, 2);
+  if (p.op == "QLinearConv" || binary_ops().count(p.op)) return at(6, 7);
+  if (unary_ops().count(p.op)) return at(3, 4);
+  if (p.op == "QLinearConcat") return at(0, 1);
+  if (p.op == "QGemm" && !p.input(7).empty()) return at(7, 8);
+  if (moves_numbers(p.op) && !p.inputs.empty()) return quant_params_of(p.input(0), depth + 1);
+  return std::nullopt;
+}
+
+std::vector<ir::Node> Rewriter::int8_max_pool(const ir::Node& n) {
+  auto params = n.inputs.empty() ? std::nullopt : quant_params_of(n.input(0));
+  if (!params || n.outputs.empty() || n.outputs[0].empty()) return {n};
+  const auto [scale, zp] = *params;
+  ir::Node f = n;
+  f.inputs[0] = dequantize(n, "x", n.input(0), scale, zp);
+  std::string y = fresh(n.name + "_y");
+  f.outputs[0] = y;
+  out_.push_back(std::move(f));
+  out_.push_back(quantize(n, y, scale, zp, n.input(0), n.outputs[0]));
+  return std::move(out_);
 }
 
 std::string Rewriter::bias_scale(const ir::Node& n, const std::string& xs, const std::string& ws,
@@ -279,6 +323,7 @@ std::vector<ir::Node> Rewriter::rewrite(const ir::Node& n) {
   if (n.op == "QLinearConv") return conv(n);
   if (n.op == "QLinearConcat") return concat(n);
   if (n.op == "QGemm") return gemm(n);
+  if (n.op == "MaxPool") return int8_max_pool(n);
   if (auto it = unary_ops().find(n.op); it != unary_ops().end()) return unary(n, it->second);
   if (auto it = binary_ops().find(n.op); it != binary_ops().end()) return binary(n, it->second);
   return {n};
@@ -297,6 +342,7 @@ void rewrite_qoperator_ops(ir::Graph& g) {
   bool any = false;
   for (const ir::Node& n : g.nodes)
     any = any || n.op == "QLinearConv" || n.op == "QLinearConcat" || n.op == "QGemm" ||
+          n.op == "MaxPool" ||
           unary_ops().count(n.op) || binary_ops().count(n.op);
   if (!any) return;
   Rewriter r(g);
