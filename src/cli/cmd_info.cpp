@@ -22,7 +22,8 @@ nlohmann::json describe(const ir::Value& v) {
 }
 std::string describe_line(const ir::Value& v) {
   std::string dims;
-  for (auto& d : describe(v)["shape"]) dims += (dims.empty() ? "" : "x") + (d.is_string() ? d.get<std::string>() : d.dump());
+  const nlohmann::json shape = describe(v)["shape"];  // a named copy: the temporary would dangle
+  for (auto& d : shape) dims += (dims.empty() ? "" : "x") + (d.is_string() ? d.get<std::string>() : d.dump());
   return fmt::format("{} {} [{}]", v.name, ir::dtype_name(v.dtype), dims);
 }
 }  // namespace
