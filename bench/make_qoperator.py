@@ -6,7 +6,7 @@ range), com.microsoft QLinearAdd residuals, QLinearGlobalAveragePool, a QGemm or
 DequantizeLinear on the output. Weights are random; activation ranges come from a calibration run of
 the quantized network in numpy, so that the outputs use their uint8 range.
 
-  make_qoperator.py --out DIR [--models mobilenet,resnet,tiny] [--size 32] [--width 1.0]
+  make_qoperator.py --out DIR [--models mobilenet,resnet,tiny,ops] [--size 32] [--width 1.0]
                     [--classes 10] [--seed 0] [--leaky]
 
 DIR/mobilenetv2_qop.onnx: stem conv, inverted residual blocks (1x1 expand, depthwise 3x3, 1x1
@@ -16,6 +16,7 @@ DIR/resnet_qop.onnx: stem conv, MaxPool on uint8, basic blocks with QLinearAdd r
 into the Add's range), QLinearGlobalAveragePool, Flatten, QLinearMatMul + QLinearAdd bias.
 DIR/qop_tiny.onnx: a few-KB graph with every rewritten op (QLinearConcat, QLinearAveragePool,
 QLinearSigmoid, QLinearMul; QLinearLeakyRelu with --leaky) for qcv's unit test.
+DIR/op_*.onnx (--models ops): one QOperator op each between QuantizeLinear and DequantizeLinear.
 The batch dimension is symbolic ('N').
 """
 import argparse
@@ -317,10 +318,65 @@ def tiny(args, calib):
     return b.finish(t, 'qop_tiny', calib.shape, args.classes)
 
 
+def single_ops(seed):
+    """One QOperator op each, between QuantizeLinear and DequantizeLinear: name -> model."""
+    rng = np.random.default_rng(seed)
+    u8 = lambda shape: rng.integers(0, 256, shape).astype(np.uint8)  # noqa: E731
+    s8 = lambda shape: rng.integers(-127, 128, shape).astype(np.int8)  # noqa: E731
+    # name: (input shape, op, inputs after the quantized x and its parameters, y scale, y zp, attrs)
+    table = {
+        'conv': ([4, 8, 8], 'QLinearConv', [('w', s8((8, 4, 3, 3))),
+                                            ('ws', (rng.random(8) * 0.01 + 0.001).astype(np.float32)),
+                                            ('wz', np.zeros(8, np.int8))], 0.1, 128,
+                 dict(pads=[1, 1, 1, 1]), [('b', rng.integers(-1000, 1000, 8).astype(np.int32))]),
+        'add': ([4, 8, 8], 'QLinearAdd', [('b', u8((1, 4, 8, 8))), ('bs', np.float32(0.02)),
+                                          ('bz', np.uint8(30))], 0.03, 100, {}, []),
+        'mul': ([4, 8, 8], 'QLinearMul', [('b', u8((1, 4, 1, 1))), ('bs', np.float32(0.02)),
+                                          ('bz', np.uint8(30))], 0.1, 10, {}, []),
+        'globalaveragepool': ([4, 8, 8], 'QLinearGlobalAveragePool', [], 0.01, 120,
+                              dict(channels_last=0), []),
+        'averagepool': ([4, 8, 8], 'QLinearAveragePool', [], 0.02, 120,
+                        dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]), []),
+        'sigmoid': ([4, 8, 8], 'QLinearSigmoid', [], 1 / 256, 0, {}, []),
+        'leakyrelu': ([4, 8, 8], 'QLinearLeakyRelu', [], 0.04, 100, dict(alpha=0.1), []),
+        'matmul': ([3, 8], 'QLinearMatMul', [('b', s8((8, 5))),
+                                             ('bs', (rng.random(5) * 0.01).astype(np.float32)),
+                                             ('bz', np.zeros(5, np.int8))], 0.2, 128, {}, []),
+        'qgemm': ([8], 'QGemm', [('b', s8((5, 8))), ('bs', (rng.random(5) * 0.01).astype(np.float32)),
+                                 ('bz', np.zeros(5, np.int8)),
+                                 ('c', rng.integers(-500, 500, 5).astype(np.int32))], 0.2, 128,
+                  dict(transB=1, alpha=0.7), []),
+    }
+    models = {}
+    for name, (shape, op, extra, y_scale, y_zp, attrs, tail) in table.items():
+        inits = [numpy_helper.from_array(np.float32(0.05), 'xs'),
+                 numpy_helper.from_array(np.uint8(120), 'xz'),
+                 numpy_helper.from_array(np.float32(y_scale), 'ys'),
+                 numpy_helper.from_array(np.uint8(y_zp), 'yz')]
+        inits += [numpy_helper.from_array(a, n) for n, a in extra + tail]
+        names = [n for n, _ in extra]
+        if op == 'QGemm':
+            inputs = ['xq', 'xs', 'xz'] + names + ['ys', 'yz']
+        else:
+            inputs = ['xq', 'xs', 'xz'] + names + ['ys', 'yz'] + [n for n, _ in tail]
+        nodes = [helper.make_node('QuantizeLinear', ['x', 'xs', 'xz'], ['xq']),
+                 helper.make_node(op, inputs, ['yq'], domain='' if op in (
+                     'QLinearConv', 'QLinearMatMul') else MS, **attrs),
+                 helper.make_node('DequantizeLinear', ['yq', 'ys', 'yz'], ['y'])]
+        x = helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N'] + shape)
+        y = helper.make_tensor_value_info('y', TensorProto.FLOAT, None)
+        model = helper.make_model(helper.make_graph(nodes, 'op_' + name, [x], [y], inits),
+                                  opset_imports=[helper.make_opsetid('', 13),
+                                                 helper.make_opsetid(MS, 1)])
+        model.ir_version = 7
+        models[name] = model
+    return models
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--out', required=True, help='output directory')
-    ap.add_argument('--models', default='mobilenet,resnet', help='mobilenet,resnet,tiny')
+    ap.add_argument('--models', default='mobilenet,resnet', help='mobilenet,resnet,tiny,ops')
     ap.add_argument('--size', type=int, default=32, help='input height and width')
     ap.add_argument('--width', type=float, default=1.0, help='channel multiplier')
     ap.add_argument('--classes', type=int, default=10)
@@ -331,6 +387,12 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     rng = np.random.default_rng(args.seed + 100)
     for name in args.models.split(','):
+        if name == 'ops':
+            for op, model in single_ops(args.seed).items():
+                path = os.path.join(args.out, f'op_{op}.onnx')
+                onnx.save(model, path)
+                print(f'wrote {path}')
+            continue
         size = 8 if name == 'tiny' else args.size
         calib = rng.normal(0, 1, (args.calib, 3, size, size))
         model = {'mobilenet': mobilenet, 'resnet': resnet, 'tiny': tiny}[name](args, calib)

@@ -39,22 +39,27 @@ def main():
     ap.add_argument('--qcv', default=os.path.join(HERE, '..', 'build', 'src', 'cli', 'qcv'))
     ap.add_argument('--samples', type=int, default=256)
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--sigma', type=float, default=1.0, help='standard deviation of the inputs')
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         for path in args.models:
             model = onnx.load(path)
             step = output_step(model)
-            x = np.random.default_rng(args.seed).normal(0, 1, input_shape(model, args.samples))
+            x = np.random.default_rng(args.seed).normal(0, args.sigma,
+                                                        input_shape(model, args.samples))
             xp, yo, yq = (os.path.join(tmp, f) for f in ('x.npy', 'ort.npy', 'qcv.npy'))
             np.save(xp, x.astype(np.float32))
             subprocess.run(['node', os.path.join(HERE, 'ort_run.js'), path, xp, yo, '1'], check=True)
             subprocess.run([args.qcv, 'run', path, '-i', xp, '-o', yq, '--threads', '1'], check=True,
                            stdout=subprocess.DEVNULL)
             a, b = np.load(yo), np.load(yq)
+            b = b.reshape(a.shape)
             steps = np.rint(np.abs(a.astype(np.float64) - b) / step)
+            top1 = (f', top-1 agreement {np.mean(a.argmax(1) == b.argmax(1)) * 100:.2f}%'
+                    if a.ndim == 2 and a.shape[1] > 1 else '')
             print(f'{os.path.basename(path)}: {args.samples} inputs, output step {step:.5g}: '
-                  f'max diff {int(steps.max())} steps, {np.mean(steps > 0) * 100:.2f}% of outputs '
-                  f'differ, top-1 agreement {np.mean(a.argmax(1) == b.argmax(1)) * 100:.2f}%')
+                  f'max diff {int(steps.max())} steps, {np.mean(steps > 0) * 100:.2f}% of '
+                  f'{a.size} outputs differ{top1}')
 
 
 if __name__ == '__main__':
