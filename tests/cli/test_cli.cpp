@@ -148,3 +148,20 @@ TEST(Cli, OptimizeFoldsBatchNormAndInfoReportsIt) {
   EXPECT_EQ(a["macs"], b["macs"]);
   EXPECT_FALSE(a["quantized"].get<bool>());
 }
+
+// An ONNX Runtime QOperator int8 file (QLinearConv, com.microsoft QLinear*/QGemm) is QDQ once
+// imported: info calls it quantized and lists the IR's ops.
+TEST(Cli, InfoReportsQOperatorFileAsQuantized) {
+  const std::string file = std::string(QCV_SOURCE_DIR) + "/tests/data/onnx/qop_tiny.onnx";
+  Result r = run_qcv("info " + file);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("quantized: yes (QDQ)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("input float32 [Nx3x8x8]"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("QLinear"), std::string::npos) << r.out;
+  Result j = run_qcv("info --json " + file);
+  ASSERT_EQ(j.code, 0) << j.err;
+  auto info = nlohmann::json::parse(j.out);
+  EXPECT_EQ(info["quantized"], true);
+  EXPECT_EQ(info["ops"]["Conv"], 3);
+  EXPECT_EQ(info["ops"]["Gemm"], 1);
+}
