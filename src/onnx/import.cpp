@@ -53,7 +53,8 @@ ir::Value value_from_proto(const pb::ValueInfoProto& vi, const char* role) {
   bool any_name = false;
   for (const auto& d : tt.shape().dim()) {
     if (d.has_dim_value()) {
-      if (d.dim_value() < 0) fail("{} '{}': negative dimension {}", role, vi.name(), d.dim_value());
+      // paddle2onnx (and ORT, which accepts it) write -1 for a dynamic dimension.
+      if (d.dim_value() < -1) fail("{} '{}': negative dimension {}", role, vi.name(), d.dim_value());
       v.shape.push_back(d.dim_value());
       v.dim_names.emplace_back();
     } else {
