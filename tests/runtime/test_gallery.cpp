@@ -32,6 +32,9 @@ const GalleryFile kFiles[] = {
     {"paddle_mobilenet_v3_large_small_cliphs.onnx", false},
     {"mobilenet_v2_small.torch_style.onnx", true},
     {"mobilenet_v2_small.torch_style_fp32.onnx", false},
+    // bench/make_qoperator.py's QOperator MobileNetV2 (its ResNet is left out: its top-1 is the
+    // same class for every random image, so top-1 checks on it would test nothing).
+    {"mobilenetv2_qop.onnx", true},
 };
 
 void PrintTo(const GalleryFile& f, std::ostream* os) { *os << f.name; }
