@@ -187,18 +187,20 @@ TEST(QOperator, TinyFileImportsAsQdq) {
   ir::Graph g = qonnx::load(kTiny);
   auto ops = op_counts(g);
   for (const char* q : {"QLinearConv", "QLinearAdd", "QLinearMul", "QLinearSigmoid",
-                        "QLinearAveragePool", "QLinearConcat", "QLinearGlobalAveragePool", "QGemm"})
+                        "QLinearLeakyRelu", "QLinearAveragePool", "QLinearConcat",
+                        "QLinearGlobalAveragePool", "QGemm"})
     EXPECT_EQ(ops.count(q), 0u) << q;
   EXPECT_EQ(ops["Conv"], 3);
   EXPECT_EQ(ops["Add"], 1);
   EXPECT_EQ(ops["Mul"], 1);
   EXPECT_EQ(ops["Sigmoid"], 1);
+  EXPECT_EQ(ops["LeakyRelu"], 1);
   EXPECT_EQ(ops["AveragePool"], 1);
   EXPECT_EQ(ops["Concat"], 1);
   EXPECT_EQ(ops["GlobalAveragePool"], 1);
   EXPECT_EQ(ops["Gemm"], 1);
   // One Q per quantized output plus the input's; DQs on every quantized input, weights and biases.
-  EXPECT_EQ(ops["QuantizeLinear"], 11);
+  EXPECT_EQ(ops["QuantizeLinear"], 12);
   EXPECT_GE(ops["DequantizeLinear"], 20);
 }
 
