@@ -62,12 +62,11 @@ struct ModelBuilder {
     t->set_name(name);
     t->set_data_type(type);
     for (int64_t d : dims) t->add_dims(d);
-    t->set_raw_data(std::string(reinterpret_cast<const char*>(values.data()),
-                                values.size() * sizeof(T)));
+    t->set_raw_data(
+        std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T)));
   }
-  pb::NodeProto& node(const std::string& name, const std::string& op,
-                      std::vector<std::string> in, std::vector<std::string> out,
-                      const std::string& domain = "") {
+  pb::NodeProto& node(const std::string& name, const std::string& op, std::vector<std::string> in,
+                      std::vector<std::string> out, const std::string& domain = "") {
     pb::NodeProto* n = g().add_node();
     n->set_name(name);
     n->set_op_type(op);
@@ -186,9 +185,9 @@ TEST(QOperator, QLinearConvRunsInt8ConvAndMatchesHandComputation) {
 TEST(QOperator, TinyFileImportsAsQdq) {
   ir::Graph g = qonnx::load(kTiny);
   auto ops = op_counts(g);
-  for (const char* q : {"QLinearConv", "QLinearAdd", "QLinearMul", "QLinearSigmoid",
-                        "QLinearLeakyRelu", "QLinearAveragePool", "QLinearConcat",
-                        "QLinearGlobalAveragePool", "QGemm"})
+  for (const char* q :
+       {"QLinearConv", "QLinearAdd", "QLinearMul", "QLinearSigmoid", "QLinearLeakyRelu",
+        "QLinearAveragePool", "QLinearConcat", "QLinearGlobalAveragePool", "QGemm"})
     EXPECT_EQ(ops.count(q), 0u) << q;
   EXPECT_EQ(ops["Conv"], 3);
   EXPECT_EQ(ops["Add"], 1);
@@ -218,11 +217,13 @@ TEST(QOperator, TinyFileRunsInt8KernelsAndMatchesOrt) {
   ir::Tensor got = s.run({{g.inputs[0].name, x}})[0];
   ir::Tensor ref = qcv::ref::run_graph(g, {{g.inputs[0].name, x}})[0];
   ASSERT_EQ(got.shape(), ort.shape());
-  const float step = g.initializers.at(g.nodes[g.producer(g.outputs[0].name)].inputs[1]).data<float>()[0];
+  const float step =
+      g.initializers.at(g.nodes[g.producer(g.outputs[0].name)].inputs[1]).data<float>()[0];
   auto steps = [&](const ir::Tensor& a) {
     double worst = 0;
     for (int64_t i = 0; i < a.numel(); ++i)
-      worst = std::max(worst, std::abs(static_cast<double>(a.data<float>()[i]) - ort.data<float>()[i]) / step);
+      worst = std::max(
+          worst, std::abs(static_cast<double>(a.data<float>()[i]) - ort.data<float>()[i]) / step);
     return worst;
   };
   auto top1 = [](const ir::Tensor& a, int64_t row) {
