@@ -90,7 +90,7 @@ bool PlanBuilder::dispatch(int i) {
   }
   const bool view = op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" ||
                     op == "Identity" || op == "Dropout";
-  if (!float_io && !view && op != "QuantizeLinear" && op != "Cast") return false;
+  if (!float_io && !view && op != "QuantizeLinear" && op != "Cast" && op != "ReduceSum") return false;
   if (op == "Conv") return build_qconv(i) || build_conv(i);
   if (op == "Gemm") return build_qgemm(i) || build_gemm(i);
   if (op == "QuantizeLinear") return build_quantize(i);
@@ -118,6 +118,11 @@ bool PlanBuilder::dispatch(int i) {
   // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
   // == end tensor ==
   // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
+  if (op.rfind("Reduce", 0) == 0) return build_reduction(i);
+  if (op == "LRN") return build_lrn(i);
+  if (op == "LayerNormalization") return build_layer_norm(i);
+  if (op == "LogSoftmax") return build_log_softmax(i);
+  if (op == "GlobalMaxPool") return build_global_max_pool(i);
   // == end reduce ==
   // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
   // == end window ==
