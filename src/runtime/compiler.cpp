@@ -88,9 +88,10 @@ bool PlanBuilder::dispatch(int i) {
     auto t = in.empty() ? std::nullopt : g_.value_type(in);
     float_io = float_io && (!t || t->dtype == ir::DType::Float32);
   }
+  if (op == "ReduceSum") float_io = true;  // its axes are int64: build_reduction checks its data
   const bool view = op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" ||
                     op == "Identity" || op == "Dropout";
-  if (!float_io && !view && op != "QuantizeLinear" && op != "Cast" && op != "ReduceSum") return false;
+  if (!float_io && !view && op != "QuantizeLinear" && op != "Cast") return false;
   if (op == "Conv") return build_qconv(i) || build_conv(i);
   if (op == "Gemm") return build_qgemm(i) || build_gemm(i);
   if (op == "QuantizeLinear") return build_quantize(i);
