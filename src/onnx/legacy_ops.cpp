@@ -1,4 +1,5 @@
 #include "onnx/legacy_ops.h"
+#include "onnx/legacy_tensor.h"
 
 #include <algorithm>
 #include <limits>
@@ -47,13 +48,29 @@ void check_batch_norm(ir::Node& n) {
   if (n.attr_int("training_mode", 0) == 0) n.attrs.erase("training_mode");
 }
 
-void check_pool(const ir::Node& n) {
-  if (n.op == "MaxPool" && n.attr_int("storage_order", 0) != 0)
-    fail("{}: attribute storage_order=1 (column-major indices) is not supported", node_ref(n));
-  if (n.op == "AveragePool" && n.has_attr("dilations")) {
-    for (int64_t d : n.attr_ints("dilations"))
-      if (d != 1) fail("{}: attribute dilations != 1 is not supported", node_ref(n));
+// Upsample (7: scales attribute, 9: scales input) and Resize-10 (X, scales) are Resize-11+ with
+// asymmetric coordinates and floor rounding for nearest: rewritten into that form.
+void upsample_to_resize(ir::Graph& g, ir::Node& n) {
+  std::string scales;
+  if (n.has_attr("scales")) {
+    if (n.inputs.size() != 1) fail("{}: has both a scales attribute and a scales input", node_ref(n));
+    std::vector<float> values = n.attr_floats("scales", {});
+    auto count = static_cast<int64_t>(values.size());
+    scales = g.add_initializer(n.name + "_scales", ir::Tensor::from_vector<float>({count}, values));
+  } else {
+    if (n.inputs.size() != 2) fail("{}: expected inputs X and scales", node_ref(n));
+    scales = n.inputs[1];
   }
+  std::string mode = n.attr_string("mode", "nearest");
+  if (mode == "bilinear") mode = "linear";  // Upsample-7's name for 2-D linear
+  if (mode != "nearest" && mode != "linear")
+    fail("{}: unsupported mode '{}'", node_ref(n), mode);
+  n.op = "Resize";
+  n.inputs = {n.inputs[0], "", scales};
+  n.attrs.clear();
+  n.attrs["mode"] = mode;
+  n.attrs["coordinate_transformation_mode"] = std::string("asymmetric");
+  n.attrs["nearest_mode"] = std::string("floor");
 }
 
 }  // namespace
@@ -61,6 +78,10 @@ void check_pool(const ir::Node& n) {
 void upgrade_node_forms(ir::Graph& g, int64_t opset) {
   // Indices, not references: adding initializers does not move nodes, but keep it obviously safe.
   for (size_t i = 0; i < g.nodes.size(); ++i) {
+    // legacy_math.cpp: consumed_inputs, and pre-opset-7 broadcast/axis. When it inserts a
+    // Reshape before node i, go on with the node (now at i + 1).
+    bool upgrade_math_node(ir::Graph & g, size_t i, int64_t opset);
+    if (upgrade_math_node(g, i, opset)) continue;
     ir::Node& n = g.nodes[i];
     if (n.op == "Clip" && opset < 11)
       clip_bounds_to_inputs(g, n);
@@ -68,16 +89,15 @@ void upgrade_node_forms(ir::Graph& g, int64_t opset) {
       axes_to_input(g, n);
     else if (n.op == "BatchNormalization")
       check_batch_norm(n);
-    else if (n.op == "MaxPool" || n.op == "AveragePool")
-      check_pool(n);
-    else if (n.op == "Reshape" && n.has_attr("shape"))
-      fail("{}: the shape attribute (Reshape before opset 5) is not supported", node_ref(n));
     else if (n.op == "Dropout") {
       n.attrs.erase("is_test");  // ratio is kept; IR Dropout is the identity at inference
     }
     // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
+    // (upgrade_math_node above: it may insert nodes, so it runs before `n` is taken)
     // == end math ==
     // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
+    else if (upgrade_tensor_node(g, n, opset)) {
+    }  // Pad, Slice, Split, Scatter, Concat, Reshape, Cast: legacy_tensor.cpp
     // == end tensor ==
     // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
     else if (n.op == "ReduceSum" && opset < 13)
@@ -91,12 +111,15 @@ void upgrade_node_forms(ir::Graph& g, int64_t opset) {
     }
     // == end reduce ==
     // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
+    else if (n.op == "Upsample" || (n.op == "Resize" && opset < 11))
+      upsample_to_resize(g, n);
     // == end window ==
     // == family quant: integer and dynamic quantization ops ==
     // == end quant ==
-
   }
 }
+
+bool rewritten_at_import(const std::string& op) { return op == "Upsample"; }
 
 bool upgrade_softmax(ir::Graph& g, int64_t opset) {
   if (opset >= 13) return false;

@@ -90,7 +90,7 @@ bool PlanBuilder::dispatch(int i) {
   }
   if (op == "ReduceSum") float_io = true;  // its axes are int64: build_reduction checks its data
   const bool view = op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" ||
-                    op == "Identity" || op == "Dropout";
+                    op == "Identity" || op == "Dropout" || op == "Transpose";
   if (!float_io && !view && op != "QuantizeLinear" && op != "Cast") return false;
   if (op == "Conv") return build_qconv(i) || build_conv(i);
   if (op == "Gemm") return build_qgemm(i) || build_gemm(i);
@@ -114,6 +114,8 @@ bool PlanBuilder::dispatch(int i) {
   if (op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" ||
       op == "Identity" || op == "Dropout")
     return build_view(i);
+  if (op == "Transpose" && build_transpose_view(i)) return true;
+
   // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
   // == end math ==
   // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
