@@ -106,3 +106,17 @@ TEST(RuntimeReduceOps, GlobalMaxPoolAfterConv) {
   m1.output(m1.node("GlobalMaxPool", {m1.input("x", {2, 3, 11})}));
   EXPECT_LT(check_primitive(m1.g, {{2, 3, 11}}, "GlobalMaxPool"), kTol);
 }
+
+TEST(RuntimeReduceOps, AfterConvInBlockedLayout) {
+  // A conv's output may be in a blocked layout: LRN reads it as is, the others via a reorder.
+  for (std::string op : {"LRN", "ReduceMean", "LayerNormalization", "LogSoftmax"}) {
+    GraphMaker m;
+    auto y = m.conv(m.input("x", {2, 5, 9, 7}), 5, 21, 3, {{"pads", Ints{1, 1, 1, 1}}});
+    if (op == "LRN") y = m.node(op, {y}, {{"size", int64_t{3}}});
+    if (op == "ReduceMean") y = m.node(op, {y}, {{"axes", Ints{1}}});
+    if (op == "LayerNormalization") y = m.node(op, {y, m.constant({9, 7})}, {{"axis", int64_t{2}}});
+    if (op == "LogSoftmax") y = m.node(op, {y}, {{"axis", int64_t{1}}});
+    m.output(y);
+    EXPECT_LT(check_primitive(m.g, {{2, 5, 9, 7}}, op), kTol) << op;
+  }
+}
