@@ -23,8 +23,8 @@ const ReductionAlg kReductions[] = {
     {"ReduceMax", dnnl::algorithm::reduction_max, 0.f},
     {"ReduceMin", dnnl::algorithm::reduction_min, 0.f},
     {"ReduceProd", dnnl::algorithm::reduction_mul, 0.f},
-    {"ReduceL1", dnnl::algorithm::reduction_norm_lp_sum, 1.f},        // (sum |x|^1)^(1/1)
-    {"ReduceL2", dnnl::algorithm::reduction_norm_lp_sum, 2.f},        // (sum |x|^2)^(1/2)
+    {"ReduceL1", dnnl::algorithm::reduction_norm_lp_sum, 1.f},                 // (sum |x|^1)^(1/1)
+    {"ReduceL2", dnnl::algorithm::reduction_norm_lp_sum, 2.f},                 // (sum |x|^2)^(1/2)
     {"ReduceSumSquare", dnnl::algorithm::reduction_norm_lp_power_p_sum, 2.f},  // sum |x|^2
 };
 
@@ -56,8 +56,7 @@ bool PlanBuilder::build_reduction(int i) {
   const int64_t rank = static_cast<int64_t>(in.size());
   if (rank == 0 || rank > 6 || ir::shape_numel(in) <= 0) return false;
   ir::Shape kept = in;  // the keepdims shape: oneDNN's destination has the source's rank
-  if (axes.empty())
-    std::fill(kept.begin(), kept.end(), 1);
+  if (axes.empty()) std::fill(kept.begin(), kept.end(), 1);
   for (int64_t a : axes) kept.at(a < 0 ? a + rank : a) = 1;
   if (kept == in) return false;  // only size-1 axes: a copy
   const ir::Shape out = out_shape(n);
@@ -85,9 +84,9 @@ bool PlanBuilder::build_lrn(int i) {
   if (size <= 0 || size % 2 == 0 || !plain_float(g_, n.inputs[0])) return false;
   int x = value_of(n.inputs[0]);
   if (!has_md(x) || shape_of(x).size() < 3 || shape_of(x).size() > 5) return false;
-  dnnl::lrn_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::lrn_across_channels,
-                            plan_->values[x].md, size, n.attr_float("alpha", 1e-4f),
-                            n.attr_float("beta", 0.75f), n.attr_float("bias", 1.0f));
+  dnnl::lrn_forward::desc d(
+      dnnl::prop_kind::forward_inference, dnnl::algorithm::lrn_across_channels, plan_->values[x].md,
+      size, n.attr_float("alpha", 1e-4f), n.attr_float("beta", 0.75f), n.attr_float("bias", 1.0f));
   dnnl::lrn_forward::primitive_desc pd(d, attr_with({}), engine_);
   int dst = define(n.outputs[0], pd.dst_desc(), shape_of(x));
   PrimitiveStep& s = add_step(n.name + " (LRN: " + pd.impl_info_str() + ")");
@@ -158,8 +157,8 @@ bool PlanBuilder::build_log_softmax(int i) {
   if (rank == 0 || axis < 0 || axis >= rank) return false;
   x = ensure_plain(x);
   const memory::desc md = plan_->values[x].md;
-  dnnl::softmax_v2_forward::desc d(dnnl::prop_kind::forward_inference,
-                                   dnnl::algorithm::softmax_log, md, md, static_cast<int>(axis));
+  dnnl::softmax_v2_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::softmax_log,
+                                   md, md, static_cast<int>(axis));
   dnnl::softmax_v2_forward::primitive_desc pd(d, attr_with({}), engine_);
   int dst = define(n.outputs[0], pd.dst_desc(), shape_of(x));
   PrimitiveStep& s = add_step(n.name + " (LogSoftmax: " + pd.impl_info_str() + ")");
@@ -184,9 +183,9 @@ bool PlanBuilder::build_global_max_pool(int i) {
   const size_t spatial = in.size() - 2;
   const memory::dims kernel(in.begin() + 2, in.end()), ones(spatial, 1), zeros(spatial, 0);
   const ir::Shape out = out_shape(n);
-  dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference,
-                                   dnnl::algorithm::pooling_max, plan_->values[x].md, any_md(out),
-                                   ones, kernel, zeros, zeros, zeros);
+  dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_max,
+                                   plan_->values[x].md, any_md(out), ones, kernel, zeros, zeros,
+                                   zeros);
   dnnl::pooling_v2_forward::primitive_desc pd(d, attr_with({}), engine_);
   int dst = define(n.outputs[0], pd.dst_desc(), out);
   PrimitiveStep& s = add_step(n.name + " (GlobalMaxPool: " + pd.impl_info_str() + ")");

@@ -18,7 +18,8 @@ namespace {
 bool onnx_checker_passes(const std::string& path) {
   std::string cmd =
       "/usr/bin/python3 -c \"import onnx,sys; "
-      "onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)\" '" + path + "'";
+      "onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)\" '" +
+      path + "'";
   return std::system(cmd.c_str()) == 0;
 }
 
@@ -28,7 +29,7 @@ TEST(ExportReduce, ReductionsTopKSoftmaxFamilyLayerNormPassTheChecker) {
   ir::Graph g;
   g.name = "reduce_family";
   g.inputs = {ir::make_value("x", ir::DType::Float32, {2, 3, 4})};
-  g.outputs = {ir::make_value("sum"), ir::make_value("top"), ir::make_value("idx"),
+  g.outputs = {ir::make_value("sum"),  ir::make_value("top"), ir::make_value("idx"),
                ir::make_value("norm"), ir::make_value("arg"), ir::make_value("ein")};
   g.initializers["axes"] = ir::Tensor::from_vector<int64_t>({1}, {2});
   g.initializers["k"] = ir::Tensor::from_vector<int64_t>({1}, {2});

@@ -10,7 +10,8 @@ namespace {
 constexpr double kTol = 1e-4;
 
 // Runs the one-node graph, checks the node ran as a oneDNN step and returns the relative error.
-double check_primitive(const ir::Graph& g, const std::vector<ir::Shape>& shapes, const std::string& op) {
+double check_primitive(const ir::Graph& g, const std::vector<ir::Shape>& shapes,
+                       const std::string& op) {
   runtime::Session s(g);
   double err = compare_with_ref(g, s, shapes);
   std::string plan = s.describe_plan();
@@ -32,11 +33,13 @@ TEST(RuntimeReduceOps, ReductionsOverOddAxesWithAndWithoutKeepdims) {
         std::map<std::string, ir::Attribute> attrs = {{"keepdims", keep}};
         std::vector<std::string> ins = {x};
         if (op == "ReduceSum")  // axes input (opset 13)
-          ins.push_back(m.constant(ir::Tensor::from_vector<int64_t>({static_cast<int64_t>(axes.size())}, axes)));
+          ins.push_back(m.constant(
+              ir::Tensor::from_vector<int64_t>({static_cast<int64_t>(axes.size())}, axes)));
         else if (!axes.empty())
           attrs["axes"] = axes;
         m.output(m.node(op, ins, attrs));
-        std::string what = op + " axes " + std::to_string(axes.size()) + " keepdims " + std::to_string(keep);
+        std::string what =
+            op + " axes " + std::to_string(axes.size()) + " keepdims " + std::to_string(keep);
         EXPECT_LT(check_primitive(m.g, {{3, 5, 7}}, op), op == "ReduceProd" ? 1e-3 : kTol) << what;
       }
     }
@@ -49,7 +52,8 @@ TEST(RuntimeReduceOps, ReduceSumWithRuntimeAxesRunsTheReference) {
   m.g.inputs.push_back(ir::make_value("axes", ir::DType::Int64, {1}));
   m.output(m.node("ReduceSum", {x, "axes"}));
   runtime::Session s(m.g);
-  auto out = s.run({{"x", random_tensor({3, 5}, 3)}, {"axes", ir::Tensor::from_vector<int64_t>({1}, {0})}});
+  auto out = s.run(
+      {{"x", random_tensor({3, 5}, 3)}, {"axes", ir::Tensor::from_vector<int64_t>({1}, {0})}});
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].shape(), (ir::Shape{1, 5}));
 }
@@ -58,7 +62,8 @@ TEST(RuntimeReduceOps, LrnOddSizeAcrossChannels) {
   for (int64_t size : {1, 3, 5}) {
     GraphMaker m;
     auto x = m.input("x", {2, 19, 7, 9});
-    m.output(m.node("LRN", {x}, {{"size", size}, {"alpha", 0.02f}, {"beta", 0.6f}, {"bias", 1.5f}}));
+    m.output(
+        m.node("LRN", {x}, {{"size", size}, {"alpha", 0.02f}, {"beta", 0.6f}, {"bias", 1.5f}}));
     EXPECT_LT(check_primitive(m.g, {{2, 19, 7, 9}}, "LRN"), kTol) << size;
   }
   // An even size centres differently in oneDNN: the reference kernel runs it.
