@@ -157,6 +157,9 @@ const std::vector<OpSchema>& all_ops() {
       {"RoiAlign", 3, 3, 1, 1, infer::roi_align},
       // == end window ==
       // == family quant: integer and dynamic quantization ops ==
+      {"ConvInteger", 2, 4, 1, 1, infer::conv_integer},
+      {"MatMulInteger", 2, 4, 1, 1, infer::matmul_integer},
+      {"DynamicQuantizeLinear", 1, 1, 3, 3, infer::dynamic_quantize_linear},
       // == end quant ==
   };
   return ops;

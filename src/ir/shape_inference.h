@@ -96,6 +96,10 @@ struct ConvTransposeGeometry {
 ConvTransposeGeometry conv_transpose_geometry(const Node& n, const Shape& x, const Shape& w);
 // == end window ==
 // == family quant: integer and dynamic quantization ops ==
+// infer_quant.cpp
+void conv_integer(InferContext& c);
+void matmul_integer(InferContext& c);
+void dynamic_quantize_linear(InferContext& c);
 // == end quant ==
 
 }  // namespace qcv::ir::infer

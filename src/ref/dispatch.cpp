@@ -187,6 +187,9 @@ const std::vector<KernelEntry>& kernel_table() {
       {"RoiAlign", roi_align},
       // == end window ==
       // == family quant: integer and dynamic quantization ops ==
+      {"ConvInteger", conv_integer},
+      {"MatMulInteger", matmul_integer},
+      {"DynamicQuantizeLinear", dynamic_quantize_linear},
       // == end quant ==
   };
   return table;
