@@ -21,7 +21,7 @@ namespace pb = ::onnx;
 namespace {
 
 constexpr int64_t kExportOpset = 13;
-constexpr int64_t kExportIrVersion = 8;  // ONNX Runtime >= 1.10 reads it; covers opsets 13-15
+constexpr int64_t kExportIrVersion = 8;  // ONNX Runtime >= 1.10 reads it; covers opsets 13-17
 
 // Ops whose first version is newer than 13; the model then imports that opset. Every other op
 // in the IR table has the same semantics in opsets 13 and 14, so raising the number is safe.
@@ -29,6 +29,12 @@ int64_t required_opset(const ir::Graph& g) {
   int64_t opset = kExportOpset;
   for (const ir::Node& n : g.nodes)
     if (n.op == "HardSwish") opset = std::max<int64_t>(opset, 14);
+  // Reduce family: BatchNormalization's training_mode (14), LayerNormalization (17).
+  for (const ir::Node& n : g.nodes) {
+    if (n.op == "BatchNormalization" && n.attr_int("training_mode", 0) != 0)
+      opset = std::max<int64_t>(opset, 14);
+    if (n.op == "LayerNormalization") opset = std::max<int64_t>(opset, 17);
+  }
   return opset;
 }
 

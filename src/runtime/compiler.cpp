@@ -88,6 +88,7 @@ bool PlanBuilder::dispatch(int i) {
     auto t = in.empty() ? std::nullopt : g_.value_type(in);
     float_io = float_io && (!t || t->dtype == ir::DType::Float32);
   }
+  if (op == "ReduceSum") float_io = true;  // its axes are int64: build_reduction checks its data
   const bool view = op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" ||
                     op == "Identity" || op == "Dropout" || op == "Transpose";
   if (!float_io && !view && op != "QuantizeLinear" && op != "Cast") return false;
@@ -120,6 +121,11 @@ bool PlanBuilder::dispatch(int i) {
   // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
   // == end tensor ==
   // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
+  if (op.rfind("Reduce", 0) == 0) return build_reduction(i);
+  if (op == "LRN") return build_lrn(i);
+  if (op == "LayerNormalization") return build_layer_norm(i);
+  if (op == "LogSoftmax") return build_log_softmax(i);
+  if (op == "GlobalMaxPool") return build_global_max_pool(i);
   // == end reduce ==
   // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
   // == end window ==

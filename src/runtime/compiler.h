@@ -69,6 +69,11 @@ class PlanBuilder {
   // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
   // == end tensor ==
   // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
+  bool build_reduction(int i);  // compile_reduce.cpp
+  bool build_lrn(int i);
+  bool build_layer_norm(int i);
+  bool build_log_softmax(int i);
+  bool build_global_max_pool(int i);
   // == end reduce ==
   // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
   // == end window ==
