@@ -114,6 +114,7 @@ bool PlanBuilder::dispatch(int i) {
       op == "Identity" || op == "Dropout")
     return build_view(i);
   // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
+  if (build_math(i)) return true;
   // == end math ==
   // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
   // == end tensor ==
