@@ -94,10 +94,67 @@ const std::vector<OpSchema>& all_ops() {
       {"Where", 3, 3, 1, 1, infer::where},
       // == end math ==
       // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
+      {"Pad", 2, 3, 1, 1, infer::pad},
+      {"Transpose", 1, 1, 1, 1, infer::transpose},
+      {"Slice", 3, 5, 1, 1, infer::slice},
+      {"CastLike", 2, 2, 1, 1, infer::cast_like},
+      {"ConstantOfShape", 1, 1, 1, 1, infer::constant_of_shape},
+      {"Size", 1, 1, 1, 1, infer::size},
+      {"Expand", 2, 2, 1, 1, infer::expand},
+      {"Tile", 2, 3, 1, 1, infer::tile},  // 3 inputs: Tile-1's (input, tiles, axis)
+      {"Split", 1, 2, 1, 1 << 20, infer::split},
+      {"Range", 3, 3, 1, 1, infer::range},
+      {"OneHot", 3, 3, 1, 1, infer::one_hot},
+      {"GatherElements", 2, 2, 1, 1, infer::gather_elements},
+      {"GatherND", 2, 2, 1, 1, infer::gather_nd},
+      {"ScatterND", 3, 3, 1, 1, infer::scatter},
+      {"ScatterElements", 3, 3, 1, 1, infer::scatter},
+      {"Scatter", 3, 3, 1, 1, infer::scatter},  // opset 9-10; the importer renames it
+      {"Trilu", 1, 2, 1, 1, infer::trilu},
+      {"CumSum", 2, 2, 1, 1, infer::cumsum},
+      {"EyeLike", 1, 1, 1, 1, infer::eye_like},
+      {"NonZero", 1, 1, 1, 1, infer::non_zero},
+      {"Compress", 2, 2, 1, 1, infer::compress},
+      {"ReverseSequence", 2, 2, 1, 1, infer::reverse_sequence},
+      {"DepthToSpace", 1, 1, 1, 1, infer::depth_to_space},
+      {"SpaceToDepth", 1, 1, 1, 1, infer::depth_to_space},
+      {"Unique", 1, 1, 1, 4, infer::unique},
       // == end tensor ==
       // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
+      {"ReduceSum", 1, 2, 1, 1, infer::reduce},  // axes: an input (opset 13)
+      {"ReduceMean", 1, 1, 1, 1, infer::reduce},  // the others: an attribute (up to opset 17)
+      {"ReduceMax", 1, 1, 1, 1, infer::reduce},
+      {"ReduceMin", 1, 1, 1, 1, infer::reduce},
+      {"ReduceProd", 1, 1, 1, 1, infer::reduce},
+      {"ReduceL1", 1, 1, 1, 1, infer::reduce},
+      {"ReduceL2", 1, 1, 1, 1, infer::reduce},
+      {"ReduceLogSum", 1, 1, 1, 1, infer::reduce},
+      {"ReduceLogSumExp", 1, 1, 1, 1, infer::reduce},
+      {"ReduceSumSquare", 1, 1, 1, 1, infer::reduce},
+      {"ArgMax", 1, 1, 1, 1, infer::arg_reduce},
+      {"ArgMin", 1, 1, 1, 1, infer::arg_reduce},
+      {"TopK", 2, 2, 2, 2, infer::top_k},
+      {"Hardmax", 1, 1, 1, 1, infer::softmax_like},
+      {"LogSoftmax", 1, 1, 1, 1, infer::softmax_like},
+      {"LRN", 1, 1, 1, 1, infer::float_same_shape},
+      {"LpNormalization", 1, 1, 1, 1, infer::float_same_shape},
+      {"MeanVarianceNormalization", 1, 1, 1, 1, infer::float_same_shape},
+      {"InstanceNormalization", 3, 3, 1, 1, infer::instance_norm},
+      {"LayerNormalization", 2, 3, 1, 3, infer::layer_norm},
+      {"GlobalMaxPool", 1, 1, 1, 1, infer::global_pool_any},
+      {"GlobalLpPool", 1, 1, 1, 1, infer::global_pool_any},
+      {"SoftmaxCrossEntropyLoss", 2, 3, 1, 2, infer::loss},
+      {"NegativeLogLikelihoodLoss", 2, 3, 1, 1, infer::loss},
+      {"Einsum", 1, 1 << 20, 1, 1, infer::einsum},
+      {"Det", 1, 1, 1, 1, infer::det},
       // == end reduce ==
       // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
+      {"ConvTranspose", 2, 3, 1, 1, infer::conv_transpose},
+      {"LpPool", 1, 1, 1, 1, infer::lp_pool},
+      {"MaxUnpool", 2, 3, 1, 1, infer::max_unpool},
+      {"Resize", 1, 4, 1, 1, infer::resize},
+      {"GridSample", 2, 2, 1, 1, infer::grid_sample},
+      {"RoiAlign", 3, 3, 1, 1, infer::roi_align},
       // == end window ==
       // == family quant: integer and dynamic quantization ops ==
       // == end quant ==

@@ -73,7 +73,8 @@ void float_unary(InferContext& c) {
 }
 
 void dropout(InferContext& c) {
-  float_unary(c);
+  if (!is_float(c.in(0).dtype)) c.error("input must be float32 or float64");
+  same_as_input(c);
   if (c.outputs.size() > 1) {
     c.outputs[1] = c.outputs[0];
     c.outputs[1].dtype = DType::Bool;
@@ -188,31 +189,38 @@ void conv(InferContext& c) {
   c.outputs[0] = typed(DType::Float32, out);
 }
 
+// MaxPool also takes (u)int8 (opset 12); the others float32/float64. Output dtype = input's.
+static void expect_pool_dtype(const InferContext& c) {
+  DType t = c.in(0).dtype;
+  bool ok = is_float(t) || (c.node.op == "MaxPool" && (t == DType::UInt8 || t == DType::Int8));
+  if (!ok) c.error(fmt::format("input 0 '{}' has unsupported dtype {}", c.node.input(0), dtype_name(t)));
+}
+
 void pool(InferContext& c) {
-  expect_float(c, 0);
+  expect_pool_dtype(c);
   expect_rank_at_least(c, 0, 3);
   const Value& x = c.in(0);
   if (!x.has_shape) {
-    c.outputs[0] = untyped_shape(DType::Float32);
+    c.outputs[0] = untyped_shape(x.dtype);
     return;
   }
   Shape out{x.shape[0], x.shape[1]};
   window_output(c, x.shape, c.node.attr_ints("kernel_shape"), out);
-  c.outputs[0] = typed(DType::Float32, out);
+  c.outputs[0] = typed(x.dtype, out);
   if (c.outputs.size() > 1) c.outputs[1] = typed(DType::Int64, out);
 }
 
 void global_pool(InferContext& c) {
-  expect_float(c, 0);
+  expect_pool_dtype(c);
   expect_rank_at_least(c, 0, 3);
   const Value& x = c.in(0);
   if (!x.has_shape) {
-    c.outputs[0] = untyped_shape(DType::Float32);
+    c.outputs[0] = untyped_shape(x.dtype);
     return;
   }
   Shape out = x.shape;
   std::fill(out.begin() + 2, out.end(), 1);
-  c.outputs[0] = typed(DType::Float32, out);
+  c.outputs[0] = typed(x.dtype, out);
 }
 
 void batch_norm(InferContext& c) {

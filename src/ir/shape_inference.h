@@ -45,10 +45,55 @@ void variadic(InferContext& c);         // Min, Max, Sum, Mean
 void where(InferContext& c);
 // == end math ==
 // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
+void pad(InferContext& c);
+void transpose(InferContext& c);
+void slice(InferContext& c);
+void cast_like(InferContext& c);
+void constant_of_shape(InferContext& c);
+void size(InferContext& c);
+void expand(InferContext& c);
+void tile(InferContext& c);
+void split(InferContext& c);
+void range(InferContext& c);
+void one_hot(InferContext& c);
+void gather_elements(InferContext& c);
+void gather_nd(InferContext& c);
+void scatter(InferContext& c);  // ScatterElements, Scatter (opset 9-10) and ScatterND
+void trilu(InferContext& c);
+void cumsum(InferContext& c);
+void eye_like(InferContext& c);
+void non_zero(InferContext& c);
+void compress(InferContext& c);
+void reverse_sequence(InferContext& c);
+void depth_to_space(InferContext& c);  // and SpaceToDepth
+void unique(InferContext& c);
 // == end tensor ==
 // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
+void reduce(InferContext& c);
+void arg_reduce(InferContext& c);
+void top_k(InferContext& c);
+void softmax_like(InferContext& c);
+void float_same_shape(InferContext& c);
+void instance_norm(InferContext& c);
+void layer_norm(InferContext& c);
+void global_pool_any(InferContext& c);
+void loss(InferContext& c);
+void einsum(InferContext& c);
+void det(InferContext& c);
 // == end reduce ==
 // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
+void conv_transpose(InferContext& c);
+void lp_pool(InferContext& c);
+void max_unpool(InferContext& c);
+void resize(InferContext& c);
+void grid_sample(InferContext& c);
+void roi_align(InferContext& c);
+// ConvTranspose's geometry per spatial dim: the unpadded ("full") output size, the padding cut
+// from its start (may be negative), and the output size (-1 where unknown).
+struct ConvTransposeGeometry {
+  std::vector<int64_t> kernel, strides, dilations, full, pad_begin, out;
+};
+ConvTransposeGeometry conv_transpose_geometry(const Node& n, const Shape& x, const Shape& w);
 // == end window ==
 // == family quant: integer and dynamic quantization ops ==
 // == end quant ==

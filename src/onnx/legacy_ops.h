@@ -9,8 +9,12 @@ namespace qcv::onnx::detail {
 // that change semantics and that qcv does not implement. `opset` is the model's default opset.
 void upgrade_node_forms(ir::Graph& g, int64_t opset);
 
-// Softmax before opset 13 coerces its input to 2-D at `axis` (default 1). Needs input ranks, so it
-// runs after a first shape inference. Returns true if it changed the graph.
+// Ops outside the IR's table that upgrade_node_forms rewrites into table ops (Upsample).
+bool rewritten_at_import(const std::string& op);
+
+// Softmax, LogSoftmax and Hardmax before opset 13 coerce their input to 2-D at `axis` (default
+// 1). Needs input ranks, so it runs after a first shape inference. Returns true if it changed the
+// graph.
 bool upgrade_softmax(ir::Graph& g, int64_t opset);
 
 }  // namespace qcv::onnx::detail

@@ -121,10 +121,67 @@ std::vector<ir::Tensor> mean_kernel(const KernelArgs& a);
 std::vector<ir::Tensor> where_kernel(const KernelArgs& a);
 // == end math ==
 // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
+// tensor_pad_slice.cpp
+std::vector<ir::Tensor> pad(const KernelArgs& a);
+std::vector<ir::Tensor> slice(const KernelArgs& a);
+std::vector<ir::Tensor> split(const KernelArgs& a);
+// tensor_layout.cpp
+std::vector<ir::Tensor> transpose(const KernelArgs& a);
+std::vector<ir::Tensor> expand(const KernelArgs& a);
+std::vector<ir::Tensor> tile(const KernelArgs& a);
+std::vector<ir::Tensor> depth_to_space(const KernelArgs& a);
+std::vector<ir::Tensor> space_to_depth(const KernelArgs& a);
+// tensor_gather_scatter.cpp
+std::vector<ir::Tensor> gather_elements(const KernelArgs& a);
+std::vector<ir::Tensor> scatter_elements(const KernelArgs& a);  // and Scatter-9/10
+std::vector<ir::Tensor> gather_nd(const KernelArgs& a);
+std::vector<ir::Tensor> scatter_nd(const KernelArgs& a);
+std::vector<ir::Tensor> compress(const KernelArgs& a);
+std::vector<ir::Tensor> non_zero(const KernelArgs& a);
+// tensor_generators.cpp
+std::vector<ir::Tensor> constant_of_shape(const KernelArgs& a);
+std::vector<ir::Tensor> size(const KernelArgs& a);
+std::vector<ir::Tensor> range(const KernelArgs& a);
+std::vector<ir::Tensor> eye_like(const KernelArgs& a);
+std::vector<ir::Tensor> one_hot(const KernelArgs& a);
+std::vector<ir::Tensor> trilu(const KernelArgs& a);
+// tensor_sequence.cpp
+std::vector<ir::Tensor> cumsum(const KernelArgs& a);
+std::vector<ir::Tensor> reverse_sequence(const KernelArgs& a);
+std::vector<ir::Tensor> unique(const KernelArgs& a);
 // == end tensor ==
 // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
+// reduce.cpp, topk.cpp, softmax_family.cpp
+std::vector<ir::Tensor> reduce(const KernelArgs& a);  // every Reduce*
+std::vector<ir::Tensor> arg_reduce(const KernelArgs& a);  // ArgMax, ArgMin
+std::vector<ir::Tensor> top_k(const KernelArgs& a);
+std::vector<ir::Tensor> hardmax(const KernelArgs& a);
+std::vector<ir::Tensor> log_softmax(const KernelArgs& a);
+// normalize.cpp, global_pool.cpp
+std::vector<ir::Tensor> lrn(const KernelArgs& a);
+std::vector<ir::Tensor> instance_norm(const KernelArgs& a);
+std::vector<ir::Tensor> layer_norm(const KernelArgs& a);
+std::vector<ir::Tensor> lp_norm(const KernelArgs& a);
+std::vector<ir::Tensor> mean_variance_norm(const KernelArgs& a);
+std::vector<ir::Tensor> global_max_pool(const KernelArgs& a);
+std::vector<ir::Tensor> global_lp_pool(const KernelArgs& a);
+// losses.cpp, einsum.cpp, det.cpp
+std::vector<ir::Tensor> nll_loss(const KernelArgs& a);
+std::vector<ir::Tensor> softmax_cross_entropy(const KernelArgs& a);
+std::vector<ir::Tensor> einsum(const KernelArgs& a);
+std::vector<ir::Tensor> det(const KernelArgs& a);
 // == end reduce ==
 // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
+// window_conv_transpose.cpp
+std::vector<ir::Tensor> conv_transpose(const KernelArgs& a);
+// window_pool.cpp
+std::vector<ir::Tensor> lp_pool(const KernelArgs& a);
+std::vector<ir::Tensor> max_unpool(const KernelArgs& a);
+// window_resize.cpp
+std::vector<ir::Tensor> resize(const KernelArgs& a);
+// window_sample.cpp
+std::vector<ir::Tensor> grid_sample(const KernelArgs& a);
+std::vector<ir::Tensor> roi_align(const KernelArgs& a);
 // == end window ==
 // == family quant: integer and dynamic quantization ops ==
 // == end quant ==

@@ -89,7 +89,7 @@ bool PlanBuilder::dispatch(int i) {
     float_io = float_io && (!t || t->dtype == ir::DType::Float32);
   }
   const bool view = op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" ||
-                    op == "Identity" || op == "Dropout";
+                    op == "Identity" || op == "Dropout" || op == "Transpose";
   if (!float_io && !view && op != "QuantizeLinear" && op != "Cast") return false;
   if (op == "Conv") return build_qconv(i) || build_conv(i);
   if (op == "Gemm") return build_qgemm(i) || build_gemm(i);
@@ -113,6 +113,8 @@ bool PlanBuilder::dispatch(int i) {
   if (op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" ||
       op == "Identity" || op == "Dropout")
     return build_view(i);
+  if (op == "Transpose" && build_transpose_view(i)) return true;
+
   // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
   if (build_math(i)) return true;
   // == end math ==

@@ -63,6 +63,7 @@ class PlanBuilder {
   bool build_softmax(int i);
   bool build_concat(int i);
   bool build_view(int i);
+  bool build_transpose_view(int i);  // compile_layout.cpp
   // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
   // compile_math.cpp: float32 unary ops as eltwise, 2-input Min/Max/Sum/Mean as binary, and
   // an erf-Gelu chain (anchored at its Erf by plan_fusion) as one gelu_erf eltwise.
