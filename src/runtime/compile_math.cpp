@@ -1,7 +1,7 @@
 // oneDNN paths for the elementwise math family (float32 only; everything else runs the
 // reference kernels): unary ops that oneDNN eltwise computes exactly as ONNX defines them,
-// 2-input Min/Max/Sum/Mean as oneDNN binary, and the exporters' erf-Gelu chain as one
-// gelu_erf eltwise.
+// 2-input Min/Max/Sum/Mean as oneDNN binary, PRelu as oneDNN prelu, and the exporters'
+// erf-Gelu chain as one gelu_erf eltwise.
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -208,6 +208,8 @@ bool PlanBuilder::build_math_binary(int i) {
     s.insert(s.begin(), out.size() - s.size(), 1);
     b = view(ensure_plain(b), s, plan_->values[b].name + "#padded");
   }
+  // (With a NaN input oneDNN's min/max may return the other operand where the reference
+  // kernel, like numpy, returns NaN; finite inputs agree exactly.)
   algorithm alg = n.op == "Min"   ? algorithm::binary_min
                   : n.op == "Max" ? algorithm::binary_max
                                   : algorithm::binary_add;
@@ -220,7 +222,7 @@ bool PlanBuilder::build_math_binary(int i) {
     a = ensure_plain(a);
     b = ensure_plain(b);
   }
-  const memory::desc& md0 = plan_->values[a].md;
+  const memory::desc md0 = plan_->values[a].md;
   dnnl::binary::desc d(alg, md0, plan_->values[b].md, md0);
   dnnl::binary::primitive_desc pd(d, attr_with(post), engine_);
   int dst = define(n.outputs[0], pd.dst_desc(), out);
@@ -235,8 +237,34 @@ bool PlanBuilder::build_math_binary(int i) {
   return true;
 }
 
+// PRelu with the slope broadcast to X (oneDNN takes slope dims equal to X's or 1).
+bool PlanBuilder::build_prelu(int i) {
+  const ir::Node& n = g_.nodes[i];
+  int x = value_of(n.inputs[0]), w = value_of(n.inputs[1]);
+  if (!has_md(x) || !has_md(w)) return false;
+  const ir::Shape xs = shape_of(x);  // a copy: view() and define() grow the value list
+  if (xs.empty() || xs.size() > 6 || shape_of(w).size() > xs.size()) return false;
+  ir::Shape ws = shape_of(w);
+  ws.insert(ws.begin(), xs.size() - ws.size(), 1);
+  for (size_t k = 0; k < xs.size(); ++k)
+    if (ws[k] != 1 && ws[k] != xs[k]) return false;
+  w = view(ensure_plain(w), ws, plan_->values[w].name + "#padded");
+  const memory::desc md = plan_->values[x].md;
+  dnnl::prelu_forward::desc d(dnnl::prop_kind::forward_inference, md, plan_->values[w].md);
+  dnnl::prelu_forward::primitive_desc pd(d, attr_with({}), engine_);
+  int dst = define(n.outputs[0], pd.dst_desc(), xs);
+  PrimitiveStep& s = add_step(n.name + " (PRelu: " + pd.impl_info_str() + ")");
+  PrimitiveCall c = call(dnnl::prelu_forward(pd), pd);
+  c.value_args = {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst}};
+  s.calls.push_back(c);
+  s.reads = {x, w};
+  s.writes = {dst};
+  return true;
+}
+
 bool PlanBuilder::build_math(int i) {
   const ir::Node& n = g_.nodes[i];
+  if (n.op == "PRelu") return build_prelu(i);
   if (n.op == "Erf") return build_gelu(i);
   if (n.op == "Min" || n.op == "Max" || n.op == "Sum" || n.op == "Mean") return build_math_binary(i);
   auto ops = math_eltwise_ops(n, g_);

@@ -70,6 +70,7 @@ class PlanBuilder {
   bool build_math(int i);
   bool build_gelu(int i);
   bool build_math_binary(int i);
+  bool build_prelu(int i);
   bool build_eltwise_chain(const std::string& label, int x, const std::vector<EltOp>& ops,
                            const std::string& output);
   // == end math ==

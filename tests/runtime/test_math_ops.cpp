@@ -170,3 +170,13 @@ TEST(RuntimeMathOps, GeluWithVisibleIntermediateIsNotFused) {
   std::string plan = check(m.g, {kOdd}, 1e-5);
   EXPECT_EQ(plan.find("(Gelu: "), std::string::npos) << plan;
 }
+
+TEST(RuntimeMathOps, PReluSlopeShapes) {
+  const std::vector<ir::Shape> slopes = {{5, 1, 1}, {1}, kOdd, {9}, {7, 1}};
+  for (const ir::Shape& ws : slopes) {
+    GraphMaker m;
+    m.output(m.node("PRelu", {m.input("x", kOdd), m.constant(ws, -0.5f, 0.5f)}));
+    std::string plan = check(m.g, {kOdd}, 1e-6);
+    EXPECT_EQ(plan.find("reference"), std::string::npos) << ir::shape_str(ws) << "\n" << plan;
+  }
+}
