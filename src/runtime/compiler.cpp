@@ -117,6 +117,7 @@ bool PlanBuilder::dispatch(int i) {
   if (op == "Transpose" && build_transpose_view(i)) return true;
 
   // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
+  if (build_math(i)) return true;
   // == end math ==
   // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
   // == end tensor ==

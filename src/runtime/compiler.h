@@ -65,6 +65,14 @@ class PlanBuilder {
   bool build_view(int i);
   bool build_transpose_view(int i);  // compile_layout.cpp
   // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
+  // compile_math.cpp: float32 unary ops as eltwise, 2-input Min/Max/Sum/Mean as binary, and
+  // an erf-Gelu chain (anchored at its Erf by plan_fusion) as one gelu_erf eltwise.
+  bool build_math(int i);
+  bool build_gelu(int i);
+  bool build_math_binary(int i);
+  bool build_prelu(int i);
+  bool build_eltwise_chain(const std::string& label, int x, const std::vector<EltOp>& ops,
+                           const std::string& output);
   // == end math ==
   // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
   // == end tensor ==

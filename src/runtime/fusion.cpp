@@ -109,6 +109,7 @@ FusionPlan plan_fusion(const ir::Graph& g) {
     if (gemm.input(0) == n.outputs[0] && gemm_as_inner_product(gemm, g))
       f.flatten_into_gemm[i] = true;
   }
+  mark_gelu_chains(g, f);  // family math (compile_math.cpp)
   return f;
 }
 
