@@ -90,7 +90,10 @@ bool PlanBuilder::dispatch(int i) {
   }
   const bool view = op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" ||
                     op == "Identity" || op == "Dropout";
-  if (!float_io && !view && op != "QuantizeLinear" && op != "Cast") return false;
+  // Transpose and Slice check their data's type themselves (uint8/int8 too; Slice's int64 bounds).
+  if (!float_io && !view && op != "QuantizeLinear" && op != "Cast" && op != "Transpose" &&
+      op != "Slice")
+    return false;
   if (op == "Conv") return build_qconv(i) || build_conv(i);
   if (op == "Gemm") return build_qgemm(i) || build_gemm(i);
   if (op == "QuantizeLinear") return build_quantize(i);
@@ -116,6 +119,8 @@ bool PlanBuilder::dispatch(int i) {
   // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
   // == end math ==
   // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
+  if (op == "Transpose") return build_transpose(i);
+  if (op == "Slice") return build_slice(i);
   // == end tensor ==
   // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
   // == end reduce ==
