@@ -1,4 +1,4 @@
-// ir::Graph -> ONNX ModelProto (opset 13, or 14 where an op needs it), with atomic file writes.
+// ir::Graph -> ONNX ModelProto (opset 13, or the newer opset an op form needs), with atomic file writes.
 #include <fcntl.h>
 #include <onnx/onnx_pb.h>
 #include <sys/stat.h>
@@ -29,6 +29,13 @@ int64_t required_opset(const ir::Graph& g) {
   int64_t opset = kExportOpset;
   for (const ir::Node& n : g.nodes)
     if (n.op == "HardSwish") opset = std::max<int64_t>(opset, 14);
+    else if (n.op == "Trilu" || (n.op == "Reshape" && n.attr_int("allowzero", 0) != 0))
+      opset = std::max<int64_t>(opset, 14);
+    else if (n.op == "CastLike" || (n.op == "Shape" && (n.has_attr("start") || n.has_attr("end"))))
+      opset = std::max<int64_t>(opset, 15);
+    else if ((n.op == "ScatterND" || n.op == "ScatterElements") &&
+             n.attr_string("reduction", "none") != "none")
+      opset = std::max<int64_t>(opset, 16);
   return opset;
 }
 

@@ -171,3 +171,46 @@ TEST(LegacyTensorForms, Tile1TilesAlongAxis) {
   EXPECT_EQ(y[0].shape(), (ir::Shape{2, 6}));
   EXPECT_EQ(y[0].to_float_vector(), (std::vector<float>{1, 2, 1, 2, 1, 2, 3, 4, 3, 4, 3, 4}));
 }
+
+TEST(LegacyTensorForms, ExportWritesTheOpsetNewerFormsNeed) {
+  // Exported at opset 13 unless an op's form is newer: Trilu 14, CastLike 15, ScatterND with a
+  // reduction 16. A Pad-2 model comes back as Pad-13 (inputs) and still computes the same.
+  auto opset_of = [](const std::string& bytes) {
+    pb::ModelProto m;
+    EXPECT_TRUE(m.ParseFromString(bytes));
+    return m.opset_import(0).version();
+  };
+  auto one = [](const std::string& op, std::map<std::string, ir::Attribute> attrs,
+                std::vector<std::string> extra) {
+    ir::Graph g;
+    g.inputs = {ir::make_value("x", ir::DType::Float32, {2, 2})};
+    g.outputs = {ir::make_value("y")};
+    ir::Node n{"n", op, {"x"}, {"y"}, std::move(attrs)};
+    for (const std::string& e : extra) {
+      n.inputs.push_back(e);
+      if (e == "i") g.initializers[e] = ir::Tensor::from_vector<int64_t>({1, 1}, {0});
+      if (e == "u") g.initializers[e] = ir::Tensor::from_vector<float>({1, 2}, {1, 2});
+      if (e == "like") g.initializers[e] = ir::Tensor::scalar<int32_t>(0);
+    }
+    g.nodes = {n};
+    ir::infer_shapes(g);
+    return qcv::onnx::save_to_bytes(g);
+  };
+  EXPECT_EQ(opset_of(one("Transpose", {}, {})), 13);
+  EXPECT_EQ(opset_of(one("Trilu", {}, {})), 14);
+  EXPECT_EQ(opset_of(one("CastLike", {}, {"like"})), 15);
+  EXPECT_EQ(opset_of(one("ScatterND", {{"reduction", std::string("add")}}, {"i", "u"})), 16);
+
+  Model m(2);
+  m.io(true, "x", {2, 3});
+  m.io(false, "y", {3, 4});
+  auto* n = m.node("Pad", {"x"}, {"y"});
+  ints(n, "pads", {0, 1, 1, 0});
+  attr(n, "value", pb::AttributeProto::FLOAT)->set_f(9.0f);
+  ir::Graph g;
+  const ir::Tensor x = f32({2, 3}, {1, 2, 3, 4, 5, 6});
+  auto want = m.run(x, &g);
+  ir::Graph back = qcv::onnx::load_from_bytes(qcv::onnx::save_to_bytes(g));
+  auto got = ref::run_graph(back, {{"x", x}});
+  EXPECT_EQ(got[0].to_float_vector(), want[0].to_float_vector());
+}
