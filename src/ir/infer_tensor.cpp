@@ -51,7 +51,8 @@ Shape unknown_dims(size_t rank) { return Shape(rank, -1); }
 void pad(InferContext& c) {
   const Value& x = c.in(0);
   expect_integer_input(c, 1, "pads");
-  // constant_value is converted to the input's dtype (Pad-2's `value` is a float whatever the input).
+  // constant_value is converted to the input's dtype (Pad-2's `value` is a float whatever the
+  // input).
   if (c.has_input(2) && c.in(2).has_shape && shape_numel(c.in(2).shape) > 1)
     c.error("constant_value must be a scalar");
   std::string mode = c.node.attr_string("mode", "constant");
@@ -62,8 +63,7 @@ void pad(InferContext& c) {
   const Tensor* pads = constant_of(c, 1);
   if (!pads) return void(c.outputs[0] = typed(x.dtype, unknown_dims(rank)));
   std::vector<int64_t> p = pads->to_int64_vector();
-  if (p.size() != 2 * rank)
-    c.error(fmt::format("pads has {} values for rank {}", p.size(), rank));
+  if (p.size() != 2 * rank) c.error(fmt::format("pads has {} values for rank {}", p.size(), rank));
   Shape out(rank);
   for (size_t d = 0; d < rank; ++d) {
     out[d] = x.shape[d] < 0 ? -1 : x.shape[d] + p[d] + p[d + rank];
@@ -176,7 +176,8 @@ void tile(InferContext& c) {
     return void(c.outputs[0] = typed(x.dtype, unknown_dims(x.shape.size())));
   std::vector<int64_t> reps = r->to_int64_vector();
   if (c.has_input(2)) {  // Tile-1: `tiles` copies along the one `axis`
-    if (r->numel() != 1 || constant_of(c, 2)->numel() != 1) c.error("tiles and axis must be scalars");
+    if (r->numel() != 1 || constant_of(c, 2)->numel() != 1)
+      c.error("tiles and axis must be scalars");
     reps.assign(x.shape.size(), 1);
     reps[axis_in(c, constant_of(c, 2)->as_int64(0), rank_of(x))] = r->as_int64(0);
   }
@@ -240,8 +241,9 @@ void range(InferContext& c) {
     double s = start->as_double(0), l = limit->as_double(0), d = delta->as_double(0);
     if (d == 0) c.error("delta is zero");
     // In the input's precision, as numpy computes it.
-    double steps = t == DType::Float32 ? std::ceil(static_cast<float>(l - s) / static_cast<float>(d))
-                                       : std::ceil((l - s) / d);
+    double steps = t == DType::Float32
+                       ? std::ceil(static_cast<float>(l - s) / static_cast<float>(d))
+                       : std::ceil((l - s) / d);
     n = static_cast<int64_t>(std::max(0.0, steps));
   } else {
     int64_t s = start->as_int64(0), l = limit->as_int64(0), d = delta->as_int64(0);
@@ -290,8 +292,8 @@ void gather_nd(InferContext& c) {
     return void(c.outputs[0] = rank_unknown(x.dtype));
   const int64_t k = idx.shape.back();
   if (b < 0 || b >= rank_of(idx) || b + k > rank_of(x))
-    c.error(fmt::format("indices {} with batch_dims {} do not fit data {}", shape_str(idx.shape),
-                        b, shape_str(x.shape)));
+    c.error(fmt::format("indices {} with batch_dims {} do not fit data {}", shape_str(idx.shape), b,
+                        shape_str(x.shape)));
   Shape out(idx.shape.begin(), idx.shape.end() - 1);
   out.insert(out.end(), x.shape.begin() + b + k, x.shape.end());
   c.outputs[0] = typed(x.dtype, out);
@@ -335,7 +337,8 @@ void eye_like(InferContext& c) {
   DType t = x.dtype;
   if (c.node.has_attr("dtype")) {
     t = dtype_from_onnx(static_cast<int32_t>(c.node.attr_int("dtype")));
-    if (t == DType::Undefined) c.error(fmt::format("unsupported dtype {}", c.node.attr_int("dtype")));
+    if (t == DType::Undefined)
+      c.error(fmt::format("unsupported dtype {}", c.node.attr_int("dtype")));
   }
   c.outputs[0] = x.has_shape ? typed(t, x.shape) : typed(t, {-1, -1});
 }
@@ -360,9 +363,10 @@ void compress(InferContext& c) {
   const bool flat = !c.node.has_attr("axis");
   const int64_t axis = flat ? 0 : axis_in(c, c.node.attr_int("axis"), rank_of(x));
   int64_t dim = x.shape.empty() ? 1 : x.shape[axis];
-  if (flat) dim = std::all_of(x.shape.begin(), x.shape.end(), [](int64_t d) { return d >= 0; })
-                      ? shape_numel(x.shape)
-                      : -1;
+  if (flat)
+    dim = std::all_of(x.shape.begin(), x.shape.end(), [](int64_t d) { return d >= 0; })
+              ? shape_numel(x.shape)
+              : -1;
   int64_t kept = -1;
   if (const Tensor* cond = constant_of(c, 1); cond && dim >= 0) {
     if (cond->numel() > dim)
@@ -409,7 +413,8 @@ void depth_to_space(InferContext& c) {
   } else {
     for (int d = 2; d < 4; ++d)
       if (x.shape[d] >= 0 && x.shape[d] % b != 0)
-        c.error(fmt::format("dimension {} ({}) is not divisible by blocksize {}", d, x.shape[d], b));
+        c.error(
+            fmt::format("dimension {} ({}) is not divisible by blocksize {}", d, x.shape[d], b));
     out = {x.shape[0], scaled(x.shape[1], b * b), x.shape[2] < 0 ? -1 : x.shape[2] / b,
            x.shape[3] < 0 ? -1 : x.shape[3] / b};
   }

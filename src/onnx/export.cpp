@@ -1,4 +1,4 @@
-// ir::Graph -> ONNX ModelProto (opset 13, or the newer opset an op form needs), with atomic file writes.
+// ir::Graph -> ONNX ModelProto (opset 13, or newer where an op form needs it), atomic writes.
 #include <fcntl.h>
 #include <onnx/onnx_pb.h>
 #include <sys/stat.h>

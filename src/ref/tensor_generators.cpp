@@ -27,7 +27,8 @@ std::vector<ir::Tensor> range(const KernelArgs& a) {
     if constexpr (!std::is_same_v<T, bool>) {
       const T start = a.in(0).data<T>()[0], delta = a.in(2).data<T>()[0];
       T* out = y.data<T>();
-      for (int64_t i = 0; i < y.numel(); ++i) out[i] = static_cast<T>(start + static_cast<T>(i) * delta);
+      for (int64_t i = 0; i < y.numel(); ++i)
+        out[i] = static_cast<T>(start + static_cast<T>(i) * delta);
     }
   });
   return {y};

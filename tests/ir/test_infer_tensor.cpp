@@ -74,8 +74,9 @@ TEST(InferTensor, TransposeDefaultAndPerm) {
                 .out()
                 .shape,
             (Shape{3, 4, 2}));
-  EXPECT_THROW(OneNode("Transpose", input("x", {2, 3}), {{"perm", std::vector<int64_t>{0, 0}}}).out(),
-               qcv::Error);
+  EXPECT_THROW(
+      OneNode("Transpose", input("x", {2, 3}), {{"perm", std::vector<int64_t>{0, 0}}}).out(),
+      qcv::Error);
 }
 
 TEST(InferTensor, SliceClampsAndNegativeSteps) {

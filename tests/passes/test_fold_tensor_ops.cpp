@@ -30,10 +30,10 @@ TEST(FoldTensorOps, ConstantOfShapeCastChainFolds) {
       make_node("cos", "ConstantOfShape", {"target"}, {"c"},
                 {{"value", ir::Tensor::from_vector<int32_t>({1}, {7})}}),
       make_node("cast", "Cast", {"c"}, {"cf"}, {{"to", int64_t{1}}}),
-      make_node("slice", "Slice", {"cf", "s0", "e1"}, {"row"}),          // [1, 4]
-      make_node("t", "Transpose", {"row"}, {"col"}),                      // [4, 1]
-      make_node("slice2", "Slice", {"col", "s0", "e1"}, {"one"}),        // [1, 1]
-      make_node("expand", "Expand", {"one", "shape5"}, {"big"}),          // [2, 3, 5] of 7
+      make_node("slice", "Slice", {"cf", "s0", "e1"}, {"row"}),    // [1, 4]
+      make_node("t", "Transpose", {"row"}, {"col"}),               // [4, 1]
+      make_node("slice2", "Slice", {"col", "s0", "e1"}, {"one"}),  // [1, 1]
+      make_node("expand", "Expand", {"one", "shape5"}, {"big"}),   // [2, 3, 5] of 7
       make_node("add", "Add", {"x", "big"}, {"y"}),
   };
   ir::infer_shapes(g);
@@ -58,7 +58,8 @@ TEST(FoldTensorOps, RangeTileSplitFold) {
   g.initializers["d"] = ir::Tensor::scalar<int64_t>(2);
   g.initializers["reps"] = i64({2});
   g.initializers["split"] = i64({1, 5});
-  ir::Node split = make_node("split", "Split", {"t", "split"}, {"p0", "p1"}, {{"axis", int64_t{0}}});
+  ir::Node split =
+      make_node("split", "Split", {"t", "split"}, {"p0", "p1"}, {{"axis", int64_t{0}}});
   g.nodes = {
       make_node("range", "Range", {"a", "b", "d"}, {"r"}),
       make_node("tile", "Tile", {"r", "reps"}, {"t"}),

@@ -65,7 +65,9 @@ void ints(pb::NodeProto* n, const std::string& key, std::vector<int64_t> v) {
   for (int64_t x : v) a->add_ints(x);
 }
 
-ir::Tensor f32(ir::Shape s, std::vector<float> v) { return ir::Tensor::from_vector<float>(std::move(s), v); }
+ir::Tensor f32(ir::Shape s, std::vector<float> v) {
+  return ir::Tensor::from_vector<float>(std::move(s), v);
+}
 
 }  // namespace
 

@@ -12,7 +12,9 @@ namespace {
 ir::Tensor i64(std::vector<int64_t> v) {
   return ir::Tensor::from_vector<int64_t>({static_cast<int64_t>(v.size())}, v);
 }
-ir::Tensor f32(ir::Shape s, std::vector<float> v) { return ir::Tensor::from_vector<float>(std::move(s), v); }
+ir::Tensor f32(ir::Shape s, std::vector<float> v) {
+  return ir::Tensor::from_vector<float>(std::move(s), v);
+}
 }  // namespace
 
 TEST(RefTensorOps, PadReflectPastTheEdgeRepeats) {
@@ -31,7 +33,8 @@ TEST(RefTensorOps, PadEdgeWithNegativePadsCrops) {
 
 TEST(RefTensorOps, PadConstantValueConvertsToInputType) {
   ir::Node n = make_node("Pad", 3);
-  auto y = run(n, {ir::Tensor::from_vector<int32_t>({2}, {5, 6}), i64({1, 2}), ir::Tensor::scalar(-3.0f)});
+  auto y = run(
+      n, {ir::Tensor::from_vector<int32_t>({2}, {5, 6}), i64({1, 2}), ir::Tensor::scalar(-3.0f)});
   expect_values<int32_t>(y[0], {5}, {-3, 5, 6, -3, -3});
 }
 
@@ -53,8 +56,8 @@ TEST(RefTensorOps, CastTruncatesTowardZeroAndSaturates) {
 
 TEST(RefTensorOps, SliceFullReverseWithExtremeBounds) {
   ir::Node n = make_node("Slice", 5);
-  auto y = run(n, {f32({2, 3}, {1, 2, 3, 4, 5, 6}), i64({LLONG_MAX, -1}), i64({LLONG_MIN, LLONG_MIN}),
-                   i64({1, 0}), i64({-1, -1})});
+  auto y = run(n, {f32({2, 3}, {1, 2, 3, 4, 5, 6}), i64({LLONG_MAX, -1}),
+                   i64({LLONG_MIN, LLONG_MIN}), i64({1, 0}), i64({-1, -1})});
   expect_floats(y[0], {2, 3}, {6, 5, 4, 3, 2, 1});  // rows and columns reversed
 }
 
@@ -114,13 +117,14 @@ TEST(RefTensorOps, UniqueColumnsUint8) {
 
 TEST(RefTensorOps, OneHotFloatDepthNegativeAndOutOfRangeIndices) {
   ir::Node n = make_node("OneHot", 3);
-  auto y = run(n, {i64({0, -1, 5}), ir::Tensor::scalar(3.0f), ir::Tensor::from_vector<int32_t>({2}, {0, 1})});
+  auto y = run(n, {i64({0, -1, 5}), ir::Tensor::scalar(3.0f),
+                   ir::Tensor::from_vector<int32_t>({2}, {0, 1})});
   expect_values<int32_t>(y[0], {3, 3}, {1, 0, 0, 0, 0, 1, 0, 0, 0});
 }
 
 TEST(RefTensorOps, RangeEyeLikeTriluReverseSequence) {
-  auto r = run(make_node("Range", 3), {ir::Tensor::scalar(1.0f), ir::Tensor::scalar(-1.0f),
-                                       ir::Tensor::scalar(-0.5f)});
+  auto r = run(make_node("Range", 3),
+               {ir::Tensor::scalar(1.0f), ir::Tensor::scalar(-1.0f), ir::Tensor::scalar(-0.5f)});
   expect_floats(r[0], {4}, {1, 0.5f, 0, -0.5f});
   ir::Node eye = make_node("EyeLike", 1);
   eye.attrs["k"] = int64_t{-1};

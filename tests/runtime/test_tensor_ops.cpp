@@ -16,7 +16,8 @@ namespace {
 ir::Tensor counting(ir::DType t, const ir::Shape& shape) {
   ir::Tensor x(t, shape);
   // Distinct values where the type allows (uint8/int8 wrap, which is still a fixed pattern).
-  for (int64_t i = 0; i < x.numel(); ++i) x.set_int64(i, (i * 37 + 11) % 251 - (t == ir::DType::Int8 ? 125 : 0));
+  for (int64_t i = 0; i < x.numel(); ++i)
+    x.set_int64(i, (i * 37 + 11) % 251 - (t == ir::DType::Int8 ? 125 : 0));
   return x;
 }
 
@@ -33,7 +34,8 @@ std::string run_both(const ir::Graph& g, const ir::Tensor& x, bool expect_equal 
     if (got[k].shape() != want[k].shape() || !expect_equal) continue;
     for (int64_t i = 0; i < got[k].numel(); ++i)
       if (got[k].as_double(i) != want[k].as_double(i)) {
-        ADD_FAILURE() << "element " << i << ": " << got[k].as_double(i) << " != " << want[k].as_double(i);
+        ADD_FAILURE() << "element " << i << ": " << got[k].as_double(i)
+                      << " != " << want[k].as_double(i);
         break;
       }
   }
@@ -41,7 +43,8 @@ std::string run_both(const ir::Graph& g, const ir::Tensor& x, bool expect_equal 
 }
 
 ir::Graph one_node(ir::DType t, const ir::Shape& shape, const std::string& op,
-                   std::map<std::string, ir::Attribute> attrs, std::vector<ir::Tensor> consts = {}) {
+                   std::map<std::string, ir::Attribute> attrs,
+                   std::vector<ir::Tensor> consts = {}) {
   GraphMaker m;
   m.g.inputs.push_back(ir::make_value("x", t, shape));
   std::vector<std::string> ins{"x"};
@@ -141,7 +144,8 @@ TEST(RuntimeTensorOps, SliceOddShapesClampedBounds) {
   for (const auto& consts : cases) {
     for (ir::DType t : {ir::DType::Float32, ir::DType::UInt8}) {
       ir::Graph g = one_node(t, shape, "Slice", {}, consts);
-      std::string plan = run_both(g, t == ir::DType::Float32 ? random_tensor(shape, 4) : counting(t, shape));
+      std::string plan =
+          run_both(g, t == ir::DType::Float32 ? random_tensor(shape, 4) : counting(t, shape));
       EXPECT_NE(plan.find("Slice: reorder"), std::string::npos) << plan;
     }
   }
