@@ -46,6 +46,19 @@ void expect_integer_input(const InferContext& c, size_t i, const char* what) {
 
 Shape unknown_dims(size_t rank) { return Shape(rank, -1); }
 
+// A shape computed from input values (ConstantOfShape, Expand, Tile, Range, Pad, OneHot) must not
+// overflow or ask for an absurd allocation: refuse more than 2^40 elements.
+Value sized(const InferContext& c, DType t, Shape s) {
+  constexpr int64_t kMax = int64_t{1} << 40;
+  int64_t n = 1;
+  for (int64_t d : s) {
+    if (d < 0) continue;
+    if (d > 0 && n > kMax / d) c.error(fmt::format("output shape {} is too large", shape_str(s)));
+    n *= d;
+  }
+  return typed(t, std::move(s));
+}
+
 }  // namespace
 
 void pad(InferContext& c) {
@@ -70,7 +83,7 @@ void pad(InferContext& c) {
     if (x.shape[d] >= 0 && out[d] < 0)
       c.error(fmt::format("pads {} crop more than dimension {} holds", shape_str(p), d));
   }
-  c.outputs[0] = typed(x.dtype, out);
+  c.outputs[0] = sized(c, x.dtype, out);
 }
 
 void transpose(InferContext& c) {
@@ -141,7 +154,7 @@ void constant_of_shape(InferContext& c) {
     Shape out = s->to_int64_vector();
     for (int64_t d : out)
       if (d < 0) c.error(fmt::format("negative dimension in shape {}", shape_str(out)));
-    return void(c.outputs[0] = typed(t, out));
+    return void(c.outputs[0] = sized(c, t, out));
   }
   const Value& s = c.in(0);
   if (s.has_shape && s.shape.size() == 1 && s.shape[0] >= 0)
@@ -159,7 +172,8 @@ void expand(InferContext& c) {
   const Value& x = c.in(0);
   if (c.in(1).dtype != DType::Int64) c.error("the shape input must be int64");
   if (const Tensor* s = constant_of(c, 1); s && x.has_shape)
-    return void(c.outputs[0] = typed(x.dtype, broadcast_shapes(c, x.shape, s->to_int64_vector())));
+    return void(c.outputs[0] =
+                    sized(c, x.dtype, broadcast_shapes(c, x.shape, s->to_int64_vector())));
   const Value& s = c.in(1);
   if (x.has_shape && s.has_shape && s.shape.size() == 1 && s.shape[0] >= 0)
     c.outputs[0] = typed(x.dtype, unknown_dims(std::max<int64_t>(s.shape[0], rank_of(x))));
@@ -186,9 +200,10 @@ void tile(InferContext& c) {
   Shape out(reps.size());
   for (size_t d = 0; d < reps.size(); ++d) {
     if (reps[d] < 0) c.error("repeats must be non-negative");
+    if (x.shape[d] > 0 && reps[d] > (int64_t{1} << 40) / x.shape[d]) c.error("repeats too large");
     out[d] = x.shape[d] < 0 ? -1 : x.shape[d] * reps[d];
   }
-  c.outputs[0] = typed(x.dtype, out);
+  c.outputs[0] = sized(c, x.dtype, out);
 }
 
 void split(InferContext& c) {
@@ -244,13 +259,19 @@ void range(InferContext& c) {
     double steps = t == DType::Float32
                        ? std::ceil(static_cast<float>(l - s) / static_cast<float>(d))
                        : std::ceil((l - s) / d);
+    if (std::isnan(steps) || steps > double(int64_t{1} << 40)) c.error("Range is too long or NaN");
     n = static_cast<int64_t>(std::max(0.0, steps));
   } else {
     int64_t s = start->as_int64(0), l = limit->as_int64(0), d = delta->as_int64(0);
     if (d == 0) c.error("delta is zero");
-    n = std::max<int64_t>(0, d > 0 ? (l - s + d - 1) / d : (s - l - d - 1) / -d);
+    // 128-bit: int64 differences may overflow.
+    const __int128 span = static_cast<__int128>(l) - s, step = d;
+    const __int128 count =
+        span == 0 || (span > 0) != (step > 0) ? 0 : (span - (step > 0 ? 1 : -1)) / step + 1;
+    if (count > (__int128{1} << 40)) c.error("Range is too long");
+    n = static_cast<int64_t>(count);
   }
-  c.outputs[0] = typed(t, {n});
+  c.outputs[0] = sized(c, t, {n});
 }
 
 void one_hot(InferContext& c) {
@@ -269,7 +290,7 @@ void one_hot(InferContext& c) {
   }
   Shape out = idx.shape;
   out.insert(out.begin() + axis, depth);
-  c.outputs[0] = typed(values.dtype, out);
+  c.outputs[0] = sized(c, values.dtype, out);
 }
 
 void gather_elements(InferContext& c) {

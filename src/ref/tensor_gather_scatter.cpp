@@ -129,7 +129,8 @@ std::vector<ir::Tensor> gather_nd(const KernelArgs& a) {
   for (size_t d = b + k; d < x.rank(); ++d) chunk *= x.dim(d);
   const std::vector<int64_t> strides = contiguous_strides(x.shape());
   const int64_t batch_stride = b > 0 ? strides[b - 1] : x.numel();
-  const int64_t tuples = batch == 0 ? 0 : idx.numel() / k / batch;
+  int64_t tuples = 1;  // index tuples per batch: indices dims between the batch dims and the last
+  for (size_t d = b; d + 1 < idx.rank(); ++d) tuples *= idx.dim(d);
   ir::Tensor y = a.make_output(0);
   const size_t es = ir::dtype_size(x.dtype()), bytes = static_cast<size_t>(chunk) * es;
   const auto* src = static_cast<const uint8_t*>(x.raw());
@@ -156,7 +157,8 @@ std::vector<ir::Tensor> scatter_nd(const KernelArgs& a) {
   if (k > static_cast<int64_t>(x.rank())) a.error("index tuples longer than the data rank");
   int64_t chunk = 1;
   for (size_t d = k; d < x.rank(); ++d) chunk *= x.dim(d);
-  const int64_t tuples = k == 0 ? 0 : idx.numel() / k;
+  int64_t tuples = 1;
+  for (size_t d = 0; d + 1 < idx.rank(); ++d) tuples *= idx.dim(d);
   if (upd.numel() != tuples * chunk) a.error("updates do not match indices and data");
   const std::vector<int64_t> strides = contiguous_strides(x.shape());
   ir::Tensor y = x.clone();

@@ -1,5 +1,6 @@
 // Ops that make tensors from a few numbers: ConstantOfShape, Size, Range, EyeLike, OneHot, Trilu.
 #include <cstring>
+#include <type_traits>
 
 #include "ref/kernel.h"
 

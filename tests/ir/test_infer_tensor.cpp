@@ -153,3 +153,21 @@ TEST(InferTensor, IndexingOps) {
   EXPECT_EQ(u.out(0).shape, (Shape{3, -1}));
   EXPECT_EQ(u.out(2).dtype, DType::Int64);
 }
+
+TEST(InferTensor, ValueDependentShapesRefuseAbsurdSizes) {
+  OneNode c("ConstantOfShape", input("x", {2}, DType::Int64));
+  c.g.inputs.clear();
+  c.g.initializers["x"] = i64({int64_t{1} << 30, int64_t{1} << 30});
+  EXPECT_THROW(c.out(), qcv::Error);
+  OneNode r("Range", input("x", {}, DType::Int64));
+  r.g.inputs.clear();
+  r.g.initializers["x"] = Tensor::scalar<int64_t>(LLONG_MIN);
+  r.constant("l", Tensor::scalar<int64_t>(LLONG_MAX)).constant("d", Tensor::scalar<int64_t>(1));
+  EXPECT_THROW(r.out(), qcv::Error);
+  OneNode ok("Range", input("x", {}, DType::Int64));
+  ok.g.inputs.clear();
+  ok.g.initializers["x"] = Tensor::scalar<int64_t>(LLONG_MIN);
+  ok.constant("l", Tensor::scalar<int64_t>(LLONG_MAX))
+      .constant("d", Tensor::scalar<int64_t>(LLONG_MAX));
+  EXPECT_EQ(ok.out().shape, (Shape{3}));  // MIN, MIN + MAX = -1, -1 + MAX = MAX - 1
+}
