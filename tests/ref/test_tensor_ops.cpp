@@ -141,3 +141,10 @@ TEST(RefTensorOps, RangeEyeLikeTriluReverseSequence) {
   auto s = run(rs, {f32({3, 2, 1}, {1, 10, 2, 20, 3, 30}), i64({3, 2})});
   expect_floats(s[0], {3, 2, 1}, {3, 20, 2, 10, 1, 30});
 }
+
+TEST(RefTensorOps, RangeInt64AtTheExtremes) {
+  auto r = run(make_node("Range", 3), {ir::Tensor::scalar<int64_t>(LLONG_MIN),
+                                       ir::Tensor::scalar<int64_t>(LLONG_MAX),
+                                       ir::Tensor::scalar<int64_t>(LLONG_MAX)});
+  expect_values<int64_t>(r[0], {3}, {LLONG_MIN, -1, LLONG_MAX - 1});
+}
