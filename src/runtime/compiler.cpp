@@ -90,8 +90,11 @@ bool PlanBuilder::dispatch(int i) {
   }
   if (op == "ReduceSum") float_io = true;  // its axes are int64: build_reduction checks its data
   const bool view = op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" ||
-                    op == "Identity" || op == "Dropout" || op == "Transpose";
-  if (!float_io && !view && op != "QuantizeLinear" && op != "Cast") return false;
+                    op == "Identity" || op == "Dropout";
+  // Transpose and Slice check their data's type themselves (uint8/int8 too; Slice's int64 bounds).
+  if (!float_io && !view && op != "QuantizeLinear" && op != "Cast" && op != "Transpose" &&
+      op != "Slice")
+    return false;
   if (op == "Conv") return build_qconv(i) || build_conv(i);
   if (op == "Gemm") return build_qgemm(i) || build_gemm(i);
   if (op == "QuantizeLinear") return build_quantize(i);
@@ -120,6 +123,8 @@ bool PlanBuilder::dispatch(int i) {
   if (build_math(i)) return true;
   // == end math ==
   // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
+  if (op == "Transpose") return build_transpose(i);
+  if (op == "Slice") return build_slice(i);
   // == end tensor ==
   // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
   if (op.rfind("Reduce", 0) == 0) return build_reduction(i);
