@@ -90,7 +90,8 @@ bool PlanBuilder::dispatch(int i) {
   }
   const bool view = op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" ||
                     op == "Identity" || op == "Dropout";
-  if (!float_io && !view && op != "QuantizeLinear" && op != "Cast") return false;
+  // Resize's sizes are int64; build_resize checks that its data input is float32.
+  if (!float_io && !view && op != "QuantizeLinear" && op != "Cast" && op != "Resize") return false;
   if (op == "Conv") return build_qconv(i) || build_conv(i);
   if (op == "Gemm") return build_qgemm(i) || build_gemm(i);
   if (op == "QuantizeLinear") return build_quantize(i);
@@ -120,6 +121,8 @@ bool PlanBuilder::dispatch(int i) {
   // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
   // == end reduce ==
   // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
+  if (op == "ConvTranspose") return build_conv_transpose(i);
+  if (op == "Resize") return build_resize(i);
   // == end window ==
   // == family quant: integer and dynamic quantization ops ==
   // == end quant ==

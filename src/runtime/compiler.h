@@ -70,6 +70,8 @@ class PlanBuilder {
   // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
   // == end reduce ==
   // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
+  bool build_conv_transpose(int i);
+  bool build_resize(int i);
   // == end window ==
   // == family quant: integer and dynamic quantization ops ==
   // == end quant ==
