@@ -27,8 +27,10 @@ constexpr int64_t kExportIrVersion = 8;  // ONNX Runtime >= 1.10 reads it; cover
 // in the IR table has the same semantics in opsets 13 and 14, so raising the number is safe.
 int64_t required_opset(const ir::Graph& g) {
   int64_t opset = kExportOpset;
-  for (const ir::Node& n : g.nodes)
+  for (const ir::Node& n : g.nodes) {
     if (n.op == "HardSwish") opset = std::max<int64_t>(opset, 14);
+    if (n.op == "GridSample" || n.op == "RoiAlign") opset = std::max<int64_t>(opset, 16);
+  }
   return opset;
 }
 

@@ -73,6 +73,16 @@ void upsample_to_resize(ir::Graph& g, ir::Node& n) {
   n.attrs["nearest_mode"] = std::string("floor");
 }
 
+// LpPool-1/GlobalLpPool-1 take p as a float; 2+ as an int.
+void lp_norm_to_int(ir::Node& n) {
+  auto it = n.attrs.find("p");
+  if (it == n.attrs.end() || !std::holds_alternative<float>(it->second)) return;
+  float p = std::get<float>(it->second);
+  if (!(p >= 1) || p != static_cast<float>(static_cast<int64_t>(p)))
+    fail("{}: attribute p={} is not supported (only positive integers)", node_ref(n), p);
+  it->second = static_cast<int64_t>(p);
+}
+
 }  // namespace
 
 void upgrade_node_forms(ir::Graph& g, int64_t opset) {
@@ -99,6 +109,10 @@ void upgrade_node_forms(ir::Graph& g, int64_t opset) {
     // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
     else if (n.op == "Upsample" || (n.op == "Resize" && opset < 11))
       upsample_to_resize(g, n);
+    else if (n.op == "LpPool" || n.op == "GlobalLpPool")
+      lp_norm_to_int(n);
+    else if (n.op == "RoiAlign" && opset < 16 && !n.has_attr("coordinate_transformation_mode"))
+      n.attrs["coordinate_transformation_mode"] = std::string("output_half_pixel");  // RoiAlign-10
     // == end window ==
     // == family quant: integer and dynamic quantization ops ==
     // == end quant ==

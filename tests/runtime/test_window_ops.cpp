@@ -203,3 +203,23 @@ TEST(RuntimeWindowOps, PoolingAttributes) {
     EXPECT_EQ(uses_onednn(r.plan, c.op), c.onednn) << c.what << "\n" << r.plan;
   }
 }
+
+TEST(RuntimeWindowOps, DecoderChainKeepsLayoutsConsistent) {
+  // Conv -> Resize (nearest x2, Upsample's mapping) -> ConvTranspose -> Resize (linear) -> Conv:
+  // each step may pick a blocked layout for the next one.
+  GraphMaker m;
+  auto y = m.conv(m.input("x", {2, 5, 7, 9}), 5, 17, 3, {{"pads", Ints{1, 1, 1, 1}}});
+  y = m.node("Resize", {y, "", m.constant(ir::Tensor::from_vector<float>({4}, {1, 1, 2, 2}))},
+             {{"coordinate_transformation_mode", std::string("asymmetric")},
+              {"nearest_mode", std::string("floor")}});
+  y = m.node("ConvTranspose", {y, m.constant({17, 6, 3, 3}, -0.3f, 0.3f)},
+             {{"strides", Ints{2, 2}}, {"pads", Ints{1, 1, 1, 1}}, {"output_padding", Ints{1, 1}}});
+  y = m.node("Resize", {y, "", "", m.constant(ir::Tensor::from_vector<int64_t>({4}, {2, 6, 45, 50}))},
+             {{"mode", std::string("linear")}});
+  y = m.conv(y, 6, 8, 3);
+  m.output(y);
+  Result r = run_both(m.g, {{2, 5, 7, 9}});
+  EXPECT_LT(r.error, kTol);
+  EXPECT_TRUE(uses_onednn(r.plan, "ConvTranspose")) << r.plan;
+  EXPECT_TRUE(uses_onednn(r.plan, "Resize")) << r.plan;
+}
