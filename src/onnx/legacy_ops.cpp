@@ -48,11 +48,15 @@ void check_batch_norm(ir::Node& n) {
   n.attrs.erase("training_mode");
 }
 
-// Upsample (7: scales attribute, 9: scales input) and Resize-10 (X, scales) are Resize-11+ with
-// asymmetric coordinates and floor rounding for nearest: rewritten into that form.
+// Upsample (1: height_scale/width_scale, 7: scales attribute, 9: scales input) and Resize-10
+// (X, scales) are Resize-11+ with asymmetric coordinates and floor rounding for nearest:
+// rewritten into that form.
 void upsample_to_resize(ir::Graph& g, ir::Node& n) {
   std::string scales;
-  if (n.has_attr("scales")) {
+  if (n.has_attr("height_scale") || n.has_attr("width_scale")) {  // Upsample-1 (experimental)
+    std::vector<float> values = {1, 1, n.attr_float("height_scale", 1), n.attr_float("width_scale", 1)};
+    scales = g.add_initializer(n.name + "_scales", ir::Tensor::from_vector<float>({4}, values));
+  } else if (n.has_attr("scales")) {
     if (n.inputs.size() != 1) fail("{}: has both a scales attribute and a scales input", node_ref(n));
     std::vector<float> values = n.attr_floats("scales", {});
     auto count = static_cast<int64_t>(values.size());

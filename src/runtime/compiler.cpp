@@ -122,6 +122,7 @@ bool PlanBuilder::dispatch(int i) {
   // == end reduce ==
   // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
   if (op == "ConvTranspose") return build_conv_transpose(i);
+  if (op == "GlobalMaxPool") return build_pool(i);
   if (op == "Resize") return build_resize(i);
   // == end window ==
   // == family quant: integer and dynamic quantization ops ==

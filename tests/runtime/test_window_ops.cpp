@@ -195,7 +195,8 @@ TEST(RuntimeWindowOps, PoolingAttributes) {
       {"average 3-D", "AveragePool", {1, 2, 5, 6, 7},
        {{"kernel_shape", Ints{2, 3, 2}}, {"pads", Ints{1, 1, 0, 0, 1, 1}}}, true},
       {"LpPool", "LpPool", {2, 3, 7, 6}, {{"kernel_shape", Ints{3, 2}}, {"strides", Ints{2, 1}}}, false},
-      {"GlobalMaxPool", "GlobalMaxPool", {2, 3, 7, 6}, {}, false},
+      {"GlobalMaxPool", "GlobalMaxPool", {2, 3, 7, 6}, {}, true},
+      {"GlobalMaxPool 3-D", "GlobalMaxPool", {2, 3, 4, 5, 3}, {}, true},
   };
   for (const Case& c : cases) {
     Result r = run_both(pool(c.op, c.x, c.attrs), {c.x});
