@@ -22,9 +22,11 @@ void add_classify_command(CLI::App& app) {
   cmd->add_option("--channels", flags.channels, "Input channels (default: qcv.channels)");
   cmd->add_option("--mean", flags.mean, "Normalization mean (default: qcv.mean)");
   cmd->add_option("--std", flags.std, "Normalization std (default: qcv.std)");
+  model_input::add_input_options(cmd, flags);
   cmd->add_option("--threads", threads, "Threads (0: all cores)");
   cmd->callback([] {
     ir::Graph graph = onnx::load(model);
+    model_input::adopt_nchw(graph, flags.layout);
     data::Preprocess pre =
         model_input::preprocessing(graph, model_input::meta(graph, "qcv.dataset"), flags);
     std::vector<std::string> names = model_input::labels(graph, labels_file);

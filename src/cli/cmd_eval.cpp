@@ -69,6 +69,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--mean", flags.mean,
                   "Normalization mean, e.g. 0.485,0.456,0.406 (default: qcv.mean)");
   cmd->add_option("--std", flags.std, "Normalization std (default: qcv.std)");
+  model_input::add_input_options(cmd, flags);
   cmd->add_option("--batch-size", batch_size, "Batch size")->capture_default_str();
   cmd->add_option("--limit", limit, "Evaluate only the first N images (0: all)");
   cmd->add_option("--threads", threads, "Threads (0: all cores)");
@@ -79,6 +80,7 @@ void add_eval_command(CLI::App& app) {
                   "DIR/inputs.npy, labels.npy, logits.npy (to run a peer on the same tensors)");
   cmd->callback([] {
     ir::Graph graph = onnx::load(model);
+    model_input::adopt_nchw(graph, flags.layout);
     std::string data_name = dataset.empty() ? model_input::meta(graph, "qcv.dataset") : dataset;
     if (data_name.empty()) fail("the model has no qcv.dataset metadata: pass --data");
     data::Preprocess pre = model_input::preprocessing(graph, data_name, flags);

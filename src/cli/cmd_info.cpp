@@ -7,6 +7,7 @@
 #include "cli/op_histogram.h"
 #include "models/models.h"
 #include "onnx/onnx.h"
+#include "passes/passes.h"
 
 namespace qcv::cli {
 
@@ -22,7 +23,8 @@ nlohmann::json describe(const ir::Value& v) {
 }
 std::string describe_line(const ir::Value& v) {
   std::string dims;
-  for (auto& d : describe(v)["shape"]) dims += (dims.empty() ? "" : "x") + (d.is_string() ? d.get<std::string>() : d.dump());
+  const nlohmann::json described = describe(v);  // named: the loop must not outlive it
+  for (const auto& d : described["shape"]) dims += (dims.empty() ? "" : "x") + (d.is_string() ? d.get<std::string>() : d.dump());
   return fmt::format("{} {} [{}]", v.name, ir::dtype_name(v.dtype), dims);
 }
 }  // namespace
@@ -38,6 +40,10 @@ void add_info_command(CLI::App& app) {
     auto hist = op_histogram(g);
     bool quantized = hist.count("QuantizeLinear") || hist.count("DequantizeLinear");
     models::Cost cost = models::count_cost(g);
+    const char* layout = "none";  // not a 4-D image input
+    if (!g.inputs.empty() && g.inputs[0].has_shape && g.inputs[0].shape.size() == 4)
+      layout = passes::detect_input_layout(g.inputs[0]) == passes::InputLayout::NHWC ? "nhwc"
+                                                                                     : "nchw";
     if (json) {
       nlohmann::json j;
       j["file"] = input;
@@ -49,11 +55,13 @@ void add_info_command(CLI::App& app) {
       j["macs"] = cost.macs;
       j["params"] = cost.params;
       j["quantized"] = quantized;
+      j["input_layout"] = layout;
       fmt::print("{}\n", j.dump(2));
       return;
     }
     fmt::print("file:      {}\nopset:     {}\n", input, g.opset);
     for (const auto& v : g.inputs) fmt::print("input:     {}\n", describe_line(v));
+    fmt::print("layout:    {}\n", layout);
     for (const auto& v : g.outputs) fmt::print("output:    {}\n", describe_line(v));
     fmt::print("nodes:     {} ({})\n", g.nodes.size(), format_histogram(hist));
     fmt::print("MACs:      {:.2f} M\nparams:    {:.3f} M\nquantized: {}\n", cost.macs / 1e6,

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/model_input.h"
 #include "data/data.h"
 #include "ir/npy.h"
 #include "onnx/onnx.h"
@@ -16,36 +17,6 @@
 namespace qcv::cli {
 
 namespace {
-
-// "0.5,0.5,0.5", "[0.485, 0.456, 0.406]" or "0.5": three floats (one is repeated).
-std::array<float, 3> parse_triple(const std::string& text, const std::string& what) {
-  std::string s = text;
-  for (char& c : s)
-    if (c == ',' || c == '[' || c == ']' || c == '(' || c == ')') c = ' ';
-  std::istringstream in(s);
-  std::vector<float> v;
-  float x;
-  while (in >> x) v.push_back(x);
-  if (!in.eof() || (v.size() != 1 && v.size() != 3))
-    fail("{} '{}': expected one or three numbers", what, text);
-  if (v.size() == 1) return {v[0], v[0], v[0]};
-  return {v[0], v[1], v[2]};
-}
-
-std::string meta(const ir::Graph& g, const std::string& key) {
-  auto it = g.metadata.find(key);
-  return it == g.metadata.end() ? "" : it->second;
-}
-
-int meta_int(const ir::Graph& g, const std::string& key, int fallback) {
-  const std::string v = meta(g, key);
-  if (v.empty()) return fallback;
-  try {
-    return std::stoi(v);
-  } catch (const std::exception&) {
-    fail("model metadata {}='{}' is not an integer", key, v);
-  }
-}
 
 // The runtime as the calibration backend: each observed tensor is handed over as soon as it is
 // computed, the memory planner reusing its buffer afterwards.
@@ -86,9 +57,10 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 void add_ptq_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("ptq", "Post-training quantization into an ONNX QDQ model");
   static std::string model, calib, split = "train", scheme = "tensorrt", method = "max", output,
-                                   report, mean, stdev, histograms;
+                                   report, histograms;
+  static model_input::InputFlags flags;
   static std::vector<std::string> exclude, include;
-  static int images = 512, batch = 16, resolution = 0, channels = 0, threads = 0, bins = 2048;
+  static int images = 512, batch = 16, threads = 0, bins = 2048;
   static double percentile = 99.99;
   static bool per_tensor_weights = false;
   cmd->add_option("model", model, "FP32 model .onnx file")->required();
@@ -115,12 +87,15 @@ void add_ptq_command(CLI::App& app) {
                   "Calibration batch size (peak memory grows with it: the runtime's activations "
                   "of one batch)")
       ->capture_default_str();
-  cmd->add_option("--resolution", resolution,
-                  "Input resolution (default: model metadata qcv.resolution)");
-  cmd->add_option("--channels", channels,
+  cmd->add_option("--resolution", flags.resolution,
+                  "Input resolution (default: model metadata qcv.resolution, else the input shape, "
+                  "else 224)");
+  cmd->add_option("--channels", flags.channels,
                   "Input channels (default: qcv.channels or the model input)");
-  cmd->add_option("--mean", mean, "Normalization mean, e.g. 0.485,0.456,0.406 (default: qcv.mean)");
-  cmd->add_option("--std", stdev, "Normalization std (default: qcv.std)");
+  cmd->add_option("--mean", flags.mean,
+                  "Normalization mean, e.g. 0.485,0.456,0.406 (default: qcv.mean)");
+  cmd->add_option("--std", flags.std, "Normalization std (default: qcv.std)");
+  model_input::add_input_options(cmd, flags);
   cmd->add_option("--threads", threads, "Runtime threads (0: all cores)")->capture_default_str();
   cmd->add_option("-o,--output", output, "Output QDQ .onnx file")->required();
   cmd->add_option("--report", report,
@@ -133,25 +108,25 @@ void add_ptq_command(CLI::App& app) {
     if (graph.inputs.size() != 1)
       fail("{}: {} graph inputs, ptq calibrates single-input classifiers", model,
            graph.inputs.size());
+    const passes::InputLayout file_layout = model_input::adopt_nchw(graph, flags.layout);
     const ir::Value& input = graph.inputs[0];
     const auto input_dim = [&](size_t i) {
       return input.has_shape && input.shape.size() == 4 ? input.shape[i] : int64_t(-1);
     };
 
     // Preprocessing: flags, then the model's metadata, then its input shape.
-    const std::string dataset_name =
-        meta(graph, "qcv.dataset").empty() ? calib : meta(graph, "qcv.dataset");
-    int res = resolution > 0 ? resolution
-                             : meta_int(graph, "qcv.resolution", static_cast<int>(input_dim(2)));
-    if (res <= 0) res = 224;
-    int ch =
-        channels > 0 ? channels : meta_int(graph, "qcv.channels", static_cast<int>(input_dim(1)));
-    if (ch != 1 && ch != 3) ch = 3;
-    data::Preprocess pre = data::Preprocess::for_dataset(dataset_name, res, false, ch);
-    if (!mean.empty() || !meta(graph, "qcv.mean").empty())
-      pre.mean = parse_triple(mean.empty() ? meta(graph, "qcv.mean") : mean, "mean");
-    if (!stdev.empty() || !meta(graph, "qcv.std").empty())
-      pre.std = parse_triple(stdev.empty() ? meta(graph, "qcv.std") : stdev, "std");
+    const std::string dataset_name = model_input::meta(graph, "qcv.dataset").empty()
+                                         ? calib
+                                         : model_input::meta(graph, "qcv.dataset");
+    model_input::InputFlags f = flags;
+    if (f.resolution <= 0 && model_input::meta(graph, "qcv.resolution").empty() &&
+        input_dim(2) <= 0)
+      f.resolution = 224;
+    if (f.channels <= 0 && model_input::meta(graph, "qcv.channels").empty() &&
+        input_dim(1) != 1 && input_dim(1) != 3)
+      f.channels = 3;
+    const data::Preprocess pre = model_input::preprocessing(graph, dataset_name, f);
+    const int res = pre.resolution, ch = pre.channels;
 
     int b = batch;
     if (input_dim(0) > 0 && input_dim(0) != b) {
@@ -182,6 +157,10 @@ void add_ptq_command(CLI::App& app) {
         quant::quantize_ptq(std::move(graph), session_backend(threads), *calibration_data, o);
     r.graph.metadata["qcv.quantization"] =
         fmt::format("ptq scheme={} method={} images={}", scheme, method, subset->size());
+    if (!flags.preprocess.empty()) r.graph.metadata["qcv.preprocess"] = flags.preprocess;
+    if (!flags.mean.empty()) r.graph.metadata["qcv.mean"] = flags.mean;
+    if (!flags.std.empty()) r.graph.metadata["qcv.std"] = flags.std;
+    model_input::restore_layout(r.graph, file_layout);
     onnx::save(r.graph, output);
     if (!report.empty())
       ir::write_file_atomically(

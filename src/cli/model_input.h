@@ -15,6 +15,7 @@
 
 #include "data/data.h"
 #include "ir/ir.h"
+#include "passes/passes.h"
 
 namespace qcv::cli::model_input {
 
@@ -41,7 +42,59 @@ inline std::array<float, 3> parse_triple(const std::string& text, const std::str
 struct InputFlags {
   int resolution = 0, channels = 0;
   std::string mean, std;
+  std::string preprocess;  // torch | tf | caffe: a preset that --mean/--std then refine
+  std::string layout;      // nchw | nhwc: the model's image layout (default: from its input shape)
 };
+
+// --preprocess and --layout, shared by every command that feeds images.
+template <typename Command>
+void add_input_options(Command* cmd, InputFlags& f) {
+  cmd->add_option("--preprocess", f.preprocess,
+                  "Normalization preset: torch (ImageNet mean/std on [0,1]), tf ([-1,1]) or "
+                  "caffe (BGR, 0-255 minus the ImageNet mean)");
+  cmd->add_option("--layout", f.layout,
+                  "The model's image layout, nchw or nhwc (default: from the input shape, "
+                  "[N,H,W,C] with C in {1,3} is nhwc)");
+}
+
+// The layout the model's first input has: --layout, else from its shape.
+inline passes::InputLayout input_layout(const ir::Graph& g, const std::string& flag) {
+  if (flag == "nchw") return passes::InputLayout::NCHW;
+  if (flag == "nhwc") return passes::InputLayout::NHWC;
+  if (!flag.empty()) fail("--layout '{}': expected nchw or nhwc", flag);
+  return g.inputs.empty() ? passes::InputLayout::NCHW : passes::detect_input_layout(g.inputs[0]);
+}
+
+// Commands feed NCHW batches: an NHWC model gets an NCHW interface (passes::make_input_nchw).
+// Returns the file's layout, so that a model written from this graph can get it back.
+inline passes::InputLayout adopt_nchw(ir::Graph& g, const std::string& layout_flag) {
+  const passes::InputLayout layout = input_layout(g, layout_flag);
+  if (layout == passes::InputLayout::NHWC) passes::make_input_nchw(g, 0);
+  return layout;
+}
+
+// Gives a graph made from an adopted one its file's input layout back.
+inline void restore_layout(ir::Graph& g, passes::InputLayout layout) {
+  if (layout == passes::InputLayout::NHWC) passes::make_input_nhwc(g, 0);
+}
+
+// Applies a --preprocess preset to `pre` (mean and std on the [0,1] scale of qcv's pipeline).
+inline void apply_preset(data::Preprocess& pre, const std::string& preset) {
+  if (preset.empty()) return;
+  if (preset == "torch") {
+    pre.mean = {0.485f, 0.456f, 0.406f};
+    pre.std = {0.229f, 0.224f, 0.225f};
+  } else if (preset == "tf") {  // x / 127.5 - 1
+    pre.mean = {0.5f, 0.5f, 0.5f};
+    pre.std = {0.5f, 0.5f, 0.5f};
+  } else if (preset == "caffe") {  // BGR, x - mean on 0..255 (Keras' imagenet_utils "caffe")
+    pre.bgr = true;
+    pre.mean = {103.939f / 255, 116.779f / 255, 123.68f / 255};
+    pre.std = {1.0f / 255, 1.0f / 255, 1.0f / 255};
+  } else {
+    fail("--preprocess '{}': expected torch, tf or caffe", preset);
+  }
+}
 
 // Eval-mode preprocessing for a dataset name (may be empty: ImageNet conventions).
 inline data::Preprocess preprocessing(const ir::Graph& g, const std::string& dataset,
@@ -64,6 +117,7 @@ inline data::Preprocess preprocessing(const ir::Graph& g, const std::string& dat
   if (res <= 0) fail("the model's input resolution is unknown: pass --resolution");
   if (ch != 1 && ch != 3) fail("input channels must be 1 or 3 (got {}): pass --channels", ch);
   data::Preprocess pre = data::Preprocess::for_dataset(dataset, res, false, ch);
+  apply_preset(pre, f.preprocess.empty() ? meta(g, "qcv.preprocess") : f.preprocess);
   if (!f.mean.empty() || !meta(g, "qcv.mean").empty())
     pre.mean = parse_triple(f.mean.empty() ? meta(g, "qcv.mean") : f.mean, "mean");
   if (!f.std.empty() || !meta(g, "qcv.std").empty())

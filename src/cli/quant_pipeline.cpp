@@ -46,8 +46,10 @@ std::unique_ptr<quant::CalibrationData> calibration_data(const ir::Graph& g,
 
 }  // namespace
 
-ir::Graph quantize_with_calibration(const ir::Graph& fp32, const CalibrationSetup& calib,
+ir::Graph quantize_with_calibration(const ir::Graph& file_graph, const CalibrationSetup& calib,
                                     const quant::PtqOptions& options) {
+  ir::Graph fp32 = file_graph;
+  const passes::InputLayout file_layout = model_input::adopt_nchw(fp32, "");
   auto data = calibration_data(fp32, calib);
   quant::PtqOptions o = options;
   o.calibration.show_progress = false;
@@ -55,6 +57,7 @@ ir::Graph quantize_with_calibration(const ir::Graph& fp32, const CalibrationSetu
   r.graph.metadata["qcv.quantization"] =
       fmt::format("ptq scheme={} method={} images={}", o.scheme.name,
                   quant::method_name(o.calibration.method), calib.images);
+  model_input::restore_layout(r.graph, file_layout);
   return r.graph;
 }
 
@@ -62,8 +65,10 @@ ir::Graph quantization_aware_training(const std::string& fp32_path, QatSetup s, 
   const std::string run_dir = s.train.run_dir;
   fs::create_directories(run_dir);
   const std::string init = run_dir + "/qat_init.onnx";
+  // An NHWC model trains with an NCHW interface and is written back with its own.
+  ir::Graph fp32 = onnx::load(fp32_path);
+  const passes::InputLayout file_layout = model_input::adopt_nchw(fp32, "");
   if (!fs::exists(init)) {
-    const ir::Graph fp32 = onnx::load(fp32_path);
     auto data = calibration_data(fp32, s.calib);
     quant::PtqOptions o = s.ptq;
     o.calibration.show_progress = false;
@@ -100,14 +105,17 @@ ir::Graph quantization_aware_training(const std::string& fp32_path, QatSetup s, 
     *top1 = v.empty() ? test_top1(g, s.calib.dataset, "torch", s.train.limit_test) : std::stod(v);
   }
   if (s.fold_weights) quant::fold_weight_quantization(g);
+  model_input::restore_layout(g, file_layout);
   g.metadata["qcv.quantization"] =
       fmt::format("qat scheme={} init={} ranges={} epochs={}", s.ptq.scheme.name,
                   quant::method_name(s.ptq.calibration.method), s.qat.ranges, s.train.epochs);
   return g;
 }
 
-double test_top1(const ir::Graph& graph, const std::string& dataset, const std::string& backend,
-                 int64_t limit, int threads) {
+double test_top1(const ir::Graph& file_graph, const std::string& dataset,
+                 const std::string& backend, int64_t limit, int threads) {
+  ir::Graph graph = file_graph;
+  model_input::adopt_nchw(graph, "");
   const data::Preprocess pre = model_input::preprocessing(graph, dataset, {});
   data::ImageFolderOptions folder;
   folder.channels = pre.channels;

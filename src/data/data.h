@@ -371,6 +371,7 @@ struct Preprocess {
   double crop_fraction = 0.875;  // torchvision / timm eval: 224 from 256
   std::array<float, 3> mean = {0.485f, 0.456f, 0.406f};
   std::array<float, 3> std = {0.229f, 0.224f, 0.225f};
+  bool bgr = false;  // feed channels in B, G, R order (Caffe-style models); mean/std in that order
   // Training augmentation (used only when train is true).
   TrainCrop train_crop = TrainCrop::RandomResizedCrop;
   std::array<double, 2> crop_scale = {0.08, 1.0};

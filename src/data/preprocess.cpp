@@ -136,6 +136,8 @@ void run_pipeline(const Image& image, int full_height, int full_width, const Pre
     }
   }
   if (config.train && config.horizontal_flip && uniform01(rng) < 0.5) work = horizontal_flip(work);
+  if (config.bgr && work.channels == 3)
+    for (size_t i = 0; i < work.pixels.size(); i += 3) std::swap(work.pixels[i], work.pixels[i + 2]);
   to_normalized_chw(work, config.mean, config.std, out);
   if (config.train && config.erasing_probability > 0)
     random_erase(out, config.channels, r, r, rng, config.erasing_probability);

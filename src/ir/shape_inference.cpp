@@ -73,7 +73,8 @@ void float_unary(InferContext& c) {
 }
 
 void dropout(InferContext& c) {
-  float_unary(c);
+  if (!is_float(c.in(0).dtype)) c.error("input must be float32 or float64");
+  same_as_input(c);
   if (c.outputs.size() > 1) {
     c.outputs[1] = c.outputs[0];
     c.outputs[1].dtype = DType::Bool;
@@ -472,7 +473,11 @@ static void check_quant_params(InferContext& c) {
   if (scale.dtype != DType::Float32) c.error("scale must be float32");
   if (c.has_input(2)) {
     const Value& zp = c.in(2);
-    if (zp.has_shape && scale.has_shape && zp.shape != scale.shape && shape_numel(zp.shape) != shape_numel(scale.shape))
+    // An unknown dim (PyTorch's ConstantOfShape(Shape(bias_scale)) zero points) is checked once folded.
+    auto known = [](const Value& v) {
+      return v.has_shape && std::all_of(v.shape.begin(), v.shape.end(), [](int64_t d) { return d >= 0; });
+    };
+    if (known(zp) && known(scale) && zp.shape != scale.shape && shape_numel(zp.shape) != shape_numel(scale.shape))
       c.error(fmt::format("zero point shape {} differs from scale shape {}", shape_str(zp.shape), shape_str(scale.shape)));
   }
   if (!scale.has_shape || shape_numel(scale.shape) == 1) return;

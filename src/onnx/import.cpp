@@ -3,14 +3,18 @@
 #include <onnx/onnx_pb.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <new>
 #include <set>
 
+#include "onnx/external_data.h"
 #include "onnx/legacy_ops.h"
 #include "onnx/onnx.h"
+#include "onnx/qoperator.h"
 #include "onnx/tensor_proto.h"
+#include "passes/passes.h"
 
 namespace qcv::onnx {
 
@@ -49,7 +53,8 @@ ir::Value value_from_proto(const pb::ValueInfoProto& vi, const char* role) {
   bool any_name = false;
   for (const auto& d : tt.shape().dim()) {
     if (d.has_dim_value()) {
-      if (d.dim_value() < 0) fail("{} '{}': negative dimension {}", role, vi.name(), d.dim_value());
+      // paddle2onnx (and ORT, which accepts it) write -1 for a dynamic dimension.
+      if (d.dim_value() < -1) fail("{} '{}': negative dimension {}", role, vi.name(), d.dim_value());
       v.shape.push_back(d.dim_value());
       v.dim_names.emplace_back();
     } else {
@@ -146,10 +151,11 @@ ir::Node node_from_proto(const pb::NodeProto& np, size_t index, int64_t opset) {
   n.op = np.op_type();
   std::string where = fmt::format(
       "node '{}' ({})", np.name().empty() ? "#" + std::to_string(index) : np.name(), n.op);
-  if (!is_default_domain(np.domain()))
-    fail("{}: op domain '{}' is not supported (only the default ai.onnx domain)", where,
-         np.domain());
-  if (!ir::find_op(n.op) && !detail::rewritten_at_import(n.op))
+  // QOperator ops (some of com.microsoft) pass to rewrite_qoperator_ops; other domains stop here.
+  const bool qoperator = detail::is_qoperator_op(np.domain(), n.op);
+  if (!is_default_domain(np.domain()) && !qoperator)
+    fail("{}: op '{}' of domain '{}' is not supported", where, n.op, np.domain());
+  if (!ir::find_op(n.op) && !qoperator && !detail::rewritten_at_import(n.op))
     fail("{}: unsupported op '{}' (opset {})", where, n.op, opset);
   n.inputs.assign(np.input().begin(), np.input().end());
   n.outputs.assign(np.output().begin(), np.output().end());
@@ -190,7 +196,7 @@ void release_payload(pb::TensorProto* t) {
 }
 
 // Consumes the initializers' payloads of `m` (see release_payload).
-ir::Graph graph_from_model(pb::ModelProto& m) {
+ir::Graph graph_from_model(pb::ModelProto& m, const std::string& model_dir) {
   check_model_header(m);
   pb::GraphProto& gp = *m.mutable_graph();
   ir::Graph g;
@@ -202,6 +208,7 @@ ir::Graph graph_from_model(pb::ModelProto& m) {
   for (pb::TensorProto& t : *gp.mutable_initializer()) {
     if (t.name().empty()) fail("initializer with an empty name");
     if (g.initializers.count(t.name())) fail("initializer '{}' appears twice", t.name());
+    if (t.data_location() == pb::TensorProto::EXTERNAL) detail::load_external_data(t, model_dir);
     g.initializers[t.name()] = tensor_from_proto(t, fmt::format("initializer '{}'", t.name()));
     release_payload(&t);
   }
@@ -232,9 +239,13 @@ ir::Graph graph_from_model(pb::ModelProto& m) {
   }
   g.nodes = std::move(kept);
 
+  detail::rewrite_qoperator_ops(g);
   detail::upgrade_node_forms(g, g.opset);
   ir::infer_shapes(g);
   if (detail::upgrade_softmax(g, g.opset)) ir::infer_shapes(g);
+  // Exporters' constant chains (ConstantOfShape -> Cast zero points, Shape -> Slice -> Concat
+  // Reshape targets) and layout leftovers go now, so that nothing downstream sees them.
+  passes::canonicalize(g);
   return g;
 }
 
@@ -264,28 +275,30 @@ std::string read_file(const std::string& path) {
 
 // Parses serialized ModelProto bytes; `release_bytes` runs once they are no longer needed.
 template <typename Release>
-ir::Graph parse_model(const std::string& bytes, const std::string& origin, Release release_bytes) {
+ir::Graph parse_model(const std::string& bytes, const std::string& origin,
+                      const std::string& model_dir, Release release_bytes) {
   silence_protobuf_logging();
   return with_origin(origin, [&] {
     if (bytes.empty()) fail("empty file");
     if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
-      fail("larger than 2 GiB (protobuf's limit); external data is not supported");
+      fail("larger than 2 GiB (protobuf's limit): save the weights as external data");
     pb::ModelProto model;
     if (!model.ParseFromString(bytes)) fail("not an ONNX model (protobuf parse failed)");
     release_bytes();
-    return graph_from_model(model);
+    return graph_from_model(model, model_dir);
   });
 }
 
 }  // namespace
 
 ir::Graph load_from_bytes(const std::string& bytes, const std::string& origin) {
-  return parse_model(bytes, origin, [] {});
+  return parse_model(bytes, origin, "", [] {});
 }
 
 ir::Graph load(const std::string& path) {
   std::string bytes = read_file(path);
-  return parse_model(bytes, path, [&bytes] { std::string().swap(bytes); });
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  return parse_model(bytes, path, dir.empty() ? "." : dir, [&bytes] { std::string().swap(bytes); });
 }
 
 ir::Tensor load_tensor(const std::string& path) {

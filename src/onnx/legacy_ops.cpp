@@ -1,4 +1,5 @@
 #include "onnx/legacy_ops.h"
+#include "onnx/legacy_tensor.h"
 
 #include <algorithm>
 #include <limits>
@@ -39,13 +40,12 @@ void axes_to_input(ir::Graph& g, ir::Node& n) {
 void check_batch_norm(ir::Node& n) {
   if (n.attr_int("spatial", 1) != 1)
     fail("{}: attribute spatial=0 (per-activation statistics) is not supported", node_ref(n));
-  if (n.attr_int("training_mode", 0) != 0)
-    fail("{}: attribute training_mode=1 is not supported (inference graphs only)", node_ref(n));
   // Harmless in inference: is_test (always true for us), consumed_inputs (an old memory hint).
+  // training_mode=1 stays: the reference kernel normalizes with the batch statistics.
   n.attrs.erase("spatial");
   n.attrs.erase("is_test");
   n.attrs.erase("consumed_inputs");
-  n.attrs.erase("training_mode");
+  if (n.attr_int("training_mode", 0) == 0) n.attrs.erase("training_mode");
 }
 
 // Upsample (1: height_scale/width_scale, 7: scales attribute, 9: scales input) and Resize-10
@@ -92,6 +92,10 @@ void lp_norm_to_int(ir::Node& n) {
 void upgrade_node_forms(ir::Graph& g, int64_t opset) {
   // Indices, not references: adding initializers does not move nodes, but keep it obviously safe.
   for (size_t i = 0; i < g.nodes.size(); ++i) {
+    // legacy_math.cpp: consumed_inputs, and pre-opset-7 broadcast/axis. When it inserts a
+    // Reshape before node i, go on with the node (now at i + 1).
+    bool upgrade_math_node(ir::Graph & g, size_t i, int64_t opset);
+    if (upgrade_math_node(g, i, opset)) continue;
     ir::Node& n = g.nodes[i];
     if (n.op == "Clip" && opset < 11)
       clip_bounds_to_inputs(g, n);
@@ -99,16 +103,26 @@ void upgrade_node_forms(ir::Graph& g, int64_t opset) {
       axes_to_input(g, n);
     else if (n.op == "BatchNormalization")
       check_batch_norm(n);
-    else if (n.op == "Reshape" && n.has_attr("shape"))
-      fail("{}: the shape attribute (Reshape before opset 5) is not supported", node_ref(n));
     else if (n.op == "Dropout") {
       n.attrs.erase("is_test");  // ratio is kept; IR Dropout is the identity at inference
     }
     // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
+    // (upgrade_math_node above: it may insert nodes, so it runs before `n` is taken)
     // == end math ==
     // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
+    else if (upgrade_tensor_node(g, n, opset)) {
+    }  // Pad, Slice, Split, Scatter, Concat, Reshape, Cast: legacy_tensor.cpp
     // == end tensor ==
     // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
+    else if (n.op == "ReduceSum" && opset < 13)
+      axes_to_input(g, n);  // the other Reduce* keep the attribute: their form up to opset 17
+    else if (n.op == "TopK" && n.has_attr("k")) {  // TopK-1: k is an attribute, later an input
+      n.inputs.push_back(g.add_initializer(
+          n.name + "_k", ir::Tensor::from_vector<int64_t>({1}, {n.attr_int("k")})));
+      n.attrs.erase("k");
+    } else if (n.op == "InstanceNormalization") {
+      n.attrs.erase("consumed_inputs");  // InstanceNormalization-1's memory hint
+    }
     // == end reduce ==
     // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
     else if (n.op == "Upsample" || (n.op == "Resize" && opset < 11))
@@ -120,7 +134,6 @@ void upgrade_node_forms(ir::Graph& g, int64_t opset) {
     // == end window ==
     // == family quant: integer and dynamic quantization ops ==
     // == end quant ==
-
   }
 }
 
@@ -130,7 +143,8 @@ bool upgrade_softmax(ir::Graph& g, int64_t opset) {
   if (opset >= 13) return false;
   bool changed = false;
   for (size_t i = 0; i < g.nodes.size(); ++i) {
-    if (g.nodes[i].op != "Softmax") continue;
+    const std::string op = g.nodes[i].op;
+    if (op != "Softmax" && op != "LogSoftmax" && op != "Hardmax") continue;
     changed = true;
     ir::Node& n = g.nodes[i];
     int64_t axis = n.attr_int("axis", 1);
@@ -148,7 +162,7 @@ bool upgrade_softmax(ir::Graph& g, int64_t opset) {
     } else if (axis < 0) {
       fail("{}: negative axis {} with an input of unknown rank", node_ref(n), axis);
     }
-    // Softmax over the flattened trailing dims: Flatten(axis) -> Softmax(-1) -> Reshape to x's
+    // The op over the flattened trailing dims: Flatten(axis) -> Softmax(-1) -> Reshape to x's
     // shape. Each new node enters the graph before the next unique_name() so that names never
     // collide.
     const std::string base = n.name, input = n.inputs[0], output = n.outputs.at(0);
@@ -157,7 +171,7 @@ bool upgrade_softmax(ir::Graph& g, int64_t opset) {
         ir::Node{g.unique_name(base + "_flatten"), "Flatten", {input}, {flat}, {{"axis", axis}}};
     std::string soft = g.unique_name(base + "_2d");
     g.nodes.insert(g.nodes.begin() + ++i,
-                   ir::Node{base, "Softmax", {flat}, {soft}, {{"axis", int64_t{-1}}}});
+                   ir::Node{base, op, {flat}, {soft}, {{"axis", int64_t{-1}}}});
     std::string shape;
     if (x && x->has_shape && std::count(x->shape.begin(), x->shape.end(), -1) <= 1) {
       // A constant target (-1 for the one unknown dim) keeps the output shape known.

@@ -12,8 +12,9 @@ void upgrade_node_forms(ir::Graph& g, int64_t opset);
 // Ops outside the IR's table that upgrade_node_forms rewrites into table ops (Upsample).
 bool rewritten_at_import(const std::string& op);
 
-// Softmax before opset 13 coerces its input to 2-D at `axis` (default 1). Needs input ranks, so it
-// runs after a first shape inference. Returns true if it changed the graph.
+// Softmax, LogSoftmax and Hardmax before opset 13 coerce their input to 2-D at `axis` (default
+// 1). Needs input ranks, so it runs after a first shape inference. Returns true if it changed the
+// graph.
 bool upgrade_softmax(ir::Graph& g, int64_t opset);
 
 }  // namespace qcv::onnx::detail

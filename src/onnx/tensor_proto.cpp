@@ -43,8 +43,7 @@ std::string onnx_type_name(int32_t data_type) {
 
 ir::Tensor tensor_from_proto(const ::onnx::TensorProto& proto, const std::string& what) {
   if (proto.data_location() == ::onnx::TensorProto::EXTERNAL || proto.external_data_size() > 0)
-    fail("{}: external data is not supported (save the model with its weights inside the file)",
-         what);
+    fail("{}: external data here is not supported (only initializers of a model file)", what);
   if (proto.has_segment()) fail("{}: segmented tensors are not supported", what);
   ir::DType dtype = ir::dtype_from_onnx(proto.data_type());
   if (dtype == ir::DType::Undefined)

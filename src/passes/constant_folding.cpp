@@ -33,6 +33,38 @@ bool never_folded(const std::string& op) {
   return op == "QuantizeLinear" || op == "DequantizeLinear";
 }
 
+// A folded value lives in the model file: a small file must not turn into a huge allocation
+// (ConstantOfShape of [1e9], Expand, Tile). Larger results stay computed at run time.
+constexpr double kMaxFoldedBytes = 64.0 * 1024 * 1024;
+
+// Whether shape inference, given the constant inputs, says some output exceeds kMaxFoldedBytes
+// (or cannot tell its size).
+bool output_too_large(const ir::Node& n, const std::vector<const ir::Tensor*>& inputs) {
+  ir::InferContext ctx{n, {}, {}, {}};
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i]) {
+      ctx.inputs.push_back(std::nullopt);
+      ctx.constants.push_back(nullptr);
+      continue;
+    }
+    ctx.inputs.push_back(ir::make_value(n.inputs[i], inputs[i]->dtype(), inputs[i]->shape()));
+    ctx.constants.push_back(inputs[i]);
+  }
+  ctx.outputs.resize(n.outputs.size());
+  try {
+    ir::find_op(n.op)->infer(ctx);
+  } catch (const Error&) {
+    return false;  // the kernel reports the problem (and folding then leaves the node alone)
+  }
+  for (const ir::Value& v : ctx.outputs) {
+    if (!v.has_shape) return true;
+    double bytes = static_cast<double>(ir::dtype_size(v.dtype));
+    for (int64_t d : v.shape) bytes *= d < 0 ? 1e30 : static_cast<double>(d);
+    if (bytes > kMaxFoldedBytes) return true;
+  }
+  return false;
+}
+
 // Evaluates node n if all its inputs are initializers; returns its outputs, or nullopt.
 std::optional<std::vector<ir::Tensor>> evaluate_constant_node(const ir::Graph& g,
                                                               const ir::Node& n) {
@@ -54,7 +86,7 @@ std::optional<std::vector<ir::Tensor>> evaluate_constant_node(const ir::Graph& g
     inputs.push_back(t);
     any_input = true;
   }
-  if (!any_input) return std::nullopt;
+  if (!any_input || output_too_large(n, inputs)) return std::nullopt;
   try {
     std::vector<ir::Tensor> outputs = ref::run_node(n, inputs);
     for (size_t i = 0; i < n.outputs.size(); ++i)

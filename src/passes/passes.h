@@ -24,6 +24,25 @@ bool fold_constants(ir::Graph& g);
 bool fold_batch_norm(ir::Graph& g);
 // Removes nodes whose outputs nobody reads and initializers nobody uses.
 bool eliminate_dead_code(ir::Graph& g);
+// A constant-mode zero Pad of spatial axes only (Keras' ZeroPadding2D) whose readers are all Conv
+// or AveragePool(count_include_pad=1) with explicit pads moves into their `pads`.
+bool fold_pad_into_window(ir::Graph& g);
+// Consecutive Transposes compose into one; an identity permutation is removed.
+bool cancel_transposes(ir::Graph& g);
+
+// The layout of a 4-D image input: NHWC when its shape is [N,H,W,C] with C in {1,3} and dim 1 not
+// in {1,3}; NCHW otherwise (also for inputs that are not 4-D).
+enum class InputLayout { NCHW, NHWC };
+InputLayout detect_input_layout(const ir::Value& input);
+// Graph input `index`, read by the model as NHWC, is fed NCHW from now on (same name): a Transpose
+// goes in front, and canonicalize() cancels it against the model's own NHWC->NCHW Transpose.
+void make_input_nchw(ir::Graph& g, size_t index);
+// The inverse: an NCHW input gets an NHWC interface (a written model keeps its file's layout).
+void make_input_nhwc(ir::Graph& g, size_t index);
+
+// What import does to every model (onnx::load): constant folding, the layout passes and dead-code
+// elimination, to a fixed point. BatchNormalization stays (training and QAT may want it).
+void canonicalize(ir::Graph& g);
 
 // The standard pipeline, run to a fixed point; leaves shapes inferred.
 void optimize(ir::Graph& g);

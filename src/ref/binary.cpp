@@ -1,8 +1,8 @@
-// Add, Sub, Mul, Div with numpy broadcasting, for float32 and the integer dtypes.
+// Add, Sub, Mul, Div with numpy broadcasting, for every number type.
 #include <limits>
 #include <type_traits>
 
-#include "ref/kernel.h"
+#include "ref/math_util.h"
 
 namespace qcv::ref::detail {
 namespace {
@@ -24,7 +24,8 @@ T apply(const KernelArgs& a, BinaryOp op, T x, T y) {
         return x / y;
     }
   } else {
-    using U = std::make_unsigned_t<T>;
+    // At least `unsigned` wide: uint16 * uint16 would otherwise multiply as (overflowing) int.
+    using U = std::make_unsigned_t<std::common_type_t<T, unsigned>>;
     switch (op) {
       case BinaryOp::Add:
         return static_cast<T>(static_cast<U>(static_cast<U>(x) + static_cast<U>(y)));
@@ -41,19 +42,6 @@ T apply(const KernelArgs& a, BinaryOp op, T x, T y) {
   return T{};
 }
 
-template <typename T>
-ir::Tensor compute(const KernelArgs& a, BinaryOp op, const ir::Tensor& x, const ir::Tensor& y,
-                   const ir::Shape& out_shape) {
-  ir::Tensor z(x.dtype(), out_shape);
-  std::vector<int64_t> xi = broadcast_index_map(x.shape(), out_shape);
-  std::vector<int64_t> yi = broadcast_index_map(y.shape(), out_shape);
-  const T* xd = x.data<T>();
-  const T* yd = y.data<T>();
-  T* zd = z.data<T>();
-  for (int64_t i = 0; i < z.numel(); ++i) zd[i] = apply<T>(a, op, xd[xi[i]], yd[yi[i]]);
-  return z;
-}
-
 std::vector<ir::Tensor> binary(const KernelArgs& a, BinaryOp op) {
   const ir::Tensor& x = a.in(0);
   const ir::Tensor& y = a.in(1);
@@ -61,20 +49,25 @@ std::vector<ir::Tensor> binary(const KernelArgs& a, BinaryOp op) {
     a.error(fmt::format("inputs have different dtypes: {} and {}", ir::dtype_name(x.dtype()),
                         ir::dtype_name(y.dtype())));
   ir::Shape shape = a.out_shape(0);
-  switch (x.dtype()) {
-    case ir::DType::Float32:
-      return {compute<float>(a, op, x, y, shape)};
-    case ir::DType::Int32:
-      return {compute<int32_t>(a, op, x, y, shape)};
-    case ir::DType::Int64:
-      return {compute<int64_t>(a, op, x, y, shape)};
-    case ir::DType::UInt8:
-      return {compute<uint8_t>(a, op, x, y, shape)};
-    case ir::DType::Int8:
-      return {compute<int8_t>(a, op, x, y, shape)};
-    default:
-      a.error(fmt::format("unsupported dtype {}", ir::dtype_name(x.dtype())));
-  }
+  return ir::visit_dtype(x.dtype(), [&](auto tag) -> std::vector<ir::Tensor> {
+    using T = decltype(tag);
+    if constexpr (std::is_same_v<T, bool>) {
+      a.error("unsupported dtype bool");
+    } else {
+      // One loop per op so that the float loops vectorize.
+      switch (op) {
+        case BinaryOp::Add:
+          return {map_binary<T, T, T>(x, y, shape, [&](T u, T v) { return apply<T>(a, BinaryOp::Add, u, v); })};
+        case BinaryOp::Sub:
+          return {map_binary<T, T, T>(x, y, shape, [&](T u, T v) { return apply<T>(a, BinaryOp::Sub, u, v); })};
+        case BinaryOp::Mul:
+          return {map_binary<T, T, T>(x, y, shape, [&](T u, T v) { return apply<T>(a, BinaryOp::Mul, u, v); })};
+        case BinaryOp::Div:
+          break;
+      }
+      return {map_binary<T, T, T>(x, y, shape, [&](T u, T v) { return apply<T>(a, BinaryOp::Div, u, v); })};
+    }
+  });
 }
 
 }  // namespace

@@ -34,26 +34,6 @@ void cast_elements(const ir::Tensor& x, ir::Tensor& y) {
   for (int64_t i = 0; i < x.numel(); ++i) dst[i] = convert<To>(src[i]);
 }
 
-template <typename To>
-void cast_from(const KernelArgs& a, const ir::Tensor& x, ir::Tensor& y) {
-  switch (x.dtype()) {
-    case ir::DType::Float32:
-      return cast_elements<To, float>(x, y);
-    case ir::DType::UInt8:
-      return cast_elements<To, uint8_t>(x, y);
-    case ir::DType::Int8:
-      return cast_elements<To, int8_t>(x, y);
-    case ir::DType::Int32:
-      return cast_elements<To, int32_t>(x, y);
-    case ir::DType::Int64:
-      return cast_elements<To, int64_t>(x, y);
-    case ir::DType::Bool:
-      return cast_elements<To, bool>(x, y);
-    default:
-      a.error(fmt::format("cannot cast from {}", ir::dtype_name(x.dtype())));
-  }
-}
-
 }  // namespace
 
 std::vector<ir::Tensor> identity(const KernelArgs& a) { return {a.in(0).clone()}; }
@@ -74,31 +54,15 @@ std::vector<ir::Tensor> dropout(const KernelArgs& a) {
   return outs;
 }
 
+// Cast and CastLike: every pair of dtypes (the output dtype is the inferred one).
 std::vector<ir::Tensor> cast(const KernelArgs& a) {
   const ir::Tensor& x = a.in(0);
   ir::Tensor y = a.make_output(0);
-  switch (y.dtype()) {
-    case ir::DType::Float32:
-      cast_from<float>(a, x, y);
-      break;
-    case ir::DType::UInt8:
-      cast_from<uint8_t>(a, x, y);
-      break;
-    case ir::DType::Int8:
-      cast_from<int8_t>(a, x, y);
-      break;
-    case ir::DType::Int32:
-      cast_from<int32_t>(a, x, y);
-      break;
-    case ir::DType::Int64:
-      cast_from<int64_t>(a, x, y);
-      break;
-    case ir::DType::Bool:
-      cast_from<bool>(a, x, y);
-      break;
-    default:
-      a.error(fmt::format("cannot cast to {}", ir::dtype_name(y.dtype())));
-  }
+  ir::visit_dtype(y.dtype(), [&](auto to_tag) {
+    ir::visit_dtype(x.dtype(), [&](auto from_tag) {
+      cast_elements<decltype(to_tag), decltype(from_tag)>(x, y);
+    });
+  });
   return {y};
 }
 

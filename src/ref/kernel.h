@@ -64,18 +64,118 @@ std::vector<ir::Tensor> constant(const KernelArgs& a);
 std::vector<ir::Tensor> quantize_linear(const KernelArgs& a);
 std::vector<ir::Tensor> dequantize_linear(const KernelArgs& a);
 // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
+// math_unary.cpp (the names end in _kernel: plain ones would shadow <cmath>'s in this namespace)
+std::vector<ir::Tensor> neg_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> abs_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> sign_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> erf_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> sqrt_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> exp_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> log_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> reciprocal_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> floor_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> ceil_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> round_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> tanh_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> sin_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> cos_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> tan_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> asin_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> acos_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> atan_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> sinh_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> cosh_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> asinh_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> acosh_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> atanh_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> is_nan_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> is_inf_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> logical_not_kernel(const KernelArgs& a);
+// math_activation.cpp
+std::vector<ir::Tensor> softplus_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> softsign_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> elu_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> selu_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> leaky_relu_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> thresholded_relu_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> celu_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> shrink_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> prelu_kernel(const KernelArgs& a);
+// math_binary.cpp
+std::vector<ir::Tensor> pow_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> mod_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> bit_shift_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> equal_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> less_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> greater_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> less_or_equal_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> greater_or_equal_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> and_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> or_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> xor_kernel(const KernelArgs& a);
+// math_variadic.cpp
+std::vector<ir::Tensor> min_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> max_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> sum_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> mean_kernel(const KernelArgs& a);
+std::vector<ir::Tensor> where_kernel(const KernelArgs& a);
 // == end math ==
 // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
+// tensor_pad_slice.cpp
+std::vector<ir::Tensor> pad(const KernelArgs& a);
+std::vector<ir::Tensor> slice(const KernelArgs& a);
+std::vector<ir::Tensor> split(const KernelArgs& a);
+// tensor_layout.cpp
+std::vector<ir::Tensor> transpose(const KernelArgs& a);
+std::vector<ir::Tensor> expand(const KernelArgs& a);
+std::vector<ir::Tensor> tile(const KernelArgs& a);
+std::vector<ir::Tensor> depth_to_space(const KernelArgs& a);
+std::vector<ir::Tensor> space_to_depth(const KernelArgs& a);
+// tensor_gather_scatter.cpp
+std::vector<ir::Tensor> gather_elements(const KernelArgs& a);
+std::vector<ir::Tensor> scatter_elements(const KernelArgs& a);  // and Scatter-9/10
+std::vector<ir::Tensor> gather_nd(const KernelArgs& a);
+std::vector<ir::Tensor> scatter_nd(const KernelArgs& a);
+std::vector<ir::Tensor> compress(const KernelArgs& a);
+std::vector<ir::Tensor> non_zero(const KernelArgs& a);
+// tensor_generators.cpp
+std::vector<ir::Tensor> constant_of_shape(const KernelArgs& a);
+std::vector<ir::Tensor> size(const KernelArgs& a);
+std::vector<ir::Tensor> range(const KernelArgs& a);
+std::vector<ir::Tensor> eye_like(const KernelArgs& a);
+std::vector<ir::Tensor> one_hot(const KernelArgs& a);
+std::vector<ir::Tensor> trilu(const KernelArgs& a);
+// tensor_sequence.cpp
+std::vector<ir::Tensor> cumsum(const KernelArgs& a);
+std::vector<ir::Tensor> reverse_sequence(const KernelArgs& a);
+std::vector<ir::Tensor> unique(const KernelArgs& a);
 // == end tensor ==
 // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
+// reduce.cpp, topk.cpp, softmax_family.cpp
+std::vector<ir::Tensor> reduce(const KernelArgs& a);  // every Reduce*
+std::vector<ir::Tensor> arg_reduce(const KernelArgs& a);  // ArgMax, ArgMin
+std::vector<ir::Tensor> top_k(const KernelArgs& a);
+std::vector<ir::Tensor> hardmax(const KernelArgs& a);
+std::vector<ir::Tensor> log_softmax(const KernelArgs& a);
+// normalize.cpp, global_pool.cpp
+std::vector<ir::Tensor> lrn(const KernelArgs& a);
+std::vector<ir::Tensor> instance_norm(const KernelArgs& a);
+std::vector<ir::Tensor> layer_norm(const KernelArgs& a);
+std::vector<ir::Tensor> lp_norm(const KernelArgs& a);
+std::vector<ir::Tensor> mean_variance_norm(const KernelArgs& a);
+std::vector<ir::Tensor> global_max_pool(const KernelArgs& a);
+std::vector<ir::Tensor> global_lp_pool(const KernelArgs& a);
+// losses.cpp, einsum.cpp, det.cpp
+std::vector<ir::Tensor> nll_loss(const KernelArgs& a);
+std::vector<ir::Tensor> softmax_cross_entropy(const KernelArgs& a);
+std::vector<ir::Tensor> einsum(const KernelArgs& a);
+std::vector<ir::Tensor> det(const KernelArgs& a);
 // == end reduce ==
 // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
 // window_conv_transpose.cpp
 std::vector<ir::Tensor> conv_transpose(const KernelArgs& a);
 // window_pool.cpp
-std::vector<ir::Tensor> global_max_pool(const KernelArgs& a);
 std::vector<ir::Tensor> lp_pool(const KernelArgs& a);
-std::vector<ir::Tensor> global_lp_pool(const KernelArgs& a);
 std::vector<ir::Tensor> max_unpool(const KernelArgs& a);
 // window_resize.cpp
 std::vector<ir::Tensor> resize(const KernelArgs& a);
@@ -87,6 +187,11 @@ std::vector<ir::Tensor> depth_to_space(const KernelArgs& a);
 std::vector<ir::Tensor> space_to_depth(const KernelArgs& a);
 // == end window ==
 // == family quant: integer and dynamic quantization ops ==
+// quant_integer.cpp
+std::vector<ir::Tensor> conv_integer(const KernelArgs& a);
+std::vector<ir::Tensor> matmul_integer(const KernelArgs& a);
+// quant_dynamic.cpp
+std::vector<ir::Tensor> dynamic_quantize_linear(const KernelArgs& a);
 // == end quant ==
 
 // For each element of `out` (row-major), the flat index of the element of `in` that numpy

@@ -1,13 +1,16 @@
-// BatchNormalization (inference form) and Softmax (opset-13 semantics: along one axis).
+// BatchNormalization (inference and training forms) and Softmax (opset-13 semantics: along one axis).
 #include <cmath>
 
 #include "ref/kernel.h"
 
 namespace qcv::ref::detail {
 
+// Training mode (opset 14+): normalizes with the batch's mean and (biased) variance, and
+// outputs the running statistics blended with them: r = r * momentum + batch * (1 - momentum).
 std::vector<ir::Tensor> batch_norm(const KernelArgs& a) {
-  if (a.node.attr_int("training_mode", 0) != 0 || a.wants_output(1) || a.wants_output(2))
-    a.error("training mode (running statistics outputs) is not supported; inference only");
+  const bool training = a.node.attr_int("training_mode", 0) != 0;
+  if (!training && (a.wants_output(1) || a.wants_output(2)))
+    a.error("running statistics outputs without training_mode=1 are not supported");
   const ir::Tensor& x = a.in(0);
   const int64_t channels = x.dim(1);
   std::vector<float> scale = a.in(1).to_float_vector(), bias = a.in(2).to_float_vector();
@@ -19,6 +22,29 @@ std::vector<ir::Tensor> batch_norm(const KernelArgs& a) {
   ir::Tensor y(ir::DType::Float32, x.shape());
   const int64_t inner = channels > 0 && x.dim(0) > 0 ? x.numel() / (x.dim(0) * channels) : 0;
   const float* xd = x.data<float>();
+  std::vector<ir::Tensor> running;
+  if (training) {
+    const double momentum = a.node.attr_float("momentum", 0.9f);
+    const double count = static_cast<double>(x.dim(0) * inner);
+    ir::Tensor run_mean(ir::DType::Float32, {channels}), run_var(ir::DType::Float32, {channels});
+    for (int64_t c = 0; c < channels; ++c) {
+      double sum = 0, square = 0;
+      for (int64_t n = 0; n < x.dim(0); ++n)
+        for (int64_t i = 0; i < inner; ++i) sum += xd[(n * channels + c) * inner + i];
+      const double m = count > 0 ? sum / count : 0;
+      for (int64_t n = 0; n < x.dim(0); ++n)
+        for (int64_t i = 0; i < inner; ++i) {
+          const double d = xd[(n * channels + c) * inner + i] - m;
+          square += d * d;
+        }
+      const double v = count > 0 ? square / count : 0;
+      run_mean.data<float>()[c] = static_cast<float>(mean[c] * momentum + m * (1 - momentum));
+      run_var.data<float>()[c] = static_cast<float>(var[c] * momentum + v * (1 - momentum));
+      mean[c] = static_cast<float>(m);
+      var[c] = static_cast<float>(v);
+    }
+    running = {run_mean, run_var};
+  }
   float* yd = y.data<float>();
   for (int64_t n = 0; n < x.dim(0); ++n) {
     for (int64_t c = 0; c < channels; ++c) {
@@ -29,7 +55,10 @@ std::vector<ir::Tensor> batch_norm(const KernelArgs& a) {
             static_cast<float>((xd[base + i] - static_cast<double>(mean[c])) * k + bias[c]);
     }
   }
-  return {y};
+  std::vector<ir::Tensor> out{y};
+  for (size_t k = 1; k < a.node.outputs.size() && k - 1 < running.size(); ++k)
+    out.push_back(running[k - 1]);
+  return out;
 }
 
 std::vector<ir::Tensor> softmax(const KernelArgs& a) {

@@ -1,4 +1,5 @@
-// Pooling variants beside pool.cpp: GlobalMaxPool, LpPool, GlobalLpPool and MaxUnpool.
+// Pooling variants beside pool.cpp: LpPool and MaxUnpool (GlobalMaxPool/GlobalLpPool:
+// global_pool.cpp).
 #include <cmath>
 #include <limits>
 
@@ -25,24 +26,6 @@ int64_t positive_p(const KernelArgs& a) {
 
 }  // namespace
 
-std::vector<ir::Tensor> global_max_pool(const KernelArgs& a) {
-  const ir::Tensor& x = a.in(0);
-  ir::Tensor y = a.make_output(0);
-  const int64_t planes = x.dim(0) * x.dim(1);
-  const int64_t size = planes > 0 ? x.numel() / planes : 0;
-  if (size == 0 && planes > 0) a.error("cannot take the maximum of an empty plane");
-  for (int64_t c = 0; c < planes; ++c) {
-    double best = -std::numeric_limits<double>::infinity();
-    for (int64_t i = 0; i < size; ++i) {
-      double v = x.as_double(c * size + i);
-      if (v > best || std::isnan(v)) best = v;
-      if (std::isnan(v)) break;
-    }
-    y.set_double(c, best);
-  }
-  return {y};
-}
-
 std::vector<ir::Tensor> lp_pool(const KernelArgs& a) {
   const ir::Tensor& x = a.in(0);
   ir::Tensor y = a.make_output(0);
@@ -58,20 +41,6 @@ std::vector<ir::Tensor> lp_pool(const KernelArgs& a) {
       }
       y.set_double(c * win.out_size + p, norm.finish(sum));
     }
-  }
-  return {y};
-}
-
-std::vector<ir::Tensor> global_lp_pool(const KernelArgs& a) {
-  const ir::Tensor& x = a.in(0);
-  ir::Tensor y = a.make_output(0);
-  const LpNorm norm{static_cast<double>(positive_p(a))};
-  const int64_t planes = x.dim(0) * x.dim(1);
-  const int64_t size = planes > 0 ? x.numel() / planes : 0;
-  for (int64_t c = 0; c < planes; ++c) {
-    double sum = 0;
-    for (int64_t i = 0; i < size; ++i) sum += norm.term(x.as_double(c * size + i));
-    y.set_double(c, norm.finish(sum));
   }
   return {y};
 }

@@ -89,7 +89,7 @@ bool PlanBuilder::dispatch(int i) {
     float_io = float_io && (!t || t->dtype == ir::DType::Float32);
   }
   const bool view = op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" ||
-                    op == "Identity" || op == "Dropout";
+                    op == "Identity" || op == "Dropout" || op == "Transpose";
   // Resize's sizes are int64; build_resize checks that its data input is float32.
   if (!float_io && !view && op != "QuantizeLinear" && op != "Cast" && op != "Resize") return false;
   if (op == "Conv") return build_qconv(i) || build_conv(i);
@@ -114,6 +114,8 @@ bool PlanBuilder::dispatch(int i) {
   if (op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" ||
       op == "Identity" || op == "Dropout")
     return build_view(i);
+  if (op == "Transpose" && build_transpose_view(i)) return true;
+
   // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
   // == end math ==
   // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==

@@ -63,6 +63,7 @@ class PlanBuilder {
   bool build_softmax(int i);
   bool build_concat(int i);
   bool build_view(int i);
+  bool build_transpose_view(int i);  // compile_layout.cpp
   // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
   // == end math ==
   // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==

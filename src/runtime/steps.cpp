@@ -30,7 +30,9 @@ void PrimitiveStep::execute(Plan&, dnnl::stream& stream) {
 
 ir::Tensor read_value(Plan& plan, int v, dnnl::stream& stream) {
   PlanValue& pv = plan.value(v);
-  if (pv.kind != ValueKind::Arena) {
+  // A strided view (a Transpose) of an input or constant is read through its descriptor.
+  const bool strided = pv.md.data.ndims > 0 && !is_plain(pv.md, pv.shape);
+  if (pv.kind != ValueKind::Arena && !strided) {
     int r = plan.root(v);
     const ir::Tensor& t = plan.value(r).host;
     // A view has its planned shape; a reference result keeps the shape it was computed with.

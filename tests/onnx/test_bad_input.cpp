@@ -160,12 +160,11 @@ TEST(BadInput, NoGraphOrNoNodesOrNoIrVersion) {
 }
 
 TEST(BadInput, UnsupportedAttributeValuesNameNodeOpAndAttribute) {
-  // BatchNormalization-1..6's spatial=0 (per-activation statistics) is refused at import.
   pb::ModelProto m = relu_model();
   auto* n = m.mutable_graph()->mutable_node(0);
   n->set_op_type("BatchNormalization");
   auto* a = n->add_attribute();
-  a->set_name("spatial");
+  a->set_name("spatial");  // per-activation statistics (BatchNormalization before opset 9)
   a->set_type(pb::AttributeProto::INT);
   a->set_i(0);
   std::string msg = bytes_error(m.SerializeAsString(), "bn.onnx");
