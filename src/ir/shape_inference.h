@@ -88,6 +88,7 @@ void max_unpool(InferContext& c);
 void resize(InferContext& c);
 void grid_sample(InferContext& c);
 void roi_align(InferContext& c);
+void depth_space(InferContext& c);
 // ConvTranspose's geometry per spatial dim: the unpadded ("full") output size, the padding cut
 // from its start (may be negative), and the output size (-1 where unknown).
 struct ConvTransposeGeometry {

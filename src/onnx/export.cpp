@@ -23,11 +23,12 @@ namespace {
 constexpr int64_t kExportOpset = 13;
 constexpr int64_t kExportIrVersion = 8;  // ONNX Runtime >= 1.10 reads it; covers opsets 13-17
 
-// Ops whose first version is newer than 13; the model then imports that opset. Every other op
-// in the IR table has the same semantics in opsets 13 and 14, so raising the number is safe.
-// The opset in which node n's form (op and attributes) first exists, when that is after 13.
+// The opset in which node n's form (op and attributes) first exists, when that is after 13; the
+// model then imports that opset. Every other op form in the IR table has the same semantics in
+// opsets 13 to 17, so raising the number is safe.
 int64_t first_opset(const ir::Node& n) {
   if (n.op == "LayerNormalization") return 17;
+  if (n.op == "GridSample" || n.op == "RoiAlign") return 16;
   if ((n.op == "ScatterND" || n.op == "ScatterElements") &&
       n.attr_string("reduction", "none") != "none")
     return 16;

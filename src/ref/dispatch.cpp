@@ -185,6 +185,8 @@ const std::vector<KernelEntry>& kernel_table() {
       {"Resize", resize},
       {"GridSample", grid_sample},
       {"RoiAlign", roi_align},
+      {"DepthToSpace", depth_to_space},
+      {"SpaceToDepth", space_to_depth},
       // == end window ==
       // == family quant: integer and dynamic quantization ops ==
       {"ConvInteger", conv_integer},

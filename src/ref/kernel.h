@@ -182,6 +182,9 @@ std::vector<ir::Tensor> resize(const KernelArgs& a);
 // window_sample.cpp
 std::vector<ir::Tensor> grid_sample(const KernelArgs& a);
 std::vector<ir::Tensor> roi_align(const KernelArgs& a);
+// window_depth.cpp
+std::vector<ir::Tensor> depth_to_space(const KernelArgs& a);
+std::vector<ir::Tensor> space_to_depth(const KernelArgs& a);
 // == end window ==
 // == family quant: integer and dynamic quantization ops ==
 // quant_integer.cpp

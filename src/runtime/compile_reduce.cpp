@@ -1,5 +1,5 @@
 // oneDNN paths of the reduce family: reduction (ReduceMean/Max/Min/Sum/Prod/L1/L2/SumSquare),
-// LRN, LayerNormalization, LogSoftmax (softmax_v2's log algorithm) and GlobalMaxPool. Each
+// LRN, LayerNormalization and LogSoftmax (softmax_v2's log algorithm); GlobalMaxPool is build_pool's. Each
 // returns false where the oneDNN primitive would not compute exactly ONNX's op; the reference
 // kernel then runs the node.
 #include "runtime/compiler.h"
@@ -169,31 +169,6 @@ bool PlanBuilder::build_log_softmax(int i) {
   s.writes = {dst};
   s.inplace_src = x;
   s.inplace_dst = dst;
-  return true;
-}
-
-// A max pooling whose window is the whole spatial extent.
-bool PlanBuilder::build_global_max_pool(int i) {
-  const ir::Node& n = g_.nodes[i];
-  if (!plain_float(g_, n.inputs[0])) return false;
-  int x = value_of(n.inputs[0]);
-  if (!has_md(x)) return false;
-  const ir::Shape in = shape_of(x);
-  if (in.size() < 3 || in.size() > 5 || ir::shape_numel(in) <= 0) return false;
-  const size_t spatial = in.size() - 2;
-  const memory::dims kernel(in.begin() + 2, in.end()), ones(spatial, 1), zeros(spatial, 0);
-  const ir::Shape out = out_shape(n);
-  dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_max,
-                                   plan_->values[x].md, any_md(out), ones, kernel, zeros, zeros,
-                                   zeros);
-  dnnl::pooling_v2_forward::primitive_desc pd(d, attr_with({}), engine_);
-  int dst = define(n.outputs[0], pd.dst_desc(), out);
-  PrimitiveStep& s = add_step(n.name + " (GlobalMaxPool: " + pd.impl_info_str() + ")");
-  PrimitiveCall c = call(dnnl::pooling_v2_forward(pd), pd);
-  c.value_args = {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, dst}};
-  s.calls.push_back(c);
-  s.reads = {x};
-  s.writes = {dst};
   return true;
 }
 

@@ -88,13 +88,13 @@ bool PlanBuilder::dispatch(int i) {
     auto t = in.empty() ? std::nullopt : g_.value_type(in);
     float_io = float_io && (!t || t->dtype == ir::DType::Float32);
   }
-  if (op == "ReduceSum") float_io = true;  // its axes are int64: build_reduction checks its data
   const bool view = op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" ||
                     op == "Identity" || op == "Dropout";
-  // Transpose and Slice check their data's type themselves (uint8/int8 too; Slice's int64 bounds).
-  if (!float_io && !view && op != "QuantizeLinear" && op != "Cast" && op != "Transpose" &&
-      op != "Slice")
-    return false;
+  // Builders that check their data's type themselves: integer side inputs (ReduceSum's axes,
+  // Slice's bounds, Resize's sizes) or uint8/int8 data (Transpose, QuantizeLinear, Cast).
+  const bool checks_types = op == "QuantizeLinear" || op == "Cast" || op == "Transpose" ||
+                            op == "Slice" || op == "Resize" || op == "ReduceSum";
+  if (!float_io && !view && !checks_types) return false;
   if (op == "Conv") return build_qconv(i) || build_conv(i);
   if (op == "Gemm") return build_qgemm(i) || build_gemm(i);
   if (op == "QuantizeLinear") return build_quantize(i);
@@ -131,9 +131,11 @@ bool PlanBuilder::dispatch(int i) {
   if (op == "LRN") return build_lrn(i);
   if (op == "LayerNormalization") return build_layer_norm(i);
   if (op == "LogSoftmax") return build_log_softmax(i);
-  if (op == "GlobalMaxPool") return build_global_max_pool(i);
+  if (op == "GlobalMaxPool") return build_pool(i);
   // == end reduce ==
   // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
+  if (op == "ConvTranspose") return build_conv_transpose(i);
+  if (op == "Resize") return build_resize(i);
   // == end window ==
   // == family quant: integer and dynamic quantization ops ==
   // == end quant ==

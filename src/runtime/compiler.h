@@ -85,9 +85,10 @@ class PlanBuilder {
   bool build_lrn(int i);
   bool build_layer_norm(int i);
   bool build_log_softmax(int i);
-  bool build_global_max_pool(int i);
   // == end reduce ==
   // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
+  bool build_conv_transpose(int i);
+  bool build_resize(int i);
   // == end window ==
   // == family quant: integer and dynamic quantization ops ==
   // == end quant ==
