@@ -62,6 +62,11 @@ std::optional<std::vector<EltOp>> math_eltwise_ops(const ir::Node& n, const ir::
 
 }  // namespace
 
+std::optional<std::vector<EltOp>> math_activation_ops(const ir::Node& n, const ir::Graph& g) {
+  if (n.op != "Elu" && n.op != "LeakyRelu" && n.op != "Selu" && n.op != "Tanh") return std::nullopt;
+  return math_eltwise_ops(n, g);
+}
+
 GeluMatch match_gelu(const ir::Graph& g, int erf) {
   GeluMatch m;
   const ir::Node& e = g.nodes[erf];

@@ -30,7 +30,7 @@ std::optional<std::vector<EltOp>> activation_ops(const ir::Node& n, const ir::Gr
       return std::vector<EltOp>{{algorithm::eltwise_bounded_relu, bounds[1], 0.f}};
     return std::vector<EltOp>{{algorithm::eltwise_clip, bounds[0], bounds[1]}};
   }
-  return std::nullopt;
+  return math_activation_ops(n, g);  // family math: Elu, LeakyRelu, Selu, Tanh
 }
 
 static bool is_float(const ir::Graph& g, const std::string& v) {

@@ -20,6 +20,9 @@ struct EltOp {
 // nullopt when the node is not an activation oneDNN can compute (e.g. Clip with runtime bounds).
 std::optional<std::vector<EltOp>> activation_ops(const ir::Node& node, const ir::Graph& g);
 
+// Elu, LeakyRelu, Selu, Tanh (compile_math.cpp, family math): activation_ops includes them.
+std::optional<std::vector<EltOp>> math_activation_ops(const ir::Node& node, const ir::Graph& g);
+
 struct PostOp {
   bool is_sum = false;  // accumulate into the destination (residual Add); else eltwise
   EltOp eltwise;

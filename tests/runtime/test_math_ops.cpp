@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <sstream>
 
-#include "runtime_test_util.h"
+#include "int8_test_util.h"
 
 using namespace qcv;
 using namespace qcv::testing;
@@ -178,5 +178,40 @@ TEST(RuntimeMathOps, PReluSlopeShapes) {
     m.output(m.node("PRelu", {m.input("x", kOdd), m.constant(ws, -0.5f, 0.5f)}));
     std::string plan = check(m.g, {kOdd}, 1e-6);
     EXPECT_EQ(plan.find("reference"), std::string::npos) << ir::shape_str(ws) << "\n" << plan;
+  }
+}
+
+TEST(RuntimeMathOps, ConvActivationsFused) {
+  for (std::string act : {"LeakyRelu", "Elu", "Selu", "Tanh"}) {
+    GraphMaker m;
+    auto y = m.conv(m.input("x", {3, 5, 13, 9}), 5, 20, 3);
+    m.output(m.node(act, {y}, act == "LeakyRelu" ? std::map<std::string, ir::Attribute>{{"alpha", 0.2f}}
+                                                 : std::map<std::string, ir::Attribute>{}));
+    std::string plan = check(m.g, {{3, 5, 13, 9}}, 1e-5);
+    EXPECT_NE(plan.find("Conv+" + act), std::string::npos) << act << "\n" << plan;
+  }
+}
+
+TEST(RuntimeMathOps, Int8ConvWithLeakyReluAndEluWithinOneStep) {
+  for (std::string act : {"LeakyRelu", "Elu"}) {
+    GraphMaker m;
+    m.seed = 21;
+    const ir::DType u8 = ir::DType::UInt8;
+    Range rx = range_params(-1.f, 1.f, u8);
+    std::string x = qdq(m, m.input("x", {1, 8, 9, 11}), rx.scale, rx.zp, u8);
+    ir::Tensor wf = random_tensor({12, 8, 3, 3}, 5, -0.12f, 0.12f);
+    std::string y = m.node("Conv", {x, int8_weight(m, wf, true), m.constant({12}, -0.2f, 0.2f)},
+                           {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+    y = m.node(act, {y}, {{"alpha", 0.3f}});
+    Range ry = range_params(-0.6f, 2.f, u8);
+    m.output(quantize(m, y, ry.scale, ry.zp, u8));
+    std::map<std::string, ir::Tensor> feeds = {{"x", random_tensor({1, 8, 9, 11}, 3)}};
+    runtime::Session s(m.g);
+    ir::Tensor got = s.run(feeds).at(0);
+    ir::Tensor want = ref::run_graph(m.g, feeds).at(0);
+    const std::string plan = s.describe_plan();
+    EXPECT_LE(max_step_diff(got, want), 1) << plan;
+    EXPECT_NE(plan.find("+" + act), std::string::npos) << plan;
+    EXPECT_NE(plan.find("QConv"), std::string::npos) << plan;
   }
 }
