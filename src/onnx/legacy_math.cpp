@@ -11,22 +11,23 @@ namespace qcv::onnx::detail {
 namespace {
 
 const std::set<std::string>& legacy_broadcast_ops() {
-  static const std::set<std::string> ops = {"Add", "Sub", "Mul", "Div", "Pow", "And", "Or",
-                                            "Xor", "Equal", "Less", "Greater"};
+  static const std::set<std::string> ops = {"Add", "Sub", "Mul",   "Div",  "Pow",    "And",
+                                            "Or",  "Xor", "Equal", "Less", "Greater"};
   return ops;
 }
 
+// Ops of this family whose old versions carry consumed_inputs.
 const std::set<std::string>& math_ops() {
+  // clang-format off
   static const std::set<std::string> ops = {
-      "Abs",  "Add",      "Ceil", "Clip", "Div",  "Elu",   "Exp",   "Floor", "HardSigmoid",
-      "LeakyRelu", "Log", "Max",  "Mean", "Min",  "Mul",   "Neg",   "PRelu", "Reciprocal",
-      "Relu", "Selu",     "Sigmoid", "Sqrt", "Sub", "Sum", "Tanh",  "Pow",   "Softplus",
-      "Softsign", "ThresholdedRelu"};
+      "Abs", "Add", "Ceil", "Clip", "Div", "Elu", "Exp", "Floor", "HardSigmoid", "LeakyRelu",
+      "Log", "Max", "Mean", "Min", "Mul", "Neg", "PRelu", "Reciprocal", "Relu", "Selu",
+      "Sigmoid", "Sqrt", "Sub", "Sum", "Tanh", "Pow", "Softplus", "Softsign", "ThresholdedRelu"};
+  // clang-format on
   return ops;
 }
 
 std::string node_ref(const ir::Node& n) { return fmt::format("node '{}' ({})", n.name, n.op); }
-
 
 // Appends `trailing` ones to the shape of input 1 of node i: a new initializer when it is one,
 // else a Reshape inserted before the node (then returns true: the node is now at i + 1).
@@ -80,9 +81,10 @@ bool upgrade_math_node(ir::Graph& g, size_t i, int64_t opset) {
   auto a = g.value_type(n.inputs[0]);
   auto b = g.value_type(n.inputs[1]);
   if (!a || !a->has_shape || !b || !b->has_shape)
-    fail("{}: the legacy broadcast attribute with axis={} needs the ranks of both inputs, which "
-         "are unknown at import",
-         node_ref(n), axis);
+    fail(
+        "{}: the legacy broadcast attribute with axis={} needs the ranks of both inputs, which "
+        "are unknown at import",
+        node_ref(n), axis);
   const auto rank_a = static_cast<int64_t>(a->shape.size());
   const auto rank_b = static_cast<int64_t>(b->shape.size());
   const int64_t start = axis < 0 ? axis + rank_a : axis;

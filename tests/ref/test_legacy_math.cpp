@@ -120,11 +120,13 @@ TEST(LegacyMath, PyTorchOpset6Exports) {
   const std::string root = "/usr/share/libonnx-testdata/data/";
   int ran = 0;
   for (const char* name :
-       {"pytorch-operator/test_operator_add_broadcast", "pytorch-operator/test_operator_add_size1_broadcast",
+       {"pytorch-operator/test_operator_add_broadcast",
+        "pytorch-operator/test_operator_add_size1_broadcast",
         "pytorch-operator/test_operator_add_size1_right_broadcast",
         "pytorch-operator/test_operator_add_size1_singleton_broadcast",
         "pytorch-operator/test_operator_addconstant", "pytorch-converted/test_PReLU_1d_multiparam",
-        "pytorch-converted/test_PReLU_2d_multiparam", "pytorch-converted/test_PReLU_3d_multiparam"}) {
+        "pytorch-converted/test_PReLU_2d_multiparam",
+        "pytorch-converted/test_PReLU_3d_multiparam"}) {
     const std::string dir = root + name;
     if (!std::filesystem::exists(dir + "/model.onnx")) continue;
     ir::Graph g = onnx::load(dir + "/model.onnx");
