@@ -259,3 +259,43 @@ void roi_align(InferContext& c) {
 }
 
 }  // namespace qcv::ir::infer
+
+namespace qcv::ir::infer {
+
+// DepthToSpace moves b*b channels into a b x b block; SpaceToDepth the reverse.
+void depth_space(InferContext& c) {
+  const Value& x = c.in(0);
+  const int64_t b = c.node.attr_int("blocksize", 0);
+  if (b <= 0) c.error("blocksize must be positive");
+  const bool to_space = c.node.op == "DepthToSpace";
+  if (to_space) {
+    std::string mode = c.node.attr_string("mode", "DCR");
+    if (mode != "DCR" && mode != "CRD") c.error(fmt::format("unsupported mode '{}'", mode));
+  }
+  if (!x.has_shape) {
+    c.outputs[0] = typed(x.dtype, Shape(4, -1));
+    return;
+  }
+  if (x.shape.size() != 4) c.error(fmt::format("input {} must be 4-D", shape_str(x.shape)));
+  Shape out = x.shape;
+  auto scale = [&](size_t d, bool up) {
+    if (out[d] < 0) return;
+    if (!up && out[d] % b != 0)
+      c.error(fmt::format("dim {} of {} is not divisible by {}", d, shape_str(x.shape), b));
+    out[d] = up ? out[d] * b : out[d] / b;
+  };
+  if (to_space) {
+    if (out[1] >= 0 && out[1] % (b * b) != 0)
+      c.error(fmt::format("channels of {} are not divisible by {}", shape_str(x.shape), b * b));
+    if (out[1] >= 0) out[1] /= b * b;
+    scale(2, true);
+    scale(3, true);
+  } else {
+    scale(2, false);
+    scale(3, false);
+    if (out[1] >= 0) out[1] *= b * b;
+  }
+  c.outputs[0] = typed(x.dtype, out);
+}
+
+}  // namespace qcv::ir::infer

@@ -155,8 +155,13 @@ const std::vector<OpSchema>& all_ops() {
       {"Resize", 1, 4, 1, 1, infer::resize},
       {"GridSample", 2, 2, 1, 1, infer::grid_sample},
       {"RoiAlign", 3, 3, 1, 1, infer::roi_align},
+      {"DepthToSpace", 1, 1, 1, 1, infer::depth_space},
+      {"SpaceToDepth", 1, 1, 1, 1, infer::depth_space},
       // == end window ==
       // == family quant: integer and dynamic quantization ops ==
+      {"ConvInteger", 2, 4, 1, 1, infer::conv_integer},
+      {"MatMulInteger", 2, 4, 1, 1, infer::matmul_integer},
+      {"DynamicQuantizeLinear", 1, 1, 3, 3, infer::dynamic_quantize_linear},
       // == end quant ==
   };
   return ops;

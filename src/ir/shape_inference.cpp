@@ -473,7 +473,11 @@ static void check_quant_params(InferContext& c) {
   if (scale.dtype != DType::Float32) c.error("scale must be float32");
   if (c.has_input(2)) {
     const Value& zp = c.in(2);
-    if (zp.has_shape && scale.has_shape && zp.shape != scale.shape && shape_numel(zp.shape) != shape_numel(scale.shape))
+    // An unknown dim (PyTorch's ConstantOfShape(Shape(bias_scale)) zero points) is checked once folded.
+    auto known = [](const Value& v) {
+      return v.has_shape && std::all_of(v.shape.begin(), v.shape.end(), [](int64_t d) { return d >= 0; });
+    };
+    if (known(zp) && known(scale) && zp.shape != scale.shape && shape_numel(zp.shape) != shape_numel(scale.shape))
       c.error(fmt::format("zero point shape {} differs from scale shape {}", shape_str(zp.shape), shape_str(scale.shape)));
   }
   if (!scale.has_shape || shape_numel(scale.shape) == 1) return;

@@ -88,6 +88,7 @@ void max_unpool(InferContext& c);
 void resize(InferContext& c);
 void grid_sample(InferContext& c);
 void roi_align(InferContext& c);
+void depth_space(InferContext& c);
 // ConvTranspose's geometry per spatial dim: the unpadded ("full") output size, the padding cut
 // from its start (may be negative), and the output size (-1 where unknown).
 struct ConvTransposeGeometry {
@@ -96,6 +97,10 @@ struct ConvTransposeGeometry {
 ConvTransposeGeometry conv_transpose_geometry(const Node& n, const Shape& x, const Shape& w);
 // == end window ==
 // == family quant: integer and dynamic quantization ops ==
+// infer_quant.cpp
+void conv_integer(InferContext& c);
+void matmul_integer(InferContext& c);
+void dynamic_quantize_linear(InferContext& c);
 // == end quant ==
 
 }  // namespace qcv::ir::infer

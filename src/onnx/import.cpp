@@ -12,6 +12,7 @@
 #include "onnx/external_data.h"
 #include "onnx/legacy_ops.h"
 #include "onnx/onnx.h"
+#include "onnx/qoperator.h"
 #include "onnx/tensor_proto.h"
 #include "passes/passes.h"
 
@@ -52,7 +53,8 @@ ir::Value value_from_proto(const pb::ValueInfoProto& vi, const char* role) {
   bool any_name = false;
   for (const auto& d : tt.shape().dim()) {
     if (d.has_dim_value()) {
-      if (d.dim_value() < 0) fail("{} '{}': negative dimension {}", role, vi.name(), d.dim_value());
+      // paddle2onnx (and ORT, which accepts it) write -1 for a dynamic dimension.
+      if (d.dim_value() < -1) fail("{} '{}': negative dimension {}", role, vi.name(), d.dim_value());
       v.shape.push_back(d.dim_value());
       v.dim_names.emplace_back();
     } else {
@@ -149,10 +151,11 @@ ir::Node node_from_proto(const pb::NodeProto& np, size_t index, int64_t opset) {
   n.op = np.op_type();
   std::string where = fmt::format(
       "node '{}' ({})", np.name().empty() ? "#" + std::to_string(index) : np.name(), n.op);
-  if (!is_default_domain(np.domain()))
-    fail("{}: op domain '{}' is not supported (only the default ai.onnx domain)", where,
-         np.domain());
-  if (!ir::find_op(n.op) && !detail::rewritten_at_import(n.op))
+  // QOperator ops (some of com.microsoft) pass to rewrite_qoperator_ops; other domains stop here.
+  const bool qoperator = detail::is_qoperator_op(np.domain(), n.op);
+  if (!is_default_domain(np.domain()) && !qoperator)
+    fail("{}: op '{}' of domain '{}' is not supported", where, n.op, np.domain());
+  if (!ir::find_op(n.op) && !qoperator && !detail::rewritten_at_import(n.op))
     fail("{}: unsupported op '{}' (opset {})", where, n.op, opset);
   n.inputs.assign(np.input().begin(), np.input().end());
   n.outputs.assign(np.output().begin(), np.output().end());
@@ -236,6 +239,7 @@ ir::Graph graph_from_model(pb::ModelProto& m, const std::string& model_dir) {
   }
   g.nodes = std::move(kept);
 
+  detail::rewrite_qoperator_ops(g);
   detail::upgrade_node_forms(g, g.opset);
   ir::infer_shapes(g);
   if (detail::upgrade_softmax(g, g.opset)) ir::infer_shapes(g);

@@ -185,8 +185,13 @@ const std::vector<KernelEntry>& kernel_table() {
       {"Resize", resize},
       {"GridSample", grid_sample},
       {"RoiAlign", roi_align},
+      {"DepthToSpace", depth_to_space},
+      {"SpaceToDepth", space_to_depth},
       // == end window ==
       // == family quant: integer and dynamic quantization ops ==
+      {"ConvInteger", conv_integer},
+      {"MatMulInteger", matmul_integer},
+      {"DynamicQuantizeLinear", dynamic_quantize_linear},
       // == end quant ==
   };
   return table;

@@ -182,8 +182,16 @@ std::vector<ir::Tensor> resize(const KernelArgs& a);
 // window_sample.cpp
 std::vector<ir::Tensor> grid_sample(const KernelArgs& a);
 std::vector<ir::Tensor> roi_align(const KernelArgs& a);
+// window_depth.cpp
+std::vector<ir::Tensor> depth_to_space(const KernelArgs& a);
+std::vector<ir::Tensor> space_to_depth(const KernelArgs& a);
 // == end window ==
 // == family quant: integer and dynamic quantization ops ==
+// quant_integer.cpp
+std::vector<ir::Tensor> conv_integer(const KernelArgs& a);
+std::vector<ir::Tensor> matmul_integer(const KernelArgs& a);
+// quant_dynamic.cpp
+std::vector<ir::Tensor> dynamic_quantize_linear(const KernelArgs& a);
 // == end quant ==
 
 // For each element of `out` (row-major), the flat index of the element of `in` that numpy

@@ -1,7 +1,7 @@
 // Resize (opset 11-17 form; Upsample and Resize-10 are rewritten into it at import): nearest,
 // n-linear and cubic interpolation, every coordinate_transformation_mode. The interpolation is
 // separable, so each output position of each dim gets a short list of (input index, weight)
-// taps and an output element is the sum over the product of its dims' taps.
+// taps, applied one dim at a time.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -135,53 +135,64 @@ ResizeParams params_of(const KernelArgs& a) {
   return p;
 }
 
+// True when dim d's taps copy the input unchanged (scale 1 and an integral mapping).
+bool identity_taps(const std::vector<Taps>& taps, int64_t in) {
+  if (static_cast<int64_t>(taps.size()) != in) return false;
+  for (size_t o = 0; o < taps.size(); ++o)
+    if (taps[o].outside || taps[o].index.size() != 1 || taps[o].weight[0] != 1 ||
+        taps[o].index[0] != static_cast<int64_t>(o))
+      return false;
+  return true;
+}
+
+// One separable pass per resized dim, in double: the sum over the taps of products equals the
+// passes' composition (ONNX's reference also interpolates one dim at a time). A sample outside
+// tf_crop_and_resize's region becomes extrapolation_value, which later passes keep (their weights
+// sum to one).
 template <typename T>
 void interpolate(const ir::Tensor& x, ir::Tensor& y, const std::vector<std::vector<Taps>>& taps,
                  double extrapolation) {
   const size_t rank = x.shape().size();
-  std::vector<int64_t> in_stride(rank, 1);
-  for (size_t d = rank; d-- > 1;) in_stride[d - 1] = in_stride[d] * x.dim(static_cast<int>(d));
+  ir::Shape shape = x.shape();
+  std::vector<double> cur(static_cast<size_t>(x.numel()));
   const T* xd = x.data<T>();
-  T* yd = y.data<T>();
-  std::vector<int64_t> pos(rank, 0), tap(rank, 0);
-  const int64_t total = y.numel();
-  for (int64_t o = 0; o < total; ++o) {
-    bool outside = false;
-    for (size_t d = 0; d < rank; ++d) outside = outside || taps[d][pos[d]].outside;
-    double sum = 0;
-    if (outside) {
-      sum = extrapolation;
-    } else {
-      // Odometer over the product of each dim's taps.
-      std::fill(tap.begin(), tap.end(), 0);
-      while (true) {
-        double w = 1;
-        int64_t flat = 0;
-        for (size_t d = 0; d < rank; ++d) {
-          const Taps& t = taps[d][pos[d]];
-          w *= t.weight[tap[d]];
-          flat += t.index[tap[d]] * in_stride[d];
+  for (size_t i = 0; i < cur.size(); ++i) cur[i] = static_cast<double>(xd[i]);
+  std::vector<double> next;
+  for (size_t d = 0; d < rank; ++d) {
+    const int64_t in = shape[d], out = y.dim(d);
+    if (identity_taps(taps[d], in)) continue;
+    int64_t outer = 1, inner = 1;
+    for (size_t k = 0; k < d; ++k) outer *= shape[k];
+    for (size_t k = d + 1; k < rank; ++k) inner *= shape[k];
+    next.assign(static_cast<size_t>(outer * out * inner), 0.0);
+    for (int64_t a = 0; a < outer; ++a) {
+      for (int64_t o = 0; o < out; ++o) {
+        double* dst = next.data() + (a * out + o) * inner;
+        const Taps& t = taps[d][o];
+        if (t.outside) {
+          std::fill(dst, dst + inner, extrapolation);
+          continue;
         }
-        sum += w * static_cast<double>(xd[flat]);
-        size_t d = rank;
-        while (d-- > 0) {
-          if (++tap[d] < static_cast<int64_t>(taps[d][pos[d]].index.size())) break;
-          tap[d] = 0;
+        for (size_t k = 0; k < t.index.size(); ++k) {
+          const double* src = cur.data() + (a * in + t.index[k]) * inner;
+          const double w = t.weight[k];
+          for (int64_t i = 0; i < inner; ++i) dst[i] += w * src[i];
         }
-        if (d == static_cast<size_t>(-1)) break;
       }
     }
+    cur.swap(next);
+    shape[d] = out;
+  }
+  T* yd = y.data<T>();
+  for (size_t i = 0; i < cur.size(); ++i) {
+    double v = cur[i];
     if constexpr (std::is_floating_point_v<T>) {
-      yd[o] = static_cast<T>(sum);
+      yd[i] = static_cast<T>(v);
     } else {
       // ONNX's reference truncates (astype); saturate first so a cubic overshoot stays defined.
-      sum = std::clamp(sum, static_cast<double>(std::numeric_limits<T>::lowest()),
-                       static_cast<double>(std::numeric_limits<T>::max()));
-      yd[o] = static_cast<T>(sum);
-    }
-    for (size_t d = rank; d-- > 0;) {
-      if (++pos[d] < y.dim(static_cast<int>(d))) break;
-      pos[d] = 0;
+      v = std::clamp(v, static_cast<double>(std::numeric_limits<T>::lowest()),
+                     static_cast<double>(std::numeric_limits<T>::max()));
+      yd[i] = static_cast<T>(v);
     }
   }
 }

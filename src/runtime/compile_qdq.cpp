@@ -118,6 +118,13 @@ bool PlanBuilder::build_qpool(int i) {
   if (n.outputs.size() > 1 && !n.outputs[1].empty()) return false;
   auto xq = as_int8(n.inputs[0]);
   if (!xq) return false;
+  // An average rounded to the input's step and then requantized rounds twice (several output
+  // steps where the output's scale is finer): only when a Q of the same parameters follows.
+  if (n.op != "MaxPool") {
+    std::vector<int> readers = g_.consumers(n.outputs[0]);
+    auto q = readers.size() == 1 ? quantize_node_params(g_, g_.nodes[readers[0]]) : std::nullopt;
+    if (!q || !(*q == xq->params)) return false;
+  }
   ir::Shape in = shape_of(xq->value), out = out_shape(n);
   if (in.size() < 3 || in.size() > 5) return false;
   std::vector<int64_t> kernel;
@@ -132,6 +139,7 @@ bool PlanBuilder::build_qpool(int i) {
   } else {
     kernel = n.attr_ints("kernel_shape");
     win = window_of(n, in, out, kernel);
+    if (!average_divisor_matches(n, win)) return false;
     if (n.op == "MaxPool") {
       alg = dnnl::algorithm::pooling_max;
     } else if (n.attr_int("count_include_pad", 0)) {

@@ -162,23 +162,15 @@ TEST(BadInput, NoGraphOrNoNodesOrNoIrVersion) {
 TEST(BadInput, UnsupportedAttributeValuesNameNodeOpAndAttribute) {
   pb::ModelProto m = relu_model();
   auto* n = m.mutable_graph()->mutable_node(0);
-  n->set_op_type("MaxPool");
-  for (auto [key, value] :
-       {std::pair<const char*, int64_t>{"kernel_shape", 1}, {"storage_order", 1}}) {
-    auto* a = n->add_attribute();
-    a->set_name(key);
-    if (std::string(key) == "kernel_shape") {
-      a->set_type(pb::AttributeProto::INTS);
-      a->add_ints(value);
-    } else {
-      a->set_type(pb::AttributeProto::INT);
-      a->set_i(value);
-    }
-  }
-  std::string msg = bytes_error(m.SerializeAsString(), "pool.onnx");
-  EXPECT_TRUE(contains(msg, "pool.onnx")) << msg;
-  EXPECT_TRUE(contains(msg, "node 'relu' (MaxPool)")) << msg;
-  EXPECT_TRUE(contains(msg, "storage_order")) << msg;
+  n->set_op_type("BatchNormalization");
+  auto* a = n->add_attribute();
+  a->set_name("spatial");  // per-activation statistics (BatchNormalization before opset 9)
+  a->set_type(pb::AttributeProto::INT);
+  a->set_i(0);
+  std::string msg = bytes_error(m.SerializeAsString(), "bn.onnx");
+  EXPECT_TRUE(contains(msg, "bn.onnx")) << msg;
+  EXPECT_TRUE(contains(msg, "node 'relu' (BatchNormalization)")) << msg;
+  EXPECT_TRUE(contains(msg, "spatial")) << msg;
 }
 
 TEST(BadInput, ExternalDataAndUnsupportedDtypeNameTheTensor) {
