@@ -414,34 +414,6 @@ void reverse_sequence(InferContext& c) {
   c.outputs[0].name.clear();
 }
 
-void depth_to_space(InferContext& c) {
-  const Value& x = c.in(0);
-  const int64_t b = c.node.attr_int("blocksize");
-  if (b <= 0) c.error("blocksize must be positive");
-  if (c.node.op == "DepthToSpace") {
-    std::string mode = c.node.attr_string("mode", "DCR");
-    if (mode != "DCR" && mode != "CRD") c.error(fmt::format("unsupported mode '{}'", mode));
-  }
-  if (!x.has_shape) return void(c.outputs[0] = typed(x.dtype, unknown_dims(4)));
-  if (x.shape.size() != 4) c.error(fmt::format("input must be 4-D, got {}", shape_str(x.shape)));
-  auto scaled = [](int64_t d, int64_t by) { return d < 0 ? -1 : d * by; };
-  Shape out = x.shape;
-  if (c.node.op == "DepthToSpace") {
-    if (x.shape[1] >= 0 && x.shape[1] % (b * b) != 0)
-      c.error(fmt::format("{} channels are not divisible by blocksize^2 = {}", x.shape[1], b * b));
-    out = {x.shape[0], x.shape[1] < 0 ? -1 : x.shape[1] / (b * b), scaled(x.shape[2], b),
-           scaled(x.shape[3], b)};
-  } else {
-    for (int d = 2; d < 4; ++d)
-      if (x.shape[d] >= 0 && x.shape[d] % b != 0)
-        c.error(
-            fmt::format("dimension {} ({}) is not divisible by blocksize {}", d, x.shape[d], b));
-    out = {x.shape[0], scaled(x.shape[1], b * b), x.shape[2] < 0 ? -1 : x.shape[2] / b,
-           x.shape[3] < 0 ? -1 : x.shape[3] / b};
-  }
-  c.outputs[0] = typed(x.dtype, out);
-}
-
 // The number of unique elements depends on the values: the kernel computes it, and shape
 // inference gives the ranks (the reference kernel returns tensors of the real shapes).
 void unique(InferContext& c) {

@@ -65,7 +65,6 @@ void eye_like(InferContext& c);
 void non_zero(InferContext& c);
 void compress(InferContext& c);
 void reverse_sequence(InferContext& c);
-void depth_to_space(InferContext& c);  // and SpaceToDepth
 void unique(InferContext& c);
 // == end tensor ==
 // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==

@@ -146,8 +146,6 @@ const std::vector<KernelEntry>& kernel_table() {
       {"NonZero", non_zero},
       {"Compress", compress},
       {"ReverseSequence", reverse_sequence},
-      {"DepthToSpace", depth_to_space},
-      {"SpaceToDepth", space_to_depth},
       {"Unique", unique},
       // == end tensor ==
       // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
