@@ -232,7 +232,16 @@ std::vector<ir::Tensor> resize(const KernelArgs& a) {
   std::vector<std::vector<Taps>> taps(rank);
   for (size_t d = 0; d < rank; ++d) {
     const int64_t in = x.dim(static_cast<int>(d));
+    // A dim kept at scale 1 is copied. Every mapping but two is the identity there anyway:
+    // tf_half_pixel_for_nn's (x + 0.5) would move a whole channel under ceil rounding (ONNX
+    // Runtime copies too), and tf_crop_and_resize may crop it.
+    const bool copy = scale[d] == 1 && y.dim(static_cast<int>(d)) == in &&
+                      p.coordinate != "tf_crop_and_resize";
     for (int64_t o = 0; o < y.dim(static_cast<int>(d)); ++o) {
+      if (copy) {
+        taps[d].push_back(Taps{{o}, {1.0}, false});
+        continue;
+      }
       double src = source_coordinate(p, static_cast<double>(o), scale[d], in, roi[d], roi[rank + d]);
       taps[d].push_back(taps_for(p, src, in));
     }
