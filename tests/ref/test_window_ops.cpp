@@ -217,6 +217,16 @@ TEST(RefResize, UnscaledDimsAreCopiedUnderTfHalfPixelCeil) {
   expect_floats(run(n, {x, Tensor(), scales})[0], {1, 2, 1, 4}, {2, 2, 2, 2, 4, 4, 4, 4});
 }
 
+TEST(RefAveragePool, Float64AndOneDimensional) {
+  // [1, 2, 3, 4] in double, windows of 2 -> [1.5, 2.5, 3.5]; the global average is 2.5.
+  Tensor x = Tensor::from_vector<double>({1, 1, 4}, {1, 2, 3, 4});
+  ir::Node n = make_node("AveragePool", 1);
+  n.attrs["kernel_shape"] = std::vector<int64_t>{2};
+  expect_values<double>(run(n, {x})[0], {1, 1, 3}, {1.5, 2.5, 3.5});
+  expect_values<double>(run(make_node("GlobalAveragePool", 1), {x})[0], {1, 1, 1}, {2.5});
+  expect_values<double>(run(make_node("GlobalMaxPool", 1), {x})[0], {1, 1, 1}, {4});
+}
+
 TEST(RefDepthToSpace, BothChannelOrders) {
   // 4 channels of one pixel [0, 1, 2, 3], block 2: DCR and CRD both give [[0, 1], [2, 3]] for
   // one output channel; with 8 channels DCR interleaves the two output channels, CRD does not.
