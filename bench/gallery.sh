@@ -26,6 +26,6 @@ else
   echo "gallery: python3-torch/python3-torchvision not installed: no torch.ao files" >&2
 fi
 if [ -f "$here/make_qoperator.py" ]; then
-  $py "$here/make_qoperator.py" --out "$out" || echo "gallery: make_qoperator.py failed" >&2
+  $py "$here/make_qoperator.py" --out "$out" --size 224 --classes 1000 || echo "gallery: make_qoperator.py failed" >&2
 fi
 NODE_PATH="$here/node_modules" node "$here/gallery_vs_ort.js" --json "$out/gallery.json" "$@" "$out"/*.onnx

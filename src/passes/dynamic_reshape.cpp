@@ -99,6 +99,23 @@ std::optional<SymbolicInts> evaluate(const ir::Graph& g, const SymbolicMap& know
     data->scalar = !unsqueeze;
     return data;
   }
+  if (n.op == "Slice") {  // tf2onnx and paddle2onnx take the batch as Slice(Shape(x), 0, 1)
+    auto data = lookup(g, known, n.input(0));
+    const ir::Tensor* starts = g.initializer(n.input(1));
+    const ir::Tensor* ends = g.initializer(n.input(2));
+    const ir::Tensor* axes = n.input(3).empty() ? nullptr : g.initializer(n.input(3));
+    const ir::Tensor* steps = n.input(4).empty() ? nullptr : g.initializer(n.input(4));
+    if (!data || data->scalar || !starts || !ends || starts->numel() != 1 || ends->numel() != 1 ||
+        (!n.input(3).empty() && (!axes || !is_axis_zero_of_1d(axes->to_int64_vector().at(0)))) ||
+        (!n.input(4).empty() && (!steps || steps->to_int64_vector().at(0) != 1)))
+      return std::nullopt;
+    int64_t size = static_cast<int64_t>(data->elems.size());
+    auto clamp = [size](int64_t i) { return std::clamp<int64_t>(i < 0 ? i + size : i, 0, size); };
+    int64_t begin = clamp(starts->to_int64_vector()[0]), end = clamp(ends->to_int64_vector()[0]);
+    SymbolicInts s;
+    for (int64_t i = begin; i < end; ++i) s.elems.push_back(data->elems[i]);
+    return s;
+  }
   if (n.op == "Concat") {
     if (!is_axis_zero_of_1d(n.attr_int("axis", 0))) return std::nullopt;
     SymbolicInts s;

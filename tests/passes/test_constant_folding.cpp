@@ -92,6 +92,44 @@ TEST(FoldConstants, DynamicBatchReshapeChainBecomesFlatten) {
   }
 }
 
+TEST(FoldConstants, DynamicBatchSliceOfShapeChainBecomesFlatten) {
+  // tf2onnx's form: Shape(x) -> Slice(starts 0, ends 1, axes 0) -> Concat([-1]) -> Reshape.
+  ir::Graph g = reshape_chain_graph({-1, 3, 2, 2}, {-1});
+  g.initializers["starts"] = i64({0});
+  g.initializers["ends"] = i64({1});
+  g.nodes[1] = make_node("slice", "Slice", {"s", "starts", "ends", "axes"}, {"n1"});
+  g.nodes.erase(g.nodes.begin() + 2);  // the Unsqueeze: Slice already gives a 1-D tensor
+  passes::optimize(g);
+  ASSERT_EQ(g.nodes.size(), 1u) << test::describe(g);
+  EXPECT_EQ(g.nodes[0].op, "Flatten");
+  EXPECT_EQ(g.outputs[0].shape, (ir::Shape{-1, 12}));
+  for (int64_t batch : {1, 3}) {
+    ir::Tensor x = iota({batch, 3, 2, 2});
+    ir::Tensor y = ref::run_graph(g, {{"x", x}}).at(0);
+    EXPECT_EQ(y.shape(), (ir::Shape{batch, 12}));
+    EXPECT_EQ(y.to_float_vector(), x.to_float_vector());
+  }
+}
+
+TEST(FoldConstants, DynamicBatchSliceBeyondTheBatchIsLeftDynamic) {
+  // Slice(Shape(x), 0, 2) of x [N, 3, ...] is [N, 3]: then Concat([-1]) -> [N, 3, -1] keeps a
+  // Reshape with the constant target [0, 3, -1]; a Slice with step 2 is not read at all.
+  ir::Graph g = reshape_chain_graph({-1, 3, 2, 2}, {-1});
+  g.initializers["starts"] = i64({0});
+  g.initializers["ends"] = i64({2});
+  g.nodes[1] = make_node("slice", "Slice", {"s", "starts", "ends"}, {"n1"});
+  g.nodes.erase(g.nodes.begin() + 2);
+  ir::Graph stepped = g;
+  passes::optimize(g);
+  ASSERT_EQ(g.nodes.size(), 1u) << test::describe(g);
+  EXPECT_EQ(g.initializer(g.nodes[0].inputs[1])->to_int64_vector(), (std::vector<int64_t>{0, 3, -1}));
+  stepped.initializers["axes"] = i64({0});
+  stepped.initializers["steps"] = i64({2});
+  stepped.nodes[1].inputs = {"s", "starts", "ends", "axes", "steps"};
+  passes::optimize(stepped);
+  EXPECT_EQ(count_ops(stepped, "Slice"), 1) << test::describe(stepped);
+}
+
 TEST(FoldConstants, DynamicBatchReshapeToHigherRankKeepsReshape) {
   // x.view(x.size(0), 3, -1): the target becomes the constant [0, 3, -1] (0 copies the batch).
   ir::Graph g = reshape_chain_graph({-1, 3, 2, 2}, {3, -1});

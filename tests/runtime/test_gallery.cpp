@@ -32,6 +32,9 @@ const GalleryFile kFiles[] = {
     {"paddle_mobilenet_v3_large_small_cliphs.onnx", false},
     {"mobilenet_v2_small.torch_style.onnx", true},
     {"mobilenet_v2_small.torch_style_fp32.onnx", false},
+    // bench/make_qoperator.py's QOperator MobileNetV2 (its ResNet is left out: its top-1 is the
+    // same class for every random image, so top-1 checks on it would test nothing).
+    {"mobilenetv2_qop.onnx", true},
 };
 
 void PrintTo(const GalleryFile& f, std::ostream* os) { *os << f.name; }
@@ -40,21 +43,25 @@ std::string file_path(const GalleryFile& f) {
   return std::string(QCV_SOURCE_DIR) + "/tests/data/gallery/" + f.name;
 }
 
-// Random images that differ in more than pixel noise (per image and channel a brightness and a
-// contrast), as bench/gallery_vs_ort.js feeds, so that top-1 varies between them.
+// Random images as bench/gallery_vs_ort.js feeds: per image and channel a brightness and a
+// contrast times a smooth pattern (an 8x8 grid, nearest-upsampled) plus pixel noise, so that
+// images differ in large-scale content and top-1 varies between them.
 ir::Tensor random_images(ir::Shape shape, unsigned seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal;
   std::uniform_real_distribution<float> contrast(0.2f, 1.5f);
   bool nhwc = shape.size() == 4 && shape[3] == 3 && shape[1] != 3;
-  int64_t n = shape[0], hw = shape[1] * shape[2] * shape[3] / 3;
+  int64_t n = shape[0], res = nhwc ? shape[1] : shape[2];
   ir::Tensor t(ir::DType::Float32, shape);
   float* x = t.data<float>();
   for (int64_t i = 0; i < n; ++i)
     for (int64_t c = 0; c < 3; ++c) {
-      float b = normal(rng), k = contrast(rng);
-      for (int64_t p = 0; p < hw; ++p)
-        x[nhwc ? (i * hw + p) * 3 + c : (i * 3 + c) * hw + p] = b + k * normal(rng);
+      float b = normal(rng), k = contrast(rng), grid[64];
+      for (float& g : grid) g = normal(rng);
+      for (int64_t p = 0; p < res * res; ++p) {
+        float v = grid[(p / res) * 8 / res * 8 + (p % res) * 8 / res] + 0.5f * normal(rng);
+        x[nhwc ? (i * res * res + p) * 3 + c : (i * 3 + c) * res * res + p] = b + k * v;
+      }
     }
   return t;
 }
