@@ -10,7 +10,9 @@ namespace {
 
 constexpr int kLetters = 52;
 
-int letter_label(char ch) { return std::isupper(static_cast<unsigned char>(ch)) ? ch - 'A' : 26 + (ch - 'a'); }
+int letter_label(char ch) {
+  return std::isupper(static_cast<unsigned char>(ch)) ? ch - 'A' : 26 + (ch - 'a');
+}
 
 // One term of the equation: its letters, and where "..." stood (-1 if absent).
 struct Term {
@@ -40,8 +42,10 @@ Term parse_term(const std::string& s, const std::string& where) {
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> parts(1);
   for (char ch : s) {
-    if (ch == sep) parts.emplace_back();
-    else parts.back() += ch;
+    if (ch == sep)
+      parts.emplace_back();
+    else
+      parts.back() += ch;
   }
   return parts;
 }

@@ -75,8 +75,17 @@ void prelu(InferContext& c) {
   same_dtypes(c, 0, 1);
   broadcast_out(c, c.in(0).dtype, {0, 1});
   // The slope broadcasts to X, never X to the slope.
-  if (c.outputs[0].has_shape && c.in(0).has_shape && c.outputs[0].shape.size() > c.in(0).shape.size())
-    c.error("slope has a higher rank than the input");
+  const Value& x = c.in(0);
+  if (c.outputs[0].has_shape && x.has_shape) {
+    const Shape& out = c.outputs[0].shape;
+    bool grows = out.size() > x.shape.size();
+    for (size_t i = 0; !grows && i < out.size(); ++i)
+      grows = x.shape[i] >= 0 && out[i] != x.shape[i];
+    if (grows)
+      c.error(fmt::format("slope {} does not broadcast to the input {}", shape_str(c.in(1).shape),
+                          shape_str(x.shape)));
+    c.outputs[0].shape = x.shape;
+  }
 }
 
 void comparison(InferContext& c) {
@@ -98,7 +107,8 @@ void pow(InferContext& c) {
 
 void bit_shift(InferContext& c) {
   DType t = c.in(0).dtype;
-  expect_dtype(c, 0, t == DType::UInt8 || t == DType::UInt16 || t == DType::UInt32 || t == DType::UInt64,
+  expect_dtype(c, 0,
+               t == DType::UInt8 || t == DType::UInt16 || t == DType::UInt32 || t == DType::UInt64,
                "an unsigned integer type");
   same_dtypes(c, 0, 1);
   std::string dir = c.node.attr_string("direction", "");

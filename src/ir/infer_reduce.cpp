@@ -17,7 +17,8 @@ Value rank_unknown(DType t) {
 }
 
 int64_t axis_in(const InferContext& c, int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= rank) c.error(fmt::format("axis {} out of range for rank {}", axis, rank));
+  if (axis < -rank || axis >= rank)
+    c.error(fmt::format("axis {} out of range for rank {}", axis, rank));
   return axis < 0 ? axis + rank : axis;
 }
 
@@ -29,7 +30,8 @@ void expect_floating(const InferContext& c, size_t i) {
 
 void expect_numeric(const InferContext& c, size_t i) {
   DType t = c.in(i).dtype;
-  if (t == DType::Bool) c.error(fmt::format("input {} '{}' must be numeric, got bool", i, c.node.input(i)));
+  if (t == DType::Bool)
+    c.error(fmt::format("input {} '{}' must be numeric, got bool", i, c.node.input(i)));
 }
 
 // Axes from the attribute or the constant input; nullopt when known only at run time.
@@ -67,8 +69,10 @@ void reduce(InferContext& c) {
   for (int64_t a : *axes) reduced[axis_in(c, a, rank)] = true;
   Shape out;
   for (int64_t d = 0; d < rank; ++d) {
-    if (!reduced[d]) out.push_back(x.shape[d]);
-    else if (keepdims) out.push_back(1);
+    if (!reduced[d])
+      out.push_back(x.shape[d]);
+    else if (keepdims)
+      out.push_back(1);
   }
   c.outputs[0] = typed(x.dtype, out);
 }
@@ -84,8 +88,10 @@ void arg_reduce(InferContext& c) {
   const int64_t axis = axis_in(c, c.node.attr_int("axis", 0), std::max<int64_t>(rank, 1));
   Shape out = x.shape;
   if (rank > 0) {
-    if (c.node.attr_int("keepdims", 1) != 0) out[axis] = 1;
-    else out.erase(out.begin() + axis);
+    if (c.node.attr_int("keepdims", 1) != 0)
+      out[axis] = 1;
+    else
+      out.erase(out.begin() + axis);
   }
   c.outputs[0] = typed(DType::Int64, out);
 }
@@ -146,9 +152,13 @@ void instance_norm(InferContext& c) {
     c.error(fmt::format("input must be N x C x D1..., got {}", shape_str(x.shape)));
   for (size_t i = 1; i < 3; ++i) {
     const Value& p = c.in(i);
-    if (p.dtype != x.dtype) c.error(fmt::format("input {} has dtype {}, X {}", i, dtype_name(p.dtype), dtype_name(x.dtype)));
-    if (p.has_shape && x.has_shape && x.shape[1] >= 0 && (p.shape.size() != 1 || p.shape[0] != x.shape[1]))
-      c.error(fmt::format("input {} has shape {}, expected [{}]", i, shape_str(p.shape), x.shape[1]));
+    if (p.dtype != x.dtype)
+      c.error(
+          fmt::format("input {} has dtype {}, X {}", i, dtype_name(p.dtype), dtype_name(x.dtype)));
+    if (p.has_shape && x.has_shape && x.shape[1] >= 0 &&
+        (p.shape.size() != 1 || p.shape[0] != x.shape[1]))
+      c.error(
+          fmt::format("input {} has shape {}, expected [{}]", i, shape_str(p.shape), x.shape[1]));
   }
   c.outputs[0] = x;
   c.outputs[0].name.clear();
@@ -160,7 +170,8 @@ void layer_norm(InferContext& c) {
   const DType stash = c.node.attr_int("stash_type", 1) == 1 ? DType::Float32 : x.dtype;
   for (size_t i = 1; i < 3; ++i)
     if (c.has_input(i) && c.in(i).dtype != x.dtype)
-      c.error(fmt::format("input {} has dtype {}, X {}", i, dtype_name(c.in(i).dtype), dtype_name(x.dtype)));
+      c.error(fmt::format("input {} has dtype {}, X {}", i, dtype_name(c.in(i).dtype),
+                          dtype_name(x.dtype)));
   c.outputs[0] = x;
   c.outputs[0].name.clear();
   if (!x.has_shape) {
@@ -182,7 +193,8 @@ void global_pool_any(InferContext& c) {
     c.outputs[0] = rank_unknown(x.dtype);
     return;
   }
-  if (x.shape.size() < 3) c.error(fmt::format("input must be N x C x D1..., got {}", shape_str(x.shape)));
+  if (x.shape.size() < 3)
+    c.error(fmt::format("input must be N x C x D1..., got {}", shape_str(x.shape)));
   Shape out = x.shape;
   std::fill(out.begin() + 2, out.end(), 1);
   c.outputs[0] = typed(x.dtype, out);
@@ -193,23 +205,30 @@ void loss(InferContext& c) {
   expect_floating(c, 0);
   const Value& x = c.in(0);
   const Value& labels = c.in(1);
-  if (labels.dtype != DType::Int32 && labels.dtype != DType::Int64) c.error("labels must be int32 or int64");
+  if (labels.dtype != DType::Int32 && labels.dtype != DType::Int64)
+    c.error("labels must be int32 or int64");
   if (c.has_input(2) && c.in(2).dtype != x.dtype) c.error("weights must have the scores' dtype");
   const std::string reduction = c.node.attr_string("reduction", "mean");
   if (reduction != "none" && reduction != "sum" && reduction != "mean")
     c.error(fmt::format("unknown reduction '{}'", reduction));
-  if (x.has_shape && x.shape.size() < 2) c.error(fmt::format("scores must be N x C x ..., got {}", shape_str(x.shape)));
+  if (x.has_shape && x.shape.size() < 2)
+    c.error(fmt::format("scores must be N x C x ..., got {}", shape_str(x.shape)));
   if (x.has_shape && labels.has_shape) {
     bool ok = labels.shape.size() + 1 == x.shape.size();
     for (size_t i = 0; ok && i < labels.shape.size(); ++i) {
       int64_t want = x.shape[i == 0 ? 0 : i + 1], got = labels.shape[i];
       ok = want < 0 || got < 0 || want == got;
     }
-    if (!ok) c.error(fmt::format("labels {} do not match scores {}", shape_str(labels.shape), shape_str(x.shape)));
+    if (!ok)
+      c.error(fmt::format("labels {} do not match scores {}", shape_str(labels.shape),
+                          shape_str(x.shape)));
   }
-  if (reduction != "none") c.outputs[0] = typed(x.dtype, {});
-  else if (labels.has_shape) c.outputs[0] = typed(x.dtype, labels.shape);
-  else c.outputs[0] = rank_unknown(x.dtype);
+  if (reduction != "none")
+    c.outputs[0] = typed(x.dtype, {});
+  else if (labels.has_shape)
+    c.outputs[0] = typed(x.dtype, labels.shape);
+  else
+    c.outputs[0] = rank_unknown(x.dtype);
   if (c.outputs.size() > 1) {
     c.outputs[1] = x;
     c.outputs[1].name.clear();
@@ -238,10 +257,12 @@ void einsum(InferContext& c) {
     for (size_t d = 0; d < eq.operands[k].size(); ++d) {
       int l = eq.operands[k][d];
       int64_t s = c.in(k).shape[d];
-      if (s < 0) unknown[l] = true;
+      if (s < 0)
+        unknown[l] = true;
       else if (s != 1 && size[l] != 1 && size[l] != s)
         c.error(fmt::format("einsum dimension sizes {} and {} disagree for one label", size[l], s));
-      else if (s != 1) size[l] = s;
+      else if (s != 1)
+        size[l] = s;
     }
   }
   Shape out;

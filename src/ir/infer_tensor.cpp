@@ -46,12 +46,26 @@ void expect_integer_input(const InferContext& c, size_t i, const char* what) {
 
 Shape unknown_dims(size_t rank) { return Shape(rank, -1); }
 
+// A shape computed from input values (ConstantOfShape, Expand, Tile, Range, Pad, OneHot) must not
+// overflow or ask for an absurd allocation: refuse more than 2^40 elements.
+Value sized(const InferContext& c, DType t, Shape s) {
+  constexpr int64_t kMax = int64_t{1} << 40;
+  int64_t n = 1;
+  for (int64_t d : s) {
+    if (d < 0) continue;
+    if (d > 0 && n > kMax / d) c.error(fmt::format("output shape {} is too large", shape_str(s)));
+    n *= d;
+  }
+  return typed(t, std::move(s));
+}
+
 }  // namespace
 
 void pad(InferContext& c) {
   const Value& x = c.in(0);
   expect_integer_input(c, 1, "pads");
-  // constant_value is converted to the input's dtype (Pad-2's `value` is a float whatever the input).
+  // constant_value is converted to the input's dtype (Pad-2's `value` is a float whatever the
+  // input).
   if (c.has_input(2) && c.in(2).has_shape && shape_numel(c.in(2).shape) > 1)
     c.error("constant_value must be a scalar");
   std::string mode = c.node.attr_string("mode", "constant");
@@ -62,15 +76,14 @@ void pad(InferContext& c) {
   const Tensor* pads = constant_of(c, 1);
   if (!pads) return void(c.outputs[0] = typed(x.dtype, unknown_dims(rank)));
   std::vector<int64_t> p = pads->to_int64_vector();
-  if (p.size() != 2 * rank)
-    c.error(fmt::format("pads has {} values for rank {}", p.size(), rank));
+  if (p.size() != 2 * rank) c.error(fmt::format("pads has {} values for rank {}", p.size(), rank));
   Shape out(rank);
   for (size_t d = 0; d < rank; ++d) {
     out[d] = x.shape[d] < 0 ? -1 : x.shape[d] + p[d] + p[d + rank];
     if (x.shape[d] >= 0 && out[d] < 0)
       c.error(fmt::format("pads {} crop more than dimension {} holds", shape_str(p), d));
   }
-  c.outputs[0] = typed(x.dtype, out);
+  c.outputs[0] = sized(c, x.dtype, out);
 }
 
 void transpose(InferContext& c) {
@@ -141,7 +154,7 @@ void constant_of_shape(InferContext& c) {
     Shape out = s->to_int64_vector();
     for (int64_t d : out)
       if (d < 0) c.error(fmt::format("negative dimension in shape {}", shape_str(out)));
-    return void(c.outputs[0] = typed(t, out));
+    return void(c.outputs[0] = sized(c, t, out));
   }
   const Value& s = c.in(0);
   if (s.has_shape && s.shape.size() == 1 && s.shape[0] >= 0)
@@ -159,7 +172,8 @@ void expand(InferContext& c) {
   const Value& x = c.in(0);
   if (c.in(1).dtype != DType::Int64) c.error("the shape input must be int64");
   if (const Tensor* s = constant_of(c, 1); s && x.has_shape)
-    return void(c.outputs[0] = typed(x.dtype, broadcast_shapes(c, x.shape, s->to_int64_vector())));
+    return void(c.outputs[0] =
+                    sized(c, x.dtype, broadcast_shapes(c, x.shape, s->to_int64_vector())));
   const Value& s = c.in(1);
   if (x.has_shape && s.has_shape && s.shape.size() == 1 && s.shape[0] >= 0)
     c.outputs[0] = typed(x.dtype, unknown_dims(std::max<int64_t>(s.shape[0], rank_of(x))));
@@ -176,7 +190,8 @@ void tile(InferContext& c) {
     return void(c.outputs[0] = typed(x.dtype, unknown_dims(x.shape.size())));
   std::vector<int64_t> reps = r->to_int64_vector();
   if (c.has_input(2)) {  // Tile-1: `tiles` copies along the one `axis`
-    if (r->numel() != 1 || constant_of(c, 2)->numel() != 1) c.error("tiles and axis must be scalars");
+    if (r->numel() != 1 || constant_of(c, 2)->numel() != 1)
+      c.error("tiles and axis must be scalars");
     reps.assign(x.shape.size(), 1);
     reps[axis_in(c, constant_of(c, 2)->as_int64(0), rank_of(x))] = r->as_int64(0);
   }
@@ -185,9 +200,10 @@ void tile(InferContext& c) {
   Shape out(reps.size());
   for (size_t d = 0; d < reps.size(); ++d) {
     if (reps[d] < 0) c.error("repeats must be non-negative");
+    if (x.shape[d] > 0 && reps[d] > (int64_t{1} << 40) / x.shape[d]) c.error("repeats too large");
     out[d] = x.shape[d] < 0 ? -1 : x.shape[d] * reps[d];
   }
-  c.outputs[0] = typed(x.dtype, out);
+  c.outputs[0] = sized(c, x.dtype, out);
 }
 
 void split(InferContext& c) {
@@ -240,15 +256,22 @@ void range(InferContext& c) {
     double s = start->as_double(0), l = limit->as_double(0), d = delta->as_double(0);
     if (d == 0) c.error("delta is zero");
     // In the input's precision, as numpy computes it.
-    double steps = t == DType::Float32 ? std::ceil(static_cast<float>(l - s) / static_cast<float>(d))
-                                       : std::ceil((l - s) / d);
+    double steps = t == DType::Float32
+                       ? std::ceil(static_cast<float>(l - s) / static_cast<float>(d))
+                       : std::ceil((l - s) / d);
+    if (std::isnan(steps) || steps > double(int64_t{1} << 40)) c.error("Range is too long or NaN");
     n = static_cast<int64_t>(std::max(0.0, steps));
   } else {
     int64_t s = start->as_int64(0), l = limit->as_int64(0), d = delta->as_int64(0);
     if (d == 0) c.error("delta is zero");
-    n = std::max<int64_t>(0, d > 0 ? (l - s + d - 1) / d : (s - l - d - 1) / -d);
+    // 128-bit: int64 differences may overflow.
+    const __int128 span = static_cast<__int128>(l) - s, step = d;
+    const __int128 count =
+        span == 0 || (span > 0) != (step > 0) ? 0 : (span - (step > 0 ? 1 : -1)) / step + 1;
+    if (count > (__int128{1} << 40)) c.error("Range is too long");
+    n = static_cast<int64_t>(count);
   }
-  c.outputs[0] = typed(t, {n});
+  c.outputs[0] = sized(c, t, {n});
 }
 
 void one_hot(InferContext& c) {
@@ -267,7 +290,7 @@ void one_hot(InferContext& c) {
   }
   Shape out = idx.shape;
   out.insert(out.begin() + axis, depth);
-  c.outputs[0] = typed(values.dtype, out);
+  c.outputs[0] = sized(c, values.dtype, out);
 }
 
 void gather_elements(InferContext& c) {
@@ -290,8 +313,8 @@ void gather_nd(InferContext& c) {
     return void(c.outputs[0] = rank_unknown(x.dtype));
   const int64_t k = idx.shape.back();
   if (b < 0 || b >= rank_of(idx) || b + k > rank_of(x))
-    c.error(fmt::format("indices {} with batch_dims {} do not fit data {}", shape_str(idx.shape),
-                        b, shape_str(x.shape)));
+    c.error(fmt::format("indices {} with batch_dims {} do not fit data {}", shape_str(idx.shape), b,
+                        shape_str(x.shape)));
   Shape out(idx.shape.begin(), idx.shape.end() - 1);
   out.insert(out.end(), x.shape.begin() + b + k, x.shape.end());
   c.outputs[0] = typed(x.dtype, out);
@@ -335,7 +358,8 @@ void eye_like(InferContext& c) {
   DType t = x.dtype;
   if (c.node.has_attr("dtype")) {
     t = dtype_from_onnx(static_cast<int32_t>(c.node.attr_int("dtype")));
-    if (t == DType::Undefined) c.error(fmt::format("unsupported dtype {}", c.node.attr_int("dtype")));
+    if (t == DType::Undefined)
+      c.error(fmt::format("unsupported dtype {}", c.node.attr_int("dtype")));
   }
   c.outputs[0] = x.has_shape ? typed(t, x.shape) : typed(t, {-1, -1});
 }
@@ -360,9 +384,10 @@ void compress(InferContext& c) {
   const bool flat = !c.node.has_attr("axis");
   const int64_t axis = flat ? 0 : axis_in(c, c.node.attr_int("axis"), rank_of(x));
   int64_t dim = x.shape.empty() ? 1 : x.shape[axis];
-  if (flat) dim = std::all_of(x.shape.begin(), x.shape.end(), [](int64_t d) { return d >= 0; })
-                      ? shape_numel(x.shape)
-                      : -1;
+  if (flat)
+    dim = std::all_of(x.shape.begin(), x.shape.end(), [](int64_t d) { return d >= 0; })
+              ? shape_numel(x.shape)
+              : -1;
   int64_t kept = -1;
   if (const Tensor* cond = constant_of(c, 1); cond && dim >= 0) {
     if (cond->numel() > dim)
@@ -387,33 +412,6 @@ void reverse_sequence(InferContext& c) {
   }
   c.outputs[0] = x;
   c.outputs[0].name.clear();
-}
-
-void depth_to_space(InferContext& c) {
-  const Value& x = c.in(0);
-  const int64_t b = c.node.attr_int("blocksize");
-  if (b <= 0) c.error("blocksize must be positive");
-  if (c.node.op == "DepthToSpace") {
-    std::string mode = c.node.attr_string("mode", "DCR");
-    if (mode != "DCR" && mode != "CRD") c.error(fmt::format("unsupported mode '{}'", mode));
-  }
-  if (!x.has_shape) return void(c.outputs[0] = typed(x.dtype, unknown_dims(4)));
-  if (x.shape.size() != 4) c.error(fmt::format("input must be 4-D, got {}", shape_str(x.shape)));
-  auto scaled = [](int64_t d, int64_t by) { return d < 0 ? -1 : d * by; };
-  Shape out = x.shape;
-  if (c.node.op == "DepthToSpace") {
-    if (x.shape[1] >= 0 && x.shape[1] % (b * b) != 0)
-      c.error(fmt::format("{} channels are not divisible by blocksize^2 = {}", x.shape[1], b * b));
-    out = {x.shape[0], x.shape[1] < 0 ? -1 : x.shape[1] / (b * b), scaled(x.shape[2], b),
-           scaled(x.shape[3], b)};
-  } else {
-    for (int d = 2; d < 4; ++d)
-      if (x.shape[d] >= 0 && x.shape[d] % b != 0)
-        c.error(fmt::format("dimension {} ({}) is not divisible by blocksize {}", d, x.shape[d], b));
-    out = {x.shape[0], scaled(x.shape[1], b * b), x.shape[2] < 0 ? -1 : x.shape[2] / b,
-           x.shape[3] < 0 ? -1 : x.shape[3] / b};
-  }
-  c.outputs[0] = typed(x.dtype, out);
 }
 
 // The number of unique elements depends on the values: the kernel computes it, and shape

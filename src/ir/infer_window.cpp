@@ -43,9 +43,7 @@ std::vector<int64_t> spatial_attr(const InferContext& c, const char* name, size_
 }  // namespace
 
 ConvTransposeGeometry conv_transpose_geometry(const Node& n, const Shape& x, const Shape& w) {
-  auto error = [&](const std::string& what) {
-    fail("node '{}' ({}): {}", n.name, n.op, what);
-  };
+  auto error = [&](const std::string& what) { fail("node '{}' ({}): {}", n.name, n.op, what); };
   const size_t spatial = x.size() - 2;
   ConvTransposeGeometry g;
   g.kernel.assign(w.begin() + 2, w.end());
@@ -57,7 +55,8 @@ ConvTransposeGeometry conv_transpose_geometry(const Node& n, const Shape& x, con
   auto output_padding = n.attr_ints("output_padding", std::vector<int64_t>(spatial, 0));
   auto output_shape = n.attr_ints("output_shape", {});
   // output_shape may name N and C too; only the spatial part matters.
-  if (output_shape.size() == spatial + 2) output_shape.erase(output_shape.begin(), output_shape.begin() + 2);
+  if (output_shape.size() == spatial + 2)
+    output_shape.erase(output_shape.begin(), output_shape.begin() + 2);
   std::string auto_pad = n.attr_string("auto_pad", "NOTSET");
   if (g.strides.size() != spatial || g.dilations.size() != spatial || pads.size() != 2 * spatial ||
       output_padding.size() != spatial || (!output_shape.empty() && output_shape.size() != spatial))
@@ -113,7 +112,8 @@ void conv_transpose(InferContext& c) {
   int64_t group = c.node.attr_int("group", 1);
   if (group <= 0) c.error("group must be positive");
   if (x.has_shape && x.shape.size() != w.shape.size())
-    c.error(fmt::format("input {} and weight {} ranks differ", shape_str(x.shape), shape_str(w.shape)));
+    c.error(
+        fmt::format("input {} and weight {} ranks differ", shape_str(x.shape), shape_str(w.shape)));
   if (x.has_shape && x.shape[1] >= 0 && x.shape[1] != w.shape[0])
     c.error(fmt::format("input has {} channels, weight {} expects {}", x.shape[1],
                         shape_str(w.shape), w.shape[0]));
@@ -199,7 +199,8 @@ void resize(InferContext& c) {
   // A present-but-empty scales tensor (opset 11's placeholder) counts as absent.
   const bool scales_given =
       c.has_input(2) && !(c.in(2).has_shape && shape_numel(c.in(2).shape) == 0);
-  const bool sizes_given = c.has_input(3) && !(c.in(3).has_shape && shape_numel(c.in(3).shape) == 0);
+  const bool sizes_given =
+      c.has_input(3) && !(c.in(3).has_shape && shape_numel(c.in(3).shape) == 0);
   if (scales_given == sizes_given) c.error("exactly one of scales and sizes must be given");
   const size_t which = scales_given ? 2 : 3;
   if (scales_given && c.in(2).dtype != DType::Float32) c.error("scales must be float32");
@@ -256,6 +257,46 @@ void roi_align(InferContext& c) {
   if (oh <= 0 || ow <= 0) c.error("output_height and output_width must be positive");
   int64_t r = rois.has_shape ? rois.shape[0] : -1, ch = x.has_shape ? x.shape[1] : -1;
   c.outputs[0] = typed(x.dtype, {r, ch, oh, ow});
+}
+
+}  // namespace qcv::ir::infer
+
+namespace qcv::ir::infer {
+
+// DepthToSpace moves b*b channels into a b x b block; SpaceToDepth the reverse.
+void depth_space(InferContext& c) {
+  const Value& x = c.in(0);
+  const int64_t b = c.node.attr_int("blocksize", 0);
+  if (b <= 0) c.error("blocksize must be positive");
+  const bool to_space = c.node.op == "DepthToSpace";
+  if (to_space) {
+    std::string mode = c.node.attr_string("mode", "DCR");
+    if (mode != "DCR" && mode != "CRD") c.error(fmt::format("unsupported mode '{}'", mode));
+  }
+  if (!x.has_shape) {
+    c.outputs[0] = typed(x.dtype, Shape(4, -1));
+    return;
+  }
+  if (x.shape.size() != 4) c.error(fmt::format("input {} must be 4-D", shape_str(x.shape)));
+  Shape out = x.shape;
+  auto scale = [&](size_t d, bool up) {
+    if (out[d] < 0) return;
+    if (!up && out[d] % b != 0)
+      c.error(fmt::format("dim {} of {} is not divisible by {}", d, shape_str(x.shape), b));
+    out[d] = up ? out[d] * b : out[d] / b;
+  };
+  if (to_space) {
+    if (out[1] >= 0 && out[1] % (b * b) != 0)
+      c.error(fmt::format("channels of {} are not divisible by {}", shape_str(x.shape), b * b));
+    if (out[1] >= 0) out[1] /= b * b;
+    scale(2, true);
+    scale(3, true);
+  } else {
+    scale(2, false);
+    scale(3, false);
+    if (out[1] >= 0) out[1] *= b * b;
+  }
+  c.outputs[0] = typed(x.dtype, out);
 }
 
 }  // namespace qcv::ir::infer

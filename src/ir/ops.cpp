@@ -116,8 +116,6 @@ const std::vector<OpSchema>& all_ops() {
       {"NonZero", 1, 1, 1, 1, infer::non_zero},
       {"Compress", 2, 2, 1, 1, infer::compress},
       {"ReverseSequence", 2, 2, 1, 1, infer::reverse_sequence},
-      {"DepthToSpace", 1, 1, 1, 1, infer::depth_to_space},
-      {"SpaceToDepth", 1, 1, 1, 1, infer::depth_to_space},
       {"Unique", 1, 1, 1, 4, infer::unique},
       // == end tensor ==
       // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
@@ -155,6 +153,8 @@ const std::vector<OpSchema>& all_ops() {
       {"Resize", 1, 4, 1, 1, infer::resize},
       {"GridSample", 2, 2, 1, 1, infer::grid_sample},
       {"RoiAlign", 3, 3, 1, 1, infer::roi_align},
+      {"DepthToSpace", 1, 1, 1, 1, infer::depth_space},
+      {"SpaceToDepth", 1, 1, 1, 1, infer::depth_space},
       // == end window ==
       // == family quant: integer and dynamic quantization ops ==
       {"ConvInteger", 2, 4, 1, 1, infer::conv_integer},

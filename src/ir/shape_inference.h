@@ -65,7 +65,6 @@ void eye_like(InferContext& c);
 void non_zero(InferContext& c);
 void compress(InferContext& c);
 void reverse_sequence(InferContext& c);
-void depth_to_space(InferContext& c);  // and SpaceToDepth
 void unique(InferContext& c);
 // == end tensor ==
 // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
@@ -88,6 +87,7 @@ void max_unpool(InferContext& c);
 void resize(InferContext& c);
 void grid_sample(InferContext& c);
 void roi_align(InferContext& c);
+void depth_space(InferContext& c);
 // ConvTranspose's geometry per spatial dim: the unpadded ("full") output size, the padding cut
 // from its start (may be negative), and the output size (-1 where unknown).
 struct ConvTransposeGeometry {

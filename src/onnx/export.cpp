@@ -1,4 +1,4 @@
-// ir::Graph -> ONNX ModelProto (opset 13, or 14 where an op needs it), with atomic file writes.
+// ir::Graph -> ONNX ModelProto (opset 13, or newer where an op form needs it), atomic writes.
 #include <fcntl.h>
 #include <onnx/onnx_pb.h>
 #include <sys/stat.h>
@@ -21,14 +21,29 @@ namespace pb = ::onnx;
 namespace {
 
 constexpr int64_t kExportOpset = 13;
-constexpr int64_t kExportIrVersion = 8;  // ONNX Runtime >= 1.10 reads it; covers opsets 13-15
+constexpr int64_t kExportIrVersion = 8;  // ONNX Runtime >= 1.10 reads it; covers opsets 13-17
 
-// Ops whose first version is newer than 13; the model then imports that opset. Every other op
-// in the IR table has the same semantics in opsets 13 and 14, so raising the number is safe.
+// The opset in which node n's form (op and attributes) first exists, when that is after 13; the
+// model then imports that opset. Every other op form in the IR table has the same semantics in
+// opsets 13 to 17, so raising the number is safe.
+int64_t first_opset(const ir::Node& n) {
+  if (n.op == "LayerNormalization") return 17;
+  if (n.op == "GridSample" || n.op == "RoiAlign") return 16;
+  if ((n.op == "ScatterND" || n.op == "ScatterElements") &&
+      n.attr_string("reduction", "none") != "none")
+    return 16;
+  if (n.op == "CastLike" || (n.op == "Shape" && (n.has_attr("start") || n.has_attr("end"))))
+    return 15;
+  if (n.op == "HardSwish" || n.op == "Trilu" ||
+      (n.op == "Reshape" && n.attr_int("allowzero", 0) != 0) ||
+      (n.op == "BatchNormalization" && n.attr_int("training_mode", 0) != 0))
+    return 14;
+  return kExportOpset;
+}
+
 int64_t required_opset(const ir::Graph& g) {
   int64_t opset = kExportOpset;
-  for (const ir::Node& n : g.nodes)
-    if (n.op == "HardSwish") opset = std::max<int64_t>(opset, 14);
+  for (const ir::Node& n : g.nodes) opset = std::max(opset, first_opset(n));
   return opset;
 }
 

@@ -48,11 +48,15 @@ void check_batch_norm(ir::Node& n) {
   if (n.attr_int("training_mode", 0) == 0) n.attrs.erase("training_mode");
 }
 
-// Upsample (7: scales attribute, 9: scales input) and Resize-10 (X, scales) are Resize-11+ with
-// asymmetric coordinates and floor rounding for nearest: rewritten into that form.
+// Upsample (1: height_scale/width_scale, 7: scales attribute, 9: scales input) and Resize-10
+// (X, scales) are Resize-11+ with asymmetric coordinates and floor rounding for nearest:
+// rewritten into that form.
 void upsample_to_resize(ir::Graph& g, ir::Node& n) {
   std::string scales;
-  if (n.has_attr("scales")) {
+  if (n.has_attr("height_scale") || n.has_attr("width_scale")) {  // Upsample-1 (experimental)
+    std::vector<float> values = {1, 1, n.attr_float("height_scale", 1), n.attr_float("width_scale", 1)};
+    scales = g.add_initializer(n.name + "_scales", ir::Tensor::from_vector<float>({4}, values));
+  } else if (n.has_attr("scales")) {
     if (n.inputs.size() != 1) fail("{}: has both a scales attribute and a scales input", node_ref(n));
     std::vector<float> values = n.attr_floats("scales", {});
     auto count = static_cast<int64_t>(values.size());
@@ -71,6 +75,16 @@ void upsample_to_resize(ir::Graph& g, ir::Node& n) {
   n.attrs["mode"] = mode;
   n.attrs["coordinate_transformation_mode"] = std::string("asymmetric");
   n.attrs["nearest_mode"] = std::string("floor");
+}
+
+// LpPool-1/GlobalLpPool-1 take p as a float; 2+ as an int.
+void lp_norm_to_int(ir::Node& n) {
+  auto it = n.attrs.find("p");
+  if (it == n.attrs.end() || !std::holds_alternative<float>(it->second)) return;
+  float p = std::get<float>(it->second);
+  if (!(p >= 1) || p != static_cast<float>(static_cast<int64_t>(p)))
+    fail("{}: attribute p={} is not supported (only positive integers)", node_ref(n), p);
+  it->second = static_cast<int64_t>(p);
 }
 
 }  // namespace
@@ -113,6 +127,10 @@ void upgrade_node_forms(ir::Graph& g, int64_t opset) {
     // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
     else if (n.op == "Upsample" || (n.op == "Resize" && opset < 11))
       upsample_to_resize(g, n);
+    else if (n.op == "LpPool" || n.op == "GlobalLpPool")
+      lp_norm_to_int(n);
+    else if (n.op == "RoiAlign" && opset < 16 && !n.has_attr("coordinate_transformation_mode"))
+      n.attrs["coordinate_transformation_mode"] = std::string("output_half_pixel");  // RoiAlign-10
     // == end window ==
     // == family quant: integer and dynamic quantization ops ==
     // == end quant ==

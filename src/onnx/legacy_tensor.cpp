@@ -21,7 +21,8 @@ void pad_attributes_to_inputs(ir::Graph& g, ir::Node& n) {
   n.inputs.push_back(int64_input(g, n, "_pads", n.attr_ints(key)));
   float value = n.attr_float("value", 0.0f);
   // The kernel converts this float to the input's dtype, as Pad-2 does.
-  if (value != 0.0f) n.inputs.push_back(g.add_initializer(n.name + "_value", ir::Tensor::scalar(value)));
+  if (value != 0.0f)
+    n.inputs.push_back(g.add_initializer(n.name + "_value", ir::Tensor::scalar(value)));
   n.attrs.erase("pads");
   n.attrs.erase("paddings");
   n.attrs.erase("value");
@@ -43,9 +44,9 @@ void slice_attributes_to_inputs(ir::Graph& g, ir::Node& n) {
 // ONNX TensorProto.DataType names, as Cast-1..5 spells `to`.
 int64_t dtype_number(const ir::Node& n, const std::string& name) {
   static const std::map<std::string, int64_t> numbers = {
-      {"FLOAT", 1},  {"UINT8", 2},  {"INT8", 3},   {"UINT16", 4}, {"INT16", 5},  {"INT32", 6},
-      {"INT64", 7},  {"STRING", 8}, {"BOOL", 9},   {"FLOAT16", 10}, {"DOUBLE", 11},
-      {"UINT32", 12}, {"UINT64", 13}, {"BFLOAT16", 16}};
+      {"FLOAT", 1},   {"UINT8", 2},   {"INT8", 3},    {"UINT16", 4},   {"INT16", 5},
+      {"INT32", 6},   {"INT64", 7},   {"STRING", 8},  {"BOOL", 9},     {"FLOAT16", 10},
+      {"DOUBLE", 11}, {"UINT32", 12}, {"UINT64", 13}, {"BFLOAT16", 16}};
   auto it = numbers.find(name);
   if (it == numbers.end()) fail("{}: unknown type name '{}' in `to`", node_ref(n), name);
   return it->second;
@@ -73,7 +74,8 @@ bool upgrade_tensor_node(ir::Graph& g, ir::Node& n, int64_t opset) {
     if (opset < 4 && !n.has_attr("axis")) n.attrs["axis"] = int64_t{1};
   } else if (n.op == "Reshape") {
     if (n.has_attr("shape")) {  // Reshape-1: the target as an attribute
-      if (n.inputs.size() != 1) fail("{}: has both a shape attribute and a shape input", node_ref(n));
+      if (n.inputs.size() != 1)
+        fail("{}: has both a shape attribute and a shape input", node_ref(n));
       n.inputs.push_back(int64_input(g, n, "_shape", n.attr_ints("shape")));
       n.attrs.erase("shape");
     }

@@ -65,8 +65,7 @@ class Rewriter {
     if (n.inputs.size() < count)
       fail("{}: has {} inputs, expected at least {}", where(n), n.inputs.size(), count);
     for (size_t i = 0; i < count; ++i)
-      if (n.inputs[i].empty() && i % 3 != 2)
-        fail("{}: required input {} is empty", where(n), i);
+      if (n.inputs[i].empty() && i % 3 != 2) fail("{}: required input {} is empty", where(n), i);
     if (n.outputs.size() != 1 || n.outputs[0].empty())
       fail("{}: expected one named output", where(n));
   }
@@ -193,7 +192,8 @@ std::string Rewriter::bias_scale(const ir::Node& n, const std::string& xs, const
     ir::Tensor s(ir::DType::Float32, w->shape());
     const float xv = x->data<float>()[0];
     for (int64_t i = 0; i < w->numel(); ++i)
-      s.data<float>()[i] = alpha == 1.f ? xv * w->data<float>()[i] : alpha * xv * w->data<float>()[i];
+      s.data<float>()[i] =
+          alpha == 1.f ? xv * w->data<float>()[i] : alpha * xv * w->data<float>()[i];
     zero_point = fresh(n.name + "_bias_zero_point");
     g_.initializers[zero_point] = ir::Tensor(ir::DType::Int32, w->shape());  // zeros
     std::string name = fresh(n.name + "_bias_scale");
@@ -229,7 +229,8 @@ std::vector<ir::Node> Rewriter::unary(const ir::Node& n, const std::string& floa
   require_inputs(n, 4);
   if (n.attr_int("channels_last", 0) != 0)
     fail("{}: channels_last=1 (NHWC input) is not supported; only channels_last=0", where(n));
-  ir::Node f{n.name, float_op, {dequantize(n, "x", n.input(0), n.input(1), n.input(2))}, {}, n.attrs};
+  ir::Node f{
+      n.name, float_op, {dequantize(n, "x", n.input(0), n.input(1), n.input(2))}, {}, n.attrs};
   f.attrs.erase("channels_last");
   std::string y = fresh(n.name + "_y");
   f.outputs = {y};
@@ -253,8 +254,8 @@ std::vector<ir::Node> Rewriter::binary(const ir::Node& n, const std::string& flo
 std::vector<ir::Node> Rewriter::conv(const ir::Node& n) {
   require_inputs(n, 7);
   std::string x = dequantize(n, "x", n.input(0), n.input(1), n.input(2));
-  std::string w = dequantize(n, "w", n.input(3), n.input(4),
-                             matching_zero_point(n.input(5), n.input(4)), 0);
+  std::string w =
+      dequantize(n, "w", n.input(3), n.input(4), matching_zero_point(n.input(5), n.input(4)), 0);
   ir::Node f{n.name, "Conv", {x, w}, {}, n.attrs};
   if (!n.input(8).empty()) {
     std::string zp;
@@ -280,8 +281,8 @@ std::vector<ir::Node> Rewriter::concat(const ir::Node& n) {
   for (size_t i = 2, k = 0; i < n.inputs.size(); i += 3, ++k) {
     if (n.inputs[i].empty() || n.inputs[i + 1].empty())
       fail("{}: input {} or its scale is empty", where(n), i);
-    f.inputs.push_back(dequantize(n, "x" + std::to_string(k), n.inputs[i], n.inputs[i + 1],
-                                  n.inputs[i + 2]));
+    f.inputs.push_back(
+        dequantize(n, "x" + std::to_string(k), n.inputs[i], n.inputs[i + 1], n.inputs[i + 2]));
   }
   std::string y = fresh(n.name + "_y");
   f.outputs = {y};
@@ -342,8 +343,7 @@ void rewrite_qoperator_ops(ir::Graph& g) {
   bool any = false;
   for (const ir::Node& n : g.nodes)
     any = any || n.op == "QLinearConv" || n.op == "QLinearConcat" || n.op == "QGemm" ||
-          n.op == "MaxPool" ||
-          unary_ops().count(n.op) || binary_ops().count(n.op);
+          n.op == "MaxPool" || unary_ops().count(n.op) || binary_ops().count(n.op);
   if (!any) return;
   Rewriter r(g);
   std::vector<ir::Node> nodes;

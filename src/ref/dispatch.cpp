@@ -146,8 +146,6 @@ const std::vector<KernelEntry>& kernel_table() {
       {"NonZero", non_zero},
       {"Compress", compress},
       {"ReverseSequence", reverse_sequence},
-      {"DepthToSpace", depth_to_space},
-      {"SpaceToDepth", space_to_depth},
       {"Unique", unique},
       // == end tensor ==
       // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
@@ -185,6 +183,8 @@ const std::vector<KernelEntry>& kernel_table() {
       {"Resize", resize},
       {"GridSample", grid_sample},
       {"RoiAlign", roi_align},
+      {"DepthToSpace", depth_to_space},
+      {"SpaceToDepth", space_to_depth},
       // == end window ==
       // == family quant: integer and dynamic quantization ops ==
       {"ConvInteger", conv_integer},

@@ -17,7 +17,8 @@ std::vector<ir::Tensor> einsum(const KernelArgs& a) {
   const int labels = eq.num_labels;
   std::vector<int64_t> size(labels, 1);
   for (size_t k = 0; k < count; ++k)
-    for (size_t d = 0; d < ranks[k]; ++d) size[eq.operands[k][d]] = std::max(size[eq.operands[k][d]], a.in(k).dim(d));
+    for (size_t d = 0; d < ranks[k]; ++d)
+      size[eq.operands[k][d]] = std::max(size[eq.operands[k][d]], a.in(k).dim(d));
   // Per operand, its stride along each label (summed where a label repeats: the diagonal).
   std::vector<std::vector<int64_t>> stride(count, std::vector<int64_t>(labels, 0));
   for (size_t k = 0; k < count; ++k) {
@@ -47,28 +48,28 @@ std::vector<ir::Tensor> einsum(const KernelArgs& a) {
     if constexpr (std::is_same_v<T, bool>) {
       a.error("bool operands are not supported");
     } else {
-    using Acc = std::conditional_t<std::is_floating_point_v<T>, double, T>;
-    std::vector<const T*> src;
-    for (size_t k = 0; k < count; ++k) src.push_back(a.in(k).data<T>());
-    T* yd = y.data<T>();
-    std::vector<int64_t> pos(order.size(), 0), offset(count, 0);
-    for (int64_t o = 0; o < outs; ++o) {
-      Acc acc = Acc(0);
-      for (int64_t s = 0; s < summed; ++s) {
-        Acc prod = Acc(1);
-        for (size_t k = 0; k < count; ++k) prod = prod * Acc(src[k][offset[k]]);
-        acc = acc + prod;
-        // Advance the odometer over all labels (the summed ones turn fastest).
-        for (size_t j = order.size(); j-- > 0;) {
-          const int l = order[j];
-          for (size_t k = 0; k < count; ++k) offset[k] += stride[k][l];
-          if (++pos[j] < size[l]) break;
-          for (size_t k = 0; k < count; ++k) offset[k] -= stride[k][l] * size[l];
-          pos[j] = 0;
+      using Acc = std::conditional_t<std::is_floating_point_v<T>, double, T>;
+      std::vector<const T*> src;
+      for (size_t k = 0; k < count; ++k) src.push_back(a.in(k).data<T>());
+      T* yd = y.data<T>();
+      std::vector<int64_t> pos(order.size(), 0), offset(count, 0);
+      for (int64_t o = 0; o < outs; ++o) {
+        Acc acc = Acc(0);
+        for (int64_t s = 0; s < summed; ++s) {
+          Acc prod = Acc(1);
+          for (size_t k = 0; k < count; ++k) prod = prod * Acc(src[k][offset[k]]);
+          acc = acc + prod;
+          // Advance the odometer over all labels (the summed ones turn fastest).
+          for (size_t j = order.size(); j-- > 0;) {
+            const int l = order[j];
+            for (size_t k = 0; k < count; ++k) offset[k] += stride[k][l];
+            if (++pos[j] < size[l]) break;
+            for (size_t k = 0; k < count; ++k) offset[k] -= stride[k][l] * size[l];
+            pos[j] = 0;
+          }
         }
+        yd[o] = static_cast<T>(acc);
       }
-      yd[o] = static_cast<T>(acc);
-    }
     }
   });
   return {y};

@@ -27,8 +27,10 @@ std::vector<ir::Tensor> global_max_pool(const KernelArgs& a) {
       y.data<T>()[g] = best;
     });
   };
-  if (a.in(0).dtype() == ir::DType::Float64) body(double{});
-  else body(float{});
+  if (a.in(0).dtype() == ir::DType::Float64)
+    body(double{});
+  else
+    body(float{});
   return {y};
 }
 
@@ -45,8 +47,10 @@ std::vector<ir::Tensor> global_lp_pool(const KernelArgs& a) {
       y.data<T>()[g] = static_cast<T>(std::pow(sum, 1.0 / p));
     });
   };
-  if (a.in(0).dtype() == ir::DType::Float64) body(double{});
-  else body(float{});
+  if (a.in(0).dtype() == ir::DType::Float64)
+    body(double{});
+  else
+    body(float{});
   return {y};
 }
 

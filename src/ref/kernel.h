@@ -129,8 +129,6 @@ std::vector<ir::Tensor> split(const KernelArgs& a);
 std::vector<ir::Tensor> transpose(const KernelArgs& a);
 std::vector<ir::Tensor> expand(const KernelArgs& a);
 std::vector<ir::Tensor> tile(const KernelArgs& a);
-std::vector<ir::Tensor> depth_to_space(const KernelArgs& a);
-std::vector<ir::Tensor> space_to_depth(const KernelArgs& a);
 // tensor_gather_scatter.cpp
 std::vector<ir::Tensor> gather_elements(const KernelArgs& a);
 std::vector<ir::Tensor> scatter_elements(const KernelArgs& a);  // and Scatter-9/10
@@ -182,6 +180,9 @@ std::vector<ir::Tensor> resize(const KernelArgs& a);
 // window_sample.cpp
 std::vector<ir::Tensor> grid_sample(const KernelArgs& a);
 std::vector<ir::Tensor> roi_align(const KernelArgs& a);
+// window_depth.cpp
+std::vector<ir::Tensor> depth_to_space(const KernelArgs& a);
+std::vector<ir::Tensor> space_to_depth(const KernelArgs& a);
 // == end window ==
 // == family quant: integer and dynamic quantization ops ==
 // quant_integer.cpp

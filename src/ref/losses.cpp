@@ -41,15 +41,18 @@ ir::Tensor nll(const KernelArgs& a, const T* logp, const ir::Shape& xshape) {
   } else if (reduction == "sum") {
     od[0] = static_cast<T>(total);
   } else {
-    od[0] = static_cast<T>(weight_sum == 0 ? std::numeric_limits<double>::quiet_NaN() : total / weight_sum);
+    od[0] = static_cast<T>(weight_sum == 0 ? std::numeric_limits<double>::quiet_NaN()
+                                           : total / weight_sum);
   }
   return out;
 }
 
 template <typename F>
 void visit_floating(ir::DType t, F&& body) {
-  if (t == ir::DType::Float64) body(double{});
-  else body(float{});
+  if (t == ir::DType::Float64)
+    body(double{});
+  else
+    body(float{});
 }
 
 }  // namespace
@@ -78,11 +81,13 @@ std::vector<ir::Tensor> softmax_cross_entropy(const KernelArgs& a) {
       for (int64_t i = 0; i < inner; ++i) {
         const int64_t base = n * classes * inner + i;
         double largest = -std::numeric_limits<double>::infinity();
-        for (int64_t c = 0; c < classes; ++c) largest = std::max(largest, static_cast<double>(xd[base + c * inner]));
+        for (int64_t c = 0; c < classes; ++c)
+          largest = std::max(largest, static_cast<double>(xd[base + c * inner]));
         double sum = 0;
         for (int64_t c = 0; c < classes; ++c) sum += std::exp(xd[base + c * inner] - largest);
         const double shift = largest + std::log(sum);
-        for (int64_t c = 0; c < classes; ++c) lp[base + c * inner] = static_cast<T>(xd[base + c * inner] - shift);
+        for (int64_t c = 0; c < classes; ++c)
+          lp[base + c * inner] = static_cast<T>(xd[base + c * inner] - shift);
       }
     out.push_back(nll<T>(a, lp, x.shape()));
   });

@@ -12,8 +12,10 @@ namespace {
 // Runs body<T>() for a float32 or float64 tensor (shape inference admits only those).
 template <typename F>
 void visit_floating(const ir::Tensor& x, F&& body) {
-  if (x.dtype() == ir::DType::Float64) body(double{});
-  else body(float{});
+  if (x.dtype() == ir::DType::Float64)
+    body(double{});
+  else
+    body(float{});
 }
 
 int64_t product(const ir::Shape& s, size_t from, size_t to) {
@@ -42,7 +44,8 @@ std::vector<ir::Tensor> lrn(const KernelArgs& a) {
       for (int64_t c = 0; c < channels; ++c)
         for (int64_t i = 0; i < inner; ++i) {
           double sum = 0;
-          for (int64_t k = std::max<int64_t>(0, c - below); k <= std::min(channels - 1, c + above); ++k) {
+          for (int64_t k = std::max<int64_t>(0, c - below); k <= std::min(channels - 1, c + above);
+               ++k) {
             const double v = xd[(n * channels + k) * inner + i];
             sum += v * v;
           }
@@ -73,7 +76,8 @@ std::vector<ir::Tensor> instance_norm(const KernelArgs& a) {
         for (int64_t i = 0; i < inner; ++i) var += (xd[base + i] - mean) * (xd[base + i] - mean);
         var /= static_cast<double>(inner);
         const double k = scale[c] / std::sqrt(var + eps);
-        for (int64_t i = 0; i < inner; ++i) yd[base + i] = static_cast<T>((xd[base + i] - mean) * k + bias[c]);
+        for (int64_t i = 0; i < inner; ++i)
+          yd[base + i] = static_cast<T>((xd[base + i] - mean) * k + bias[c]);
       }
   });
   return {y};
@@ -173,7 +177,8 @@ std::vector<ir::Tensor> mean_variance_norm(const KernelArgs& a) {
   const int64_t rank = static_cast<int64_t>(x.rank());
   std::vector<bool> reduced(rank, false);
   for (int64_t ax : a.node.attr_ints("axes", {0, 2, 3})) {
-    if (ax < -rank || ax >= rank) a.error(fmt::format("axis {} out of range for rank {}", ax, rank));
+    if (ax < -rank || ax >= rank)
+      a.error(fmt::format("axis {} out of range for rank {}", ax, rank));
     reduced[ax < 0 ? ax + rank : ax] = true;
   }
   const std::vector<int64_t> stride = kept_strides(x.shape(), reduced);

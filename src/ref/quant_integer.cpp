@@ -59,8 +59,7 @@ std::vector<ir::Tensor> conv_integer(const KernelArgs& a) {
     a.error(fmt::format("w_zero_point has {} values, expected 1 or {}", w_zp.size(), out_channels));
   ir::Shape w_zp_shape(ws.size(), 1);
   w_zp_shape[0] = static_cast<int64_t>(w_zp.size());
-  const std::vector<int32_t> xv = centered(a, x, x_zp, {}),
-                             wv = centered(a, w, w_zp, w_zp_shape);
+  const std::vector<int32_t> xv = centered(a, x, x_zp, {}), wv = centered(a, w, w_zp, w_zp_shape);
 
   std::vector<int64_t> kernel(ws.begin() + 2, ws.end());
   Window win = make_window(a, xs, y.shape(), kernel);

@@ -46,17 +46,31 @@ void reduce_typed(const ir::Tensor& x, ir::Tensor& y, const std::vector<int64_t>
     const A high = fp ? std::numeric_limits<A>::infinity() : A(std::numeric_limits<T>::max());
     std::fill(acc.begin(), acc.end(), r == Reduction::Min ? high : low);
   }
-  auto add = [&](auto&& op) { for_each_mapped(x.shape(), out_stride, [&](int64_t i, int64_t o) { op(acc[o], A(xd[i])); }); };
+  auto add = [&](auto&& op) {
+    for_each_mapped(x.shape(), out_stride, [&](int64_t i, int64_t o) { op(acc[o], A(xd[i])); });
+  };
   switch (r) {
     case Reduction::Sum:
     case Reduction::Mean:
-    case Reduction::LogSum: add([](A& s, A v) { s += v; }); break;
+    case Reduction::LogSum:
+      add([](A& s, A v) { s += v; });
+      break;
     case Reduction::SumSquare:
-    case Reduction::L2: add([](A& s, A v) { s += v * v; }); break;
-    case Reduction::L1: add([](A& s, A v) { s += v < A(0) ? A(0) - v : v; }); break;
-    case Reduction::Prod: add([](A& s, A v) { s *= v; }); break;
-    case Reduction::Max: add([](A& s, A v) { s = v > s || v != v ? v : s; }); break;
-    case Reduction::Min: add([](A& s, A v) { s = v < s || v != v ? v : s; }); break;
+    case Reduction::L2:
+      add([](A& s, A v) { s += v * v; });
+      break;
+    case Reduction::L1:
+      add([](A& s, A v) { s += v < A(0) ? A(0) - v : v; });
+      break;
+    case Reduction::Prod:
+      add([](A& s, A v) { s *= v; });
+      break;
+    case Reduction::Max:
+      add([](A& s, A v) { s = v > s || v != v ? v : s; });
+      break;
+    case Reduction::Min:
+      add([](A& s, A v) { s = v < s || v != v ? v : s; });
+      break;
     case Reduction::LogSumExp: {
       add([](A& s, A v) { s = v > s ? v : s; });  // the max, subtracted for stability
       std::vector<double> shift(acc.begin(), acc.end()), sum(outs, 0.0);
@@ -72,10 +86,17 @@ void reduce_typed(const ir::Tensor& x, ir::Tensor& y, const std::vector<int64_t>
   for (int64_t o = 0; o < outs; ++o) {
     const A s = acc[o];
     switch (r) {
-      case Reduction::Mean: yd[o] = static_cast<T>(count ? s / static_cast<A>(count) : s); break;
-      case Reduction::L2: yd[o] = static_cast<T>(std::sqrt(static_cast<double>(s))); break;
-      case Reduction::LogSum: yd[o] = static_cast<T>(std::log(static_cast<double>(s))); break;
-      default: yd[o] = static_cast<T>(s);
+      case Reduction::Mean:
+        yd[o] = static_cast<T>(count ? s / static_cast<A>(count) : s);
+        break;
+      case Reduction::L2:
+        yd[o] = static_cast<T>(std::sqrt(static_cast<double>(s)));
+        break;
+      case Reduction::LogSum:
+        yd[o] = static_cast<T>(std::log(static_cast<double>(s)));
+        break;
+      default:
+        yd[o] = static_cast<T>(s);
     }
   }
 }
@@ -86,8 +107,10 @@ std::vector<ir::Tensor> reduce(const KernelArgs& a) {
   const ir::Tensor& x = a.in(0);
   ir::Tensor y = a.make_output(0);
   std::vector<int64_t> axes;
-  if (a.node.has_attr("axes")) axes = a.node.attr_ints("axes");
-  else if (a.has(1)) axes = a.in(1).to_int64_vector();
+  if (a.node.has_attr("axes"))
+    axes = a.node.attr_ints("axes");
+  else if (a.has(1))
+    axes = a.in(1).to_int64_vector();
   const int64_t rank = static_cast<int64_t>(x.rank());
   if (axes.empty() && a.node.attr_int("noop_with_empty_axes", 0) != 0) return {x.clone()};
   std::vector<bool> reduced(rank, axes.empty());
@@ -97,8 +120,10 @@ std::vector<ir::Tensor> reduce(const KernelArgs& a) {
   const Reduction r = reduction_of(a);
   ir::visit_dtype(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    if constexpr (std::is_same_v<T, bool>) a.error("bool input is not supported");
-    else reduce_typed<T>(x, y, out_stride, r);
+    if constexpr (std::is_same_v<T, bool>)
+      a.error("bool input is not supported");
+    else
+      reduce_typed<T>(x, y, out_stride, r);
   });
   return {y};
 }

@@ -53,16 +53,20 @@ void hardmax_typed(const KernelArgs& a, const ir::Tensor& x, ir::Tensor& y) {
 std::vector<ir::Tensor> log_softmax(const KernelArgs& a) {
   const ir::Tensor& x = a.in(0);
   ir::Tensor y = a.make_output(0);
-  if (x.dtype() == ir::DType::Float64) log_softmax_typed<double>(a, x, y);
-  else log_softmax_typed<float>(a, x, y);
+  if (x.dtype() == ir::DType::Float64)
+    log_softmax_typed<double>(a, x, y);
+  else
+    log_softmax_typed<float>(a, x, y);
   return {y};
 }
 
 std::vector<ir::Tensor> hardmax(const KernelArgs& a) {
   const ir::Tensor& x = a.in(0);
   ir::Tensor y = a.make_output(0);
-  if (x.dtype() == ir::DType::Float64) hardmax_typed<double>(a, x, y);
-  else hardmax_typed<float>(a, x, y);
+  if (x.dtype() == ir::DType::Float64)
+    hardmax_typed<double>(a, x, y);
+  else
+    hardmax_typed<float>(a, x, y);
   return {y};
 }
 

@@ -65,7 +65,8 @@ void strided_copy(const void* src, size_t elem_size, int64_t offset, const ir::S
   }
   switch (elem_size) {
     case 1:
-      return copy_rows(static_cast<const uint8_t*>(src), offset, md, ms, static_cast<uint8_t*>(dst));
+      return copy_rows(static_cast<const uint8_t*>(src), offset, md, ms,
+                       static_cast<uint8_t*>(dst));
     case 2:
       return copy_rows(static_cast<const uint16_t*>(src), offset, md, ms,
                        static_cast<uint16_t*>(dst));

@@ -1,5 +1,5 @@
 // A strided view of a tensor copied out in row-major order: the one loop behind Transpose,
-// Slice, Expand, Tile and DepthToSpace/SpaceToDepth (each is a choice of dims and strides).
+// Slice, Expand and Tile (each is a choice of dims and strides).
 // Element-size generic, so every dtype works.
 #pragma once
 #include <cstdint>

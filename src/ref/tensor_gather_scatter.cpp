@@ -48,11 +48,15 @@ template <typename T>
 void combine(T* dst, const T* src, int64_t n, const std::string& reduction) {
   for (int64_t i = 0; i < n; ++i) {
     if (reduction == "add") {
-      if constexpr (std::is_same_v<T, bool>) dst[i] = dst[i] || src[i];
-      else dst[i] = static_cast<T>(dst[i] + src[i]);
+      if constexpr (std::is_same_v<T, bool>)
+        dst[i] = dst[i] || src[i];
+      else
+        dst[i] = static_cast<T>(dst[i] + src[i]);
     } else if (reduction == "mul") {
-      if constexpr (std::is_same_v<T, bool>) dst[i] = dst[i] && src[i];
-      else dst[i] = static_cast<T>(dst[i] * src[i]);
+      if constexpr (std::is_same_v<T, bool>)
+        dst[i] = dst[i] && src[i];
+      else
+        dst[i] = static_cast<T>(dst[i] * src[i]);
     } else if (reduction == "max") {
       dst[i] = dst[i] < src[i] ? src[i] : dst[i];
     } else if (reduction == "min") {
@@ -85,8 +89,9 @@ std::vector<ir::Tensor> gather_elements(const KernelArgs& a) {
   const size_t es = ir::dtype_size(x.dtype());
   const auto* src = static_cast<const uint8_t*>(x.raw());
   auto* dst = static_cast<uint8_t*>(y.raw());
-  for_each_axis_target(a, idx.shape(), idx, axis, x.dim(axis), contiguous_strides(x.shape()),
-                       [&](int64_t i, int64_t off) { std::memcpy(dst + i * es, src + off * es, es); });
+  for_each_axis_target(
+      a, idx.shape(), idx, axis, x.dim(axis), contiguous_strides(x.shape()),
+      [&](int64_t i, int64_t off) { std::memcpy(dst + i * es, src + off * es, es); });
   return {y};
 }
 
@@ -124,7 +129,8 @@ std::vector<ir::Tensor> gather_nd(const KernelArgs& a) {
   for (size_t d = b + k; d < x.rank(); ++d) chunk *= x.dim(d);
   const std::vector<int64_t> strides = contiguous_strides(x.shape());
   const int64_t batch_stride = b > 0 ? strides[b - 1] : x.numel();
-  const int64_t tuples = batch == 0 ? 0 : idx.numel() / k / batch;
+  int64_t tuples = 1;  // index tuples per batch: indices dims between the batch dims and the last
+  for (size_t d = b; d + 1 < idx.rank(); ++d) tuples *= idx.dim(d);
   ir::Tensor y = a.make_output(0);
   const size_t es = ir::dtype_size(x.dtype()), bytes = static_cast<size_t>(chunk) * es;
   const auto* src = static_cast<const uint8_t*>(x.raw());
@@ -133,7 +139,8 @@ std::vector<ir::Tensor> gather_nd(const KernelArgs& a) {
     for (int64_t t = 0; t < tuples; ++t) {
       const int64_t at = (bi * tuples + t) * k;
       int64_t off = bi * batch_stride;
-      for (int64_t j = 0; j < k; ++j) off += checked_index(a, idx.as_int64(at + j), x.dim(b + j)) * strides[b + j];
+      for (int64_t j = 0; j < k; ++j)
+        off += checked_index(a, idx.as_int64(at + j), x.dim(b + j)) * strides[b + j];
       std::memcpy(dst, src + off * es, bytes);
       dst += bytes;
     }
@@ -150,7 +157,8 @@ std::vector<ir::Tensor> scatter_nd(const KernelArgs& a) {
   if (k > static_cast<int64_t>(x.rank())) a.error("index tuples longer than the data rank");
   int64_t chunk = 1;
   for (size_t d = k; d < x.rank(); ++d) chunk *= x.dim(d);
-  const int64_t tuples = k == 0 ? 0 : idx.numel() / k;
+  int64_t tuples = 1;
+  for (size_t d = 0; d + 1 < idx.rank(); ++d) tuples *= idx.dim(d);
   if (upd.numel() != tuples * chunk) a.error("updates do not match indices and data");
   const std::vector<int64_t> strides = contiguous_strides(x.shape());
   ir::Tensor y = x.clone();
@@ -159,7 +167,8 @@ std::vector<ir::Tensor> scatter_nd(const KernelArgs& a) {
   auto* dst = static_cast<uint8_t*>(y.raw());
   for (int64_t t = 0; t < tuples; ++t) {
     int64_t off = 0;
-    for (int64_t j = 0; j < k; ++j) off += checked_index(a, idx.as_int64(t * k + j), x.dim(j)) * strides[j];
+    for (int64_t j = 0; j < k; ++j)
+      off += checked_index(a, idx.as_int64(t * k + j), x.dim(j)) * strides[j];
     combine_bytes(a, x.dtype(), dst + off * es, src + t * chunk * es, chunk);
   }
   return {y};

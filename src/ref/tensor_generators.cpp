@@ -1,5 +1,6 @@
 // Ops that make tensors from a few numbers: ConstantOfShape, Size, Range, EyeLike, OneHot, Trilu.
 #include <cstring>
+#include <type_traits>
 
 #include "ref/kernel.h"
 
@@ -27,7 +28,13 @@ std::vector<ir::Tensor> range(const KernelArgs& a) {
     if constexpr (!std::is_same_v<T, bool>) {
       const T start = a.in(0).data<T>()[0], delta = a.in(2).data<T>()[0];
       T* out = y.data<T>();
-      for (int64_t i = 0; i < y.numel(); ++i) out[i] = static_cast<T>(start + static_cast<T>(i) * delta);
+      for (int64_t i = 0; i < y.numel(); ++i) {
+        if constexpr (std::is_integral_v<T>)  // wrapping unsigned arithmetic: no signed overflow
+          out[i] = static_cast<T>(static_cast<uint64_t>(start) +
+                                  static_cast<uint64_t>(i) * static_cast<uint64_t>(delta));
+        else
+          out[i] = static_cast<T>(start + static_cast<T>(i) * delta);
+      }
     }
   });
   return {y};

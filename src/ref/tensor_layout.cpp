@@ -1,4 +1,4 @@
-// Transpose, Expand, Tile, DepthToSpace and SpaceToDepth: each is a strided view of the input
+// Transpose, Expand and Tile: each is a strided view of the input
 // (strided_copy.h) with the dims and strides below. Shapes come from shape inference.
 #include "ref/kernel.h"
 #include "ref/strided_copy.h"
@@ -43,35 +43,6 @@ std::vector<ir::Tensor> tile(const KernelArgs& a) {
     dims.push_back(x.dim(d));
     strides.push_back(in[d]);
   }
-  ir::Tensor y = a.make_output(0);
-  strided_copy(x.raw(), ir::dtype_size(x.dtype()), 0, dims, strides, y.raw());
-  return {y};
-}
-
-std::vector<ir::Tensor> depth_to_space(const KernelArgs& a) {
-  const ir::Tensor& x = a.in(0);
-  const int64_t b = a.node.attr_int("blocksize");
-  const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3), oc = c / (b * b);
-  const bool crd = a.node.attr_string("mode", "DCR") == "CRD";
-  // Output viewed as [N, C', H, b1, W, b2]. DCR reads channel (b1*b + b2)*C' + c',
-  // CRD reads channel c'*b*b + b1*b + b2.
-  const int64_t plane = h * w;
-  const ir::Shape dims{n, oc, h, b, w, b};
-  const std::vector<int64_t> strides =
-      crd ? std::vector<int64_t>{c * plane, b * b * plane, w, b * plane, 1, plane}
-          : std::vector<int64_t>{c * plane, plane, w, b * oc * plane, 1, oc * plane};
-  ir::Tensor y = a.make_output(0);
-  strided_copy(x.raw(), ir::dtype_size(x.dtype()), 0, dims, strides, y.raw());
-  return {y};
-}
-
-std::vector<ir::Tensor> space_to_depth(const KernelArgs& a) {
-  const ir::Tensor& x = a.in(0);
-  const int64_t b = a.node.attr_int("blocksize");
-  const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
-  // Output viewed as [N, b1, b2, C, H/b, W/b]: channel (b1*b + b2)*C + c.
-  const ir::Shape dims{n, b, b, c, h / b, w / b};
-  const std::vector<int64_t> strides{c * h * w, w, 1, h * w, b * w, b};
   ir::Tensor y = a.make_output(0);
   strided_copy(x.raw(), ir::dtype_size(x.dtype()), 0, dims, strides, y.raw());
   return {y};

@@ -1,4 +1,5 @@
 // Pad (constant/reflect/edge, negative pads crop), Slice and Split.
+#include <algorithm>
 #include <cstring>
 
 #include "ir/slice_bounds.h"
@@ -14,7 +15,7 @@ int64_t pad_source(int64_t o, int64_t before, int64_t n, int mode) {
   if (j >= 0 && j < n) return j;
   if (mode == 0 || n == 0) return -1;
   if (mode == 1) return j < 0 ? 0 : n - 1;  // edge
-  if (n == 1) return 0;                     // reflect: period 2(n-1), as numpy's repeated reflection
+  if (n == 1) return 0;  // reflect: period 2(n-1), as numpy's repeated reflection
   const int64_t period = 2 * (n - 1);
   j %= period;
   if (j < 0) j += period;
@@ -38,8 +39,10 @@ std::vector<ir::Tensor> pad(const KernelArgs& a) {
   // The fill value, converted to the input's dtype (Pad-2's float `value` too).
   ir::Tensor fill(x.dtype(), {});
   if (a.has(2) && a.in(2).numel() > 0) {
-    if (ir::is_float(x.dtype())) fill.set_double(0, a.in(2).as_double(0));
-    else fill.set_int64(0, a.in(2).as_int64(0));
+    if (ir::is_float(x.dtype()))
+      fill.set_double(0, a.in(2).as_double(0));
+    else
+      fill.set_int64(0, a.in(2).as_int64(0));
   }
   const auto* src = static_cast<const uint8_t*>(x.raw());
   auto* dst = static_cast<uint8_t*>(y.raw());
@@ -51,6 +54,9 @@ std::vector<ir::Tensor> pad(const KernelArgs& a) {
   const int64_t inner = y.dim(rank - 1), x_inner = x.dim(rank - 1);
   std::vector<int64_t> last(inner);
   for (int64_t o = 0; o < inner; ++o) last[o] = pad_source(o, pads[rank - 1], x_inner, mode);
+  // Output positions [run_begin, run_end) of the last dim read consecutive input elements.
+  const int64_t run_begin = std::max<int64_t>(0, pads[rank - 1]);
+  const int64_t run_end = std::min<int64_t>(inner, pads[rank - 1] + x_inner);
   std::vector<int64_t> coord(rank, 0);
   const int64_t rows = y.numel() / inner;
   for (int64_t r = 0; r < rows; ++r, dst += inner * es) {
@@ -62,6 +68,11 @@ std::vector<ir::Tensor> pad(const KernelArgs& a) {
       base += j * in_strides[d];
     }
     for (int64_t o = 0; o < inner; ++o) {
+      if (!filled && o >= run_begin && o < run_end) {  // the unpadded middle: one copy
+        std::memcpy(dst + o * es, src + (base + last[o]) * es, (run_end - o) * es);
+        o = run_end - 1;
+        continue;
+      }
       const uint8_t* from = (filled || last[o] < 0) ? static_cast<const uint8_t*>(fill.raw())
                                                     : src + (base + last[o]) * es;
       std::memcpy(dst + o * es, from, es);

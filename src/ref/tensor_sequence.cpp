@@ -111,7 +111,8 @@ std::vector<ir::Tensor> unique(const KernelArgs& a) {
       }
     return 0;
   };
-  std::stable_sort(order.begin(), order.end(), [&](int64_t p, int64_t q) { return compare(p, q) < 0; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t p, int64_t q) { return compare(p, q) < 0; });
   // Groups of equal slices; the stable sort puts each group's first occurrence first.
   std::vector<int64_t> group_first, group_count, group_of(n);
   for (int64_t r = 0; r < n; ++r) {

@@ -1,7 +1,7 @@
 // Resize (opset 11-17 form; Upsample and Resize-10 are rewritten into it at import): nearest,
 // n-linear and cubic interpolation, every coordinate_transformation_mode. The interpolation is
 // separable, so each output position of each dim gets a short list of (input index, weight)
-// taps and an output element is the sum over the product of its dims' taps.
+// taps, applied one dim at a time.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -38,8 +38,7 @@ double source_coordinate(const ResizeParams& p, double x, double scale, int64_t 
   if (m == "tf_half_pixel_for_nn") return (x + 0.5) / scale;
   // tf_crop_and_resize (checked by the caller)
   const double span = static_cast<double>(in - 1);
-  if (out_length > 1)
-    return roi_start * span + x * (roi_end - roi_start) * span / (out_length - 1);
+  if (out_length > 1) return roi_start * span + x * (roi_end - roi_start) * span / (out_length - 1);
   return 0.5 * (roi_start + roi_end) * span;
 }
 
@@ -55,8 +54,8 @@ int64_t nearest_index(const std::string& mode, double x) {
 // Keys' cubic convolution weights for the 4 neighbours at offsets -1, 0, 1, 2 from the sample's
 // left neighbour, with the sample at fraction t past it.
 void cubic_weights(double a, double t, double* w) {
-  auto near = [a](double s) { return ((a + 2) * s - (a + 3)) * s * s + 1; };             // |s| <= 1
-  auto far = [a](double s) { return ((a * s - 5 * a) * s + 8 * a) * s - 4 * a; };         // 1 < |s| < 2
+  auto near = [a](double s) { return ((a + 2) * s - (a + 3)) * s * s + 1; };       // |s| <= 1
+  auto far = [a](double s) { return ((a * s - 5 * a) * s + 8 * a) * s - 4 * a; };  // 1 < |s| < 2
   w[0] = far(t + 1);
   w[1] = near(t);
   w[2] = near(1 - t);
@@ -122,10 +121,11 @@ ResizeParams params_of(const KernelArgs& a) {
   p.cubic_a = a.node.attr_float("cubic_coeff_a", -0.75f);
   p.exclude_outside = a.node.attr_int("exclude_outside", 0) != 0;
   p.extrapolation = a.node.attr_float("extrapolation_value", 0.f);
-  static const char* const coordinates[] = {"half_pixel", "pytorch_half_pixel", "align_corners",
-                                            "asymmetric", "tf_half_pixel_for_nn",
-                                            "tf_crop_and_resize"};
-  if (std::find(std::begin(coordinates), std::end(coordinates), p.coordinate) == std::end(coordinates))
+  static const char* const coordinates[] = {"half_pixel",           "pytorch_half_pixel",
+                                            "align_corners",        "asymmetric",
+                                            "tf_half_pixel_for_nn", "tf_crop_and_resize"};
+  if (std::find(std::begin(coordinates), std::end(coordinates), p.coordinate) ==
+      std::end(coordinates))
     a.error(fmt::format("unsupported coordinate_transformation_mode '{}'", p.coordinate));
   if (p.mode != "nearest" && p.mode != "linear" && p.mode != "cubic")
     a.error(fmt::format("unsupported mode '{}'", p.mode));
@@ -135,53 +135,64 @@ ResizeParams params_of(const KernelArgs& a) {
   return p;
 }
 
+// True when dim d's taps copy the input unchanged (scale 1 and an integral mapping).
+bool identity_taps(const std::vector<Taps>& taps, int64_t in) {
+  if (static_cast<int64_t>(taps.size()) != in) return false;
+  for (size_t o = 0; o < taps.size(); ++o)
+    if (taps[o].outside || taps[o].index.size() != 1 || taps[o].weight[0] != 1 ||
+        taps[o].index[0] != static_cast<int64_t>(o))
+      return false;
+  return true;
+}
+
+// One separable pass per resized dim, in double: the sum over the taps of products equals the
+// passes' composition (ONNX's reference also interpolates one dim at a time). A sample outside
+// tf_crop_and_resize's region becomes extrapolation_value, which later passes keep (their weights
+// sum to one).
 template <typename T>
 void interpolate(const ir::Tensor& x, ir::Tensor& y, const std::vector<std::vector<Taps>>& taps,
                  double extrapolation) {
   const size_t rank = x.shape().size();
-  std::vector<int64_t> in_stride(rank, 1);
-  for (size_t d = rank; d-- > 1;) in_stride[d - 1] = in_stride[d] * x.dim(static_cast<int>(d));
+  ir::Shape shape = x.shape();
+  std::vector<double> cur(static_cast<size_t>(x.numel()));
   const T* xd = x.data<T>();
-  T* yd = y.data<T>();
-  std::vector<int64_t> pos(rank, 0), tap(rank, 0);
-  const int64_t total = y.numel();
-  for (int64_t o = 0; o < total; ++o) {
-    bool outside = false;
-    for (size_t d = 0; d < rank; ++d) outside = outside || taps[d][pos[d]].outside;
-    double sum = 0;
-    if (outside) {
-      sum = extrapolation;
-    } else {
-      // Odometer over the product of each dim's taps.
-      std::fill(tap.begin(), tap.end(), 0);
-      while (true) {
-        double w = 1;
-        int64_t flat = 0;
-        for (size_t d = 0; d < rank; ++d) {
-          const Taps& t = taps[d][pos[d]];
-          w *= t.weight[tap[d]];
-          flat += t.index[tap[d]] * in_stride[d];
+  for (size_t i = 0; i < cur.size(); ++i) cur[i] = static_cast<double>(xd[i]);
+  std::vector<double> next;
+  for (size_t d = 0; d < rank; ++d) {
+    const int64_t in = shape[d], out = y.dim(d);
+    if (identity_taps(taps[d], in)) continue;
+    int64_t outer = 1, inner = 1;
+    for (size_t k = 0; k < d; ++k) outer *= shape[k];
+    for (size_t k = d + 1; k < rank; ++k) inner *= shape[k];
+    next.assign(static_cast<size_t>(outer * out * inner), 0.0);
+    for (int64_t a = 0; a < outer; ++a) {
+      for (int64_t o = 0; o < out; ++o) {
+        double* dst = next.data() + (a * out + o) * inner;
+        const Taps& t = taps[d][o];
+        if (t.outside) {
+          std::fill(dst, dst + inner, extrapolation);
+          continue;
         }
-        sum += w * static_cast<double>(xd[flat]);
-        size_t d = rank;
-        while (d-- > 0) {
-          if (++tap[d] < static_cast<int64_t>(taps[d][pos[d]].index.size())) break;
-          tap[d] = 0;
+        for (size_t k = 0; k < t.index.size(); ++k) {
+          const double* src = cur.data() + (a * in + t.index[k]) * inner;
+          const double w = t.weight[k];
+          for (int64_t i = 0; i < inner; ++i) dst[i] += w * src[i];
         }
-        if (d == static_cast<size_t>(-1)) break;
       }
     }
+    cur.swap(next);
+    shape[d] = out;
+  }
+  T* yd = y.data<T>();
+  for (size_t i = 0; i < cur.size(); ++i) {
+    double v = cur[i];
     if constexpr (std::is_floating_point_v<T>) {
-      yd[o] = static_cast<T>(sum);
+      yd[i] = static_cast<T>(v);
     } else {
       // ONNX's reference truncates (astype); saturate first so a cubic overshoot stays defined.
-      sum = std::clamp(sum, static_cast<double>(std::numeric_limits<T>::lowest()),
-                       static_cast<double>(std::numeric_limits<T>::max()));
-      yd[o] = static_cast<T>(sum);
-    }
-    for (size_t d = rank; d-- > 0;) {
-      if (++pos[d] < y.dim(static_cast<int>(d))) break;
-      pos[d] = 0;
+      v = std::clamp(v, static_cast<double>(std::numeric_limits<T>::lowest()),
+                     static_cast<double>(std::numeric_limits<T>::max()));
+      yd[i] = static_cast<T>(v);
     }
   }
 }
@@ -205,7 +216,8 @@ std::vector<ir::Tensor> resize(const KernelArgs& a) {
     if (scales_given)
       scale[d] = a.in(2).as_double(i);
     else if (x.dim(static_cast<int>(d)) > 0)
-      scale[d] = static_cast<double>(a.in(3).as_int64(i)) / static_cast<double>(x.dim(static_cast<int>(d)));
+      scale[d] = static_cast<double>(a.in(3).as_int64(i)) /
+                 static_cast<double>(x.dim(static_cast<int>(d)));
     else
       scale[d] = 1;
   }
@@ -221,8 +233,18 @@ std::vector<ir::Tensor> resize(const KernelArgs& a) {
   std::vector<std::vector<Taps>> taps(rank);
   for (size_t d = 0; d < rank; ++d) {
     const int64_t in = x.dim(static_cast<int>(d));
+    // A dim kept at scale 1 is copied. Every mapping but two is the identity there anyway:
+    // tf_half_pixel_for_nn's (x + 0.5) would move a whole channel under ceil rounding (ONNX
+    // Runtime copies too), and tf_crop_and_resize may crop it.
+    const bool copy =
+        scale[d] == 1 && y.dim(static_cast<int>(d)) == in && p.coordinate != "tf_crop_and_resize";
     for (int64_t o = 0; o < y.dim(static_cast<int>(d)); ++o) {
-      double src = source_coordinate(p, static_cast<double>(o), scale[d], in, roi[d], roi[rank + d]);
+      if (copy) {
+        taps[d].push_back(Taps{{o}, {1.0}, false});
+        continue;
+      }
+      double src =
+          source_coordinate(p, static_cast<double>(o), scale[d], in, roi[d], roi[rank + d]);
       taps[d].push_back(taps_for(p, src, in));
     }
   }

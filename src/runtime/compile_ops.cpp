@@ -97,15 +97,17 @@ bool PlanBuilder::build_pool(int i) {
   std::vector<int64_t> kernel;
   dnnl::algorithm alg;
   Window win;
-  if (n.op == "GlobalAveragePool") {
+  if (n.op == "GlobalAveragePool" || n.op == "GlobalMaxPool") {
     kernel.assign(in.begin() + 2, in.end());
     size_t spatial = kernel.size();
     win = {memory::dims(spatial, 1), memory::dims(spatial, 0), memory::dims(spatial, 0),
            memory::dims(spatial, 0)};
-    alg = dnnl::algorithm::pooling_avg_exclude_padding;
+    alg = n.op == "GlobalMaxPool" ? dnnl::algorithm::pooling_max
+                                  : dnnl::algorithm::pooling_avg_exclude_padding;
   } else {
     kernel = n.attr_ints("kernel_shape");
     win = window_of(n, in, out, kernel);
+    if (!average_divisor_matches(n, win)) return false;
     if (n.op == "MaxPool")
       alg = dnnl::algorithm::pooling_max;
     else if (n.attr_int("count_include_pad", 0))

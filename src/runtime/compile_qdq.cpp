@@ -139,6 +139,7 @@ bool PlanBuilder::build_qpool(int i) {
   } else {
     kernel = n.attr_ints("kernel_shape");
     win = window_of(n, in, out, kernel);
+    if (!average_divisor_matches(n, win)) return false;
     if (n.op == "MaxPool") {
       alg = dnnl::algorithm::pooling_max;
     } else if (n.attr_int("count_include_pad", 0)) {

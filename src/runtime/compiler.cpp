@@ -89,8 +89,12 @@ bool PlanBuilder::dispatch(int i) {
     float_io = float_io && (!t || t->dtype == ir::DType::Float32);
   }
   const bool view = op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" ||
-                    op == "Identity" || op == "Dropout" || op == "Transpose";
-  if (!float_io && !view && op != "QuantizeLinear" && op != "Cast") return false;
+                    op == "Identity" || op == "Dropout";
+  // Builders that check their data's type themselves: integer side inputs (ReduceSum's axes,
+  // Slice's bounds, Resize's sizes) or uint8/int8 data (Transpose, QuantizeLinear, Cast).
+  const bool checks_types = op == "QuantizeLinear" || op == "Cast" || op == "Transpose" ||
+                            op == "Slice" || op == "Resize" || op == "ReduceSum";
+  if (!float_io && !view && !checks_types) return false;
   if (op == "Conv") return build_qconv(i) || build_conv(i);
   if (op == "Gemm") return build_qgemm(i) || build_gemm(i);
   if (op == "QuantizeLinear") return build_quantize(i);
@@ -116,12 +120,22 @@ bool PlanBuilder::dispatch(int i) {
   if (op == "Transpose" && build_transpose_view(i)) return true;
 
   // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
+  if (build_math(i)) return true;
   // == end math ==
   // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
+  if (op == "Transpose") return build_transpose(i);
+  if (op == "Slice") return build_slice(i);
   // == end tensor ==
   // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
+  if (op.rfind("Reduce", 0) == 0) return build_reduction(i);
+  if (op == "LRN") return build_lrn(i);
+  if (op == "LayerNormalization") return build_layer_norm(i);
+  if (op == "LogSoftmax") return build_log_softmax(i);
+  if (op == "GlobalMaxPool") return build_pool(i);
   // == end reduce ==
   // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
+  if (op == "ConvTranspose") return build_conv_transpose(i);
+  if (op == "Resize") return build_resize(i);
   // == end window ==
   // == family quant: integer and dynamic quantization ops ==
   // == end quant ==

@@ -65,12 +65,30 @@ class PlanBuilder {
   bool build_view(int i);
   bool build_transpose_view(int i);  // compile_layout.cpp
   // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
+  // compile_math.cpp: float32 unary ops as eltwise, 2-input Min/Max/Sum/Mean as binary, and
+  // an erf-Gelu chain (anchored at its Erf by plan_fusion) as one gelu_erf eltwise.
+  bool build_math(int i);
+  bool build_gelu(int i);
+  bool build_math_binary(int i);
+  bool build_prelu(int i);
+  bool build_eltwise_chain(const std::string& label, int x, const std::vector<EltOp>& ops,
+                           const std::string& output);
   // == end math ==
   // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
+  // compile_tensor.cpp: Transpose and Slice as strided reorders (float32/uint8/int8).
+  bool build_transpose(int i);
+  bool build_slice(int i);
+  bool build_strided_reorder(int i, int x, const dnnl::memory::desc& src_md, const ir::Shape& out);
   // == end tensor ==
   // == family reduce: reductions, ArgMax/TopK, normalizations, Softmax family, losses, Einsum ==
+  bool build_reduction(int i);  // compile_reduce.cpp
+  bool build_lrn(int i);
+  bool build_layer_norm(int i);
+  bool build_log_softmax(int i);
   // == end reduce ==
   // == family window: ConvTranspose, pooling variants, Resize/Upsample, DepthToSpace ==
+  bool build_conv_transpose(int i);
+  bool build_resize(int i);
   // == end window ==
   // == family quant: integer and dynamic quantization ops ==
   // == end quant ==

@@ -30,7 +30,7 @@ std::optional<std::vector<EltOp>> activation_ops(const ir::Node& n, const ir::Gr
       return std::vector<EltOp>{{algorithm::eltwise_bounded_relu, bounds[1], 0.f}};
     return std::vector<EltOp>{{algorithm::eltwise_clip, bounds[0], bounds[1]}};
   }
-  return std::nullopt;
+  return math_activation_ops(n, g);  // family math: Elu, LeakyRelu, Selu, Tanh
 }
 
 static bool is_float(const ir::Graph& g, const std::string& v) {
@@ -109,6 +109,7 @@ FusionPlan plan_fusion(const ir::Graph& g) {
     if (gemm.input(0) == n.outputs[0] && gemm_as_inner_product(gemm, g))
       f.flatten_into_gemm[i] = true;
   }
+  mark_gelu_chains(g, f);  // family math (compile_math.cpp)
   return f;
 }
 

@@ -20,6 +20,9 @@ struct EltOp {
 // nullopt when the node is not an activation oneDNN can compute (e.g. Clip with runtime bounds).
 std::optional<std::vector<EltOp>> activation_ops(const ir::Node& node, const ir::Graph& g);
 
+// Elu, LeakyRelu, Selu, Tanh (compile_math.cpp, family math): activation_ops includes them.
+std::optional<std::vector<EltOp>> math_activation_ops(const ir::Node& node, const ir::Graph& g);
+
 struct PostOp {
   bool is_sum = false;  // accumulate into the destination (residual Add); else eltwise
   EltOp eltwise;
@@ -44,6 +47,19 @@ bool gemm_as_inner_product(const ir::Node& node, const ir::Graph& g);
 
 // Expects a shape-inferred graph in topological order.
 FusionPlan plan_fusion(const ir::Graph& g);
+
+// The erf form of Gelu that exporters write for opsets without a Gelu op:
+// x * 0.5 * (1 + Erf(x / sqrt(2))) (Div by sqrt(2) or Mul by 1/sqrt(2); the Muls by x and 0.5
+// in either order or as x * 0.5 computed beside). Defined in compile_math.cpp.
+struct GeluMatch {
+  std::string x, output;  // the chain's input and final output
+  std::vector<int> nodes;  // every node of the chain, in graph order; empty: no match
+};
+// The chain whose Erf is node `erf`, if it is one.
+GeluMatch match_gelu(const ir::Graph& g, int erf);
+// Makes each Gelu chain's Erf the anchor that absorbs the chain's other nodes (also those before
+// it); the chain's final Mul gives up the activations it had absorbed.
+void mark_gelu_chains(const ir::Graph& g, FusionPlan& f);
 
 // Reorders nodes (still topologically) so that for each residual Add the branch computed by a
 // Conv runs last: the Add's other input then exists when that Conv is built, and the Add can be

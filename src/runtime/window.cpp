@@ -37,4 +37,17 @@ Window window_of(const ir::Node& n, const ir::Shape& in, const ir::Shape& out,
   return w;
 }
 
+bool average_divisor_matches(const ir::Node& n, const Window& w) {
+  if (n.op != "AveragePool") return true;
+  for (auto d : w.dilations)
+    if (d != 0) return false;
+  if (!n.attr_int("count_include_pad", 0)) return true;
+  const size_t spatial = w.pad_r.size();
+  auto pads = n.attr_ints("pads", std::vector<int64_t>(2 * spatial, 0));
+  if (n.attr_string("auto_pad", "NOTSET") != "NOTSET") return n.attr_int("ceil_mode", 0) == 0;
+  for (size_t i = 0; i < spatial; ++i)
+    if (w.pad_r[i] != pads[i + spatial]) return false;
+  return true;
+}
+
 }  // namespace qcv::runtime

@@ -16,4 +16,9 @@ struct Window {
 Window window_of(const ir::Node& n, const ir::Shape& in, const ir::Shape& out,
                  const std::vector<int64_t>& kernel);
 
+// oneDNN divides an include-padding average by the whole kernel size, ONNX by the positions
+// inside the explicitly padded input. They differ when window_of widened the right pad for
+// ceil_mode, and oneDNN's divisor with dilations is not ONNX's: false for those AveragePools.
+bool average_divisor_matches(const ir::Node& n, const Window& w);
+
 }  // namespace qcv::runtime

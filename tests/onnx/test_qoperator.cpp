@@ -62,12 +62,11 @@ struct ModelBuilder {
     t->set_name(name);
     t->set_data_type(type);
     for (int64_t d : dims) t->add_dims(d);
-    t->set_raw_data(std::string(reinterpret_cast<const char*>(values.data()),
-                                values.size() * sizeof(T)));
+    t->set_raw_data(
+        std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T)));
   }
-  pb::NodeProto& node(const std::string& name, const std::string& op,
-                      std::vector<std::string> in, std::vector<std::string> out,
-                      const std::string& domain = "") {
+  pb::NodeProto& node(const std::string& name, const std::string& op, std::vector<std::string> in,
+                      std::vector<std::string> out, const std::string& domain = "") {
     pb::NodeProto* n = g().add_node();
     n->set_name(name);
     n->set_op_type(op);
@@ -186,19 +185,21 @@ TEST(QOperator, QLinearConvRunsInt8ConvAndMatchesHandComputation) {
 TEST(QOperator, TinyFileImportsAsQdq) {
   ir::Graph g = qonnx::load(kTiny);
   auto ops = op_counts(g);
-  for (const char* q : {"QLinearConv", "QLinearAdd", "QLinearMul", "QLinearSigmoid",
-                        "QLinearAveragePool", "QLinearConcat", "QLinearGlobalAveragePool", "QGemm"})
+  for (const char* q :
+       {"QLinearConv", "QLinearAdd", "QLinearMul", "QLinearSigmoid", "QLinearLeakyRelu",
+        "QLinearAveragePool", "QLinearConcat", "QLinearGlobalAveragePool", "QGemm"})
     EXPECT_EQ(ops.count(q), 0u) << q;
   EXPECT_EQ(ops["Conv"], 3);
   EXPECT_EQ(ops["Add"], 1);
   EXPECT_EQ(ops["Mul"], 1);
   EXPECT_EQ(ops["Sigmoid"], 1);
+  EXPECT_EQ(ops["LeakyRelu"], 1);
   EXPECT_EQ(ops["AveragePool"], 1);
   EXPECT_EQ(ops["Concat"], 1);
   EXPECT_EQ(ops["GlobalAveragePool"], 1);
   EXPECT_EQ(ops["Gemm"], 1);
   // One Q per quantized output plus the input's; DQs on every quantized input, weights and biases.
-  EXPECT_EQ(ops["QuantizeLinear"], 11);
+  EXPECT_EQ(ops["QuantizeLinear"], 12);
   EXPECT_GE(ops["DequantizeLinear"], 20);
 }
 
@@ -216,11 +217,13 @@ TEST(QOperator, TinyFileRunsInt8KernelsAndMatchesOrt) {
   ir::Tensor got = s.run({{g.inputs[0].name, x}})[0];
   ir::Tensor ref = qcv::ref::run_graph(g, {{g.inputs[0].name, x}})[0];
   ASSERT_EQ(got.shape(), ort.shape());
-  const float step = g.initializers.at(g.nodes[g.producer(g.outputs[0].name)].inputs[1]).data<float>()[0];
+  const float step =
+      g.initializers.at(g.nodes[g.producer(g.outputs[0].name)].inputs[1]).data<float>()[0];
   auto steps = [&](const ir::Tensor& a) {
     double worst = 0;
     for (int64_t i = 0; i < a.numel(); ++i)
-      worst = std::max(worst, std::abs(static_cast<double>(a.data<float>()[i]) - ort.data<float>()[i]) / step);
+      worst = std::max(
+          worst, std::abs(static_cast<double>(a.data<float>()[i]) - ort.data<float>()[i]) / step);
     return worst;
   };
   auto top1 = [](const ir::Tensor& a, int64_t row) {
@@ -234,11 +237,17 @@ TEST(QOperator, TinyFileRunsInt8KernelsAndMatchesOrt) {
   // kernels' float convolution moves near-ties too. Either may carry one step down the chain.
   EXPECT_LE(steps(ref), 2.01);
   EXPECT_LE(steps(got), 2.01);
-  if (qcv::test::ort_available()) {  // the committed output is what ORT computes on this file
+  if (qcv::test::ort_available()) {
+    // The committed output is what ORT computes on this file, and ORT computes the same numbers
+    // on the QDQ graph the import made of it (written back as standard ONNX).
     qcv::test::TempDir tmp;
-    std::vector<float> live = qcv::test::run_ort(kTiny, x, tmp);
-    ASSERT_EQ(live.size(), static_cast<size_t>(ort.numel()));
-    for (int64_t i = 0; i < ort.numel(); ++i) EXPECT_EQ(live[i], ort.data<float>()[i]) << i;
+    const std::string qdq = tmp.file("qdq.onnx");
+    qonnx::save(g, qdq);
+    for (const std::string& file : {kTiny, qdq}) {
+      std::vector<float> live = qcv::test::run_ort(file, x, tmp);
+      ASSERT_EQ(live.size(), static_cast<size_t>(ort.numel())) << file;
+      for (int64_t i = 0; i < ort.numel(); ++i) EXPECT_EQ(live[i], ort.data<float>()[i]) << file;
+    }
   }
   int agree = 0;
   for (int64_t r = 0; r < x.dim(0); ++r) agree += top1(got, r) == top1(ort, r);
@@ -280,4 +289,57 @@ TEST(QOperator, ChannelsLastIsRefused) {
   std::string msg = load_error(b.m);
   EXPECT_NE(msg.find("node 'gap' (QLinearGlobalAveragePool): channels_last=1"), std::string::npos)
       << msg;
+}
+
+TEST(QOperator, OmittedZeroPointsKeepTheInt8Type) {
+  // x -> QuantizeLinear (int8, zero point 0) -> QLinearAdd(x, x) with every zero point omitted
+  // -> DequantizeLinear: the Add's output must stay int8 (its zero point type comes from x).
+  ModelBuilder b;
+  b.io("x", pb::TensorProto::FLOAT, {1, 5}, true);
+  b.io("y", pb::TensorProto::FLOAT, {1, 5}, false);
+  b.init<float>("s", pb::TensorProto::FLOAT, {}, {0.5f});
+  b.init<int8_t>("z", pb::TensorProto::INT8, {}, {0});
+  b.init<float>("ys", pb::TensorProto::FLOAT, {}, {1.0f});
+  b.node("quant", "QuantizeLinear", {"x", "s", "z"}, {"xq"});
+  b.node("add", "QLinearAdd", {"xq", "s", "", "xq", "s", "", "ys"}, {"yq"}, "com.microsoft");
+  b.node("dequant", "DequantizeLinear", {"yq", "ys"}, {"y"});
+  ir::Graph g = qonnx::load_from_bytes(b.m.SerializeAsString(), "q.onnx");
+  EXPECT_EQ(g.value_type("yq")->dtype, ir::DType::Int8);
+  ir::Tensor x = ir::Tensor::from_vector<float>({1, 5}, {-100.f, -1.25f, 0.75f, 3.f, 100.f});
+  // xq = round(x / 0.5) saturated: {-128, -2, 2, 6, 127}; y = sat(round(2 * xq * 0.5)).
+  const std::vector<float> want = {-128.f, -2.f, 2.f, 6.f, 127.f};
+  for (const ir::Tensor& y : {qcv::ref::run_graph(g, {{"x", x}})[0],
+                              qcv::runtime::Session(g, {1, true}).run({{"x", x}})[0]})
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(y.data<float>()[i], want[i]) << i;
+}
+
+TEST(QOperator, QGemmWithoutOutputScaleIsFloat) {
+  // Y = alpha * a_scale * b_scale * ((A - a_zp) B^T + C): C is int32 in the accumulator's units.
+  ModelBuilder b;
+  b.io("a", pb::TensorProto::FLOAT, {1, 3}, true);
+  b.io("y", pb::TensorProto::FLOAT, {1, 2}, false);
+  b.init<float>("as", pb::TensorProto::FLOAT, {}, {0.25f});
+  b.init<uint8_t>("az", pb::TensorProto::UINT8, {}, {10});
+  b.init<int8_t>("w", pb::TensorProto::INT8, {2, 3}, {1, 2, 3, -4, 5, -6});
+  b.init<float>("ws", pb::TensorProto::FLOAT, {2}, {0.5f, 0.125f});
+  b.init<int8_t>("wz", pb::TensorProto::INT8, {2}, {0, 0});
+  b.init<int32_t>("c", pb::TensorProto::INT32, {2}, {100, -64});
+  b.node("quant", "QuantizeLinear", {"a", "as", "az"}, {"aq"});
+  pb::NodeProto& n =
+      b.node("gemm", "QGemm", {"aq", "as", "az", "w", "ws", "wz", "c"}, {"y"}, "com.microsoft");
+  add_int(n, "transB", 1);
+  auto* alpha = n.add_attribute();
+  alpha->set_name("alpha");
+  alpha->set_type(pb::AttributeProto::FLOAT);
+  alpha->set_f(2.f);
+  ir::Graph g = qonnx::load_from_bytes(b.m.SerializeAsString(), "q.onnx");
+  // a = {1, -0.5, 2} -> A - a_zp = {4, -2, 8}; rows: 4 - 4 + 24 = 24 (+100), -16 - 10 - 48 = -74
+  // (-64); y = 2 * 0.25 * {0.5 * 124, 0.125 * -138} = {31, -8.625}.
+  ir::Tensor a = ir::Tensor::from_vector<float>({1, 3}, {1.f, -0.5f, 2.f});
+  for (const ir::Tensor& y : {qcv::ref::run_graph(g, {{"a", a}})[0],
+                              qcv::runtime::Session(g, {1, true}).run({{"a", a}})[0]}) {
+    ASSERT_EQ(y.dtype(), ir::DType::Float32);
+    EXPECT_FLOAT_EQ(y.data<float>()[0], 31.f);
+    EXPECT_FLOAT_EQ(y.data<float>()[1], -8.625f);
+  }
 }

@@ -28,7 +28,8 @@ pb::ModelProto model(int64_t opset, const std::vector<int64_t>& in_dims) {
   return m;
 }
 
-pb::NodeProto* node(pb::ModelProto& m, const std::string& op, const std::string& in, const std::vector<std::string>& outs) {
+pb::NodeProto* node(pb::ModelProto& m, const std::string& op, const std::string& in,
+                    const std::vector<std::string>& outs) {
   auto* n = m.mutable_graph()->add_node();
   n->set_name(op + "_node");
   n->set_op_type(op);
@@ -55,7 +56,8 @@ void attr(pb::NodeProto* n, const std::string& key, std::vector<int64_t> v, bool
   }
 }
 
-std::vector<ir::Tensor> run_model(const pb::ModelProto& m, const ir::Tensor& x, ir::Graph* out = nullptr) {
+std::vector<ir::Tensor> run_model(const pb::ModelProto& m, const ir::Tensor& x,
+                                  ir::Graph* out = nullptr) {
   ir::Graph g = onnx::load_from_bytes(m.SerializeAsString(), "legacy");
   auto result = run_graph(g, {{"x", x}});
   if (out) *out = g;

@@ -33,12 +33,14 @@ TEST(RefReduce, IntegerSumMeanProdMaxKeepdimsAndNoop) {
 
 TEST(RefReduce, NormsAndLogSumExpOfLargeValues) {
   Tensor x = Tensor::from_vector<float>({2, 2}, {3, -4, 1000, 1000});
-  ir::Node l1 = make_node("ReduceL1", 1), l2 = make_node("ReduceL2", 1), lse = make_node("ReduceLogSumExp", 1);
+  ir::Node l1 = make_node("ReduceL1", 1), l2 = make_node("ReduceL2", 1),
+           lse = make_node("ReduceLogSumExp", 1);
   for (ir::Node* n : {&l1, &l2, &lse}) n->attrs["axes"] = Ints{1};
   expect_floats(run(l1, {x})[0], {2, 1}, {7, 2000});
   expect_floats(run(l2, {x})[0], {2, 1}, {5, 1000 * std::sqrt(2.0f)}, 1e-2f);
   // log(e^1000 + e^1000) = 1000 + log 2 without overflowing.
-  expect_floats(run(lse, {x})[0], {2, 1}, {-4 + std::log(std::exp(7.0f) + 1), 1000 + std::log(2.0f)}, 1e-3f);
+  expect_floats(run(lse, {x})[0], {2, 1},
+                {-4 + std::log(std::exp(7.0f) + 1), 1000 + std::log(2.0f)}, 1e-3f);
 }
 
 TEST(RefArgTopK, TiesPickTheLowerIndexUnlessSelectLast) {
@@ -101,7 +103,8 @@ TEST(RefNormalize, LpNormalizationAndGlobalLpPool) {
   ir::Node pool = make_node("GlobalLpPool", 1);
   expect_floats(run(pool, {x})[0], {1, 2, 1}, {5, 0});
   ir::Node gmax = make_node("GlobalMaxPool", 1);
-  expect_floats(run(gmax, {Tensor::from_vector<float>({1, 1, 3}, {-5, -2, -9})})[0], {1, 1, 1}, {-2});
+  expect_floats(run(gmax, {Tensor::from_vector<float>({1, 1, 3}, {-5, -2, -9})})[0], {1, 1, 1},
+                {-2});
 }
 
 TEST(RefDet, BatchOfMatricesIncludingSingularAndPivoted) {

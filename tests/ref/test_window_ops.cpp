@@ -122,5 +122,126 @@ TEST(RefConv, AbsurdWindowIsRefusedNotAllocated) {
   }
 }
 
+TEST(RefConvTranspose, ScattersTheKernelByHand) {
+  // 1-D x = [1, 2], kernel [1, 1, 1], stride 2: input 0 covers outputs 0-2 with 1, input 1
+  // covers outputs 2-4 with 2 -> [1, 1, 3, 2, 2]. pads [1, 1] cut one each side -> [1, 3, 2];
+  // output_padding [1] adds a sixth (zero) output -> [1, 1, 3, 2, 2, 0].
+  Tensor x = Tensor::from_vector<float>({1, 1, 2}, {1, 2});
+  Tensor w = Tensor::from_vector<float>({1, 1, 3}, {1, 1, 1});
+  ir::Node n = make_node("ConvTranspose", 2);
+  n.attrs["strides"] = std::vector<int64_t>{2};
+  expect_floats(run(n, {x, w})[0], {1, 1, 5}, {1, 1, 3, 2, 2});
+  n.attrs["pads"] = std::vector<int64_t>{1, 1};
+  expect_floats(run(n, {x, w})[0], {1, 1, 3}, {1, 3, 2});
+  n.attrs.erase("pads");
+  n.attrs["output_padding"] = std::vector<int64_t>{1};
+  expect_floats(run(n, {x, w})[0], {1, 1, 6}, {1, 1, 3, 2, 2, 0});
+}
+
+TEST(RefConvTranspose, GroupsUseTheirOwnFilters) {
+  // Two groups of one channel: x = [1] and [10], kernels [1, 2] and [3, 4], bias [0.5, -1].
+  Tensor x = Tensor::from_vector<float>({1, 2, 1}, {1, 10});
+  Tensor w = Tensor::from_vector<float>({2, 1, 2}, {1, 2, 3, 4});
+  Tensor b = Tensor::from_vector<float>({2}, {0.5f, -1});
+  ir::Node n = make_node("ConvTranspose", 3);
+  n.attrs["group"] = int64_t{2};
+  expect_floats(run(n, {x, w, b})[0], {1, 2, 2}, {1.5f, 2.5f, 29, 39});
+}
+
+TEST(RefLpPool, NormsOfEachWindow) {
+  // Windows of 2 over [3, 4, 0]: p=2 -> [5, 4]; p=1 -> [7, 4]. GlobalLpPool p=2 of [3, 4] -> 5.
+  Tensor x = Tensor::from_vector<float>({1, 1, 3}, {3, 4, 0});
+  ir::Node n = make_node("LpPool", 1);
+  n.attrs["kernel_shape"] = std::vector<int64_t>{2};
+  expect_floats(run(n, {x})[0], {1, 1, 2}, {5, 4});
+  n.attrs["p"] = int64_t{1};
+  expect_floats(run(n, {x})[0], {1, 1, 2}, {7, 4});
+  Tensor x2 = Tensor::from_vector<float>({1, 1, 2}, {3, -4});
+  expect_floats(run(make_node("GlobalLpPool", 1), {x2})[0], {1, 1, 1}, {5});
+}
+
+TEST(RefMaxPool, ColumnMajorIndices) {
+  // [[1, 5, 2], [3, 0, 6]], kernel 2x2: maxima 5 at (0, 1) and 6 at (1, 2). Row-major indices
+  // 1 and 5; column-major (storage_order=1, h + w * H) 2 and 5.
+  Tensor x = Tensor::from_vector<float>({1, 1, 2, 3}, {1, 5, 2, 3, 0, 6});
+  ir::Node n = make_node("MaxPool", 1, 2);
+  n.attrs["kernel_shape"] = std::vector<int64_t>{2, 2};
+  expect_values<int64_t>(run(n, {x})[1], {1, 1, 1, 2}, {1, 5});
+  n.attrs["storage_order"] = int64_t{1};
+  auto y = run(n, {x});
+  expect_floats(y[0], {1, 1, 1, 2}, {5, 6});
+  expect_values<int64_t>(y[1], {1, 1, 1, 2}, {2, 5});
+}
+
+TEST(RefMaxPool, Int8KeepsItsType) {
+  Tensor x = Tensor::from_vector<int8_t>({1, 1, 4}, {-7, -3, -9, -128});
+  ir::Node n = make_node("MaxPool", 1);
+  n.attrs["kernel_shape"] = std::vector<int64_t>{2};
+  n.attrs["pads"] = std::vector<int64_t>{0, 1};
+  expect_values<int8_t>(run(n, {x})[0], {1, 1, 4}, {-3, -3, -9, -128});
+}
+
+TEST(RefMaxUnpool, PutsValuesBackAtTheirIndices) {
+  Tensor x = Tensor::from_vector<float>({1, 1, 1, 1}, {5});
+  Tensor idx = Tensor::from_vector<int64_t>({1, 1, 1, 1}, {3});
+  ir::Node n = make_node("MaxUnpool", 2);
+  n.attrs["kernel_shape"] = std::vector<int64_t>{2, 2};
+  n.attrs["strides"] = std::vector<int64_t>{2, 2};
+  expect_floats(run(n, {x, idx})[0], {1, 1, 2, 2}, {0, 0, 0, 5});
+  idx.data<int64_t>()[0] = 4;  // outside the 2x2 the pooling saw: an error, not a write
+  EXPECT_THROW(run(n, {x, idx}), Error);
+}
+
+TEST(RefResize, LinearAsymmetricClampsAtTheEdge) {
+  // [[1, 2], [3, 4]] x2, asymmetric: source = o / 2 -> 0, 0.5, 1, 1.5 (clamped to 1):
+  // each row [a, (a+b)/2, b, b], and the same down the columns.
+  Tensor x = Tensor::from_vector<float>({1, 1, 2, 2}, {1, 2, 3, 4});
+  Tensor scales = Tensor::from_vector<float>({4}, {1, 1, 2, 2});
+  ir::Node n = make_node("Resize", 3);
+  n.inputs[1] = "";
+  n.attrs["mode"] = std::string("linear");
+  n.attrs["coordinate_transformation_mode"] = std::string("asymmetric");
+  expect_floats(run(n, {x, Tensor(), scales})[0], {1, 1, 4, 4},
+                {1, 1.5f, 2, 2, 2, 2.5f, 3, 3, 3, 3.5f, 4, 4, 3, 3.5f, 4, 4});
+}
+
+TEST(RefResize, UnscaledDimsAreCopiedUnderTfHalfPixelCeil) {
+  // tf_half_pixel_for_nn maps x to x + 0.5 at scale 1; with ceil rounding that would read the
+  // next channel. Channels stay; W x2: sources 0.25, 0.75, 1.25, 1.75 -> ceil 1, 1, 2->1, 2->1.
+  Tensor x = Tensor::from_vector<float>({1, 2, 1, 2}, {1, 2, 3, 4});
+  Tensor scales = Tensor::from_vector<float>({4}, {1, 1, 1, 2});
+  ir::Node n = make_node("Resize", 3);
+  n.inputs[1] = "";
+  n.attrs["coordinate_transformation_mode"] = std::string("tf_half_pixel_for_nn");
+  n.attrs["nearest_mode"] = std::string("ceil");
+  expect_floats(run(n, {x, Tensor(), scales})[0], {1, 2, 1, 4}, {2, 2, 2, 2, 4, 4, 4, 4});
+}
+
+TEST(RefAveragePool, Float64AndOneDimensional) {
+  // [1, 2, 3, 4] in double, windows of 2 -> [1.5, 2.5, 3.5]; the global average is 2.5.
+  Tensor x = Tensor::from_vector<double>({1, 1, 4}, {1, 2, 3, 4});
+  ir::Node n = make_node("AveragePool", 1);
+  n.attrs["kernel_shape"] = std::vector<int64_t>{2};
+  expect_values<double>(run(n, {x})[0], {1, 1, 3}, {1.5, 2.5, 3.5});
+  expect_values<double>(run(make_node("GlobalAveragePool", 1), {x})[0], {1, 1, 1}, {2.5});
+  expect_values<double>(run(make_node("GlobalMaxPool", 1), {x})[0], {1, 1, 1}, {4});
+}
+
+TEST(RefDepthToSpace, BothChannelOrders) {
+  // 4 channels of one pixel [0, 1, 2, 3], block 2: DCR and CRD both give [[0, 1], [2, 3]] for
+  // one output channel; with 8 channels DCR interleaves the two output channels, CRD does not.
+  Tensor x(ir::DType::Float32, {1, 8, 1, 1});
+  for (int i = 0; i < 8; ++i) x.data<float>()[i] = static_cast<float>(i);
+  ir::Node n = make_node("DepthToSpace", 1);
+  n.attrs["blocksize"] = int64_t{2};
+  expect_floats(run(n, {x})[0], {1, 2, 2, 2}, {0, 2, 4, 6, 1, 3, 5, 7});
+  n.attrs["mode"] = std::string("CRD");
+  expect_floats(run(n, {x})[0], {1, 2, 2, 2}, {0, 1, 2, 3, 4, 5, 6, 7});
+  ir::Node s = make_node("SpaceToDepth", 1);
+  s.attrs["blocksize"] = int64_t{2};
+  Tensor img = Tensor::from_vector<float>({1, 1, 2, 2}, {0, 1, 2, 3});
+  expect_floats(run(s, {img})[0], {1, 4, 1, 1}, {0, 1, 2, 3});
+}
+
 }  // namespace
 }  // namespace qcv::ref::test
