@@ -104,6 +104,16 @@ function maxRelDiff(a, b) {
   return diff / scale;
 }
 
+// Disagreements where ORT's output has a tie at the top (qcv's class scores exactly ORT's
+// maximum): a quantized output often puts two classes on the same level.
+function ties(qTop, oTop, ortOut) {
+  const k = ortOut.length / oTop.length;
+  let n = 0;
+  for (let i = 0; i < oTop.length; ++i)
+    n += qTop[i] !== oTop[i] && ortOut[i * k + qTop[i]] === ortOut[i * k + oTop[i]];
+  return n;
+}
+
 function agreement(a, b) {
   let n = 0;
   for (let i = 0; i < a.length; ++i) n += a[i] === b[i];
@@ -164,7 +174,12 @@ async function oneFile(opt, file) {
     const q = qcvRun(opt, file, x, dims, tag);
     row.runs = true;
     if (row.kind === 'fp32') row.max_rel_diff = maxRelDiff(q, ortOut);
-    else row.top1_agreement = agreement(argmaxRows(q, n), ortTop);
+    else {
+      const qTop = argmaxRows(q, n);
+      row.top1_agreement = agreement(qTop, ortTop);
+      row.ties = ties(qTop, ortTop, ortOut);
+      row.differ = qTop.filter((c, i) => c !== ortTop[i]).length;
+    }
   } catch (e) {
     row.runs = false;
     row.notes.push(`run: ${firstLine(e)}`);
@@ -218,7 +233,8 @@ function table(rows, opt) {
     const rel = r.max_rel_diff === undefined ? '—' :
         `${r.max_rel_diff.toExponential(1)} ${r.max_rel_diff <= 1e-4 ? 'ok' : 'FAIL'}`;
     const agree = r.top1_agreement === undefined ? '—' :
-        `${r.top1_agreement.toFixed(0)}% ${r.top1_agreement >= 99 ? 'ok' : 'FAIL'} (${r.ort_floor.toFixed(0)}%)`;
+        `${r.top1_agreement.toFixed(0)}% ${r.top1_agreement >= 99 ? 'ok' : 'FAIL'} (${r.ort_floor.toFixed(0)}%)` +
+        (r.ties ? `, ${r.ties} of ${r.differ} differences are ties in ORT` : '');
     const ratio = r.qcv_ms && r.ort_ms ? (r.qcv_ms / r.ort_ms).toFixed(2) : '—';
     const yn = v => (v ? 'yes' : 'no');
     lines.push(`| ${r.file} | ${r.kind} | ${r.input} | ${yn(r.loads)} / ${yn(r.runs)} | ${rel} | ${agree} | ` +
