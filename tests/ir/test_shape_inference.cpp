@@ -130,3 +130,15 @@ TEST(ShapeInference, QuantizeDequantizeTypes) {
   g.initializers["z"] = Tensor::from_vector<int8_t>({3}, {0, 0, 0});
   EXPECT_THROW(infer_shapes(g), qcv::Error);
 }
+
+TEST(ShapeInference, DequantizeZeroPointOfUnknownShape) {
+  // PyTorch's int32 bias: DequantizeLinear(q, scale[4], ConstantOfShape(Shape(scale))) with the
+  // zero point not yet folded (shape [?]): accepted; a known shape that differs is not.
+  Node dq = make("DequantizeLinear", {"q", "s", "z"});
+  dq.attrs["axis"] = int64_t{0};
+  std::vector<Value> in = {input("q", {4}, DType::Int32), input("z", {-1}, DType::Int32)};
+  std::map<std::string, Tensor> s{{"s", Tensor::from_vector<float>({4}, {0.1f, 0.2f, 0.3f, 0.4f})}};
+  EXPECT_EQ(infer_one(dq, in, s), (Shape{4}));
+  in[1] = input("z", {3}, DType::Int32);
+  EXPECT_THROW(infer_one(dq, in, s), qcv::Error);
+}
