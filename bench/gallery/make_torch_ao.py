@@ -27,22 +27,28 @@ from numpy_eval import random_images  # noqa: E402
 ENGINES = ["fbgemm", "qnnpack", "onednn"]
 
 
-def build(name, small, classes):
+def build(name, small, classes, images):
     kw = {"weights": None, "quantize": False, "num_classes": classes}
     if small and name.startswith("mobilenet"):
         # torchvision's MobileNets take width_mult through their builders' kwargs.
         kw["width_mult"] = 0.25
-    model = getattr(tvq, name)(**kw).eval()
+    torch.manual_seed(0)
+    model = getattr(tvq, name)(**kw)
     g = torch.Generator().manual_seed(0)
+    bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                # Random, non-trivial statistics so that BN folding matters.
-                m.running_mean.uniform_(-0.1, 0.1, generator=g)
-                m.running_var.uniform_(0.5, 1.5, generator=g)
-                m.weight.uniform_(0.5, 1.5, generator=g)
-                m.bias.uniform_(-0.2, 0.2, generator=g)
-    return model
+        for m in bns:
+            # Random affine parameters so that BN folding matters, and running statistics
+            # measured on the images (a deep random net with random statistics maps every input
+            # to nearly the same output, and top-1 comparisons on it would test nothing).
+            m.weight.uniform_(0.5, 1.5, generator=g)
+            m.bias.uniform_(-0.2, 0.2, generator=g)
+            m.reset_running_stats()
+            m.momentum = None  # a cumulative average over the batches
+        model.train()
+        for i in range(0, len(images), 4):
+            model(images[i:i + 4])
+    return model.eval()
 
 
 def quantize(model, engine, images):
@@ -83,14 +89,14 @@ def main():
     x = images[:1]
     for name in args.models.split(","):
         tag = "small" if args.small else str(args.resolution)
-        export(build(name, args.small, args.classes), x,
+        export(build(name, args.small, args.classes, images), x,
                os.path.join(args.out, f"{name}_{tag}.fp32.onnx"))
         errors = []
         for engine in ENGINES:  # fbgemm first; another backend where its export fails
             if engine not in torch.backends.quantized.supported_engines:
                 continue
             try:
-                q = quantize(build(name, args.small, args.classes), engine, images)
+                q = quantize(build(name, args.small, args.classes, images), engine, images)
                 export(q, x, os.path.join(args.out, f"{name}_{tag}.torch_ao.onnx"))
                 print(f"{name}: quantized with qconfig '{engine}'")
                 break
