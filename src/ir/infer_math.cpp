@@ -79,7 +79,8 @@ void prelu(InferContext& c) {
   if (c.outputs[0].has_shape && x.has_shape) {
     const Shape& out = c.outputs[0].shape;
     bool grows = out.size() > x.shape.size();
-    for (size_t i = 0; !grows && i < out.size(); ++i) grows = x.shape[i] >= 0 && out[i] != x.shape[i];
+    for (size_t i = 0; !grows && i < out.size(); ++i)
+      grows = x.shape[i] >= 0 && out[i] != x.shape[i];
     if (grows)
       c.error(fmt::format("slope {} does not broadcast to the input {}", shape_str(c.in(1).shape),
                           shape_str(x.shape)));
@@ -106,7 +107,8 @@ void pow(InferContext& c) {
 
 void bit_shift(InferContext& c) {
   DType t = c.in(0).dtype;
-  expect_dtype(c, 0, t == DType::UInt8 || t == DType::UInt16 || t == DType::UInt32 || t == DType::UInt64,
+  expect_dtype(c, 0,
+               t == DType::UInt8 || t == DType::UInt16 || t == DType::UInt32 || t == DType::UInt64,
                "an unsigned integer type");
   same_dtypes(c, 0, 1);
   std::string dir = c.node.attr_string("direction", "");

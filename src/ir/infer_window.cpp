@@ -43,9 +43,7 @@ std::vector<int64_t> spatial_attr(const InferContext& c, const char* name, size_
 }  // namespace
 
 ConvTransposeGeometry conv_transpose_geometry(const Node& n, const Shape& x, const Shape& w) {
-  auto error = [&](const std::string& what) {
-    fail("node '{}' ({}): {}", n.name, n.op, what);
-  };
+  auto error = [&](const std::string& what) { fail("node '{}' ({}): {}", n.name, n.op, what); };
   const size_t spatial = x.size() - 2;
   ConvTransposeGeometry g;
   g.kernel.assign(w.begin() + 2, w.end());
@@ -57,7 +55,8 @@ ConvTransposeGeometry conv_transpose_geometry(const Node& n, const Shape& x, con
   auto output_padding = n.attr_ints("output_padding", std::vector<int64_t>(spatial, 0));
   auto output_shape = n.attr_ints("output_shape", {});
   // output_shape may name N and C too; only the spatial part matters.
-  if (output_shape.size() == spatial + 2) output_shape.erase(output_shape.begin(), output_shape.begin() + 2);
+  if (output_shape.size() == spatial + 2)
+    output_shape.erase(output_shape.begin(), output_shape.begin() + 2);
   std::string auto_pad = n.attr_string("auto_pad", "NOTSET");
   if (g.strides.size() != spatial || g.dilations.size() != spatial || pads.size() != 2 * spatial ||
       output_padding.size() != spatial || (!output_shape.empty() && output_shape.size() != spatial))
@@ -113,7 +112,8 @@ void conv_transpose(InferContext& c) {
   int64_t group = c.node.attr_int("group", 1);
   if (group <= 0) c.error("group must be positive");
   if (x.has_shape && x.shape.size() != w.shape.size())
-    c.error(fmt::format("input {} and weight {} ranks differ", shape_str(x.shape), shape_str(w.shape)));
+    c.error(
+        fmt::format("input {} and weight {} ranks differ", shape_str(x.shape), shape_str(w.shape)));
   if (x.has_shape && x.shape[1] >= 0 && x.shape[1] != w.shape[0])
     c.error(fmt::format("input has {} channels, weight {} expects {}", x.shape[1],
                         shape_str(w.shape), w.shape[0]));
@@ -199,7 +199,8 @@ void resize(InferContext& c) {
   // A present-but-empty scales tensor (opset 11's placeholder) counts as absent.
   const bool scales_given =
       c.has_input(2) && !(c.in(2).has_shape && shape_numel(c.in(2).shape) == 0);
-  const bool sizes_given = c.has_input(3) && !(c.in(3).has_shape && shape_numel(c.in(3).shape) == 0);
+  const bool sizes_given =
+      c.has_input(3) && !(c.in(3).has_shape && shape_numel(c.in(3).shape) == 0);
   if (scales_given == sizes_given) c.error("exactly one of scales and sizes must be given");
   const size_t which = scales_given ? 2 : 3;
   if (scales_given && c.in(2).dtype != DType::Float32) c.error("scales must be float32");

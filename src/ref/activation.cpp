@@ -22,8 +22,10 @@ template <typename F>
 std::vector<ir::Tensor> with_number_type(const KernelArgs& a, F f) {
   return ir::visit_dtype(a.in(0).dtype(), [&](auto tag) -> std::vector<ir::Tensor> {
     using T = decltype(tag);
-    if constexpr (std::is_same_v<T, bool>) a.error("unsupported dtype bool");
-    else return f(tag);
+    if constexpr (std::is_same_v<T, bool>)
+      a.error("unsupported dtype bool");
+    else
+      return f(tag);
   });
 }
 
@@ -34,8 +36,10 @@ T scalar_bound(const KernelArgs& a, size_t i, T fallback) {
   if (t.numel() != 1) a.error(fmt::format("bound input {} must hold one value", i));
   // Clip's legacy attributes become float32 bounds whatever the input's type.
   if (t.dtype() == ir::dtype_of<T>()) return t.data<T>()[0];
-  if constexpr (std::is_floating_point_v<T>) return static_cast<T>(t.as_double(0));
-  else return static_cast<T>(t.as_int64(0));
+  if constexpr (std::is_floating_point_v<T>)
+    return static_cast<T>(t.as_double(0));
+  else
+    return static_cast<T>(t.as_int64(0));
 }
 
 }  // namespace

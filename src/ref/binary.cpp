@@ -57,15 +57,19 @@ std::vector<ir::Tensor> binary(const KernelArgs& a, BinaryOp op) {
       // One loop per op so that the float loops vectorize.
       switch (op) {
         case BinaryOp::Add:
-          return {map_binary<T, T, T>(x, y, shape, [&](T u, T v) { return apply<T>(a, BinaryOp::Add, u, v); })};
+          return {map_binary<T, T, T>(x, y, shape,
+                                      [&](T u, T v) { return apply<T>(a, BinaryOp::Add, u, v); })};
         case BinaryOp::Sub:
-          return {map_binary<T, T, T>(x, y, shape, [&](T u, T v) { return apply<T>(a, BinaryOp::Sub, u, v); })};
+          return {map_binary<T, T, T>(x, y, shape,
+                                      [&](T u, T v) { return apply<T>(a, BinaryOp::Sub, u, v); })};
         case BinaryOp::Mul:
-          return {map_binary<T, T, T>(x, y, shape, [&](T u, T v) { return apply<T>(a, BinaryOp::Mul, u, v); })};
+          return {map_binary<T, T, T>(x, y, shape,
+                                      [&](T u, T v) { return apply<T>(a, BinaryOp::Mul, u, v); })};
         case BinaryOp::Div:
           break;
       }
-      return {map_binary<T, T, T>(x, y, shape, [&](T u, T v) { return apply<T>(a, BinaryOp::Div, u, v); })};
+      return {map_binary<T, T, T>(x, y, shape,
+                                  [&](T u, T v) { return apply<T>(a, BinaryOp::Div, u, v); })};
     }
   });
 }

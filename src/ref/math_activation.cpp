@@ -101,8 +101,10 @@ std::vector<ir::Tensor> prelu_kernel(const KernelArgs& a) {
       a.error("unsupported dtype bool");
     } else {
       return {map_binary<T, T, T>(x, slope, out, [](T v, T s) {
-        if constexpr (std::is_unsigned_v<T>) return v;
-        else return v < 0 ? static_cast<T>(s * v) : v;
+        if constexpr (std::is_unsigned_v<T>)
+          return v;
+        else
+          return v < 0 ? static_cast<T>(s * v) : v;
       })};
     }
   });

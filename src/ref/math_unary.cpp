@@ -46,17 +46,22 @@ T wrapping_neg(T v) {
 std::vector<ir::Tensor> neg_kernel(const KernelArgs& a) {
   return numeric(a, [](auto v) {
     using T = decltype(v);
-    if constexpr (std::is_floating_point_v<T>) return -v;
-    else return wrapping_neg(v);
+    if constexpr (std::is_floating_point_v<T>)
+      return -v;
+    else
+      return wrapping_neg(v);
   });
 }
 
 std::vector<ir::Tensor> abs_kernel(const KernelArgs& a) {
   return numeric(a, [](auto v) {
     using T = decltype(v);
-    if constexpr (std::is_floating_point_v<T>) return std::fabs(v);
-    else if constexpr (std::is_unsigned_v<T>) return v;
-    else return v < 0 ? wrapping_neg(v) : v;
+    if constexpr (std::is_floating_point_v<T>)
+      return std::fabs(v);
+    else if constexpr (std::is_unsigned_v<T>)
+      return v;
+    else
+      return v < 0 ? wrapping_neg(v) : v;
   });
 }
 

@@ -1,5 +1,6 @@
 // AveragePool, MaxPool (with optional indices) and GlobalAveragePool over any spatial rank.
 #include <limits>
+#include <type_traits>
 
 #include "ref/window.h"
 
@@ -25,7 +26,8 @@ void average_planes(const ir::Tensor& x, ir::Tensor& y, const Window& win, bool 
         ++count;
       }
       if (include_pad) count = win.padded_count[p];
-      yd[c * win.out_size + p] = count > 0 ? static_cast<T>(sum / static_cast<double>(count)) : T(0);
+      yd[c * win.out_size + p] =
+          count > 0 ? static_cast<T>(sum / static_cast<double>(count)) : T(0);
     }
   }
 }
@@ -98,13 +100,14 @@ std::vector<ir::Tensor> max_pool(const KernelArgs& a) {
   ir::Tensor indices = want_indices ? a.make_output(1) : ir::Tensor();
   Window win = make_window(a, x.shape(), y.shape(), a.node.attr_ints("kernel_shape"));
   int64_t* id = want_indices ? indices.data<int64_t>() : nullptr;
-  switch (x.dtype()) {
-    case ir::DType::Float32: max_planes<float>(x, y, id, win, storage_order == 1); break;
-    case ir::DType::Float64: max_planes<double>(x, y, id, win, storage_order == 1); break;
-    case ir::DType::UInt8: max_planes<uint8_t>(x, y, id, win, storage_order == 1); break;
-    case ir::DType::Int8: max_planes<int8_t>(x, y, id, win, storage_order == 1); break;
-    default: a.error(fmt::format("unsupported dtype {}", ir::dtype_name(x.dtype())));
-  }
+  ir::visit_dtype(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double> ||
+                  std::is_same_v<T, uint8_t> || std::is_same_v<T, int8_t>)
+      max_planes<T>(x, y, id, win, storage_order == 1);
+    else
+      a.error(fmt::format("unsupported dtype {}", ir::dtype_name(x.dtype())));
+  });
   if (want_indices) return {y, indices};
   return {y};
 }

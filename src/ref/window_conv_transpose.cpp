@@ -1,7 +1,7 @@
 // ConvTranspose (any spatial rank, groups, strides, dilations, pads, output_padding,
 // output_shape, auto_pad): each input element scatters its value times the kernel into the
-// output. Input position i and kernel position k land on full-output position i*stride + k*dilation,
-// which is output position (that - pad_begin) when it falls inside the output.
+// output. Input position i and kernel position k land on full-output position i*stride +
+// k*dilation, which is output position (that - pad_begin) when it falls inside the output.
 #include "ir/shape_inference.h"
 #include "ref/window.h"
 
@@ -22,8 +22,9 @@ std::vector<int64_t> scatter_table(const KernelArgs& a, const ir::infer::ConvTra
                                    int64_t kernel_size) {
   constexpr int64_t kMaxTable = int64_t{1} << 28;
   if (kernel_size > 0 && in_size > kMaxTable / kernel_size)
-    a.error(fmt::format("window of {} positions over {} inputs is too large for the reference kernel",
-                        kernel_size, in_size));
+    a.error(
+        fmt::format("window of {} positions over {} inputs is too large for the reference kernel",
+                    kernel_size, in_size));
   const size_t spatial = in.size();
   std::vector<int64_t> target(static_cast<size_t>(kernel_size * in_size), -1);
   std::vector<int64_t> k_index(spatial), p_index(spatial);
@@ -63,8 +64,8 @@ void transpose_conv(const KernelArgs& a, const ir::Tensor& x, const ir::Tensor& 
   if (a.has(2)) {
     const ir::Tensor& b = a.in(2);
     if (b.dtype() != x.dtype() || b.numel() != out_channels)
-      a.error(fmt::format("bias must be {} [{}], got {} {}", ir::dtype_name(x.dtype()), out_channels,
-                          ir::dtype_name(b.dtype()), ir::shape_str(b.shape())));
+      a.error(fmt::format("bias must be {} [{}], got {} {}", ir::dtype_name(x.dtype()),
+                          out_channels, ir::dtype_name(b.dtype()), ir::shape_str(b.shape())));
     bias = b.data<T>();
   }
   const T* xd = x.data<T>();
@@ -99,7 +100,8 @@ std::vector<ir::Tensor> conv_transpose(const KernelArgs& a) {
   const ir::Tensor& x = a.in(0);
   const ir::Tensor& w = a.in(1);
   ir::Tensor y = a.make_output(0);
-  ir::infer::ConvTransposeGeometry g = ir::infer::conv_transpose_geometry(a.node, x.shape(), w.shape());
+  ir::infer::ConvTransposeGeometry g =
+      ir::infer::conv_transpose_geometry(a.node, x.shape(), w.shape());
   if (x.dtype() == ir::DType::Float64)
     transpose_conv<double>(a, x, w, y, g);
   else

@@ -15,7 +15,9 @@ struct LpNorm {
     double a = std::fabs(v);
     return p == 1 ? a : p == 2 ? a * a : std::pow(a, p);
   }
-  double finish(double sum) const { return p == 1 ? sum : p == 2 ? std::sqrt(sum) : std::pow(sum, 1 / p); }
+  double finish(double sum) const {
+    return p == 1 ? sum : p == 2 ? std::sqrt(sum) : std::pow(sum, 1 / p);
+  }
 };
 
 int64_t positive_p(const KernelArgs& a) {

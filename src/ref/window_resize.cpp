@@ -38,8 +38,7 @@ double source_coordinate(const ResizeParams& p, double x, double scale, int64_t 
   if (m == "tf_half_pixel_for_nn") return (x + 0.5) / scale;
   // tf_crop_and_resize (checked by the caller)
   const double span = static_cast<double>(in - 1);
-  if (out_length > 1)
-    return roi_start * span + x * (roi_end - roi_start) * span / (out_length - 1);
+  if (out_length > 1) return roi_start * span + x * (roi_end - roi_start) * span / (out_length - 1);
   return 0.5 * (roi_start + roi_end) * span;
 }
 
@@ -55,8 +54,8 @@ int64_t nearest_index(const std::string& mode, double x) {
 // Keys' cubic convolution weights for the 4 neighbours at offsets -1, 0, 1, 2 from the sample's
 // left neighbour, with the sample at fraction t past it.
 void cubic_weights(double a, double t, double* w) {
-  auto near = [a](double s) { return ((a + 2) * s - (a + 3)) * s * s + 1; };             // |s| <= 1
-  auto far = [a](double s) { return ((a * s - 5 * a) * s + 8 * a) * s - 4 * a; };         // 1 < |s| < 2
+  auto near = [a](double s) { return ((a + 2) * s - (a + 3)) * s * s + 1; };       // |s| <= 1
+  auto far = [a](double s) { return ((a * s - 5 * a) * s + 8 * a) * s - 4 * a; };  // 1 < |s| < 2
   w[0] = far(t + 1);
   w[1] = near(t);
   w[2] = near(1 - t);
@@ -122,10 +121,11 @@ ResizeParams params_of(const KernelArgs& a) {
   p.cubic_a = a.node.attr_float("cubic_coeff_a", -0.75f);
   p.exclude_outside = a.node.attr_int("exclude_outside", 0) != 0;
   p.extrapolation = a.node.attr_float("extrapolation_value", 0.f);
-  static const char* const coordinates[] = {"half_pixel", "pytorch_half_pixel", "align_corners",
-                                            "asymmetric", "tf_half_pixel_for_nn",
-                                            "tf_crop_and_resize"};
-  if (std::find(std::begin(coordinates), std::end(coordinates), p.coordinate) == std::end(coordinates))
+  static const char* const coordinates[] = {"half_pixel",           "pytorch_half_pixel",
+                                            "align_corners",        "asymmetric",
+                                            "tf_half_pixel_for_nn", "tf_crop_and_resize"};
+  if (std::find(std::begin(coordinates), std::end(coordinates), p.coordinate) ==
+      std::end(coordinates))
     a.error(fmt::format("unsupported coordinate_transformation_mode '{}'", p.coordinate));
   if (p.mode != "nearest" && p.mode != "linear" && p.mode != "cubic")
     a.error(fmt::format("unsupported mode '{}'", p.mode));
@@ -216,7 +216,8 @@ std::vector<ir::Tensor> resize(const KernelArgs& a) {
     if (scales_given)
       scale[d] = a.in(2).as_double(i);
     else if (x.dim(static_cast<int>(d)) > 0)
-      scale[d] = static_cast<double>(a.in(3).as_int64(i)) / static_cast<double>(x.dim(static_cast<int>(d)));
+      scale[d] = static_cast<double>(a.in(3).as_int64(i)) /
+                 static_cast<double>(x.dim(static_cast<int>(d)));
     else
       scale[d] = 1;
   }
@@ -232,8 +233,18 @@ std::vector<ir::Tensor> resize(const KernelArgs& a) {
   std::vector<std::vector<Taps>> taps(rank);
   for (size_t d = 0; d < rank; ++d) {
     const int64_t in = x.dim(static_cast<int>(d));
+    // A dim kept at scale 1 is copied. Every mapping but two is the identity there anyway:
+    // tf_half_pixel_for_nn's (x + 0.5) would move a whole channel under ceil rounding (ONNX
+    // Runtime copies too), and tf_crop_and_resize may crop it.
+    const bool copy =
+        scale[d] == 1 && y.dim(static_cast<int>(d)) == in && p.coordinate != "tf_crop_and_resize";
     for (int64_t o = 0; o < y.dim(static_cast<int>(d)); ++o) {
-      double src = source_coordinate(p, static_cast<double>(o), scale[d], in, roi[d], roi[rank + d]);
+      if (copy) {
+        taps[d].push_back(Taps{{o}, {1.0}, false});
+        continue;
+      }
+      double src =
+          source_coordinate(p, static_cast<double>(o), scale[d], in, roi[d], roi[rank + d]);
       taps[d].push_back(taps_for(p, src, in));
     }
   }

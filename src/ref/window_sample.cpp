@@ -69,12 +69,12 @@ std::vector<ir::Tensor> grid_sample(const KernelArgs& a) {
   const bool align = a.node.attr_int("align_corners", 0) != 0;
   if (mode != "bilinear" && mode != "nearest" && mode != "bicubic")
     a.error(fmt::format("unsupported mode '{}'", mode));
-  Padding padding = padding_name == "zeros"    ? Padding::Zeros
-                    : padding_name == "border" ? Padding::Border
-                    : padding_name == "reflection"
-                        ? Padding::Reflection
-                        : (a.error(fmt::format("unsupported padding_mode '{}'", padding_name)),
-                           Padding::Zeros);
+  Padding padding =
+      padding_name == "zeros"    ? Padding::Zeros
+      : padding_name == "border" ? Padding::Border
+      : padding_name == "reflection"
+          ? Padding::Reflection
+          : (a.error(fmt::format("unsupported padding_mode '{}'", padding_name)), Padding::Zeros);
   const int64_t batch = x.dim(0), channels = x.dim(1), h = x.dim(2), w = x.dim(3);
   const int64_t oh = grid.dim(1), ow = grid.dim(2);
   if (grid.dim(0) != batch)
@@ -93,7 +93,8 @@ std::vector<ir::Tensor> grid_sample(const KernelArgs& a) {
           auto tap = [&](double ty, double tx) {
             double px = apply_padding(tx, w, padding, align);
             double py = apply_padding(ty, h, padding, align);
-            return plane.at(static_cast<int64_t>(std::floor(py)), static_cast<int64_t>(std::floor(px)));
+            return plane.at(static_cast<int64_t>(std::floor(py)),
+                            static_cast<int64_t>(std::floor(px)));
           };
           double rows[4];
           for (int r = 0; r < 4; ++r) {
@@ -174,7 +175,8 @@ std::vector<ir::Tensor> roi_align(const KernelArgs& a) {
   const ir::Tensor& batch_indices = a.in(2);
   ir::Tensor y = a.make_output(0);
   const std::string mode = a.node.attr_string("mode", "avg");
-  const std::string coordinates = a.node.attr_string("coordinate_transformation_mode", "half_pixel");
+  const std::string coordinates =
+      a.node.attr_string("coordinate_transformation_mode", "half_pixel");
   if (mode != "avg" && mode != "max") a.error(fmt::format("unsupported mode '{}'", mode));
   if (coordinates != "half_pixel" && coordinates != "output_half_pixel")
     a.error(fmt::format("unsupported coordinate_transformation_mode '{}'", coordinates));
@@ -200,10 +202,12 @@ std::vector<ir::Tensor> roi_align(const KernelArgs& a) {
       roi_h = std::max(roi_h, 1.0);
     }
     const double bin_h = roi_h / static_cast<double>(oh), bin_w = roi_w / static_cast<double>(ow);
-    const int64_t grid_h = sampling_ratio > 0 ? sampling_ratio
-                                              : static_cast<int64_t>(std::ceil(roi_h / static_cast<double>(oh)));
-    const int64_t grid_w = sampling_ratio > 0 ? sampling_ratio
-                                              : static_cast<int64_t>(std::ceil(roi_w / static_cast<double>(ow)));
+    const int64_t grid_h = sampling_ratio > 0
+                               ? sampling_ratio
+                               : static_cast<int64_t>(std::ceil(roi_h / static_cast<double>(oh)));
+    const int64_t grid_w = sampling_ratio > 0
+                               ? sampling_ratio
+                               : static_cast<int64_t>(std::ceil(roi_w / static_cast<double>(ow)));
     if (grid_h > (1 << 16) || grid_w > (1 << 16)) a.error("region needs too many samples");
     const double count = static_cast<double>(std::max<int64_t>(grid_h * grid_w, 1));
     std::vector<Sample> samples;
@@ -229,7 +233,8 @@ std::vector<ir::Tensor> roi_align(const KernelArgs& a) {
           } else {
             // ONNX (as ONNX Runtime): the largest weighted corner of any sample.
             double best = s.weight[0] * x.as_double(base + s.at[0]);
-            for (int j = 1; j < 4; ++j) best = std::max(best, s.weight[j] * x.as_double(base + s.at[j]));
+            for (int j = 1; j < 4; ++j)
+              best = std::max(best, s.weight[j] * x.as_double(base + s.at[j]));
             out = k == 0 ? best : std::max(out, best);
           }
         }

@@ -117,8 +117,10 @@ GeluMatch match_gelu(const ir::Graph& g, int erf) {
       need_half = false;
     } else if (need_x && need_half && h >= 0 && g.nodes[h].op == "Mul" &&
                single_reader(other) == mul &&
-               ((g.nodes[h].input(0) == m.x && near(scalar_constant(g, g.nodes[h].input(1)), 0.5)) ||
-                (g.nodes[h].input(1) == m.x && near(scalar_constant(g, g.nodes[h].input(0)), 0.5)))) {
+               ((g.nodes[h].input(0) == m.x &&
+                 near(scalar_constant(g, g.nodes[h].input(1)), 0.5)) ||
+                (g.nodes[h].input(1) == m.x &&
+                 near(scalar_constant(g, g.nodes[h].input(0)), 0.5)))) {
       need_x = need_half = false;
       m.nodes.push_back(h);
     } else {
@@ -271,7 +273,8 @@ bool PlanBuilder::build_math(int i) {
   const ir::Node& n = g_.nodes[i];
   if (n.op == "PRelu") return build_prelu(i);
   if (n.op == "Erf") return build_gelu(i);
-  if (n.op == "Min" || n.op == "Max" || n.op == "Sum" || n.op == "Mean") return build_math_binary(i);
+  if (n.op == "Min" || n.op == "Max" || n.op == "Sum" || n.op == "Mean")
+    return build_math_binary(i);
   auto ops = math_eltwise_ops(n, g_);
   if (!ops) return false;
   return build_eltwise_chain(n.name + " (" + n.op, value_of(n.inputs[0]), *ops, n.outputs[0]);

@@ -56,8 +56,9 @@ bool PlanBuilder::build_conv_transpose(int i) {
   dnnl::deconvolution_forward::primitive_desc pd(d, attr_with({}), engine_);
   int src = ensure_md(x, pd.src_desc());
   // Not registered as a weight source: the cached copy is not W's row-major layout.
-  dnnl::memory weights = cached_weights(n.name + "/W", pd.weights_desc(),
-                                        memory::desc(wdims, memory::data_type::f32, wtag), w->raw());
+  dnnl::memory weights =
+      cached_weights(n.name + "/W", pd.weights_desc(),
+                     memory::desc(wdims, memory::data_type::f32, wtag), w->raw());
   int dst = define(n.outputs[0], pd.dst_desc(), out);
   PrimitiveStep& s = add_step(n.name + " (ConvTranspose: " + pd.impl_info_str() + ")");
   PrimitiveCall c = call(dnnl::deconvolution_forward(pd), pd);
@@ -90,9 +91,9 @@ std::optional<dnnl::algorithm> resampling_for(const ir::Node& n, const ir::Graph
   for (size_t d = 0; d < in.size(); ++d) {
     if (in[d] <= 0 || out[d] <= 0) return std::nullopt;
     // ONNX uses the given scale in the coordinate mapping; oneDNN uses O / I.
-    if (use_scales &&
-        static_cast<double>(scales->as_double(static_cast<int64_t>(d))) * static_cast<double>(in[d]) !=
-            static_cast<double>(out[d]))
+    if (use_scales && static_cast<double>(scales->as_double(static_cast<int64_t>(d))) *
+                              static_cast<double>(in[d]) !=
+                          static_cast<double>(out[d]))
       return std::nullopt;
     if (d >= 2) integer_upsampling = integer_upsampling && out[d] % in[d] == 0;
   }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
+#include "common/onnx_node_tests.h"
 #include "onnx/onnx.h"
 #include "ref/ref.h"
 
@@ -111,6 +112,34 @@ TEST(LegacyMath, ConsumedInputsIsDropped) {
   EXPECT_FALSE(ig.nodes.at(0).has_attr("consumed_inputs"));
   auto out = run_graph(ig, {{"x", ir::Tensor::from_vector<float>({3}, {1.f, -2.f, 0.5f})}});
   EXPECT_EQ(out.at(0).to_float_vector(), (std::vector<float>{-1.f, 2.f, -0.5f}));
+}
+
+// PyTorch's opset-6 exports from Debian's libonnx-testdata: Add with broadcast=1 and an axis,
+// and PRelu with a per-channel slope of shape [C].
+TEST(LegacyMath, PyTorchOpset6Exports) {
+  const std::string root = "/usr/share/libonnx-testdata/data/";
+  int ran = 0;
+  for (const char* name :
+       {"pytorch-operator/test_operator_add_broadcast",
+        "pytorch-operator/test_operator_add_size1_broadcast",
+        "pytorch-operator/test_operator_add_size1_right_broadcast",
+        "pytorch-operator/test_operator_add_size1_singleton_broadcast",
+        "pytorch-operator/test_operator_addconstant", "pytorch-converted/test_PReLU_1d_multiparam",
+        "pytorch-converted/test_PReLU_2d_multiparam",
+        "pytorch-converted/test_PReLU_3d_multiparam"}) {
+    const std::string dir = root + name;
+    if (!std::filesystem::exists(dir + "/model.onnx")) continue;
+    ir::Graph g = onnx::load(dir + "/model.onnx");
+    std::map<std::string, ir::Tensor> feeds;
+    const std::string set = dir + "/test_data_set_0/";
+    for (size_t i = 0; i < g.inputs.size(); ++i)
+      feeds[g.inputs[i].name] = onnx::load_tensor(set + "input_" + std::to_string(i) + ".pb");
+    std::vector<ir::Tensor> got = run_graph(g, feeds);
+    ir::Tensor want = onnx::load_tensor(set + "output_0.pb");
+    EXPECT_EQ(qcv::test::node_tests::compare(got.at(0), want), "") << name;
+    ++ran;
+  }
+  if (ran == 0) GTEST_SKIP() << "libonnx-testdata's pytorch tests are not installed";
 }
 
 }  // namespace

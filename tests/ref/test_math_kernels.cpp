@@ -28,8 +28,8 @@ TEST(MathKernels, IntegerNegAbsWrapLikeNumpy) {
 }
 
 TEST(MathKernels, RoundHalvesToEvenInFloat64) {
-  expect_values<double>(run1("Round", {vec<double>({-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 2.51})}),
-                        {7}, {-2, -2, -0.0, 0, 2, 2, 3});
+  expect_values<double>(run1("Round", {vec<double>({-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 2.51})}), {7},
+                        {-2, -2, -0.0, 0, 2, 2, 3});
 }
 
 TEST(MathKernels, UnsignedAndNarrowArithmeticWraps) {
@@ -41,23 +41,28 @@ TEST(MathKernels, UnsignedAndNarrowArithmeticWraps) {
 }
 
 TEST(MathKernels, PowIntegerExponents) {
-  expect_values<int64_t>(run1("Pow", {vec<int64_t>({3, -2, 2, -1, 1}), vec<int64_t>({4, 3, -1, -3, -5})}),
-                         {5}, {81, -8, 0, -1, 1});
+  expect_values<int64_t>(
+      run1("Pow", {vec<int64_t>({3, -2, 2, -1, 1}), vec<int64_t>({4, 3, -1, -3, -5})}), {5},
+      {81, -8, 0, -1, 1});
   // Float base, integer exponent: a negative base is fine.
   expect_floats(run1("Pow", {vec<float>({-2.f, 0.5f}), vec<int32_t>({3, -2})}), {2}, {-8.f, 4.f});
   // Integer base, float exponent: the result truncates to the base's type.
-  expect_values<int32_t>(run1("Pow", {vec<int32_t>({2, 10}), vec<float>({0.5f, 0.5f})}), {2}, {1, 3});
+  expect_values<int32_t>(run1("Pow", {vec<int32_t>({2, 10}), vec<float>({0.5f, 0.5f})}), {2},
+                         {1, 3});
 }
 
 TEST(MathKernels, ModSignConventions) {
   // fmod=0: the sign of the divisor (Python); fmod=1: the sign of the dividend (C).
   expect_values<int32_t>(run1("Mod", {vec<int32_t>({-7, 7, -7, 7}), vec<int32_t>({3, -3, -3, 3})}),
                          {4}, {2, -2, -1, 1});
-  expect_values<int32_t>(run1("Mod", {vec<int32_t>({-7, 7}), vec<int32_t>({3, -3})}, {{"fmod", int64_t{1}}}),
-                         {2}, {-1, 1});
-  expect_floats(run1("Mod", {vec<float>({-7.5f, 7.5f}), vec<float>({2.f, -2.f})}, {{"fmod", int64_t{1}}}),
-                {2}, {-1.5f, 1.5f});
-  expect_floats(run1("Mod", {vec<float>({-7.5f, 7.5f}), vec<float>({2.f, -2.f})}), {2}, {0.5f, -0.5f});
+  expect_values<int32_t>(
+      run1("Mod", {vec<int32_t>({-7, 7}), vec<int32_t>({3, -3})}, {{"fmod", int64_t{1}}}), {2},
+      {-1, 1});
+  expect_floats(
+      run1("Mod", {vec<float>({-7.5f, 7.5f}), vec<float>({2.f, -2.f})}, {{"fmod", int64_t{1}}}),
+      {2}, {-1.5f, 1.5f});
+  expect_floats(run1("Mod", {vec<float>({-7.5f, 7.5f}), vec<float>({2.f, -2.f})}), {2},
+                {0.5f, -0.5f});
   EXPECT_THROW(run1("Mod", {vec<int32_t>({1}), vec<int32_t>({0})}), Error);
 }
 
@@ -65,9 +70,10 @@ TEST(MathKernels, BitShiftByTheFullWidthGivesZero) {
   expect_values<uint8_t>(run1("BitShift", {vec<uint8_t>({255, 1, 128}), vec<uint8_t>({8, 7, 9})},
                               {{"direction", std::string("LEFT")}}),
                          {3}, {0, 128, 0});
-  expect_values<uint32_t>(run1("BitShift", {vec<uint32_t>({0x80000000u, 16}), vec<uint32_t>({31, 32})},
-                               {{"direction", std::string("RIGHT")}}),
-                          {2}, {1, 0});
+  expect_values<uint32_t>(
+      run1("BitShift", {vec<uint32_t>({0x80000000u, 16}), vec<uint32_t>({31, 32})},
+           {{"direction", std::string("RIGHT")}}),
+      {2}, {1, 0});
 }
 
 TEST(MathKernels, MinMaxPropagateNaN) {
@@ -83,12 +89,12 @@ TEST(MathKernels, ReluClipShrinkOnIntegers) {
   expect_values<int32_t>(run1("Relu", {vec<int32_t>({-5, 0, 7})}), {3}, {0, 0, 7});
   ir::Node clip = make_node("Clip", 3);
   clip.inputs[1] = "";  // no lower bound
-  expect_values<uint8_t>(run(clip, {vec<uint8_t>({0, 9, 200}), ir::Tensor(), ir::Tensor::scalar<uint8_t>(10)})
-                             .at(0),
-                         {3}, {0, 9, 10});
-  expect_values<int16_t>(run1("Shrink", {vec<int16_t>({-3, -1, 0, 1, 3})},
-                              {{"lambd", 1.5f}, {"bias", 1.f}}),
-                         {5}, {-2, 0, 0, 0, 2});
+  expect_values<uint8_t>(
+      run(clip, {vec<uint8_t>({0, 9, 200}), ir::Tensor(), ir::Tensor::scalar<uint8_t>(10)}).at(0),
+      {3}, {0, 9, 10});
+  expect_values<int16_t>(
+      run1("Shrink", {vec<int16_t>({-3, -1, 0, 1, 3})}, {{"lambd", 1.5f}, {"bias", 1.f}}), {5},
+      {-2, 0, 0, 0, 2});
 }
 
 TEST(MathKernels, PReluSlopePerChannelAndWhereBroadcast) {

@@ -205,6 +205,28 @@ TEST(RefResize, LinearAsymmetricClampsAtTheEdge) {
                 {1, 1.5f, 2, 2, 2, 2.5f, 3, 3, 3, 3.5f, 4, 4, 3, 3.5f, 4, 4});
 }
 
+TEST(RefResize, UnscaledDimsAreCopiedUnderTfHalfPixelCeil) {
+  // tf_half_pixel_for_nn maps x to x + 0.5 at scale 1; with ceil rounding that would read the
+  // next channel. Channels stay; W x2: sources 0.25, 0.75, 1.25, 1.75 -> ceil 1, 1, 2->1, 2->1.
+  Tensor x = Tensor::from_vector<float>({1, 2, 1, 2}, {1, 2, 3, 4});
+  Tensor scales = Tensor::from_vector<float>({4}, {1, 1, 1, 2});
+  ir::Node n = make_node("Resize", 3);
+  n.inputs[1] = "";
+  n.attrs["coordinate_transformation_mode"] = std::string("tf_half_pixel_for_nn");
+  n.attrs["nearest_mode"] = std::string("ceil");
+  expect_floats(run(n, {x, Tensor(), scales})[0], {1, 2, 1, 4}, {2, 2, 2, 2, 4, 4, 4, 4});
+}
+
+TEST(RefAveragePool, Float64AndOneDimensional) {
+  // [1, 2, 3, 4] in double, windows of 2 -> [1.5, 2.5, 3.5]; the global average is 2.5.
+  Tensor x = Tensor::from_vector<double>({1, 1, 4}, {1, 2, 3, 4});
+  ir::Node n = make_node("AveragePool", 1);
+  n.attrs["kernel_shape"] = std::vector<int64_t>{2};
+  expect_values<double>(run(n, {x})[0], {1, 1, 3}, {1.5, 2.5, 3.5});
+  expect_values<double>(run(make_node("GlobalAveragePool", 1), {x})[0], {1, 1, 1}, {2.5});
+  expect_values<double>(run(make_node("GlobalMaxPool", 1), {x})[0], {1, 1, 1}, {4});
+}
+
 TEST(RefDepthToSpace, BothChannelOrders) {
   // 4 channels of one pixel [0, 1, 2, 3], block 2: DCR and CRD both give [[0, 1], [2, 3]] for
   // one output channel; with 8 channels DCR interleaves the two output channels, CRD does not.

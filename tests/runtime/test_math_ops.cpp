@@ -53,7 +53,9 @@ void check_elementwise(const ir::Graph& g, float lo, float hi, float atol = 1e-7
   }
 }
 
-size_t count_lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+size_t count_lines(const std::string& s) {
+  return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+}
 
 // Log and Softplus are not among them: oneDNN 2.6's log is off by ~1e-6 absolute near 1
 // (log(1) = -1.4e-6, softplus(-20) = -1.9e-6), so they run the reference kernels.
@@ -67,9 +69,15 @@ struct UnaryCase {
 
 TEST(RuntimeMathOps, UnaryEltwiseMatchesReference) {
   std::vector<UnaryCase> cases = {
-      {"Abs", {}, -3, 3},          {"Sqrt", {}, 0.01f, 5},   {"Exp", {}, -20, 20},
-      {"Tanh", {}, -3, 3},         {"Round", {}, -4, 4},     {"Neg", {}, -3, 3},       {"Reciprocal", {}, 0.1f, 4},
-      {"Elu", {{"alpha", 0.7f}}, -3, 3},  {"LeakyRelu", {{"alpha", 0.1f}}, -3, 3},
+      {"Abs", {}, -3, 3},
+      {"Sqrt", {}, 0.01f, 5},
+      {"Exp", {}, -20, 20},
+      {"Tanh", {}, -3, 3},
+      {"Round", {}, -4, 4},
+      {"Neg", {}, -3, 3},
+      {"Reciprocal", {}, 0.1f, 4},
+      {"Elu", {{"alpha", 0.7f}}, -3, 3},
+      {"LeakyRelu", {{"alpha", 0.1f}}, -3, 3},
       {"Selu", {}, -3, 3},
   };
   for (const UnaryCase& c : cases) {
@@ -99,7 +107,8 @@ TEST(RuntimeMathOps, RoundHalvesToEven) {
   GraphMaker m;
   m.output(m.node("Round", {m.input("x", {1, 8})}));
   runtime::Session s(m.g);
-  auto x = ir::Tensor::from_vector<float>({1, 8}, {-2.5f, -1.5f, -0.5f, 0.5f, 1.5f, 2.5f, 3.5f, 0.49f});
+  auto x =
+      ir::Tensor::from_vector<float>({1, 8}, {-2.5f, -1.5f, -0.5f, 0.5f, 1.5f, 2.5f, 3.5f, 0.49f});
   std::vector<ir::Tensor> got = s.run({{"x", x}});
   EXPECT_EQ(got.at(0).to_float_vector(),
             (std::vector<float>{-2.f, -2.f, -0.f, 0.f, 2.f, 2.f, 4.f, 0.f}));
@@ -128,11 +137,11 @@ TEST(RuntimeMathOps, VariadicWithThreeInputsFallsBackCorrectly) {
 // x * 0.5 * (1 + erf(x / sqrt(2))) in the forms exporters write.
 std::string gelu_chain(GraphMaker& m, const std::string& x, int form) {
   auto c = [&](float v) { return m.constant(ir::Tensor::scalar(v)); };
-  std::string t = form == 1 ? m.node("Mul", {c(0.70710678f), x})
-                            : m.node("Div", {x, c(1.4142135381698608f)});
+  std::string t =
+      form == 1 ? m.node("Mul", {c(0.70710678f), x}) : m.node("Div", {x, c(1.4142135381698608f)});
   std::string one_plus = m.node("Add", {m.node("Erf", {t}), c(1.f)});
   if (form == 0) return m.node("Mul", {m.node("Mul", {x, one_plus}), c(0.5f)});  // PyTorch
-  if (form == 1) return m.node("Mul", {m.node("Mul", {x, c(0.5f)}), one_plus});   // BERT
+  if (form == 1) return m.node("Mul", {m.node("Mul", {x, c(0.5f)}), one_plus});  // BERT
   return m.node("Mul", {x, m.node("Mul", {c(0.5f), one_plus})});
 }
 
@@ -185,8 +194,9 @@ TEST(RuntimeMathOps, ConvActivationsFused) {
   for (std::string act : {"LeakyRelu", "Elu", "Selu", "Tanh"}) {
     GraphMaker m;
     auto y = m.conv(m.input("x", {3, 5, 13, 9}), 5, 20, 3);
-    m.output(m.node(act, {y}, act == "LeakyRelu" ? std::map<std::string, ir::Attribute>{{"alpha", 0.2f}}
-                                                 : std::map<std::string, ir::Attribute>{}));
+    m.output(m.node(act, {y},
+                    act == "LeakyRelu" ? std::map<std::string, ir::Attribute>{{"alpha", 0.2f}}
+                                       : std::map<std::string, ir::Attribute>{}));
     std::string plan = check(m.g, {{3, 5, 13, 9}}, 1e-5);
     EXPECT_NE(plan.find("Conv+" + act), std::string::npos) << act << "\n" << plan;
   }

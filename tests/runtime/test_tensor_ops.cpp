@@ -53,6 +53,12 @@ ir::Graph one_node(ir::DType t, const ir::Shape& shape, const std::string& op,
   return m.g;
 }
 
+// A Transpose of a plain value is a strided view (compile_layout.cpp: no step); otherwise a
+// reorder step. Either way, not the reference kernel.
+bool not_reference(const std::string& plan) {
+  return plan.find("Transpose: reference") == std::string::npos;
+}
+
 ir::Tensor ints(const Ints& v) {
   return ir::Tensor::from_vector<int64_t>({static_cast<int64_t>(v.size())}, v);
 }
@@ -66,7 +72,7 @@ TEST(RuntimeTensorOps, TransposeHandComputed) {
   ASSERT_EQ(y.size(), 1u);
   EXPECT_EQ(y[0].shape(), (ir::Shape{3, 2}));
   EXPECT_EQ(y[0].to_float_vector(), (std::vector<float>{1, 4, 2, 5, 3, 6}));
-  EXPECT_EQ(s.describe_plan().find("Transpose: reference"), std::string::npos) << s.describe_plan();
+  EXPECT_TRUE(not_reference(s.describe_plan())) << s.describe_plan();
 }
 
 TEST(RuntimeTensorOps, TransposeEvery4DPermutationOddShape) {
@@ -75,7 +81,7 @@ TEST(RuntimeTensorOps, TransposeEvery4DPermutationOddShape) {
   do {
     ir::Graph g = one_node(ir::DType::Float32, shape, "Transpose", {{"perm", perm}});
     std::string plan = run_both(g, random_tensor(shape, 3));
-    EXPECT_EQ(plan.find("Transpose: reference"), std::string::npos) << plan;
+    EXPECT_TRUE(not_reference(plan)) << plan;
   } while (std::next_permutation(perm.begin(), perm.end()));
 }
 
@@ -100,7 +106,7 @@ TEST(RuntimeTensorOps, TransposeUint8AndInt8) {
     const ir::Shape shape{3, 7, 5, 2};
     ir::Graph g = one_node(t, shape, "Transpose", {{"perm", Ints{2, 0, 3, 1}}});
     std::string plan = run_both(g, counting(t, shape));
-    EXPECT_EQ(plan.find("Transpose: reference"), std::string::npos) << plan;
+    EXPECT_TRUE(not_reference(plan)) << plan;
   }
 }
 
@@ -113,8 +119,7 @@ TEST(RuntimeTensorOps, TransposeOfConvOutput) {
     m.output(m.node("Transpose", {c}, {{"perm", perm}}));
     runtime::Session s(m.g);
     EXPECT_LT(compare_with_ref(m.g, s, {{3, 5, 7, 9}}), 1e-5);
-    EXPECT_EQ(s.describe_plan().find("Transpose: reference"), std::string::npos)
-        << s.describe_plan();
+    EXPECT_TRUE(not_reference(s.describe_plan())) << s.describe_plan();
   }
 }
 

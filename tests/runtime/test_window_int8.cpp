@@ -15,14 +15,25 @@ TEST(WindowInt8, PoolingAttributesOnInt8) {
     bool int8_step;
   };
   const std::vector<Case> cases = {
-      {"max dilations and ceil_mode", "MaxPool",
-       {{"kernel_shape", Ints{2, 3}}, {"dilations", Ints{2, 2}}, {"strides", Ints{2, 2}},
-        {"ceil_mode", int64_t{1}}}, true},
-      {"average ceil_mode", "AveragePool",
-       {{"kernel_shape", Ints{3, 3}}, {"strides", Ints{2, 2}}, {"ceil_mode", int64_t{1}}}, true},
-      {"average ceil_mode with count_include_pad", "AveragePool",
-       {{"kernel_shape", Ints{3, 3}}, {"strides", Ints{2, 2}}, {"pads", Ints{1, 0, 1, 0}},
-        {"ceil_mode", int64_t{1}}, {"count_include_pad", int64_t{1}}}, false},
+      {"max dilations and ceil_mode",
+       "MaxPool",
+       {{"kernel_shape", Ints{2, 3}},
+        {"dilations", Ints{2, 2}},
+        {"strides", Ints{2, 2}},
+        {"ceil_mode", int64_t{1}}},
+       true},
+      {"average ceil_mode",
+       "AveragePool",
+       {{"kernel_shape", Ints{3, 3}}, {"strides", Ints{2, 2}}, {"ceil_mode", int64_t{1}}},
+       true},
+      {"average ceil_mode with count_include_pad",
+       "AveragePool",
+       {{"kernel_shape", Ints{3, 3}},
+        {"strides", Ints{2, 2}},
+        {"pads", Ints{1, 0, 1, 0}},
+        {"ceil_mode", int64_t{1}},
+        {"count_include_pad", int64_t{1}}},
+       false},
   };
   for (const Case& c : cases) {
     GraphMaker m;
@@ -36,7 +47,9 @@ TEST(WindowInt8, PoolingAttributesOnInt8) {
     std::vector<ir::Tensor> got = s.run(feeds);
     std::vector<ir::Tensor> want = ref::run_graph(m.g, feeds);
     std::string plan = s.describe_plan();
-    EXPECT_LE(max_step_diff(got.at(0), want.at(0)), c.op == "MaxPool" ? 0 : 1) << c.what << "\n" << plan;
-    EXPECT_EQ(plan.find(c.op + " int8") != std::string::npos, c.int8_step) << c.what << "\n" << plan;
+    EXPECT_LE(max_step_diff(got.at(0), want.at(0)), c.op == "MaxPool" ? 0 : 1) << c.what << "\n"
+                                                                               << plan;
+    EXPECT_EQ(plan.find(c.op + " int8") != std::string::npos, c.int8_step) << c.what << "\n"
+                                                                           << plan;
   }
 }

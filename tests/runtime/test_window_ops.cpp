@@ -25,9 +25,10 @@ Result run_both(const ir::Graph& g, const std::vector<ir::Shape>& shapes) {
 }
 
 // One node on input x (float32 of `shape`) with extra inputs; the graph's only output.
-ir::Graph one_node(const std::string& op, const ir::Shape& shape,
-                   const std::function<std::vector<std::string>(GraphMaker&, const std::string&)>& inputs,
-                   Attrs attrs) {
+ir::Graph one_node(
+    const std::string& op, const ir::Shape& shape,
+    const std::function<std::vector<std::string>(GraphMaker&, const std::string&)>& inputs,
+    Attrs attrs) {
   GraphMaker m;
   std::string x = m.input("x", shape);
   m.output(m.node(op, inputs(m, x), std::move(attrs)));
@@ -35,24 +36,32 @@ ir::Graph one_node(const std::string& op, const ir::Shape& shape,
 }
 
 ir::Graph conv_transpose(const ir::Shape& x, Ints wshape, Attrs attrs, bool bias) {
-  return one_node("ConvTranspose", x, [&](GraphMaker& m, const std::string& in) {
-    std::vector<std::string> ins = {in, m.constant(wshape, -0.5f, 0.5f)};
-    if (bias) ins.push_back(m.constant({wshape[1] * x[1] / wshape[0]}, -0.1f, 0.1f));
-    return ins;
-  }, std::move(attrs));
+  return one_node(
+      "ConvTranspose", x,
+      [&](GraphMaker& m, const std::string& in) {
+        std::vector<std::string> ins = {in, m.constant(wshape, -0.5f, 0.5f)};
+        if (bias) ins.push_back(m.constant({wshape[1] * x[1] / wshape[0]}, -0.1f, 0.1f));
+        return ins;
+      },
+      std::move(attrs));
 }
 
 ir::Graph resize(const ir::Shape& x, const ir::Tensor& scales_or_sizes, Attrs attrs) {
   const bool sizes = scales_or_sizes.dtype() == ir::DType::Int64;
-  return one_node("Resize", x, [&](GraphMaker& m, const std::string& in) {
-    std::string c = m.constant(scales_or_sizes);
-    return sizes ? std::vector<std::string>{in, "", "", c} : std::vector<std::string>{in, "", c};
-  }, std::move(attrs));
+  return one_node(
+      "Resize", x,
+      [&](GraphMaker& m, const std::string& in) {
+        std::string c = m.constant(scales_or_sizes);
+        return sizes ? std::vector<std::string>{in, "", "", c}
+                     : std::vector<std::string>{in, "", c};
+      },
+      std::move(attrs));
 }
 
 ir::Graph pool(const std::string& op, const ir::Shape& x, Attrs attrs) {
-  return one_node(op, x, [](GraphMaker&, const std::string& in) { return std::vector<std::string>{in}; },
-                  std::move(attrs));
+  return one_node(
+      op, x, [](GraphMaker&, const std::string& in) { return std::vector<std::string>{in}; },
+      std::move(attrs));
 }
 
 bool uses_onednn(const std::string& plan, const std::string& op) {
@@ -72,16 +81,31 @@ TEST(RuntimeWindowOps, ConvTransposeDeconvolution) {
   };
   const std::vector<Case> cases = {
       {"plain", {3, 5, 7, 9}, {5, 6, 3, 3}, {}, true},
-      {"stride 2, pads, output_padding", {2, 5, 7, 9}, {5, 7, 3, 3},
-       {{"strides", Ints{2, 2}}, {"pads", Ints{1, 0, 1, 2}}, {"output_padding", Ints{1, 0}}}, true},
-      {"groups and dilations", {2, 6, 7, 5}, {6, 2, 3, 2},
-       {{"group", int64_t{3}}, {"dilations", Ints{2, 3}}, {"strides", Ints{1, 2}}}, false},
-      {"output_shape", {1, 4, 5, 6}, {4, 3, 3, 3},
-       {{"strides", Ints{3, 2}}, {"output_shape", Ints{14, 12}}}, true},
-      {"SAME_UPPER", {2, 3, 7, 9}, {3, 4, 4, 3},
-       {{"strides", Ints{2, 2}}, {"auto_pad", std::string("SAME_UPPER")}}, true},
-      {"SAME_LOWER", {2, 3, 7, 9}, {3, 4, 4, 3},
-       {{"strides", Ints{2, 2}}, {"auto_pad", std::string("SAME_LOWER")}}, false},
+      {"stride 2, pads, output_padding",
+       {2, 5, 7, 9},
+       {5, 7, 3, 3},
+       {{"strides", Ints{2, 2}}, {"pads", Ints{1, 0, 1, 2}}, {"output_padding", Ints{1, 0}}},
+       true},
+      {"groups and dilations",
+       {2, 6, 7, 5},
+       {6, 2, 3, 2},
+       {{"group", int64_t{3}}, {"dilations", Ints{2, 3}}, {"strides", Ints{1, 2}}},
+       false},
+      {"output_shape",
+       {1, 4, 5, 6},
+       {4, 3, 3, 3},
+       {{"strides", Ints{3, 2}}, {"output_shape", Ints{14, 12}}},
+       true},
+      {"SAME_UPPER",
+       {2, 3, 7, 9},
+       {3, 4, 4, 3},
+       {{"strides", Ints{2, 2}}, {"auto_pad", std::string("SAME_UPPER")}},
+       true},
+      {"SAME_LOWER",
+       {2, 3, 7, 9},
+       {3, 4, 4, 3},
+       {{"strides", Ints{2, 2}}, {"auto_pad", std::string("SAME_LOWER")}},
+       false},
   };
   for (const Case& c : cases) {
     Result r = run_both(conv_transpose(c.x, c.w, c.attrs, c.bias), {c.x});
@@ -92,13 +116,15 @@ TEST(RuntimeWindowOps, ConvTransposeDeconvolution) {
 
 TEST(RuntimeWindowOps, ConvTransposeFallbacks) {
   // A negative right pad (output_shape one short of the full size), 1-D and 3-D: the reference.
-  Result r = run_both(conv_transpose({1, 2, 4, 4}, {2, 3, 3, 3}, {{"output_shape", Ints{7, 5}}}, true),
-                      {{1, 2, 4, 4}});
+  Result r =
+      run_both(conv_transpose({1, 2, 4, 4}, {2, 3, 3, 3}, {{"output_shape", Ints{7, 5}}}, true),
+               {{1, 2, 4, 4}});
   EXPECT_LT(r.error, kTol);
   r = run_both(conv_transpose({2, 3, 11}, {3, 2, 4}, {{"strides", Ints{3}}}, true), {{2, 3, 11}});
   EXPECT_LT(r.error, kTol);
-  r = run_both(conv_transpose({1, 2, 3, 4, 5}, {2, 2, 2, 3, 2}, {{"pads", Ints{1, 0, 1, 0, 1, 0}}}, true),
-               {{1, 2, 3, 4, 5}});
+  r = run_both(
+      conv_transpose({1, 2, 3, 4, 5}, {2, 2, 2, 3, 2}, {{"pads", Ints{1, 0, 1, 0, 1, 0}}}, true),
+      {{1, 2, 3, 4, 5}});
   EXPECT_LT(r.error, kTol);
 }
 
@@ -111,19 +137,31 @@ TEST(RuntimeWindowOps, ResizeResamplingWhereTheMappingsAgree) {
     Attrs attrs;
   };
   const std::vector<Case> cases = {
-      {"linear half_pixel x2", {2, 3, 7, 5}, T::from_vector<float>({4}, {1, 1, 2, 2}),
+      {"linear half_pixel x2",
+       {2, 3, 7, 5},
+       T::from_vector<float>({4}, {1, 1, 2, 2}),
        {{"mode", std::string("linear")}}},
-      {"linear half_pixel odd sizes", {2, 3, 7, 5}, T::from_vector<int64_t>({4}, {2, 3, 11, 3}),
+      {"linear half_pixel odd sizes",
+       {2, 3, 7, 5},
+       T::from_vector<int64_t>({4}, {2, 3, 11, 3}),
        {{"mode", std::string("linear")}}},
-      {"linear pytorch_half_pixel", {1, 4, 9, 13}, T::from_vector<int64_t>({4}, {1, 4, 5, 20}),
+      {"linear pytorch_half_pixel",
+       {1, 4, 9, 13},
+       T::from_vector<int64_t>({4}, {1, 4, 5, 20}),
        {{"mode", std::string("linear")},
         {"coordinate_transformation_mode", std::string("pytorch_half_pixel")}}},
-      {"linear 3-D", {1, 2, 3, 5, 4}, T::from_vector<int64_t>({5}, {1, 2, 6, 7, 2}),
+      {"linear 3-D",
+       {1, 2, 3, 5, 4},
+       T::from_vector<int64_t>({5}, {1, 2, 6, 7, 2}),
        {{"mode", std::string("linear")}}},
-      {"nearest round_prefer_ceil downsample", {2, 3, 13, 9}, T::from_vector<int64_t>({4}, {2, 3, 6, 4}),
+      {"nearest round_prefer_ceil downsample",
+       {2, 3, 13, 9},
+       T::from_vector<int64_t>({4}, {2, 3, 6, 4}),
        {{"nearest_mode", std::string("round_prefer_ceil")}}},
       {"nearest default x3", {2, 3, 7, 5}, T::from_vector<float>({4}, {1, 1, 3, 2}), {}},
-      {"nearest asymmetric floor x2 (Upsample)", {2, 3, 7, 5}, T::from_vector<float>({4}, {1, 1, 2, 2}),
+      {"nearest asymmetric floor x2 (Upsample)",
+       {2, 3, 7, 5},
+       T::from_vector<float>({4}, {1, 1, 2, 2}),
        {{"coordinate_transformation_mode", std::string("asymmetric")},
         {"nearest_mode", std::string("floor")}}},
       {"nearest 1-D", {2, 3, 7}, T::from_vector<int64_t>({3}, {2, 3, 21}), {}},
@@ -146,17 +184,28 @@ TEST(RuntimeWindowOps, ResizeFallsBackWhereTheMappingsDiffer) {
   const std::vector<Case> cases = {
       // Halving puts half_pixel coordinates on ties: round_prefer_floor differs from oneDNN.
       {"nearest default halving", {1, 2, 8, 6}, T::from_vector<int64_t>({4}, {1, 2, 4, 3}), {}},
-      {"nearest asymmetric round", {1, 2, 5, 4}, T::from_vector<float>({4}, {1, 1, 2, 2}),
+      {"nearest asymmetric round",
+       {1, 2, 5, 4},
+       T::from_vector<float>({4}, {1, 1, 2, 2}),
        {{"coordinate_transformation_mode", std::string("asymmetric")}}},
-      {"scale not O / I", {1, 2, 5, 5}, T::from_vector<float>({4}, {1, 1, 1.7f, 1.7f}),
+      {"scale not O / I",
+       {1, 2, 5, 5},
+       T::from_vector<float>({4}, {1, 1, 1.7f, 1.7f}),
        {{"mode", std::string("linear")}}},
-      {"align_corners", {1, 2, 5, 4}, T::from_vector<int64_t>({4}, {1, 2, 9, 7}),
+      {"align_corners",
+       {1, 2, 5, 4},
+       T::from_vector<int64_t>({4}, {1, 2, 9, 7}),
        {{"mode", std::string("linear")},
         {"coordinate_transformation_mode", std::string("align_corners")}}},
-      {"pytorch_half_pixel to one row", {1, 2, 5, 4}, T::from_vector<int64_t>({4}, {1, 2, 1, 7}),
+      {"pytorch_half_pixel to one row",
+       {1, 2, 5, 4},
+       T::from_vector<int64_t>({4}, {1, 2, 1, 7}),
        {{"mode", std::string("linear")},
         {"coordinate_transformation_mode", std::string("pytorch_half_pixel")}}},
-      {"cubic", {1, 2, 5, 4}, T::from_vector<float>({4}, {1, 1, 2, 2}), {{"mode", std::string("cubic")}}},
+      {"cubic",
+       {1, 2, 5, 4},
+       T::from_vector<float>({4}, {1, 1, 2, 2}),
+       {{"mode", std::string("cubic")}}},
       {"channels resized", {1, 2, 5, 4}, T::from_vector<int64_t>({4}, {1, 4, 5, 4}), {}},
   };
   for (const Case& c : cases) {
@@ -175,26 +224,61 @@ TEST(RuntimeWindowOps, PoolingAttributes) {
     bool onednn;  // expected to run as a oneDNN pooling
   };
   const std::vector<Case> cases = {
-      {"average ceil_mode", "AveragePool", {2, 3, 8, 7},
-       {{"kernel_shape", Ints{3, 3}}, {"strides", Ints{2, 2}}, {"ceil_mode", int64_t{1}}}, true},
-      {"average ceil_mode with count_include_pad", "AveragePool", {2, 3, 8, 7},
-       {{"kernel_shape", Ints{3, 3}}, {"strides", Ints{2, 2}}, {"pads", Ints{1, 0, 1, 0}},
-        {"ceil_mode", int64_t{1}}, {"count_include_pad", int64_t{1}}}, false},
-      {"average count_include_pad without a ceil window", "AveragePool", {2, 3, 9, 7},
-       {{"kernel_shape", Ints{3, 3}}, {"strides", Ints{2, 2}}, {"pads", Ints{1, 1, 1, 1}},
-        {"ceil_mode", int64_t{1}}, {"count_include_pad", int64_t{1}}}, true},
-      {"average SAME_LOWER count_include_pad", "AveragePool", {2, 3, 8, 7},
-       {{"kernel_shape", Ints{3, 2}}, {"strides", Ints{2, 3}}, {"auto_pad", std::string("SAME_LOWER")},
-        {"count_include_pad", int64_t{1}}}, true},
-      {"average dilations", "AveragePool", {2, 3, 9, 8},
-       {{"kernel_shape", Ints{2, 2}}, {"dilations", Ints{2, 3}}, {"pads", Ints{1, 1, 0, 1}}}, false},
-      {"max dilations and ceil_mode", "MaxPool", {2, 3, 9, 8},
-       {{"kernel_shape", Ints{2, 3}}, {"dilations", Ints{2, 2}}, {"strides", Ints{2, 2}},
-        {"ceil_mode", int64_t{1}}}, true},
+      {"average ceil_mode",
+       "AveragePool",
+       {2, 3, 8, 7},
+       {{"kernel_shape", Ints{3, 3}}, {"strides", Ints{2, 2}}, {"ceil_mode", int64_t{1}}},
+       true},
+      {"average ceil_mode with count_include_pad",
+       "AveragePool",
+       {2, 3, 8, 7},
+       {{"kernel_shape", Ints{3, 3}},
+        {"strides", Ints{2, 2}},
+        {"pads", Ints{1, 0, 1, 0}},
+        {"ceil_mode", int64_t{1}},
+        {"count_include_pad", int64_t{1}}},
+       false},
+      {"average count_include_pad without a ceil window",
+       "AveragePool",
+       {2, 3, 9, 7},
+       {{"kernel_shape", Ints{3, 3}},
+        {"strides", Ints{2, 2}},
+        {"pads", Ints{1, 1, 1, 1}},
+        {"ceil_mode", int64_t{1}},
+        {"count_include_pad", int64_t{1}}},
+       true},
+      {"average SAME_LOWER count_include_pad",
+       "AveragePool",
+       {2, 3, 8, 7},
+       {{"kernel_shape", Ints{3, 2}},
+        {"strides", Ints{2, 3}},
+        {"auto_pad", std::string("SAME_LOWER")},
+        {"count_include_pad", int64_t{1}}},
+       true},
+      {"average dilations",
+       "AveragePool",
+       {2, 3, 9, 8},
+       {{"kernel_shape", Ints{2, 2}}, {"dilations", Ints{2, 3}}, {"pads", Ints{1, 1, 0, 1}}},
+       false},
+      {"max dilations and ceil_mode",
+       "MaxPool",
+       {2, 3, 9, 8},
+       {{"kernel_shape", Ints{2, 3}},
+        {"dilations", Ints{2, 2}},
+        {"strides", Ints{2, 2}},
+        {"ceil_mode", int64_t{1}}},
+       true},
       {"max 1-D", "MaxPool", {2, 3, 11}, {{"kernel_shape", Ints{3}}, {"strides", Ints{2}}}, true},
-      {"average 3-D", "AveragePool", {1, 2, 5, 6, 7},
-       {{"kernel_shape", Ints{2, 3, 2}}, {"pads", Ints{1, 1, 0, 0, 1, 1}}}, true},
-      {"LpPool", "LpPool", {2, 3, 7, 6}, {{"kernel_shape", Ints{3, 2}}, {"strides", Ints{2, 1}}}, false},
+      {"average 3-D",
+       "AveragePool",
+       {1, 2, 5, 6, 7},
+       {{"kernel_shape", Ints{2, 3, 2}}, {"pads", Ints{1, 1, 0, 0, 1, 1}}},
+       true},
+      {"LpPool",
+       "LpPool",
+       {2, 3, 7, 6},
+       {{"kernel_shape", Ints{3, 2}}, {"strides", Ints{2, 1}}},
+       false},
       {"GlobalMaxPool", "GlobalMaxPool", {2, 3, 7, 6}, {}, true},
       {"GlobalMaxPool 3-D", "GlobalMaxPool", {2, 3, 4, 5, 3}, {}, true},
   };
@@ -215,7 +299,8 @@ TEST(RuntimeWindowOps, DecoderChainKeepsLayoutsConsistent) {
               {"nearest_mode", std::string("floor")}});
   y = m.node("ConvTranspose", {y, m.constant({17, 6, 3, 3}, -0.3f, 0.3f)},
              {{"strides", Ints{2, 2}}, {"pads", Ints{1, 1, 1, 1}}, {"output_padding", Ints{1, 1}}});
-  y = m.node("Resize", {y, "", "", m.constant(ir::Tensor::from_vector<int64_t>({4}, {2, 6, 45, 50}))},
+  y = m.node("Resize",
+             {y, "", "", m.constant(ir::Tensor::from_vector<int64_t>({4}, {2, 6, 45, 50}))},
              {{"mode", std::string("linear")}});
   y = m.conv(y, 6, 8, 3);
   m.output(y);
