@@ -57,14 +57,15 @@ class Builder:
                 for n, a in zip(names, (g, b, m, v))]
 
     def dense(self, x, w_name, b_name, cin, cout, gain=3.0):
-        """A classifier over the standardized features x: logits spread by about `gain` across
-        the images, so that top-1 varies from image to image and softmax does not saturate."""
+        """A classifier over the centered features x: logits spread by about `gain` across the
+        images, so that top-1 varies from image to image and softmax does not saturate. One scale
+        for all features (not whitened: dividing each by its own spread would amplify the
+        quantization noise of the nearly constant ones)."""
         f = self.values[x].reshape(-1, cin)
-        mu, sd = f.mean(0), f.std(0)
-        sd = np.maximum(sd, 1e-3 * sd.mean() + 1e-12)
-        r = self.rng.normal(0, gain / np.sqrt(cin), (cin, cout))
-        w = (r / sd[:, None]).astype(np.float32)
-        b = (-(mu / sd) @ r).astype(np.float32)
+        mu, rms = f.mean(0), np.sqrt((f.std(0) ** 2).mean()) + 1e-12
+        r = self.rng.normal(0, gain / np.sqrt(cin), (cin, cout)) / rms
+        w = r.astype(np.float32)
+        b = (-mu @ r).astype(np.float32)
         return self.init(w_name, w), self.init(b_name, b)
 
     def model(self, graph_name, inputs, outputs, opset, producer, producer_version):

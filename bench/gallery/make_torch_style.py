@@ -168,10 +168,12 @@ def build(args):
     cur = t.same_qparams("GlobalAveragePool", *cur, lambda v: v.mean((2, 3), keepdims=True), "pool")
     cur = t.same_qparams("Flatten", *cur, lambda v: v.reshape(v.shape[0], -1), "flatten", axis=1)
     f = cur[0]
-    mu, sd = f.mean(0), np.maximum(f.std(0), 1e-3 * f.std(0).mean() + 1e-12)
-    r = t.rng.normal(0, 3.0 / np.sqrt(last), (last, args.classes))
-    w = (r / sd[:, None]).T.astype(np.float32)
-    b = (-(mu / sd) @ r).astype(np.float32)
+    # Centered, one scale for all features (not whitened: dividing each feature by its own
+    # spread would amplify the quantization noise of the nearly constant ones).
+    mu, rms = f.mean(0), np.sqrt((f.std(0) ** 2).mean()) + 1e-12
+    r = t.rng.normal(0, 3.0 / np.sqrt(last), (last, args.classes)) / rms
+    w = r.T.astype(np.float32)
+    b = (-mu @ r).astype(np.float32)
     _, yf, yq = t.layer(*cur, w, b, False, "classifier.1", op="Gemm", transB=1)
     t.q.append(helper.make_node("DequantizeLinear", list(yq), ["output"], name=f"DequantizeLinear_{t.uid()}"))
     t.f.append(helper.make_node("Identity", [yf], ["output"], name="output"))
