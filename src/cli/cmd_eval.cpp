@@ -80,7 +80,7 @@ void add_eval_command(CLI::App& app) {
                   "DIR/inputs.npy, labels.npy, logits.npy (to run a peer on the same tensors)");
   cmd->callback([] {
     ir::Graph graph = onnx::load(model);
-    model_input::adopt_nchw(graph, flags.layout);
+    const passes::InputLayout file_layout = model_input::adopt_nchw(graph, flags.layout);
     std::string data_name = dataset.empty() ? model_input::meta(graph, "qcv.dataset") : dataset;
     if (data_name.empty()) fail("the model has no qcv.dataset metadata: pass --data");
     data::Preprocess pre = model_input::preprocessing(graph, data_name, flags);
@@ -132,7 +132,9 @@ void add_eval_command(CLI::App& app) {
       const ir::Tensor out = run(batch.images);
       acc.add(out, batch.labels);
       if (!dump.empty()) {
-        inputs.add(batch.images);
+        // In the file's layout, so that a peer runs the file on them as they are.
+        inputs.add(file_layout == passes::InputLayout::NHWC ? model_input::nchw_to_nhwc(batch.images)
+                                                            : batch.images);
         labels.add(batch.labels);
         logits.add(out);
       }

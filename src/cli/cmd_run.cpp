@@ -24,8 +24,9 @@ void add_run_command(CLI::App& app) {
   static std::vector<std::string> inputs;
   static int threads = 0;
   cmd->add_option("model", model, "Model .onnx file")->required();
-  cmd->add_option("-i,--input", inputs, "[NAME=]FILE (.npy or .pb); NAME may be omitted for a single-input model")
-      ->required();
+  // Optional: a model of constants alone has no inputs (the session names any missing one).
+  cmd->add_option("-i,--input", inputs,
+                  "[NAME=]FILE (.npy or .pb); NAME may be omitted for a single-input model");
   cmd->add_option("-o,--output", output,
                   "Output .npy file (single-output model) or directory (one NAME.npy per output)")
       ->required();

@@ -73,6 +73,18 @@ inline passes::InputLayout adopt_nchw(ir::Graph& g, const std::string& layout_fl
   return layout;
 }
 
+// A [N,C,H,W] float batch laid out as [N,H,W,C].
+inline ir::Tensor nchw_to_nhwc(const ir::Tensor& x) {
+  const int64_t n = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3);
+  ir::Tensor y(ir::DType::Float32, {n, x.dim(2), x.dim(3), c});
+  const float* src = x.data<float>();
+  float* dst = y.data<float>();
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t k = 0; k < c; ++k)
+      for (int64_t p = 0; p < hw; ++p) dst[(i * hw + p) * c + k] = src[(i * c + k) * hw + p];
+  return y;
+}
+
 // Gives a graph made from an adopted one its file's input layout back.
 inline void restore_layout(ir::Graph& g, passes::InputLayout layout) {
   if (layout == passes::InputLayout::NHWC) passes::make_input_nhwc(g, 0);

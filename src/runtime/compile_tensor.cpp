@@ -1,6 +1,6 @@
-// Transpose and Slice as oneDNN reorders: the input's bytes are described by a strided memory
-// descriptor (permuted strides; or offset and stepped strides) and reordered into a plain
-// destination. float32, uint8 and int8 values; anything else runs the reference kernel.
+// Transpose of a non-plain value and Slice as oneDNN reorders through strided memory
+// descriptors (permuted strides; an offset and stepped strides). float32, uint8 and int8 values;
+// anything else runs the reference kernel.
 #include "ir/slice_bounds.h"
 #include "runtime/compiler.h"
 #include "runtime/dnnl_util.h"
@@ -51,9 +51,12 @@ bool PlanBuilder::build_strided_reorder(int i, int x, const memory::desc& src_md
   return true;
 }
 
+// A plain input is a view (build_transpose_view). Any other layout (a conv's blocked output)
+// is reordered once, straight into the transposed row-major buffer: the destination descriptor
+// has the input's dims with the output's strides, and the output value is its plain view.
 bool PlanBuilder::build_transpose(int i) {
   const ir::Node& n = g_.nodes[i];
-  int x = value_of(n.inputs[0]);
+  const int x = value_of(n.inputs[0]);
   if (!has_md(x)) return false;
   const ir::Shape in = shape_of(x), out = out_shape(n);
   const memory::data_type dt = plan_->values[x].md.data_type();
@@ -64,11 +67,32 @@ bool PlanBuilder::build_transpose(int i) {
   std::vector<int64_t> perm(rank);
   for (int64_t d = 0; d < rank; ++d) perm[d] = rank - 1 - d;
   perm = n.attr_ints("perm", perm);
-  x = ensure_plain(x);
-  const std::vector<int64_t> strides = row_major_strides(in);
-  memory::dims permuted(rank);
-  for (int64_t d = 0; d < rank; ++d) permuted[d] = strides[perm[d]];
-  return build_strided_reorder(i, x, memory::desc(to_dims(out), dt, permuted), out);
+  const std::vector<int64_t> out_strides = row_major_strides(out);
+  memory::dims strides(rank);
+  for (int64_t d = 0; d < rank; ++d) strides[perm[d]] = out_strides[d];  // input dim perm[d]
+  const memory::desc dst_md(to_dims(in), dt, strides);
+  int written = x;  // the input's layout may already be the transposed one (nchw conv -> nhwc)
+  if (!(plan_->values[x].md == dst_md)) {
+    dnnl::reorder::primitive_desc pd(engine_, plan_->values[x].md, engine_, dst_md, attr_with({}));
+    written = define(n.outputs[0] + "#transposed", dst_md, in);
+    ids_.erase(n.outputs[0] + "#transposed");
+    PrimitiveStep& s = add_step(n.name + " (Transpose: reorder " + impl_name(pd) + ")");
+    PrimitiveCall c = call(dnnl::reorder(pd), pd);
+    c.value_args = {{DNNL_ARG_FROM, x}, {DNNL_ARG_TO, written}};
+    s.calls.push_back(c);
+    s.reads = {x};
+    s.writes = {written};
+  }
+  PlanValue pv;
+  pv.name = n.outputs[0];
+  pv.dtype = plan_->values[written].dtype;
+  pv.shape = out;
+  pv.kind = plan_->values[written].kind;
+  pv.alias_of = written;
+  pv.md = plain_md(out, dt);
+  ids_[n.outputs[0]] = static_cast<int>(plan_->values.size());
+  plan_->values.push_back(pv);
+  return true;
 }
 
 // Constant starts/ends/axes/steps with positive steps only (oneDNN strides are non-negative).

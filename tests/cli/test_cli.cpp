@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -164,4 +165,40 @@ TEST(Cli, InfoReportsQOperatorFileAsQuantized) {
   EXPECT_EQ(info["quantized"], true);
   EXPECT_EQ(info["ops"]["Conv"], 3);
   EXPECT_EQ(info["ops"]["Gemm"], 1);
+}
+
+// A tf2onnx-style NHWC model (tests/data/gallery, bench/gallery/make_keras_style.py): qcv info says
+// nhwc, ptq calibrates it (NCHW inside) and writes an NHWC file again, eval feeds it, and the
+// images eval dumps (in the file's layout) give ONNX Runtime qcv's predictions.
+TEST(Cli, NhwcModelQuantizesAndKeepsItsLayout) {
+  const std::string model =
+      std::string(QCV_SOURCE_DIR) + "/tests/data/gallery/keras_mobilenet_v2_small.onnx";
+  Result r = run_qcv("info " + model);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("layout:    nhwc"), std::string::npos) << r.out;
+  if (!std::filesystem::is_directory("/usr/share/datasets/fashion-mnist"))
+    GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  const std::string q = tmp("nhwc.int8.onnx");
+  r = run_qcv("ptq " + model + " --calib fashion-mnist --images 32 --channels 3 --preprocess tf " +
+              "--scheme onnxruntime -o " + q);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run_qcv("info " + q + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto info = nlohmann::json::parse(r.out);
+  EXPECT_EQ(info["input_layout"], "nhwc");
+  EXPECT_EQ(info["inputs"][0]["shape"][3], 3);
+  EXPECT_TRUE(info["quantized"].get<bool>());
+  const std::string dump = tmp("nhwc_dump");
+  r = run_qcv("eval " + q + " --data fashion-mnist --channels 3 --limit 64 --json --dump " + dump);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["count"], 64);
+  const std::string node_modules = std::string(QCV_SOURCE_DIR) + "/bench/node_modules";
+  if (!std::ifstream(node_modules + "/onnxruntime-node/package.json"))
+    GTEST_SKIP() << "onnxruntime-node not installed (scripts/install-deps.sh)";
+  const std::string cmd = "NODE_PATH=" + node_modules + " node " + QCV_SOURCE_DIR +
+                          "/bench/eval_ort.js " + q + " " + dump + " > " + tmp("ort.json");
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  auto ort = nlohmann::json::parse(slurp(tmp("ort.json")));
+  EXPECT_GE(ort["prediction_agreement"].get<double>(), 98.0) << ort.dump();
+  std::filesystem::remove_all(dump);
 }

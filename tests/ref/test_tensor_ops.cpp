@@ -143,8 +143,33 @@ TEST(RefTensorOps, RangeEyeLikeTriluReverseSequence) {
 }
 
 TEST(RefTensorOps, RangeInt64AtTheExtremes) {
-  auto r = run(make_node("Range", 3), {ir::Tensor::scalar<int64_t>(LLONG_MIN),
-                                       ir::Tensor::scalar<int64_t>(LLONG_MAX),
-                                       ir::Tensor::scalar<int64_t>(LLONG_MAX)});
+  auto r = run(make_node("Range", 3),
+               {ir::Tensor::scalar<int64_t>(LLONG_MIN), ir::Tensor::scalar<int64_t>(LLONG_MAX),
+                ir::Tensor::scalar<int64_t>(LLONG_MAX)});
   expect_values<int64_t>(r[0], {3}, {LLONG_MIN, -1, LLONG_MAX - 1});
+}
+
+TEST(RefTensorOps, CastEveryPairOfDtypes) {
+  // 0, 1, 7 and 100 are exact in every dtype: each pair must carry them over (bool: != 0 -> 1).
+  const ir::DType all[] = {ir::DType::Float32, ir::DType::Float64, ir::DType::UInt8,
+                           ir::DType::Int8,    ir::DType::UInt16,  ir::DType::Int16,
+                           ir::DType::Int32,   ir::DType::UInt32,  ir::DType::Int64,
+                           ir::DType::UInt64,  ir::DType::Bool};
+  const std::vector<int64_t> values = {0, 1, 7, 100};
+  for (ir::DType from : all) {
+    ir::Tensor x(from, {4});
+    for (size_t i = 0; i < values.size(); ++i) x.set_int64(static_cast<int64_t>(i), values[i]);
+    for (ir::DType to : all) {
+      ir::Node n = make_node("Cast", 1);
+      n.attrs["to"] = static_cast<int64_t>(to);
+      auto y = run(n, {x});
+      ASSERT_EQ(y[0].dtype(), to);
+      for (int64_t i = 0; i < 4; ++i) {
+        int64_t want =
+            from == ir::DType::Bool || to == ir::DType::Bool ? values[i] != 0 : values[i];
+        EXPECT_EQ(y[0].as_int64(i), want)
+            << ir::dtype_name(from) << " -> " << ir::dtype_name(to) << " element " << i;
+      }
+    }
+  }
 }
