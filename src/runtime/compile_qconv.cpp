@@ -238,7 +238,8 @@ bool PlanBuilder::build_qconv(int i) {
         linear = linear || e.alg == dnnl::algorithm::eltwise_linear;
         real = real || !rescaled(e, chain.output->scale[0]);
       }
-    if (linear && real) drop_quantize(chain, g_, i);
+    // The output zero point is one more linear post-op (int8_attr).
+    if (linear && (real || chain.output->zero_point[0] != 0)) drop_quantize(chain, g_, i);
     if (!chain.output) sum_q.reset();
   }
   dnnl::primitive_attr attr =

@@ -226,11 +226,18 @@ bool PlanBuilder::build_qbinary(int i, const QTensor& qa, const QTensor& qb,
   const float offset = zp - (sa * static_cast<float>(a->params.zero_point[0]) +
                              sb * static_cast<float>(b->params.zero_point[0])) /
                                 unit;
+  // The offset goes into a leading linear op (HardSigmoid's): linear(a, b)(v + offset).
+  if (offset != 0.f && !elts.empty() && elts[0].alg == dnnl::algorithm::eltwise_linear)
+    elts[0].beta += elts[0].alpha * offset;
+  else if (offset != 0.f)
+    elts.insert(elts.begin(), EltOp{dnnl::algorithm::eltwise_linear, 1.f, offset});
+  int linear_ops = 0;
+  for (const EltOp& e : elts) linear_ops += e.alg == dnnl::algorithm::eltwise_linear;
+  if (linear_ops > 1) return false;  // see above: the float ops and a QuantizeLinear run instead
   dnnl::primitive_attr attr = attr_with({});
   attr.set_scales(DNNL_ARG_SRC_0, 0, {sa / unit});
   attr.set_scales(DNNL_ARG_SRC_1, 0, {sb / unit});
   dnnl::post_ops po;
-  if (offset != 0.f) po.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f, offset);
   for (const EltOp& e : elts) po.append_eltwise(1.f, e.alg, e.alpha, e.beta);
   attr.set_post_ops(po);
   const memory::desc md_a = plan_->values[a->value].md;
