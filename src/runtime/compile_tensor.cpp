@@ -42,12 +42,8 @@ bool PlanBuilder::build_strided_reorder(int i, int x, const memory::desc& src_md
   int src = static_cast<int>(plan_->values.size());
   plan_->values.push_back(alias);
   int dst = define(n.outputs[0], dst_md, out);
-  PrimitiveStep& s = add_step(n.name + " (" + n.op + ": reorder " + impl_name(pd) + ")");
-  PrimitiveCall c = call(dnnl::reorder(pd), pd);
-  c.value_args = {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}};
-  s.calls.push_back(c);
-  s.reads = {src};
-  s.writes = {dst};
+  add_call_step(n.name + " (" + n.op + ": reorder " + impl_name(pd) + ")", dnnl::reorder(pd), pd,
+                {{DNNL_ARG_FROM, src}}, DNNL_ARG_TO, dst);
   return true;
 }
 
@@ -76,12 +72,8 @@ bool PlanBuilder::build_transpose(int i) {
     dnnl::reorder::primitive_desc pd(engine_, plan_->values[x].md, engine_, dst_md, attr_with({}));
     written = define(n.outputs[0] + "#transposed", dst_md, in);
     ids_.erase(n.outputs[0] + "#transposed");
-    PrimitiveStep& s = add_step(n.name + " (Transpose: reorder " + impl_name(pd) + ")");
-    PrimitiveCall c = call(dnnl::reorder(pd), pd);
-    c.value_args = {{DNNL_ARG_FROM, x}, {DNNL_ARG_TO, written}};
-    s.calls.push_back(c);
-    s.reads = {x};
-    s.writes = {written};
+    add_call_step(n.name + " (Transpose: reorder " + impl_name(pd) + ")", dnnl::reorder(pd), pd,
+                  {{DNNL_ARG_FROM, x}}, DNNL_ARG_TO, written);
   }
   PlanValue pv;
   pv.name = n.outputs[0];
