@@ -161,21 +161,6 @@ void layer_norm(InferContext& c) {
   for (size_t i = 1; i < c.outputs.size(); ++i) c.outputs[i] = typed(stash, stat);
 }
 
-// GlobalMaxPool, GlobalLpPool: N x C x 1 x ... x 1.
-void global_pool_any(InferContext& c) {
-  expect_floating(c, 0);
-  const Value& x = c.in(0);
-  if (!x.has_shape) {
-    c.outputs[0] = rank_unknown(x.dtype);
-    return;
-  }
-  if (x.shape.size() < 3)
-    c.error(fmt::format("input must be N x C x D1..., got {}", shape_str(x.shape)));
-  Shape out = x.shape;
-  std::fill(out.begin() + 2, out.end(), 1);
-  c.outputs[0] = typed(x.dtype, out);
-}
-
 // SoftmaxCrossEntropyLoss and NegativeLogLikelihoodLoss: scores [N, C, d...], labels [N, d...].
 void loss(InferContext& c) {
   expect_floating(c, 0);

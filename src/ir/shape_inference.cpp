@@ -167,6 +167,7 @@ void pool(InferContext& c) {
   if (c.outputs.size() > 1) c.outputs[1] = typed(DType::Int64, out);
 }
 
+// GlobalAveragePool, GlobalMaxPool, GlobalLpPool: N x C x 1 x ... x 1.
 void global_pool(InferContext& c) {
   expect_pool_dtype(c);
   expect_rank_at_least(c, 0, 3);
