@@ -9,11 +9,6 @@ namespace qcv::runtime {
 
 using dnnl::memory;
 
-// A primitive descriptor is "fast" when oneDNN picked a JIT kernel rather than a reference one.
-static bool is_fast(const dnnl::primitive_desc_base& pd) {
-  return std::string(pd.impl_info_str()).find("ref") == std::string::npos;
-}
-
 static std::string chain_label(const ir::Node& n, const FusedChain& chain, const ir::Graph& g,
                                const std::string& impl) {
   std::string s = n.name + " (" + n.op;

@@ -7,10 +7,6 @@ namespace qcv::runtime {
 
 using dnnl::memory;
 
-static bool is_fast(const dnnl::primitive_desc_base& pd) {
-  return std::string(pd.impl_info_str()).find("ref") == std::string::npos;
-}
-
 bool PlanBuilder::build_eltwise(int i) {
   const ir::Node& n = g_.nodes[i];
   const FusedChain& chain = fusion_.chains[i];
