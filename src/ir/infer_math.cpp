@@ -1,16 +1,11 @@
 // Shape and dtype inference for the elementwise math family: unary math and activations,
 // comparisons and logic (bool outputs), Pow/Mod/BitShift, variadic Min/Max/Sum/Mean, Where.
+#include "ir/infer_util.h"
 #include "ir/ops.h"
 #include "ir/shape_inference.h"
 
 namespace qcv::ir::infer {
 namespace {
-
-void expect_dtype(const InferContext& c, size_t i, bool ok, const char* what) {
-  if (!ok)
-    c.error(fmt::format("input {} '{}' must be {}, got {}", i, c.node.input(i), what,
-                        dtype_name(c.in(i).dtype)));
-}
 
 // Output 0: dtype `t`, shape broadcast over the given present inputs (unknown if any is).
 void broadcast_out(InferContext& c, DType t, const std::vector<size_t>& which) {

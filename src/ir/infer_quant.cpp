@@ -1,5 +1,6 @@
 // Shape inference of the integer and dynamic quantization ops: ConvInteger, MatMulInteger,
 // DynamicQuantizeLinear. The integer ops share the geometry of their float counterparts.
+#include "ir/infer_util.h"
 #include "ir/shape_inference.h"
 
 namespace qcv::ir::infer {
@@ -13,9 +14,7 @@ InferContext as_float_op(const InferContext& c, size_t count) {
   InferContext f{c.node, {}, {}, {Value{}}};
   for (size_t i = 0; i < count; ++i) {
     const Value& v = c.in(i);
-    if (!is_8bit(v.dtype))
-      c.error(fmt::format("input {} '{}' must be uint8 or int8, got {}", i, c.node.input(i),
-                          dtype_name(v.dtype)));
+    expect_dtype(c, i, is_8bit(v.dtype), "uint8 or int8");
     Value fv = v;
     fv.dtype = DType::Float32;
     f.inputs.push_back(fv);

@@ -4,29 +4,13 @@
 #include <set>
 
 #include "ir/einsum_equation.h"
+#include "ir/infer_util.h"
 #include "ir/shape_inference.h"
 
 namespace qcv::ir::infer {
 namespace {
 
-Value typed(DType t, Shape s) { return make_value("", t, std::move(s)); }
-Value rank_unknown(DType t) {
-  Value v;
-  v.dtype = t;
-  return v;
-}
 
-int64_t axis_in(const InferContext& c, int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= rank)
-    c.error(fmt::format("axis {} out of range for rank {}", axis, rank));
-  return axis < 0 ? axis + rank : axis;
-}
-
-void expect_floating(const InferContext& c, size_t i) {
-  if (!is_float(c.in(i).dtype))
-    c.error(fmt::format("input {} '{}' must be float32 or float64, got {}", i, c.node.input(i),
-                        dtype_name(c.in(i).dtype)));
-}
 
 void expect_numeric(const InferContext& c, size_t i) {
   DType t = c.in(i).dtype;
@@ -34,15 +18,6 @@ void expect_numeric(const InferContext& c, size_t i) {
     c.error(fmt::format("input {} '{}' must be numeric, got bool", i, c.node.input(i)));
 }
 
-// Axes from the attribute or the constant input; nullopt when known only at run time.
-std::optional<std::vector<int64_t>> reduce_axes(const InferContext& c) {
-  if (c.node.has_attr("axes")) return c.node.attr_ints("axes");
-  if (c.has_input(1)) {
-    if (!c.constants[1]) return std::nullopt;
-    return c.constants[1]->to_int64_vector();
-  }
-  return std::vector<int64_t>{};
-}
 
 }  // namespace
 
@@ -51,7 +26,7 @@ void reduce(InferContext& c) {
   const Value& x = c.in(0);
   if (c.has_input(1) && c.in(1).dtype != DType::Int64) c.error("axes input must be int64");
   const bool keepdims = c.node.attr_int("keepdims", 1) != 0;
-  auto axes = reduce_axes(c);
+  auto axes = axes_of(c, 1);
   if (!x.has_shape) {
     c.outputs[0] = rank_unknown(x.dtype);
     return;
@@ -66,7 +41,7 @@ void reduce(InferContext& c) {
     return;
   }
   std::vector<bool> reduced(rank, axes->empty());
-  for (int64_t a : *axes) reduced[axis_in(c, a, rank)] = true;
+  for (int64_t a : *axes) reduced[normalize_axis(c, a, rank)] = true;
   Shape out;
   for (int64_t d = 0; d < rank; ++d) {
     if (!reduced[d])
@@ -85,7 +60,7 @@ void arg_reduce(InferContext& c) {
     return;
   }
   const int64_t rank = static_cast<int64_t>(x.shape.size());
-  const int64_t axis = axis_in(c, c.node.attr_int("axis", 0), std::max<int64_t>(rank, 1));
+  const int64_t axis = normalize_axis(c, c.node.attr_int("axis", 0), std::max<int64_t>(rank, 1));
   Shape out = x.shape;
   if (rank > 0) {
     if (c.node.attr_int("keepdims", 1) != 0)
@@ -110,7 +85,7 @@ void top_k(InferContext& c) {
   }
   const int64_t rank = static_cast<int64_t>(x.shape.size());
   if (rank == 0) c.error("input must have rank >= 1");
-  const int64_t axis = axis_in(c, c.node.attr_int("axis", -1), rank);
+  const int64_t axis = normalize_axis(c, c.node.attr_int("axis", -1), rank);
   Shape out = x.shape;
   out[axis] = -1;
   if (c.constants[1]) {
@@ -128,7 +103,8 @@ void top_k(InferContext& c) {
 void softmax_like(InferContext& c) {
   expect_floating(c, 0);
   const Value& x = c.in(0);
-  if (x.has_shape) axis_in(c, c.node.attr_int("axis", -1), std::max<int64_t>(1, x.shape.size()));
+  if (x.has_shape)
+    normalize_axis(c, c.node.attr_int("axis", -1), std::max<int64_t>(1, x.shape.size()));
   c.outputs[0] = x;
   c.outputs[0].name.clear();
 }
@@ -140,7 +116,7 @@ void float_same_shape(InferContext& c) {
   if (x.has_shape && (c.node.op == "LRN") && x.shape.size() < 3)
     c.error(fmt::format("input must be N x C x D1..., got {}", shape_str(x.shape)));
   if (x.has_shape && c.node.op == "LpNormalization")
-    axis_in(c, c.node.attr_int("axis", -1), std::max<int64_t>(1, x.shape.size()));
+    normalize_axis(c, c.node.attr_int("axis", -1), std::max<int64_t>(1, x.shape.size()));
   c.outputs[0] = x;
   c.outputs[0].name.clear();
 }
@@ -179,25 +155,10 @@ void layer_norm(InferContext& c) {
     return;
   }
   const int64_t rank = static_cast<int64_t>(x.shape.size());
-  const int64_t axis = axis_in(c, c.node.attr_int("axis", -1), std::max<int64_t>(rank, 1));
+  const int64_t axis = normalize_axis(c, c.node.attr_int("axis", -1), std::max<int64_t>(rank, 1));
   Shape stat(x.shape.begin(), x.shape.begin() + axis);
   stat.resize(rank, 1);
   for (size_t i = 1; i < c.outputs.size(); ++i) c.outputs[i] = typed(stash, stat);
-}
-
-// GlobalMaxPool, GlobalLpPool: N x C x 1 x ... x 1.
-void global_pool_any(InferContext& c) {
-  expect_floating(c, 0);
-  const Value& x = c.in(0);
-  if (!x.has_shape) {
-    c.outputs[0] = rank_unknown(x.dtype);
-    return;
-  }
-  if (x.shape.size() < 3)
-    c.error(fmt::format("input must be N x C x D1..., got {}", shape_str(x.shape)));
-  Shape out = x.shape;
-  std::fill(out.begin() + 2, out.end(), 1);
-  c.outputs[0] = typed(x.dtype, out);
 }
 
 // SoftmaxCrossEntropyLoss and NegativeLogLikelihoodLoss: scores [N, C, d...], labels [N, d...].

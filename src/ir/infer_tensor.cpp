@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ir/infer_util.h"
 #include "ir/ops.h"
 #include "ir/shape_inference.h"
 #include "ir/slice_bounds.h"
@@ -12,26 +13,6 @@
 namespace qcv::ir::infer {
 namespace {
 
-Value typed(DType t, Shape s) {
-  Value v;
-  v.dtype = t;
-  v.shape = std::move(s);
-  v.has_shape = true;
-  return v;
-}
-Value rank_unknown(DType t) {
-  Value v;
-  v.dtype = t;
-  return v;
-}
-
-int64_t rank_of(const Value& v) { return static_cast<int64_t>(v.shape.size()); }
-
-int64_t axis_in(const InferContext& c, int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= rank)
-    c.error(fmt::format("axis {} out of range for rank {}", axis, rank));
-  return axis < 0 ? axis + rank : axis;
-}
 
 // The value of input i when it is a known constant, else nullptr.
 const Tensor* constant_of(const InferContext& c, size_t i) {
@@ -44,7 +25,6 @@ void expect_integer_input(const InferContext& c, size_t i, const char* what) {
     c.error(fmt::format("{} (input {}) must be int32 or int64, got {}", what, i, dtype_name(t)));
 }
 
-Shape unknown_dims(size_t rank) { return Shape(rank, -1); }
 
 // A shape computed from input values (ConstantOfShape, Expand, Tile, Range, Pad, OneHot) must not
 // overflow or ask for an absurd allocation: refuse more than 2^40 elements.
@@ -127,7 +107,7 @@ void slice(InferContext& c) {
   Shape out = x.shape;
   std::vector<bool> seen(rank, false);
   for (size_t i = 0; i < s.size(); ++i) {
-    int64_t a = axis_in(c, axes[i], rank);
+    int64_t a = normalize_axis(c, axes[i], rank);
     if (seen[a]) c.error(fmt::format("axis {} repeated", axes[i]));
     seen[a] = true;
     if (steps[i] == 0) c.error("step 0");
@@ -193,7 +173,7 @@ void tile(InferContext& c) {
     if (r->numel() != 1 || constant_of(c, 2)->numel() != 1)
       c.error("tiles and axis must be scalars");
     reps.assign(x.shape.size(), 1);
-    reps[axis_in(c, constant_of(c, 2)->as_int64(0), rank_of(x))] = r->as_int64(0);
+    reps[normalize_axis(c, constant_of(c, 2)->as_int64(0), rank_of(x))] = r->as_int64(0);
   }
   if (reps.size() != x.shape.size())
     c.error(fmt::format("repeats has {} values for rank {}", reps.size(), x.shape.size()));
@@ -213,7 +193,7 @@ void split(InferContext& c) {
     for (Value& o : c.outputs) o = rank_unknown(x.dtype);
     return;
   }
-  const int64_t axis = axis_in(c, c.node.attr_int("axis", 0), rank_of(x));
+  const int64_t axis = normalize_axis(c, c.node.attr_int("axis", 0), rank_of(x));
   const int64_t dim = x.shape[axis];
   std::vector<int64_t> parts(n, -1);
   if (c.has_input(1)) {
@@ -281,7 +261,7 @@ void one_hot(InferContext& c) {
     c.error("values must hold two elements (off, on)");
   if (!idx.has_shape) return void(c.outputs[0] = rank_unknown(values.dtype));
   const int64_t rank = rank_of(idx) + 1;
-  const int64_t axis = axis_in(c, c.node.attr_int("axis", -1), rank);
+  const int64_t axis = normalize_axis(c, c.node.attr_int("axis", -1), rank);
   int64_t depth = -1;
   if (const Tensor* d = constant_of(c, 1)) {
     if (d->numel() != 1) c.error("depth must be a scalar");
@@ -299,7 +279,7 @@ void gather_elements(InferContext& c) {
   expect_integer_input(c, 1, "indices");
   if (x.has_shape && idx.has_shape) {
     if (x.shape.size() != idx.shape.size()) c.error("data and indices ranks differ");
-    axis_in(c, c.node.attr_int("axis", 0), rank_of(x));
+    normalize_axis(c, c.node.attr_int("axis", 0), rank_of(x));
   }
   c.outputs[0] = idx.has_shape ? typed(x.dtype, idx.shape) : rank_unknown(x.dtype);
 }
@@ -327,7 +307,7 @@ void scatter(InferContext& c) {
     if (c.in(1).dtype != DType::Int64) c.error("indices must be int64");
   } else {
     expect_integer_input(c, 1, "indices");
-    if (x.has_shape) axis_in(c, c.node.attr_int("axis", 0), rank_of(x));
+    if (x.has_shape) normalize_axis(c, c.node.attr_int("axis", 0), rank_of(x));
   }
   std::string red = c.node.attr_string("reduction", "none");
   if (red != "none" && red != "add" && red != "mul" && red != "max" && red != "min")
@@ -382,7 +362,7 @@ void compress(InferContext& c) {
   if (c.in(1).has_shape && c.in(1).shape.size() != 1) c.error("condition must be 1-D");
   if (!x.has_shape) return void(c.outputs[0] = rank_unknown(x.dtype));
   const bool flat = !c.node.has_attr("axis");
-  const int64_t axis = flat ? 0 : axis_in(c, c.node.attr_int("axis"), rank_of(x));
+  const int64_t axis = flat ? 0 : normalize_axis(c, c.node.attr_int("axis"), rank_of(x));
   int64_t dim = x.shape.empty() ? 1 : x.shape[axis];
   if (flat)
     dim = std::all_of(x.shape.begin(), x.shape.end(), [](int64_t d) { return d >= 0; })
@@ -406,8 +386,8 @@ void reverse_sequence(InferContext& c) {
   expect_integer_input(c, 1, "sequence_lens");
   if (x.has_shape) {
     if (x.shape.size() < 2) c.error("input must have rank >= 2");
-    int64_t b = axis_in(c, c.node.attr_int("batch_axis", 1), rank_of(x));
-    int64_t t = axis_in(c, c.node.attr_int("time_axis", 0), rank_of(x));
+    int64_t b = normalize_axis(c, c.node.attr_int("batch_axis", 1), rank_of(x));
+    int64_t t = normalize_axis(c, c.node.attr_int("time_axis", 0), rank_of(x));
     if (b == t || b > 1 || t > 1) c.error("batch_axis and time_axis must be 0 and 1");
   }
   c.outputs[0] = x;
@@ -423,7 +403,7 @@ void unique(InferContext& c) {
     c.outputs[0] = rank_unknown(x.dtype);
   } else if (by_axis) {
     Shape s = x.shape;
-    s[axis_in(c, c.node.attr_int("axis"), rank_of(x))] = -1;
+    s[normalize_axis(c, c.node.attr_int("axis"), rank_of(x))] = -1;
     c.outputs[0] = typed(x.dtype, s);
   } else {
     c.outputs[0] = typed(x.dtype, {-1});

@@ -3,34 +3,13 @@
 // output_shape) are known only when that input is a constant.
 #include <cmath>
 
+#include "ir/infer_util.h"
 #include "ir/ops.h"
 #include "ir/shape_inference.h"
 
 namespace qcv::ir::infer {
 namespace {
 
-Value typed(DType t, Shape s) {
-  Value v;
-  v.dtype = t;
-  v.shape = std::move(s);
-  v.has_shape = true;
-  return v;
-}
-
-Value rank_only(DType t, size_t rank) { return typed(t, Shape(rank, -1)); }
-
-void expect_float_type(const InferContext& c, size_t i) {
-  if (!is_float(c.in(i).dtype))
-    c.error(fmt::format("input {} '{}' must be float32 or float64, got {}", i, c.node.input(i),
-                        dtype_name(c.in(i).dtype)));
-}
-
-void expect_rank(const InferContext& c, size_t i, size_t at_least) {
-  const Value& v = c.in(i);
-  if (v.has_shape && v.shape.size() < at_least)
-    c.error(fmt::format("input {} '{}' must have rank >= {}, got {}", i, c.node.input(i), at_least,
-                        shape_str(v.shape)));
-}
 
 std::vector<int64_t> spatial_attr(const InferContext& c, const char* name, size_t spatial,
                                   int64_t fill) {
@@ -102,8 +81,8 @@ ConvTransposeGeometry conv_transpose_geometry(const Node& n, const Shape& x, con
 }
 
 void conv_transpose(InferContext& c) {
-  expect_float_type(c, 0);
-  expect_rank(c, 0, 3);
+  expect_floating(c, 0);
+  expect_rank_at_least(c, 0, 3);
   const Value& x = c.in(0);
   const Value& w = c.in(1);
   if (w.dtype != x.dtype) c.error("weight and input dtypes differ");
@@ -141,8 +120,8 @@ void lp_pool(InferContext& c) {
 }
 
 void max_unpool(InferContext& c) {
-  expect_float_type(c, 0);
-  expect_rank(c, 0, 3);
+  expect_floating(c, 0);
+  expect_rank_at_least(c, 0, 3);
   const Value& x = c.in(0);
   if (c.in(1).dtype != DType::Int64) c.error("indices must be int64");
   if (c.in(1).has_shape && x.has_shape && c.in(1).shape != x.shape)
@@ -231,7 +210,7 @@ void resize(InferContext& c) {
 }
 
 void grid_sample(InferContext& c) {
-  expect_float_type(c, 0);
+  expect_floating(c, 0);
   const Value& x = c.in(0);
   const Value& grid = c.in(1);
   if (!is_float(grid.dtype)) c.error("grid must be float32 or float64");
@@ -245,8 +224,8 @@ void grid_sample(InferContext& c) {
 }
 
 void roi_align(InferContext& c) {
-  expect_float_type(c, 0);
-  expect_float_type(c, 1);
+  expect_floating(c, 0);
+  expect_floating(c, 1);
   const Value& x = c.in(0);
   const Value& rois = c.in(1);
   if (x.has_shape && x.shape.size() != 4) c.error("input must be 4-D");

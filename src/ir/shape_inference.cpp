@@ -1,8 +1,10 @@
 // Shape and dtype inference, one function per op family. Unknown dimensions are -1 and propagate.
+#include "ir/shape_inference.h"
+
 #include <algorithm>
 
+#include "ir/infer_util.h"
 #include "ir/ops.h"
-#include "ir/shape_inference.h"
 
 namespace qcv::ir {
 
@@ -16,51 +18,6 @@ void InferContext::error(const std::string& what) const {
 }
 
 namespace infer {
-namespace {
-
-Value typed(DType t, Shape s) {
-  Value v;
-  v.dtype = t;
-  v.shape = std::move(s);
-  v.has_shape = true;
-  return v;
-}
-Value untyped_shape(DType t) {
-  Value v;
-  v.dtype = t;
-  return v;
-}
-
-void expect_float(const InferContext& c, size_t i) {
-  if (c.in(i).dtype != DType::Float32)
-    c.error(fmt::format("input {} '{}' must be float32, got {}", i, c.node.input(i),
-                        dtype_name(c.in(i).dtype)));
-}
-
-void expect_rank_at_least(const InferContext& c, size_t i, size_t rank) {
-  const Value& v = c.in(i);
-  if (v.has_shape && v.shape.size() < rank)
-    c.error(fmt::format("input {} '{}' must have rank >= {}, got shape {}", i, c.node.input(i), rank,
-                        shape_str(v.shape)));
-}
-
-int64_t normalize_axis(const InferContext& c, int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= rank)
-    c.error(fmt::format("axis {} out of range for rank {}", axis, rank));
-  return axis < 0 ? axis + rank : axis;
-}
-
-// Axes from the attribute (older opsets) or from a constant input (opset 13+).
-std::optional<std::vector<int64_t>> axes_of(const InferContext& c, size_t input_index) {
-  if (c.node.has_attr("axes")) return c.node.attr_ints("axes");
-  if (c.has_input(input_index)) {
-    if (!c.constants[input_index]) return std::nullopt;
-    return c.constants[input_index]->to_int64_vector();
-  }
-  return std::vector<int64_t>{};
-}
-
-}  // namespace
 
 void same_as_input(InferContext& c) {
   c.outputs[0] = c.in(0);
@@ -68,7 +25,7 @@ void same_as_input(InferContext& c) {
 }
 
 void float_unary(InferContext& c) {
-  expect_float(c, 0);
+  expect_float32(c, 0);
   same_as_input(c);
 }
 
@@ -103,14 +60,14 @@ void elementwise_binary(InferContext& c) {
     c.error(fmt::format("inputs have different dtypes: {} and {}", dtype_name(a.dtype),
                         dtype_name(b.dtype)));
   if (!a.has_shape || !b.has_shape) {
-    c.outputs[0] = untyped_shape(a.dtype);
+    c.outputs[0] = rank_unknown(a.dtype);
     return;
   }
   c.outputs[0] = typed(a.dtype, broadcast_shapes(c, a.shape, b.shape));
 }
 
 void clip(InferContext& c) {
-  expect_float(c, 0);
+  expect_float32(c, 0);
   for (size_t i = 1; i < 3; ++i)
     if (c.has_input(i) && c.in(i).has_shape && shape_numel(c.in(i).shape) != 1)
       c.error(fmt::format("bound input {} must be a scalar", i));
@@ -158,8 +115,8 @@ static void window_output(InferContext& c, const Shape& x, const std::vector<int
 }
 
 void conv(InferContext& c) {
-  expect_float(c, 0);
-  expect_float(c, 1);
+  expect_float32(c, 0);
+  expect_float32(c, 1);
   expect_rank_at_least(c, 0, 3);
   const Value& x = c.in(0);
   const Value& w = c.in(1);
@@ -178,7 +135,7 @@ void conv(InferContext& c) {
       c.error(fmt::format("bias shape {} does not match {} output channels", shape_str(b.shape), w.shape[0]));
   }
   if (!x.has_shape) {
-    c.outputs[0] = untyped_shape(DType::Float32);
+    c.outputs[0] = rank_unknown(DType::Float32);
     return;
   }
   std::vector<int64_t> kernel(w.shape.begin() + 2, w.shape.end());
@@ -201,7 +158,7 @@ void pool(InferContext& c) {
   expect_rank_at_least(c, 0, 3);
   const Value& x = c.in(0);
   if (!x.has_shape) {
-    c.outputs[0] = untyped_shape(x.dtype);
+    c.outputs[0] = rank_unknown(x.dtype);
     return;
   }
   Shape out{x.shape[0], x.shape[1]};
@@ -210,12 +167,13 @@ void pool(InferContext& c) {
   if (c.outputs.size() > 1) c.outputs[1] = typed(DType::Int64, out);
 }
 
+// GlobalAveragePool, GlobalMaxPool, GlobalLpPool: N x C x 1 x ... x 1.
 void global_pool(InferContext& c) {
   expect_pool_dtype(c);
   expect_rank_at_least(c, 0, 3);
   const Value& x = c.in(0);
   if (!x.has_shape) {
-    c.outputs[0] = untyped_shape(x.dtype);
+    c.outputs[0] = rank_unknown(x.dtype);
     return;
   }
   Shape out = x.shape;
@@ -224,7 +182,7 @@ void global_pool(InferContext& c) {
 }
 
 void batch_norm(InferContext& c) {
-  expect_float(c, 0);
+  expect_float32(c, 0);
   expect_rank_at_least(c, 0, 2);
   const Value& x = c.in(0);
   for (size_t i = 1; i < 5; ++i) {
@@ -238,14 +196,14 @@ void batch_norm(InferContext& c) {
 }
 
 void gemm(InferContext& c) {
-  expect_float(c, 0);
-  expect_float(c, 1);
+  expect_float32(c, 0);
+  expect_float32(c, 1);
   const Value& a = c.in(0);
   const Value& b = c.in(1);
   if ((a.has_shape && a.shape.size() != 2) || (b.has_shape && b.shape.size() != 2))
     c.error(fmt::format("inputs must be 2-D, got {} and {}", shape_str(a.shape), shape_str(b.shape)));
   if (!a.has_shape || !b.has_shape) {
-    c.outputs[0] = untyped_shape(DType::Float32);
+    c.outputs[0] = rank_unknown(DType::Float32);
     return;
   }
   bool ta = c.node.attr_int("transA", 0), tb = c.node.attr_int("transB", 0);
@@ -262,7 +220,7 @@ void matmul(InferContext& c) {
   const Value& b = c.in(1);
   if (a.dtype != b.dtype) c.error("inputs have different dtypes");
   if (!a.has_shape || !b.has_shape) {
-    c.outputs[0] = untyped_shape(a.dtype);
+    c.outputs[0] = rank_unknown(a.dtype);
     return;
   }
   Shape sa = a.shape, sb = b.shape;
@@ -309,7 +267,7 @@ void reshape(InferContext& c) {
     if (s.has_shape && s.shape.size() == 1 && s.shape[0] >= 0)
       c.outputs[0] = typed(x.dtype, Shape(s.shape[0], -1));
     else
-      c.outputs[0] = untyped_shape(x.dtype);
+      c.outputs[0] = rank_unknown(x.dtype);
     return;
   }
   Shape want = target->to_int64_vector();
@@ -348,7 +306,7 @@ void squeeze(InferContext& c) {
   const Value& x = c.in(0);
   auto axes = axes_of(c, 1);
   if (!x.has_shape || !axes) {
-    c.outputs[0] = untyped_shape(x.dtype);
+    c.outputs[0] = rank_unknown(x.dtype);
     return;
   }
   int64_t rank = static_cast<int64_t>(x.shape.size());
@@ -356,7 +314,7 @@ void squeeze(InferContext& c) {
   if (axes->empty()) {
     for (int64_t i = 0; i < rank; ++i) {
       if (x.shape[i] < 0) {
-        c.outputs[0] = untyped_shape(x.dtype);
+        c.outputs[0] = rank_unknown(x.dtype);
         return;
       }
       drop[i] = x.shape[i] == 1;
@@ -377,7 +335,7 @@ void unsqueeze(InferContext& c) {
   const Value& x = c.in(0);
   auto axes = axes_of(c, 1);
   if (!x.has_shape || !axes) {
-    c.outputs[0] = untyped_shape(x.dtype);
+    c.outputs[0] = rank_unknown(x.dtype);
     return;
   }
   int64_t rank = static_cast<int64_t>(x.shape.size() + axes->size());
@@ -413,7 +371,7 @@ void gather(InferContext& c) {
   const Value& idx = c.in(1);
   if (idx.dtype != DType::Int64 && idx.dtype != DType::Int32) c.error("indices must be int32 or int64");
   if (!x.has_shape || !idx.has_shape) {
-    c.outputs[0] = untyped_shape(x.dtype);
+    c.outputs[0] = rank_unknown(x.dtype);
     return;
   }
   int64_t rank = static_cast<int64_t>(x.shape.size());
@@ -428,7 +386,7 @@ void gather(InferContext& c) {
 void concat(InferContext& c) {
   const Value& first = c.in(0);
   if (!first.has_shape) {
-    c.outputs[0] = untyped_shape(first.dtype);
+    c.outputs[0] = rank_unknown(first.dtype);
     return;
   }
   int64_t rank = static_cast<int64_t>(first.shape.size());
@@ -457,7 +415,7 @@ void concat(InferContext& c) {
 }
 
 void softmax(InferContext& c) {
-  expect_float(c, 0);
+  expect_float32(c, 0);
   const Value& x = c.in(0);
   if (x.has_shape) {
     int64_t rank = static_cast<int64_t>(x.shape.size());
@@ -490,7 +448,7 @@ static void check_quant_params(InferContext& c) {
 }
 
 void quantize_linear(InferContext& c) {
-  expect_float(c, 0);
+  expect_float32(c, 0);
   check_quant_params(c);
   DType t = c.has_input(2) ? c.in(2).dtype : DType::UInt8;
   if (t != DType::UInt8 && t != DType::Int8)

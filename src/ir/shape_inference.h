@@ -75,7 +75,6 @@ void softmax_like(InferContext& c);
 void float_same_shape(InferContext& c);
 void instance_norm(InferContext& c);
 void layer_norm(InferContext& c);
-void global_pool_any(InferContext& c);
 void loss(InferContext& c);
 void einsum(InferContext& c);
 void det(InferContext& c);

@@ -9,14 +9,6 @@
 namespace qcv::ref::detail {
 namespace {
 
-template <typename F>
-std::vector<ir::Tensor> map_floating(const KernelArgs& a, F f) {
-  const ir::Tensor& x = a.in(0);
-  if (x.dtype() == ir::DType::Float32) return {map_unary<float, float>(x, f)};
-  if (x.dtype() == ir::DType::Float64) return {map_unary<double, double>(x, f)};
-  a.error(fmt::format("input must be float32 or float64, got {}", ir::dtype_name(x.dtype())));
-}
-
 // Calls f(T{}) for the input's number type; bool is refused.
 template <typename F>
 std::vector<ir::Tensor> with_number_type(const KernelArgs& a, F f) {

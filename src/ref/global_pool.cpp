@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "ref/kernel.h"
+#include "ref/kernel_util.h"
 
 namespace qcv::ref::detail {
 namespace {
@@ -27,10 +28,7 @@ std::vector<ir::Tensor> global_max_pool(const KernelArgs& a) {
       y.data<T>()[g] = best;
     });
   };
-  if (a.in(0).dtype() == ir::DType::Float64)
-    body(double{});
-  else
-    body(float{});
+  visit_floating(a.in(0).dtype(), body);
   return {y};
 }
 
@@ -47,10 +45,7 @@ std::vector<ir::Tensor> global_lp_pool(const KernelArgs& a) {
       y.data<T>()[g] = static_cast<T>(std::pow(sum, 1.0 / p));
     });
   };
-  if (a.in(0).dtype() == ir::DType::Float64)
-    body(double{});
-  else
-    body(float{});
+  visit_floating(a.in(0).dtype(), body);
   return {y};
 }
 

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "ref/kernel.h"
+#include "ref/kernel_util.h"
 
 namespace qcv::ref::detail {
 namespace {
@@ -45,14 +46,6 @@ ir::Tensor nll(const KernelArgs& a, const T* logp, const ir::Shape& xshape) {
                                            : total / weight_sum);
   }
   return out;
-}
-
-template <typename F>
-void visit_floating(ir::DType t, F&& body) {
-  if (t == ir::DType::Float64)
-    body(double{});
-  else
-    body(float{});
 }
 
 }  // namespace

@@ -5,33 +5,21 @@
 #include "ref/math_util.h"
 
 namespace qcv::ref::detail {
-namespace {
-
-// f(v) on float32 (in float) or float64; f may read float attributes captured as double.
-template <typename F>
-std::vector<ir::Tensor> floating(const KernelArgs& a, F f) {
-  const ir::Tensor& x = a.in(0);
-  if (x.dtype() == ir::DType::Float32) return {map_unary<float, float>(x, f)};
-  if (x.dtype() == ir::DType::Float64) return {map_unary<double, double>(x, f)};
-  a.error(fmt::format("unsupported dtype {}", ir::dtype_name(x.dtype())));
-}
-
-}  // namespace
 
 std::vector<ir::Tensor> softplus_kernel(const KernelArgs& a) {
-  return floating(a, [](auto v) {
+  return map_floating(a, [](auto v) {
     // log(1 + e^v) without overflow for large v.
     return v > 0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v));
   });
 }
 
 std::vector<ir::Tensor> softsign_kernel(const KernelArgs& a) {
-  return floating(a, [](auto v) { return v / (decltype(v)(1) + std::fabs(v)); });
+  return map_floating(a, [](auto v) { return v / (decltype(v)(1) + std::fabs(v)); });
 }
 
 std::vector<ir::Tensor> elu_kernel(const KernelArgs& a) {
   const double alpha = a.node.attr_float("alpha", 1.0f);
-  return floating(a, [alpha](auto v) {
+  return map_floating(a, [alpha](auto v) {
     using T = decltype(v);
     return v < 0 ? static_cast<T>(alpha) * std::expm1(v) : v;
   });
@@ -40,7 +28,7 @@ std::vector<ir::Tensor> elu_kernel(const KernelArgs& a) {
 std::vector<ir::Tensor> selu_kernel(const KernelArgs& a) {
   const double alpha = a.node.attr_float("alpha", 1.67326319217681884765625f);
   const double gamma = a.node.attr_float("gamma", 1.05070102214813232421875f);
-  return floating(a, [alpha, gamma](auto v) {
+  return map_floating(a, [alpha, gamma](auto v) {
     using T = decltype(v);
     return static_cast<T>(gamma) * (v > 0 ? v : static_cast<T>(alpha) * std::expm1(v));
   });
@@ -48,7 +36,7 @@ std::vector<ir::Tensor> selu_kernel(const KernelArgs& a) {
 
 std::vector<ir::Tensor> leaky_relu_kernel(const KernelArgs& a) {
   const double alpha = a.node.attr_float("alpha", 0.01f);
-  return floating(a, [alpha](auto v) {
+  return map_floating(a, [alpha](auto v) {
     using T = decltype(v);
     return v < 0 ? static_cast<T>(alpha) * v : v;
   });
@@ -56,7 +44,7 @@ std::vector<ir::Tensor> leaky_relu_kernel(const KernelArgs& a) {
 
 std::vector<ir::Tensor> thresholded_relu_kernel(const KernelArgs& a) {
   const double alpha = a.node.attr_float("alpha", 1.0f);
-  return floating(a, [alpha](auto v) {
+  return map_floating(a, [alpha](auto v) {
     using T = decltype(v);
     return v > static_cast<T>(alpha) ? v : T(0);
   });
@@ -65,7 +53,7 @@ std::vector<ir::Tensor> thresholded_relu_kernel(const KernelArgs& a) {
 std::vector<ir::Tensor> celu_kernel(const KernelArgs& a) {
   const double alpha = a.node.attr_float("alpha", 1.0f);
   if (alpha == 0) a.error("alpha must not be 0");
-  return floating(a, [alpha](auto v) {
+  return map_floating(a, [alpha](auto v) {
     using T = decltype(v);
     const T al = static_cast<T>(alpha);
     return v > 0 ? v : al * std::expm1(v / al);

@@ -11,15 +11,6 @@ namespace {
   a.error(fmt::format("unsupported dtype {}", ir::dtype_name(a.in(0).dtype())));
 }
 
-// f(v) on float32 (computed in float) or float64.
-template <typename F>
-std::vector<ir::Tensor> floating(const KernelArgs& a, F f) {
-  const ir::Tensor& x = a.in(0);
-  if (x.dtype() == ir::DType::Float32) return {map_unary<float, float>(x, f)};
-  if (x.dtype() == ir::DType::Float64) return {map_unary<double, double>(x, f)};
-  bad_dtype(a);
-}
-
 // f(v) on any number type (not bool), output of the input's type.
 template <typename F>
 std::vector<ir::Tensor> numeric(const KernelArgs& a, F f) {
@@ -79,62 +70,62 @@ std::vector<ir::Tensor> erf_kernel(const KernelArgs& a) {
 }
 
 std::vector<ir::Tensor> sqrt_kernel(const KernelArgs& a) {
-  return floating(a, [](auto v) { return std::sqrt(v); });
+  return map_floating(a, [](auto v) { return std::sqrt(v); });
 }
 std::vector<ir::Tensor> exp_kernel(const KernelArgs& a) {
-  return floating(a, [](auto v) { return std::exp(v); });
+  return map_floating(a, [](auto v) { return std::exp(v); });
 }
 std::vector<ir::Tensor> log_kernel(const KernelArgs& a) {
-  return floating(a, [](auto v) { return std::log(v); });
+  return map_floating(a, [](auto v) { return std::log(v); });
 }
 std::vector<ir::Tensor> reciprocal_kernel(const KernelArgs& a) {
-  return floating(a, [](auto v) { return decltype(v)(1) / v; });
+  return map_floating(a, [](auto v) { return decltype(v)(1) / v; });
 }
 std::vector<ir::Tensor> floor_kernel(const KernelArgs& a) {
-  return floating(a, [](auto v) { return std::floor(v); });
+  return map_floating(a, [](auto v) { return std::floor(v); });
 }
 std::vector<ir::Tensor> ceil_kernel(const KernelArgs& a) {
-  return floating(a, [](auto v) { return std::ceil(v); });
+  return map_floating(a, [](auto v) { return std::ceil(v); });
 }
 std::vector<ir::Tensor> round_kernel(const KernelArgs& a) {
   // ONNX rounds halves to even: nearbyint in the default rounding mode.
-  return floating(a, [](auto v) { return std::nearbyint(v); });
+  return map_floating(a, [](auto v) { return std::nearbyint(v); });
 }
 std::vector<ir::Tensor> tanh_kernel(const KernelArgs& a) {
-  return floating(a, [](auto v) { return std::tanh(v); });
+  return map_floating(a, [](auto v) { return std::tanh(v); });
 }
 std::vector<ir::Tensor> sin_kernel(const KernelArgs& a) {
-  return floating(a, [](auto v) { return std::sin(v); });
+  return map_floating(a, [](auto v) { return std::sin(v); });
 }
 std::vector<ir::Tensor> cos_kernel(const KernelArgs& a) {
-  return floating(a, [](auto v) { return std::cos(v); });
+  return map_floating(a, [](auto v) { return std::cos(v); });
 }
 std::vector<ir::Tensor> tan_kernel(const KernelArgs& a) {
-  return floating(a, [](auto v) { return std::tan(v); });
+  return map_floating(a, [](auto v) { return std::tan(v); });
 }
 std::vector<ir::Tensor> asin_kernel(const KernelArgs& a) {
-  return floating(a, [](auto v) { return std::asin(v); });
+  return map_floating(a, [](auto v) { return std::asin(v); });
 }
 std::vector<ir::Tensor> acos_kernel(const KernelArgs& a) {
-  return floating(a, [](auto v) { return std::acos(v); });
+  return map_floating(a, [](auto v) { return std::acos(v); });
 }
 std::vector<ir::Tensor> atan_kernel(const KernelArgs& a) {
-  return floating(a, [](auto v) { return std::atan(v); });
+  return map_floating(a, [](auto v) { return std::atan(v); });
 }
 std::vector<ir::Tensor> sinh_kernel(const KernelArgs& a) {
-  return floating(a, [](auto v) { return std::sinh(v); });
+  return map_floating(a, [](auto v) { return std::sinh(v); });
 }
 std::vector<ir::Tensor> cosh_kernel(const KernelArgs& a) {
-  return floating(a, [](auto v) { return std::cosh(v); });
+  return map_floating(a, [](auto v) { return std::cosh(v); });
 }
 std::vector<ir::Tensor> asinh_kernel(const KernelArgs& a) {
-  return floating(a, [](auto v) { return std::asinh(v); });
+  return map_floating(a, [](auto v) { return std::asinh(v); });
 }
 std::vector<ir::Tensor> acosh_kernel(const KernelArgs& a) {
-  return floating(a, [](auto v) { return std::acosh(v); });
+  return map_floating(a, [](auto v) { return std::acosh(v); });
 }
 std::vector<ir::Tensor> atanh_kernel(const KernelArgs& a) {
-  return floating(a, [](auto v) { return std::atanh(v); });
+  return map_floating(a, [](auto v) { return std::atanh(v); });
 }
 
 std::vector<ir::Tensor> is_nan_kernel(const KernelArgs& a) {

@@ -27,6 +27,16 @@ ir::Tensor map_unary(const ir::Tensor& x, F f) {
   return z;
 }
 
+// map_unary over input 0 of a float32 (computed in float) or float64 op; f may capture float
+// attributes as double.
+template <typename F>
+std::vector<ir::Tensor> map_floating(const KernelArgs& a, F f) {
+  const ir::Tensor& x = a.in(0);
+  if (x.dtype() == ir::DType::Float32) return {map_unary<float, float>(x, f)};
+  if (x.dtype() == ir::DType::Float64) return {map_unary<double, double>(x, f)};
+  a.error(fmt::format("input must be float32 or float64, got {}", ir::dtype_name(x.dtype())));
+}
+
 // z[i] = f(x[bx(i)], y[by(i)]) with numpy broadcasting to `out`.
 template <typename Z, typename X, typename Y, typename F>
 ir::Tensor map_binary(const ir::Tensor& x, const ir::Tensor& y, const ir::Shape& out, F f) {

@@ -4,27 +4,10 @@
 #include <cmath>
 
 #include "ref/kernel.h"
+#include "ref/kernel_util.h"
 #include "ref/reduce_index.h"
 
 namespace qcv::ref::detail {
-namespace {
-
-// Runs body<T>() for a float32 or float64 tensor (shape inference admits only those).
-template <typename F>
-void visit_floating(const ir::Tensor& x, F&& body) {
-  if (x.dtype() == ir::DType::Float64)
-    body(double{});
-  else
-    body(float{});
-}
-
-int64_t product(const ir::Shape& s, size_t from, size_t to) {
-  int64_t p = 1;
-  for (size_t d = from; d < to; ++d) p *= s[d];
-  return p;
-}
-
-}  // namespace
 
 // y = x / (bias + alpha / size * sum of x^2 over the `size` neighbouring channels)^beta.
 std::vector<ir::Tensor> lrn(const KernelArgs& a) {
@@ -34,9 +17,9 @@ std::vector<ir::Tensor> lrn(const KernelArgs& a) {
   if (size <= 0) a.error("size must be positive");
   const double alpha = a.node.attr_float("alpha", 1e-4f), beta = a.node.attr_float("beta", 0.75f),
                bias = a.node.attr_float("bias", 1.0f);
-  const int64_t batch = x.dim(0), channels = x.dim(1), inner = product(x.shape(), 2, x.rank());
+  const int64_t batch = x.dim(0), channels = x.dim(1), inner = dim_product(x.shape(), 2, x.rank());
   const int64_t below = (size - 1) / 2, above = size - 1 - below;
-  visit_floating(x, [&](auto tag) {
+  visit_floating(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T* xd = x.data<T>();
     T* yd = y.data<T>();
@@ -60,8 +43,8 @@ std::vector<ir::Tensor> instance_norm(const KernelArgs& a) {
   const ir::Tensor& x = a.in(0);
   ir::Tensor y = a.make_output(0);
   const double eps = a.node.attr_float("epsilon", 1e-5f);
-  const int64_t batch = x.dim(0), channels = x.dim(1), inner = product(x.shape(), 2, x.rank());
-  visit_floating(x, [&](auto tag) {
+  const int64_t batch = x.dim(0), channels = x.dim(1), inner = dim_product(x.shape(), 2, x.rank());
+  visit_floating(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T* xd = x.data<T>();
     const T* scale = a.in(1).data<T>();
@@ -91,7 +74,7 @@ std::vector<ir::Tensor> layer_norm(const KernelArgs& a) {
   int64_t axis = a.node.attr_int("axis", -1);
   if (axis < 0) axis += rank;
   const ir::Shape normalized(x.shape().begin() + axis, x.shape().end());
-  const int64_t outer = product(x.shape(), 0, axis), inner = ir::shape_numel(normalized);
+  const int64_t outer = dim_product(x.shape(), 0, axis), inner = ir::shape_numel(normalized);
   for (size_t i = 1; i < 3; ++i) {
     if (!a.has(i)) continue;
     const ir::Shape& s = a.in(i).shape();
@@ -111,7 +94,7 @@ std::vector<ir::Tensor> layer_norm(const KernelArgs& a) {
   ir::Tensor y = a.make_output(0), mean_out, inv_out;
   if (a.wants_output(1)) mean_out = a.make_output(1);
   if (a.wants_output(2)) inv_out = a.make_output(2);
-  visit_floating(x, [&](auto tag) {
+  visit_floating(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T* xd = x.data<T>();
     const T* scale = a.in(1).data<T>();
@@ -148,9 +131,9 @@ std::vector<ir::Tensor> lp_norm(const KernelArgs& a) {
   const int64_t rank = static_cast<int64_t>(x.rank());
   int64_t axis = a.node.attr_int("axis", -1);
   if (axis < 0) axis += rank;
-  const int64_t outer = product(x.shape(), 0, axis), n = x.dim(axis),
-                inner = product(x.shape(), axis + 1, rank);
-  visit_floating(x, [&](auto tag) {
+  const int64_t outer = dim_product(x.shape(), 0, axis), n = x.dim(axis),
+                inner = dim_product(x.shape(), axis + 1, rank);
+  visit_floating(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T* xd = x.data<T>();
     T* yd = y.data<T>();
@@ -176,18 +159,15 @@ std::vector<ir::Tensor> mean_variance_norm(const KernelArgs& a) {
   ir::Tensor y = a.make_output(0);
   const int64_t rank = static_cast<int64_t>(x.rank());
   std::vector<bool> reduced(rank, false);
-  for (int64_t ax : a.node.attr_ints("axes", {0, 2, 3})) {
-    if (ax < -rank || ax >= rank)
-      a.error(fmt::format("axis {} out of range for rank {}", ax, rank));
-    reduced[ax < 0 ? ax + rank : ax] = true;
-  }
+  for (int64_t ax : a.node.attr_ints("axes", {0, 2, 3}))
+    reduced[normalize_axis(a, ax, rank)] = true;
   const std::vector<int64_t> stride = kept_strides(x.shape(), reduced);
   int64_t groups = 1;
   for (int64_t d = 0; d < rank; ++d)
     if (!reduced[d]) groups *= x.dim(d);
   const double count = groups ? static_cast<double>(x.numel()) / groups : 1.0;
   std::vector<double> mean(groups, 0.0), square(groups, 0.0);
-  visit_floating(x, [&](auto tag) {
+  visit_floating(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T* xd = x.data<T>();
     T* yd = y.data<T>();

@@ -2,6 +2,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "ref/kernel_util.h"
 #include "ref/window.h"
 
 namespace qcv::ref::detail {
@@ -37,10 +38,7 @@ void average_planes(const ir::Tensor& x, ir::Tensor& y, const Window& win, bool 
 int64_t column_major(int64_t o, const std::vector<int64_t>& dims) {
   int64_t result = 0, stride = 1;
   std::vector<int64_t> index(dims.size());
-  for (size_t d = dims.size(); d-- > 0;) {
-    index[d] = o % dims[d];
-    o /= dims[d];
-  }
+  unravel(o, dims, index);
   for (size_t d = 0; d < dims.size(); ++d) {
     result += index[d] * stride;
     stride *= dims[d];

@@ -50,7 +50,6 @@ std::vector<ir::Tensor> conv_integer(const KernelArgs& a) {
   const ir::Shape& ws = w.shape();
   const int64_t batch = xs[0], channels = xs[1], out_channels = ws[0];
   const int64_t group = a.node.attr_int("group", 1);
-  const int64_t in_per_group = channels / group, out_per_group = out_channels / group;
 
   std::vector<int32_t> x_zp = zero_points(a, 2, 0), w_zp = zero_points(a, 3, 1);
   if (x_zp.size() != 1) a.error("x_zero_point must be a scalar (per tensor)");
@@ -63,27 +62,9 @@ std::vector<ir::Tensor> conv_integer(const KernelArgs& a) {
 
   std::vector<int64_t> kernel(ws.begin() + 2, ws.end());
   Window win = make_window(a, xs, y.shape(), kernel);
-  int32_t* yd = y.data<int32_t>();
-  std::vector<int64_t> acc(static_cast<size_t>(win.out_size));
-  for (int64_t n = 0; n < batch; ++n) {
-    for (int64_t m = 0; m < out_channels; ++m) {
-      const int64_t g = m / out_per_group;
-      std::fill(acc.begin(), acc.end(), 0);
-      for (int64_t ic = 0; ic < in_per_group; ++ic) {
-        const int32_t* plane = xv.data() + (n * channels + g * in_per_group + ic) * win.in_size;
-        const int32_t* taps = wv.data() + (m * in_per_group + ic) * win.kernel_size;
-        for (int64_t k = 0; k < win.kernel_size; ++k) {
-          const int64_t tap = taps[k];
-          const int64_t* offsets = win.offset.data() + k * win.out_size;
-          // Padding reads the zero point: (zp - zp) contributes nothing.
-          for (int64_t p = 0; p < win.out_size; ++p)
-            if (offsets[p] >= 0) acc[p] += tap * plane[offsets[p]];
-        }
-      }
-      int32_t* out = yd + (n * out_channels + m) * win.out_size;
-      for (int64_t p = 0; p < win.out_size; ++p) out[p] = static_cast<int32_t>(acc[p]);
-    }
-  }
+  // Padding reads the zero point: (zp - zp) contributes nothing.
+  conv_planes<int32_t, int64_t>(win, batch, channels, out_channels, group, xv.data(), wv.data(),
+                                y.data<int32_t>(), [](int64_t) { return int64_t{0}; });
   return {y};
 }
 

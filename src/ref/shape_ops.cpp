@@ -4,23 +4,9 @@
 #include <cstring>
 
 #include "ref/kernel.h"
+#include "ref/kernel_util.h"
 
 namespace qcv::ref::detail {
-namespace {
-
-int64_t normalize_axis(const KernelArgs& a, int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= rank)
-    a.error(fmt::format("axis {} out of range for rank {}", axis, rank));
-  return axis < 0 ? axis + rank : axis;
-}
-
-int64_t product(const ir::Shape& s, size_t from, size_t to) {
-  int64_t p = 1;
-  for (size_t i = from; i < to; ++i) p *= s[i];
-  return p;
-}
-
-}  // namespace
 
 std::vector<ir::Tensor> reshape_like_inferred(const KernelArgs& a) {
   const ir::Tensor& x = a.in(0);
@@ -51,9 +37,9 @@ std::vector<ir::Tensor> gather(const KernelArgs& a) {
   const int64_t rank = static_cast<int64_t>(x.rank());
   if (rank == 0) a.error("cannot gather from a scalar");
   const int64_t axis = normalize_axis(a, a.node.attr_int("axis", 0), rank);
-  const int64_t outer = product(x.shape(), 0, axis), axis_dim = x.dim(axis);
+  const int64_t outer = dim_product(x.shape(), 0, axis), axis_dim = x.dim(axis);
   const size_t chunk =
-      static_cast<size_t>(product(x.shape(), axis + 1, x.rank())) * ir::dtype_size(x.dtype());
+      static_cast<size_t>(dim_product(x.shape(), axis + 1, x.rank())) * ir::dtype_size(x.dtype());
   ir::Tensor y = a.make_output(0);
   const auto* src = static_cast<const uint8_t*>(x.raw());
   auto* dst = static_cast<uint8_t*>(y.raw());
@@ -75,14 +61,14 @@ std::vector<ir::Tensor> concat(const KernelArgs& a) {
   ir::Tensor y = a.make_output(0);
   const int64_t rank = static_cast<int64_t>(y.rank());
   const int64_t axis = normalize_axis(a, a.node.attr_int("axis"), rank);
-  const int64_t outer = product(y.shape(), 0, axis);
+  const int64_t outer = dim_product(y.shape(), 0, axis);
   const size_t elem = ir::dtype_size(y.dtype());
   auto* dst = static_cast<uint8_t*>(y.raw());
   for (int64_t o = 0; o < outer; ++o) {
     for (size_t i = 0; i < a.inputs.size(); ++i) {
       const ir::Tensor& x = a.in(i);
       if (x.dtype() != y.dtype()) a.error("inputs have different dtypes");
-      const size_t chunk = static_cast<size_t>(product(x.shape(), axis, x.rank())) * elem;
+      const size_t chunk = static_cast<size_t>(dim_product(x.shape(), axis, x.rank())) * elem;
       std::memcpy(dst, static_cast<const uint8_t*>(x.raw()) + o * chunk, chunk);
       dst += chunk;
     }

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "ref/kernel.h"
+#include "ref/kernel_util.h"
 #include "ref/strided_copy.h"
 
 namespace qcv::ref::detail {
@@ -12,12 +13,6 @@ int64_t checked_index(const KernelArgs& a, int64_t idx, int64_t dim) {
   if (idx < -dim || idx >= dim)
     a.error(fmt::format("index {} out of range [{}, {})", idx, -dim, dim));
   return idx < 0 ? idx + dim : idx;
-}
-
-int64_t norm_axis(const KernelArgs& a, int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= rank)
-    a.error(fmt::format("axis {} out of range for rank {}", axis, rank));
-  return axis < 0 ? axis + rank : axis;
 }
 
 // For every element of `shape` (row-major), the offset in a tensor with `strides` of the same
@@ -80,7 +75,8 @@ void combine_bytes(const KernelArgs& a, ir::DType t, void* dst, const void* src,
 std::vector<ir::Tensor> gather_elements(const KernelArgs& a) {
   const ir::Tensor& x = a.in(0);
   const ir::Tensor& idx = a.in(1);
-  const int64_t axis = norm_axis(a, a.node.attr_int("axis", 0), static_cast<int64_t>(x.rank()));
+  const int64_t axis =
+      normalize_axis(a, a.node.attr_int("axis", 0), static_cast<int64_t>(x.rank()));
   for (size_t d = 0; d < x.rank(); ++d)
     if (static_cast<int64_t>(d) != axis && idx.dim(d) > x.dim(d))
       a.error(fmt::format("indices {} exceed data {} off the axis", ir::shape_str(idx.shape()),
@@ -100,7 +96,8 @@ std::vector<ir::Tensor> scatter_elements(const KernelArgs& a) {
   const ir::Tensor& idx = a.in(1);
   const ir::Tensor& upd = a.in(2);
   if (idx.shape() != upd.shape()) a.error("indices and updates differ in shape");
-  const int64_t axis = norm_axis(a, a.node.attr_int("axis", 0), static_cast<int64_t>(x.rank()));
+  const int64_t axis =
+      normalize_axis(a, a.node.attr_int("axis", 0), static_cast<int64_t>(x.rank()));
   if (idx.rank() != x.rank()) a.error("indices and data ranks differ");
   for (size_t d = 0; d < x.rank(); ++d)
     if (static_cast<int64_t>(d) != axis && idx.dim(d) > x.dim(d))
@@ -179,7 +176,7 @@ std::vector<ir::Tensor> compress(const KernelArgs& a) {
   const ir::Tensor& cond = a.in(1);
   const bool flat = !a.node.has_attr("axis");
   const int64_t rank = static_cast<int64_t>(x.rank());
-  const int64_t axis = flat ? 0 : norm_axis(a, a.node.attr_int("axis"), rank);
+  const int64_t axis = flat ? 0 : normalize_axis(a, a.node.attr_int("axis"), rank);
   int64_t outer = 1, dim = flat ? x.numel() : x.dim(axis), inner = 1;
   if (!flat) {
     for (int64_t d = 0; d < axis; ++d) outer *= x.dim(d);

@@ -1,17 +1,8 @@
 #include "ref/window.h"
 
+#include "ref/kernel_util.h"
+
 namespace qcv::ref::detail {
-namespace {
-
-// Row-major multi-index of flat index i in `dims`.
-void unravel(int64_t i, const std::vector<int64_t>& dims, std::vector<int64_t>& index) {
-  for (size_t d = dims.size(); d-- > 0;) {
-    index[d] = i % dims[d];
-    i /= dims[d];
-  }
-}
-
-}  // namespace
 
 Window make_window(const KernelArgs& a, const ir::Shape& x_shape, const ir::Shape& out_shape,
                    const std::vector<int64_t>& kernel) {

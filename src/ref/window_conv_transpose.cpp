@@ -3,17 +3,12 @@
 // output. Input position i and kernel position k land on full-output position i*stride +
 // k*dilation, which is output position (that - pad_begin) when it falls inside the output.
 #include "ir/shape_inference.h"
+#include "ref/kernel_util.h"
 #include "ref/window.h"
 
 namespace qcv::ref::detail {
 namespace {
 
-void unravel(int64_t i, const std::vector<int64_t>& dims, std::vector<int64_t>& index) {
-  for (size_t d = dims.size(); d-- > 0;) {
-    index[d] = i % dims[d];
-    i /= dims[d];
-  }
-}
 
 // target[k * in_size + p]: flat output offset written by kernel position k from input position
 // p, or -1 when it is cut off by the padding.

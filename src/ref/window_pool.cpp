@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "ref/kernel_util.h"
 #include "ref/window.h"
 
 namespace qcv::ref::detail {
@@ -76,11 +77,8 @@ std::vector<ir::Tensor> max_unpool(const KernelArgs& a) {
   for (int64_t i = 0; i < x.numel(); ++i) {
     if (id[i] < 0 || id[i] >= total)
       a.error(fmt::format("index {} is outside the pooled input of {} elements", id[i], total));
-    int64_t rest = id[i], flat = 0;
-    for (size_t d = source.size(); d-- > 0;) {
-      coord[d] = rest % source[d];
-      rest /= source[d];
-    }
+    int64_t flat = 0;
+    unravel(id[i], source, coord);
     for (size_t d = 0; d < out.size(); ++d) {
       if (coord[d] >= out[d])
         a.error(fmt::format("index {} does not fit output shape {}", id[i], ir::shape_str(out)));

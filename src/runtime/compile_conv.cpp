@@ -9,11 +9,6 @@ namespace qcv::runtime {
 
 using dnnl::memory;
 
-// A primitive descriptor is "fast" when oneDNN picked a JIT kernel rather than a reference one.
-static bool is_fast(const dnnl::primitive_desc_base& pd) {
-  return std::string(pd.impl_info_str()).find("ref") == std::string::npos;
-}
-
 static std::string chain_label(const ir::Node& n, const FusedChain& chain, const ir::Graph& g,
                                const std::string& impl) {
   std::string s = n.name + " (" + n.op;
@@ -79,15 +74,8 @@ bool PlanBuilder::build_conv(int i) {
       cached_weights(n.name + "/W", pd.weights_desc(), plain_md(wshape), w->raw());
   cache_.note_source(n.input(1), {n.name + "/W", n.name, w->shape(), wshape});
   int dst = define(chain.output, pd.dst_desc(), out);
-  PrimitiveStep& s = add_step(chain_label(n, chain, g_, pd.impl_info_str()));
-  PrimitiveCall c = call(dnnl::convolution_forward(pd), pd);
-  c.value_args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}};
-  if (b >= 0) c.value_args.push_back({DNNL_ARG_BIAS, b});
-  c.fixed_args = {{DNNL_ARG_WEIGHTS, weights}};
-  s.calls.push_back(c);
-  s.reads = {src};
-  if (b >= 0) s.reads.push_back(b);
-  s.writes = {dst};
+  PrimitiveStep& s = add_weighted_step(chain_label(n, chain, g_, pd.impl_info_str()),
+                                       dnnl::convolution_forward(pd), pd, src, weights, b, dst);
   s.dst_value = dst;
   if (!chain.sum_operand.empty()) {
     int acc = value_of(chain.sum_operand);
@@ -154,15 +142,8 @@ bool PlanBuilder::build_gemm(int i) {
   if (trans_b && alpha == 1.f)
     cache_.note_source(n.input(1), {n.name + "/W", n.name, bmat.shape(), wshape});
   int dst = define(chain.output, pd.dst_desc(), out);
-  PrimitiveStep& s = add_step(chain_label(n, chain, g_, pd.impl_info_str()));
-  PrimitiveCall c = call(dnnl::inner_product_forward(pd), pd);
-  c.value_args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}};
-  if (b >= 0) c.value_args.push_back({DNNL_ARG_BIAS, b});
-  c.fixed_args = {{DNNL_ARG_WEIGHTS, weights}};
-  s.calls.push_back(c);
-  s.reads = {src};
-  if (b >= 0) s.reads.push_back(b);
-  s.writes = {dst};
+  add_weighted_step(chain_label(n, chain, g_, pd.impl_info_str()), dnnl::inner_product_forward(pd),
+                    pd, src, weights, b, dst);
   return true;
 }
 
@@ -183,12 +164,8 @@ bool PlanBuilder::build_matmul(int i) {
   dnnl::matmul::desc d(plan_->values[pa].md, plan_->values[pb].md, plain_md(out));
   dnnl::matmul::primitive_desc pd(d, attr_with({}), engine_);
   int dst = define(n.outputs[0], pd.dst_desc(), out);
-  PrimitiveStep& s = add_step(n.name + " (MatMul: " + pd.impl_info_str() + ")");
-  PrimitiveCall c = call(dnnl::matmul(pd), pd);
-  c.value_args = {{DNNL_ARG_SRC, pa}, {DNNL_ARG_WEIGHTS, pb}, {DNNL_ARG_DST, dst}};
-  s.calls.push_back(c);
-  s.reads = {pa, pb};
-  s.writes = {dst};
+  add_call_step(n.name + " (MatMul: " + pd.impl_info_str() + ")", dnnl::matmul(pd), pd,
+                {{DNNL_ARG_SRC, pa}, {DNNL_ARG_WEIGHTS, pb}}, DNNL_ARG_DST, dst);
   return true;
 }
 

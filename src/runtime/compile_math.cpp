@@ -233,12 +233,9 @@ bool PlanBuilder::build_math_binary(int i) {
   dnnl::binary::desc d(alg, md0, plan_->values[b].md, md0);
   dnnl::binary::primitive_desc pd(d, attr_with(post), engine_);
   int dst = define(n.outputs[0], pd.dst_desc(), out);
-  PrimitiveStep& s = add_step(n.name + " (" + n.op + ": " + pd.impl_info_str() + ")");
-  PrimitiveCall c = call(dnnl::binary(pd), pd);
-  c.value_args = {{DNNL_ARG_SRC_0, a}, {DNNL_ARG_SRC_1, b}, {DNNL_ARG_DST, dst}};
-  s.calls.push_back(c);
-  s.reads = {a, b};
-  s.writes = {dst};
+  PrimitiveStep& s =
+      add_call_step(n.name + " (" + n.op + ": " + pd.impl_info_str() + ")", dnnl::binary(pd), pd,
+                    {{DNNL_ARG_SRC_0, a}, {DNNL_ARG_SRC_1, b}}, DNNL_ARG_DST, dst);
   s.inplace_src = a;
   s.inplace_dst = dst;
   return true;
@@ -260,12 +257,8 @@ bool PlanBuilder::build_prelu(int i) {
   dnnl::prelu_forward::desc d(dnnl::prop_kind::forward_inference, md, plan_->values[w].md);
   dnnl::prelu_forward::primitive_desc pd(d, attr_with({}), engine_);
   int dst = define(n.outputs[0], pd.dst_desc(), xs);
-  PrimitiveStep& s = add_step(n.name + " (PRelu: " + pd.impl_info_str() + ")");
-  PrimitiveCall c = call(dnnl::prelu_forward(pd), pd);
-  c.value_args = {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst}};
-  s.calls.push_back(c);
-  s.reads = {x, w};
-  s.writes = {dst};
+  add_call_step(n.name + " (PRelu: " + pd.impl_info_str() + ")", dnnl::prelu_forward(pd), pd,
+                {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w}}, DNNL_ARG_DST, dst);
   return true;
 }
 

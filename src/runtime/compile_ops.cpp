@@ -7,35 +7,13 @@ namespace qcv::runtime {
 
 using dnnl::memory;
 
-static bool is_fast(const dnnl::primitive_desc_base& pd) {
-  return std::string(pd.impl_info_str()).find("ref") == std::string::npos;
-}
-
 bool PlanBuilder::build_eltwise(int i) {
   const ir::Node& n = g_.nodes[i];
   const FusedChain& chain = fusion_.chains[i];
   auto ops = activation_ops(n, g_);
   int x = value_of(n.inputs[0]);
-  if (!ops || !has_md(x)) return false;
-  const memory::desc md = plan_->values[x].md;
-  std::vector<PrimitiveCall> calls;
-  std::string impl;
-  for (const EltOp& e : *ops) {
-    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, e.alg, md, e.alpha, e.beta);
-    dnnl::eltwise_forward::primitive_desc pd(d, attr_with({}), engine_);
-    calls.push_back(call(dnnl::eltwise_forward(pd), pd));
-    impl = pd.impl_info_str();
-  }
-  int dst = define(chain.output, md, shape_of(x));
-  for (size_t k = 0; k < calls.size(); ++k)
-    calls[k].value_args = {{DNNL_ARG_SRC, k == 0 ? x : dst}, {DNNL_ARG_DST, dst}};
-  PrimitiveStep& s = add_step(n.name + " (" + n.op + ": " + impl + ")");
-  s.calls = calls;
-  s.reads = {x};
-  s.writes = {dst};
-  s.inplace_src = x;
-  s.inplace_dst = dst;
-  return true;
+  // The same step as a math-family chain (build_eltwise_chain), labelled by this node.
+  return ops && build_eltwise_chain(n.name + " (" + n.op, x, *ops, chain.output);
 }
 
 bool PlanBuilder::build_binary(int i) {
@@ -76,12 +54,9 @@ bool PlanBuilder::build_binary(int i) {
     }
   }
   int dst = define(chain.output, pd.dst_desc(), out);
-  PrimitiveStep& s = add_step(n.name + " (" + n.op + ": " + pd.impl_info_str() + ")");
-  PrimitiveCall c = call(dnnl::binary(pd), pd);
-  c.value_args = {{DNNL_ARG_SRC_0, a}, {DNNL_ARG_SRC_1, b}, {DNNL_ARG_DST, dst}};
-  s.calls.push_back(c);
-  s.reads = {a, b};
-  s.writes = {dst};
+  PrimitiveStep& s =
+      add_call_step(n.name + " (" + n.op + ": " + pd.impl_info_str() + ")", dnnl::binary(pd), pd,
+                    {{DNNL_ARG_SRC_0, a}, {DNNL_ARG_SRC_1, b}}, DNNL_ARG_DST, dst);
   s.inplace_src = a;
   s.inplace_dst = dst;
   return true;
@@ -120,12 +95,8 @@ bool PlanBuilder::build_pool(int i) {
                                    win.pad_r);
   dnnl::pooling_v2_forward::primitive_desc pd(d, attr_with({}), engine_);
   int dst = define(n.outputs[0], pd.dst_desc(), out);
-  PrimitiveStep& s = add_step(n.name + " (" + n.op + ": " + pd.impl_info_str() + ")");
-  PrimitiveCall c = call(dnnl::pooling_v2_forward(pd), pd);
-  c.value_args = {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, dst}};
-  s.calls.push_back(c);
-  s.reads = {x};
-  s.writes = {dst};
+  add_call_step(n.name + " (" + n.op + ": " + pd.impl_info_str() + ")",
+                dnnl::pooling_v2_forward(pd), pd, {{DNNL_ARG_SRC, x}}, DNNL_ARG_DST, dst);
   return true;
 }
 
@@ -142,12 +113,9 @@ bool PlanBuilder::build_softmax(int i) {
   dnnl::softmax_forward::desc d(dnnl::prop_kind::forward_inference, md, static_cast<int>(axis));
   dnnl::softmax_forward::primitive_desc pd(d, attr_with({}), engine_);
   int dst = define(n.outputs[0], pd.dst_desc(), shape_of(x));
-  PrimitiveStep& s = add_step(n.name + " (Softmax: " + pd.impl_info_str() + ")");
-  PrimitiveCall c = call(dnnl::softmax_forward(pd), pd);
-  c.value_args = {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, dst}};
-  s.calls.push_back(c);
-  s.reads = {x};
-  s.writes = {dst};
+  PrimitiveStep& s =
+      add_call_step(n.name + " (Softmax: " + pd.impl_info_str() + ")", dnnl::softmax_forward(pd),
+                    pd, {{DNNL_ARG_SRC, x}}, DNNL_ARG_DST, dst);
   s.inplace_src = x;
   s.inplace_dst = dst;
   return true;
@@ -170,14 +138,11 @@ bool PlanBuilder::build_concat(int i) {
   if (srcs.empty() || out.size() > 6) return false;
   dnnl::concat::primitive_desc pd(static_cast<int>(axis), mds, engine_, attr_with({}));
   int dst = define(n.outputs[0], pd.dst_desc(), out);
-  PrimitiveStep& s = add_step(n.name + " (Concat: " + pd.impl_info_str() + ")");
-  PrimitiveCall c = call(dnnl::concat(pd), pd);
+  std::vector<std::pair<int, int>> args;
   for (size_t k = 0; k < srcs.size(); ++k)
-    c.value_args.push_back({DNNL_ARG_MULTIPLE_SRC + static_cast<int>(k), srcs[k]});
-  c.value_args.push_back({DNNL_ARG_DST, dst});
-  s.calls.push_back(c);
-  s.reads = srcs;
-  s.writes = {dst};
+    args.push_back({DNNL_ARG_MULTIPLE_SRC + static_cast<int>(k), srcs[k]});
+  add_call_step(n.name + " (Concat: " + pd.impl_info_str() + ")", dnnl::concat(pd), pd, args,
+                DNNL_ARG_DST, dst);
   return true;
 }
 

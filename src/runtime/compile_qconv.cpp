@@ -296,17 +296,9 @@ bool PlanBuilder::build_qconv(int i) {
     b = add_constant(n.name + "#qbias", ir::Tensor::from_vector<float>({oc}, bias));
   int dst = define_typed(chain.output_name, pd.dst_desc(), out, dst_type);
 
-  std::string label =
-      int8_label(g_, i, "QConv", chain, pd.impl_info_str(), xq->params.dtype, dst_type);
-  PrimitiveStep& s = add_step(label);
-  PrimitiveCall c = call(dnnl::convolution_forward(pd), pd);
-  c.value_args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}};
-  if (b >= 0) c.value_args.push_back({DNNL_ARG_BIAS, b});
-  c.fixed_args = {{DNNL_ARG_WEIGHTS, weights}};
-  s.calls.push_back(c);
-  s.reads = {src};
-  if (b >= 0) s.reads.push_back(b);
-  s.writes = {dst};
+  PrimitiveStep& s = add_weighted_step(
+      int8_label(g_, i, "QConv", chain, pd.impl_info_str(), xq->params.dtype, dst_type),
+      dnnl::convolution_forward(pd), pd, src, weights, b, dst);
   s.dst_value = dst;
   if (acc >= 0) {
     s.reads.push_back(acc);

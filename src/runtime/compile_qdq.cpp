@@ -48,12 +48,8 @@ int PlanBuilder::dequantize_value(const std::string& name) {
     dnnl::reorder::primitive_desc pd(engine_, src.md, engine_, md, attr);
     ir::Shape shape = src.shape;
     int dst = define(name, md, shape);
-    PrimitiveStep& s = add_step(name + " (DequantizeLinear: reorder " + pd.impl_info_str() + ")");
-    PrimitiveCall c = call(dnnl::reorder(pd), pd);
-    c.value_args = {{DNNL_ARG_FROM, q->value}, {DNNL_ARG_TO, dst}};
-    s.calls.push_back(c);
-    s.reads = {q->value};
-    s.writes = {dst};
+    add_call_step(name + " (DequantizeLinear: reorder " + pd.impl_info_str() + ")",
+                  dnnl::reorder(pd), pd, {{DNNL_ARG_FROM, q->value}}, DNNL_ARG_TO, dst);
     return dst;
   }
   int p = g_.producer(name);
@@ -101,12 +97,8 @@ bool PlanBuilder::build_quantize(int i) {
   memory::desc md = with_type(sv.md, qdt);
   dnnl::reorder::primitive_desc pd(engine_, sv.md, engine_, md, attr);
   int dst = define_typed(n.outputs[0], md, sv.shape, qp->dtype);
-  PrimitiveStep& s = add_step(n.name + " (" + what + ": reorder " + pd.impl_info_str() + ")");
-  PrimitiveCall c = call(dnnl::reorder(pd), pd);
-  c.value_args = {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}};
-  s.calls.push_back(c);
-  s.reads = {src};
-  s.writes = {dst};
+  add_call_step(n.name + " (" + what + ": reorder " + pd.impl_info_str() + ")", dnnl::reorder(pd),
+                pd, {{DNNL_ARG_FROM, src}}, DNNL_ARG_TO, dst);
   return true;
 }
 
@@ -156,12 +148,8 @@ bool PlanBuilder::build_qpool(int i) {
   dnnl::pooling_v2_forward::primitive_desc pd(d, attr_with({}), engine_);
   int dst = define_typed(n.outputs[0] + "#int8", pd.dst_desc(), out, xq->params.dtype);
   ids_.erase(n.outputs[0] + "#int8");
-  PrimitiveStep& s = add_step(n.name + " (" + n.op + " int8: " + pd.impl_info_str() + ")");
-  PrimitiveCall c = call(dnnl::pooling_v2_forward(pd), pd);
-  c.value_args = {{DNNL_ARG_SRC, xq->value}, {DNNL_ARG_DST, dst}};
-  s.calls.push_back(c);
-  s.reads = {xq->value};
-  s.writes = {dst};
+  add_call_step(n.name + " (" + n.op + " int8: " + pd.impl_info_str() + ")",
+                dnnl::pooling_v2_forward(pd), pd, {{DNNL_ARG_SRC, xq->value}}, DNNL_ARG_DST, dst);
   float_as_int8_[n.outputs[0]] = QTensor{dst, xq->params};
   return true;
 }
@@ -249,13 +237,10 @@ bool PlanBuilder::build_qbinary(int i, const QTensor& qa, const QTensor& qb,
   dnnl::binary::desc d(dnnl::algorithm::binary_add, md_a, plan_->values[src_b].md, dst_md);
   dnnl::binary::primitive_desc pd(d, attr, engine_);
   int dst = define_typed(chain.output_name, pd.dst_desc(), out, dst_type);
-  PrimitiveStep& s = add_step(int8_label(g_, i, "Q" + g_.nodes[i].op, chain, pd.impl_info_str(),
-                                         a->params.dtype, dst_type));
-  PrimitiveCall c = call(dnnl::binary(pd), pd);
-  c.value_args = {{DNNL_ARG_SRC_0, a->value}, {DNNL_ARG_SRC_1, src_b}, {DNNL_ARG_DST, dst}};
-  s.calls.push_back(c);
-  s.reads = {a->value, src_b};
-  s.writes = {dst};
+  add_call_step(
+      int8_label(g_, i, "Q" + g_.nodes[i].op, chain, pd.impl_info_str(), a->params.dtype, dst_type),
+      dnnl::binary(pd), pd, {{DNNL_ARG_SRC_0, a->value}, {DNNL_ARG_SRC_1, src_b}}, DNNL_ARG_DST,
+      dst);
   absorb_chain(fusion_, i, chain);
   return true;
 }
@@ -285,14 +270,11 @@ bool PlanBuilder::build_qconcat(int i) {
   dnnl::concat::primitive_desc pd(static_cast<int>(axis), mds, engine_, attr_with({}));
   int dst = define_typed(n.outputs[0] + "#int8", pd.dst_desc(), out, params->dtype);
   ids_.erase(n.outputs[0] + "#int8");
-  PrimitiveStep& s = add_step(n.name + " (Concat int8: " + pd.impl_info_str() + ")");
-  PrimitiveCall c = call(dnnl::concat(pd), pd);
+  std::vector<std::pair<int, int>> args;
   for (size_t k = 0; k < srcs.size(); ++k)
-    c.value_args.push_back({DNNL_ARG_MULTIPLE_SRC + static_cast<int>(k), srcs[k]});
-  c.value_args.push_back({DNNL_ARG_DST, dst});
-  s.calls.push_back(c);
-  s.reads = srcs;
-  s.writes = {dst};
+    args.push_back({DNNL_ARG_MULTIPLE_SRC + static_cast<int>(k), srcs[k]});
+  add_call_step(n.name + " (Concat int8: " + pd.impl_info_str() + ")", dnnl::concat(pd), pd, args,
+                DNNL_ARG_DST, dst);
   float_as_int8_[n.outputs[0]] = QTensor{dst, *params};
   return true;
 }

@@ -71,16 +71,9 @@ bool PlanBuilder::build_qgemm(int i) {
   if (!bias.empty())
     b = add_constant(n.name + "#qbias", ir::Tensor::from_vector<float>({outputs}, bias));
   int dst = define_typed(chain.output_name, pd.dst_desc(), out, dst_type);
-  PrimitiveStep& s =
-      add_step(int8_label(g_, i, "QGemm", chain, pd.impl_info_str(), xq->params.dtype, dst_type));
-  PrimitiveCall c = call(dnnl::inner_product_forward(pd), pd);
-  c.value_args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}};
-  if (b >= 0) c.value_args.push_back({DNNL_ARG_BIAS, b});
-  c.fixed_args = {{DNNL_ARG_WEIGHTS, weights}};
-  s.calls.push_back(c);
-  s.reads = {src};
-  if (b >= 0) s.reads.push_back(b);
-  s.writes = {dst};
+  add_weighted_step(
+      int8_label(g_, i, "QGemm", chain, pd.impl_info_str(), xq->params.dtype, dst_type),
+      dnnl::inner_product_forward(pd), pd, src, weights, b, dst);
   absorb_chain(fusion_, i, chain);
   return true;
 }

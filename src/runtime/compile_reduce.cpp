@@ -67,12 +67,8 @@ bool PlanBuilder::build_reduction(int i) {
   int dst = define(kept_name, pd.dst_desc(), kept);
   ids_.erase(kept_name);
   ids_[n.outputs[0]] = out == kept ? dst : view(dst, out, n.outputs[0]);
-  PrimitiveStep& s = add_step(n.name + " (" + n.op + ": " + pd.impl_info_str() + ")");
-  PrimitiveCall c = call(dnnl::reduction(pd), pd);
-  c.value_args = {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, dst}};
-  s.calls.push_back(c);
-  s.reads = {x};
-  s.writes = {dst};
+  add_call_step(n.name + " (" + n.op + ": " + pd.impl_info_str() + ")", dnnl::reduction(pd), pd,
+                {{DNNL_ARG_SRC, x}}, DNNL_ARG_DST, dst);
   return true;
 }
 
@@ -89,12 +85,8 @@ bool PlanBuilder::build_lrn(int i) {
       size, n.attr_float("alpha", 1e-4f), n.attr_float("beta", 0.75f), n.attr_float("bias", 1.0f));
   dnnl::lrn_forward::primitive_desc pd(d, attr_with({}), engine_);
   int dst = define(n.outputs[0], pd.dst_desc(), shape_of(x));
-  PrimitiveStep& s = add_step(n.name + " (LRN: " + pd.impl_info_str() + ")");
-  PrimitiveCall c = call(dnnl::lrn_forward(pd), pd);
-  c.value_args = {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, dst}};
-  s.calls.push_back(c);
-  s.reads = {x};
-  s.writes = {dst};
+  add_call_step(n.name + " (LRN: " + pd.impl_info_str() + ")", dnnl::lrn_forward(pd), pd,
+                {{DNNL_ARG_SRC, x}}, DNNL_ARG_DST, dst);
   return true;
 }
 
@@ -161,12 +153,9 @@ bool PlanBuilder::build_log_softmax(int i) {
                                    md, md, static_cast<int>(axis));
   dnnl::softmax_v2_forward::primitive_desc pd(d, attr_with({}), engine_);
   int dst = define(n.outputs[0], pd.dst_desc(), shape_of(x));
-  PrimitiveStep& s = add_step(n.name + " (LogSoftmax: " + pd.impl_info_str() + ")");
-  PrimitiveCall c = call(dnnl::softmax_v2_forward(pd), pd);
-  c.value_args = {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, dst}};
-  s.calls.push_back(c);
-  s.reads = {x};
-  s.writes = {dst};
+  PrimitiveStep& s =
+      add_call_step(n.name + " (LogSoftmax: " + pd.impl_info_str() + ")",
+                    dnnl::softmax_v2_forward(pd), pd, {{DNNL_ARG_SRC, x}}, DNNL_ARG_DST, dst);
   s.inplace_src = x;
   s.inplace_dst = dst;
   return true;

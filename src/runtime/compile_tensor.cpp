@@ -17,11 +17,12 @@ std::vector<int64_t> row_major_strides(const ir::Shape& shape) {
   return s;
 }
 
-bool reorderable(const ir::Shape& out) {
-  if (out.empty() || out.size() > 6) return false;
+// Transpose and Slice as reorders: float32, uint8 or int8, rank kept, 1 to 6 non-empty dims.
+bool reorderable(const ir::Shape& in, const ir::Shape& out, memory::data_type dt) {
+  if (out.empty() || out.size() > 6 || in.size() != out.size()) return false;
   for (int64_t d : out)
     if (d <= 0) return false;
-  return true;
+  return dt == memory::data_type::f32 || dt == memory::data_type::u8 || dt == memory::data_type::s8;
 }
 
 }  // namespace
@@ -42,12 +43,8 @@ bool PlanBuilder::build_strided_reorder(int i, int x, const memory::desc& src_md
   int src = static_cast<int>(plan_->values.size());
   plan_->values.push_back(alias);
   int dst = define(n.outputs[0], dst_md, out);
-  PrimitiveStep& s = add_step(n.name + " (" + n.op + ": reorder " + impl_name(pd) + ")");
-  PrimitiveCall c = call(dnnl::reorder(pd), pd);
-  c.value_args = {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}};
-  s.calls.push_back(c);
-  s.reads = {src};
-  s.writes = {dst};
+  add_call_step(n.name + " (" + n.op + ": reorder " + impl_name(pd) + ")", dnnl::reorder(pd), pd,
+                {{DNNL_ARG_FROM, src}}, DNNL_ARG_TO, dst);
   return true;
 }
 
@@ -60,9 +57,7 @@ bool PlanBuilder::build_transpose(int i) {
   if (!has_md(x)) return false;
   const ir::Shape in = shape_of(x), out = out_shape(n);
   const memory::data_type dt = plan_->values[x].md.data_type();
-  if (!reorderable(out) || in.size() != out.size()) return false;
-  if (dt != memory::data_type::f32 && dt != memory::data_type::u8 && dt != memory::data_type::s8)
-    return false;
+  if (!reorderable(in, out, dt)) return false;
   const auto rank = static_cast<int64_t>(in.size());
   std::vector<int64_t> perm(rank);
   for (int64_t d = 0; d < rank; ++d) perm[d] = rank - 1 - d;
@@ -76,12 +71,8 @@ bool PlanBuilder::build_transpose(int i) {
     dnnl::reorder::primitive_desc pd(engine_, plan_->values[x].md, engine_, dst_md, attr_with({}));
     written = define(n.outputs[0] + "#transposed", dst_md, in);
     ids_.erase(n.outputs[0] + "#transposed");
-    PrimitiveStep& s = add_step(n.name + " (Transpose: reorder " + impl_name(pd) + ")");
-    PrimitiveCall c = call(dnnl::reorder(pd), pd);
-    c.value_args = {{DNNL_ARG_FROM, x}, {DNNL_ARG_TO, written}};
-    s.calls.push_back(c);
-    s.reads = {x};
-    s.writes = {written};
+    add_call_step(n.name + " (Transpose: reorder " + impl_name(pd) + ")", dnnl::reorder(pd), pd,
+                  {{DNNL_ARG_FROM, x}}, DNNL_ARG_TO, written);
   }
   PlanValue pv;
   pv.name = n.outputs[0];
@@ -102,9 +93,7 @@ bool PlanBuilder::build_slice(int i) {
   if (!has_md(x)) return false;
   const ir::Shape in = shape_of(x), out = out_shape(n);
   const memory::data_type dt = plan_->values[x].md.data_type();
-  if (!reorderable(out) || in.size() != out.size()) return false;
-  if (dt != memory::data_type::f32 && dt != memory::data_type::u8 && dt != memory::data_type::s8)
-    return false;
+  if (!reorderable(in, out, dt)) return false;
   auto constant = [&](size_t k) -> const ir::Tensor* {
     return k < n.inputs.size() && !n.inputs[k].empty() ? g_.initializer(n.inputs[k]) : nullptr;
   };

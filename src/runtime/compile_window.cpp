@@ -60,15 +60,8 @@ bool PlanBuilder::build_conv_transpose(int i) {
       cached_weights(n.name + "/W", pd.weights_desc(),
                      memory::desc(wdims, memory::data_type::f32, wtag), w->raw());
   int dst = define(n.outputs[0], pd.dst_desc(), out);
-  PrimitiveStep& s = add_step(n.name + " (ConvTranspose: " + pd.impl_info_str() + ")");
-  PrimitiveCall c = call(dnnl::deconvolution_forward(pd), pd);
-  c.value_args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}};
-  if (b >= 0) c.value_args.push_back({DNNL_ARG_BIAS, b});
-  c.fixed_args = {{DNNL_ARG_WEIGHTS, weights}};
-  s.calls.push_back(c);
-  s.reads = {src};
-  if (b >= 0) s.reads.push_back(b);
-  s.writes = {dst};
+  add_weighted_step(n.name + " (ConvTranspose: " + pd.impl_info_str() + ")",
+                    dnnl::deconvolution_forward(pd), pd, src, weights, b, dst);
   return true;
 }
 
@@ -139,12 +132,8 @@ bool PlanBuilder::build_resize(int i) {
                                    any_md(out));
   dnnl::resampling_forward::primitive_desc pd(d, attr_with({}), engine_);
   int dst = define(n.outputs[0], pd.dst_desc(), out);
-  PrimitiveStep& s = add_step(n.name + " (Resize: " + pd.impl_info_str() + ")");
-  PrimitiveCall c = call(dnnl::resampling_forward(pd), pd);
-  c.value_args = {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, dst}};
-  s.calls.push_back(c);
-  s.reads = {x};
-  s.writes = {dst};
+  add_call_step(n.name + " (Resize: " + pd.impl_info_str() + ")", dnnl::resampling_forward(pd), pd,
+                {{DNNL_ARG_SRC, x}}, DNNL_ARG_DST, dst);
   return true;
 }
 

@@ -245,12 +245,8 @@ int PlanBuilder::ensure_md(int v, const dnnl::memory::desc& md) {
   dnnl::reorder::primitive_desc pd(engine_, src.md, engine_, md, attr_with({}));
   int dst = define(src.name + "#" + md_str(md), md, src.shape);
   ids_.erase(src.name + "#" + md_str(md));
-  PrimitiveStep& s = add_step(src.name + " (reorder " + md_str(src.md) + " -> " + md_str(md) + ")");
-  PrimitiveCall c = call(dnnl::reorder(pd), pd);
-  c.value_args = {{DNNL_ARG_FROM, v}, {DNNL_ARG_TO, dst}};
-  s.calls.push_back(c);
-  s.reads = {v};
-  s.writes = {dst};
+  add_call_step(src.name + " (reorder " + md_str(src.md) + " -> " + md_str(md) + ")",
+                dnnl::reorder(pd), pd, {{DNNL_ARG_FROM, v}}, DNNL_ARG_TO, dst);
   return dst;
 }
 
@@ -298,6 +294,30 @@ PrimitiveStep& PlanBuilder::add_step(const std::string& label) {
   PrimitiveStep& ref = *s;
   plan_->steps.push_back(std::move(s));
   return ref;
+}
+
+PrimitiveStep& PlanBuilder::add_call_step(const std::string& label, const dnnl::primitive& p,
+                                          const dnnl::primitive_desc_base& pd,
+                                          const std::vector<std::pair<int, int>>& srcs, int dst_arg,
+                                          int dst) {
+  PrimitiveStep& s = add_step(label);
+  PrimitiveCall c = call(p, pd);
+  c.value_args = srcs;
+  c.value_args.push_back({dst_arg, dst});
+  s.calls.push_back(c);
+  for (const auto& [arg, value] : srcs) s.reads.push_back(value);
+  s.writes = {dst};
+  return s;
+}
+
+PrimitiveStep& PlanBuilder::add_weighted_step(const std::string& label, const dnnl::primitive& p,
+                                              const dnnl::primitive_desc_base& pd, int src,
+                                              const dnnl::memory& weights, int b, int dst) {
+  std::vector<std::pair<int, int>> srcs = {{DNNL_ARG_SRC, src}};
+  if (b >= 0) srcs.push_back({DNNL_ARG_BIAS, b});
+  PrimitiveStep& s = add_call_step(label, p, pd, srcs, DNNL_ARG_DST, dst);
+  s.calls.back().fixed_args = {{DNNL_ARG_WEIGHTS, weights}};
+  return s;
 }
 
 dnnl::memory PlanBuilder::cached_weights(const std::string& key, const dnnl::memory::desc& want,

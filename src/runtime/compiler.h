@@ -133,6 +133,16 @@ class PlanBuilder {
   // A call of primitive p (created from pd), sharing the plan's scratchpad.
   PrimitiveCall call(const dnnl::primitive& p, const dnnl::primitive_desc_base& pd);
   PrimitiveStep& add_step(const std::string& label);
+  // A step of one call of p: reads the values in srcs (DNNL_ARG_*, value) and writes dst as
+  // dst_arg. Returned so that a caller can mark it in place.
+  PrimitiveStep& add_call_step(const std::string& label, const dnnl::primitive& p,
+                               const dnnl::primitive_desc_base& pd,
+                               const std::vector<std::pair<int, int>>& srcs, int dst_arg, int dst);
+  // The same for a Conv/Gemm-like primitive: reads src and the bias value b (none when b < 0),
+  // with the prepared weights memory bound as a fixed argument.
+  PrimitiveStep& add_weighted_step(const std::string& label, const dnnl::primitive& p,
+                                   const dnnl::primitive_desc_base& pd, int src,
+                                   const dnnl::memory& weights, int b, int dst);
   dnnl::memory cached_weights(const std::string& key, const dnnl::memory::desc& want,
                               const dnnl::memory::desc& user_md, const void* data);
 

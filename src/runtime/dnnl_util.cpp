@@ -81,4 +81,8 @@ std::string md_str(const memory::desc& md) {
   return s;
 }
 
+bool is_fast(const dnnl::primitive_desc_base& pd) {
+  return std::string(pd.impl_info_str()).find("ref") == std::string::npos;
+}
+
 }  // namespace qcv::runtime

@@ -21,5 +21,7 @@ memory::data_type dnnl_type(ir::DType t);
 memory::desc with_type(const memory::desc& md, memory::data_type dt);
 // "nChw16c"-like summary of a descriptor, for logs and tests.
 std::string md_str(const memory::desc& md);
+// A primitive descriptor is "fast" when oneDNN picked a JIT kernel rather than a reference one.
+bool is_fast(const dnnl::primitive_desc_base& pd);
 
 }  // namespace qcv::runtime
