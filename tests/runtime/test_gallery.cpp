@@ -32,6 +32,9 @@ const GalleryFile kFiles[] = {
     {"paddle_mobilenet_v3_large_small_cliphs.onnx", false},
     {"mobilenet_v2_small.torch_style.onnx", true},
     {"mobilenet_v2_small.torch_style_fp32.onnx", false},
+    // A real PyTorch 1.13 export: torchvision's quantizable MobileNetV2 x0.25, eager-mode torch.ao
+    // (qnnpack qconfig), torch.onnx.export opset 13 (bench/gallery/make_torch_ao.py --small).
+    {"mobilenet_v2_small.torch_ao.onnx", true},
     // bench/make_qoperator.py's QOperator MobileNetV2 (its ResNet is left out: its top-1 is the
     // same class for every random image, so top-1 checks on it would test nothing).
     {"mobilenetv2_qop.onnx", true},
