@@ -125,18 +125,21 @@ std::string Graph::add_initializer(const std::string& prefix, Tensor t) {
 }
 
 void Graph::sort() {
+  std::unordered_set<std::string> available;
+  for (const Value& v : inputs) available.insert(v.name);
+  for (const auto& [k, t] : initializers) available.insert(k);
   std::unordered_map<std::string, int> producer_of;
   for (size_t i = 0; i < nodes.size(); ++i)
     for (const std::string& o : nodes[i].outputs) {
       if (o.empty()) continue;
+      if (available.count(o))
+        fail("graph '{}': node '{}' ({}) produces '{}', which is already a graph input or "
+             "initializer", name, nodes[i].name, nodes[i].op, o);
       if (producer_of.count(o))
         fail("graph '{}': value '{}' is produced by both node '{}' and node '{}'", name, o,
              nodes[producer_of[o]].name, nodes[i].name);
       producer_of[o] = static_cast<int>(i);
     }
-  std::unordered_set<std::string> available;
-  for (const Value& v : inputs) available.insert(v.name);
-  for (const auto& [k, t] : initializers) available.insert(k);
 
   // Kahn's algorithm keeping the original order among ready nodes (stable output).
   std::vector<int> pending(nodes.size(), 0);

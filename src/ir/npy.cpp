@@ -3,88 +3,44 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "ir/input_file.h"
+#include "ir/npy_header.h"
+
 namespace qcv::ir {
 
-namespace {
-
-struct NpyType {
-  const char* descr;
-  DType dtype;
-};
-constexpr NpyType kTypes[] = {
-    {"<f4", DType::Float32}, {"<f8", DType::Float64}, {"|u1", DType::UInt8},  {"|i1", DType::Int8},
-    {"<u2", DType::UInt16},  {"<i2", DType::Int16},   {"<i4", DType::Int32},  {"<u4", DType::UInt32},
-    {"<i8", DType::Int64},   {"<u8", DType::UInt64},  {"|b1", DType::Bool}};
-
-// Value of `key` in the header dict, e.g. 'descr': '<f4' -> <f4 ; 'shape': (1, 3) -> (1, 3).
-std::string header_field(const std::string& header, const std::string& key, const std::string& path) {
-  size_t k = header.find("'" + key + "'");
-  if (k == std::string::npos) fail("{}: .npy header lacks '{}'", path, key);
-  size_t colon = header.find(':', k);
-  size_t start = header.find_first_not_of(" ", colon + 1);
-  if (colon == std::string::npos || start == std::string::npos) fail("{}: bad .npy header", path);
-  if (header[start] == '(') return header.substr(start, header.find(')', start) - start + 1);
-  if (header[start] == '\'') return header.substr(start + 1, header.find('\'', start + 1) - start - 1);
-  return header.substr(start, header.find_first_of(",}", start) - start);
-}
-
-}  // namespace
-
 Tensor load_npy(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot open '{}'", path);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) fail("{}: not a .npy file", path);
-  int major = static_cast<uint8_t>(bytes[6]);
-  size_t header_len, offset;
-  if (major == 1) {
-    header_len = static_cast<uint8_t>(bytes[8]) | (static_cast<uint8_t>(bytes[9]) << 8);
-    offset = 10;
-  } else if (major == 2 || major == 3) {
-    if (bytes.size() < 12) fail("{}: truncated .npy header", path);
-    header_len = 0;
-    for (int i = 0; i < 4; ++i) header_len |= size_t(static_cast<uint8_t>(bytes[8 + i])) << (8 * i);
-    offset = 12;
-  } else {
-    fail("{}: unsupported .npy version {}", path, major);
+  // The header is read and checked first; the payload is read straight into the tensor once the
+  // file is known to hold exactly the bytes its header promises.
+  const uint64_t size = input_file_size(path);
+  std::string prefix(static_cast<size_t>(std::min<uint64_t>(size, 12)), '\0');
+  read_input_bytes(path, 0, prefix.data(), prefix.size());
+  const size_t header_end = npy_header_end(prefix, path);
+  if (size < header_end) fail("{}: truncated .npy header", path);
+  prefix.resize(header_end);
+  read_input_bytes(path, 0, prefix.data(), header_end);
+  const NpyHeader h = parse_npy_header(prefix, path);
+  const uint64_t present = size - h.data_offset;
+  if (present != h.payload_bytes)
+    fail("{}: {} .npy payload: {} bytes for shape {} of {}, expected {}", path,
+         present < h.payload_bytes ? "truncated" : "oversized", present, shape_str(h.shape),
+         dtype_name(h.dtype), h.payload_bytes);
+  Tensor t(h.dtype, h.shape);
+  read_input_bytes(path, h.data_offset, t.raw(), h.payload_bytes);
+  if (h.dtype == DType::Bool) {
+    // A byte other than 0/1 is not a valid C++ bool; numpy treats any nonzero byte as True.
+    auto* b = static_cast<uint8_t*>(t.raw());
+    for (uint64_t i = 0; i < h.payload_bytes; ++i) b[i] = b[i] != 0;
   }
-  if (bytes.size() < offset + header_len) fail("{}: truncated .npy header", path);
-  std::string header = bytes.substr(offset, header_len);
-  std::string descr = header_field(header, "descr", path);
-  if (header_field(header, "fortran_order", path) != "False")
-    fail("{}: Fortran-order arrays are not supported", path);
-  DType dtype = DType::Undefined;
-  for (const NpyType& t : kTypes)
-    if (descr == t.descr) dtype = t.dtype;
-  if (dtype == DType::Undefined) fail("{}: unsupported .npy dtype '{}'", path, descr);
-  Shape shape;
-  std::string dims = header_field(header, "shape", path);
-  std::stringstream ss(dims.substr(1, dims.size() - 2));
-  for (std::string item; std::getline(ss, item, ',');) {
-    if (item.find_first_not_of(" ") == std::string::npos) continue;
-    try {
-      shape.push_back(std::stoll(item));
-    } catch (const std::exception&) {
-      fail("{}: bad shape {} in .npy header", path, dims);
-    }
-  }
-  Tensor t(dtype, shape);
-  size_t data = offset + header_len;
-  if (bytes.size() - data < t.nbytes())
-    fail("{}: truncated .npy payload: {} bytes for shape {} of {}, expected {}", path,
-         bytes.size() - data, shape_str(shape), dtype_name(dtype), t.nbytes());
-  std::memcpy(t.raw(), bytes.data() + data, t.nbytes());
   return t;
 }
 
 void save_npy(const Tensor& t, const std::string& path) {
-  const char* descr = nullptr;
-  for (const NpyType& nt : kTypes)
-    if (nt.dtype == t.dtype()) descr = nt.descr;
+  const char* descr = npy_descr(t.dtype());
   if (!descr) fail("save_npy '{}': unsupported dtype {}", path, dtype_name(t.dtype()));
   std::string dims;
   for (int64_t d : t.shape()) dims += std::to_string(d) + ", ";

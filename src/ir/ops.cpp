@@ -1,7 +1,9 @@
 #include "ir/ops.h"
 
+#include <algorithm>
 #include <unordered_set>
 
+#include "ir/limits.h"
 #include "ir/shape_inference.h"
 
 namespace qcv::ir {
@@ -189,8 +191,11 @@ void validate(Graph& g) {
       if (n.inputs[i].empty()) fail("node '{}' ({}): required input {} is empty", n.name, n.op, i);
     if (n.outputs[0].empty()) fail("node '{}' ({}): output 0 has no name", n.name, n.op);
   }
-  for (const Value& v : g.inputs)
+  std::unordered_set<std::string> input_names;
+  for (const Value& v : g.inputs) {
     if (g.is_initializer(v.name)) fail("graph input '{}' is also an initializer", v.name);
+    if (!input_names.insert(v.name).second) fail("graph input '{}' appears twice", v.name);
+  }
   g.sort();  // throws on cycles, dangling inputs and values produced twice
   for (const Value& v : g.outputs)
     if (g.producer(v.name) < 0 && !g.input_value(v.name) && !g.is_initializer(v.name))
@@ -219,6 +224,13 @@ void infer_shapes(Graph& g) {
     for (size_t i = 0; i < n.outputs.size(); ++i) {
       if (n.outputs[i].empty()) continue;
       Value v = c.outputs[i];
+      // A shape no allocation could hold (a wrapped or exabyte product) stops here, naming the
+      // node, rather than as a failed allocation at run time. Unknown dims count as 1.
+      Shape known;
+      for (int64_t d : v.shape) known.push_back(d < 0 ? 1 : d);
+      limits::checked_tensor_bytes(known, std::max<size_t>(dtype_size(v.dtype), 1),
+                                   fmt::format("node '{}' ({}): output '{}'", n.name, n.op,
+                                               n.outputs[i]));
       v.name = n.outputs[i];
       v.dim_names.clear();
       g.value_info[v.name] = v;

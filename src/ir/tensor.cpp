@@ -3,11 +3,17 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "ir/limits.h"
+
 namespace qcv::ir {
 
 int64_t shape_numel(const Shape& shape) {
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  for (int64_t d : shape) {
+    if (d < 0) return -1;  // an unknown dimension
+    if (__builtin_mul_overflow(n, d, &n))
+      fail("shape {} has more elements than int64 can count", shape_str(shape));
+  }
   return n;
 }
 
@@ -21,9 +27,9 @@ std::string shape_str(const Shape& shape) {
 }
 
 Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
-  for (int64_t d : shape_)
-    if (d < 0) fail("Tensor: negative dimension in shape {}", shape_str(shape_));
-  size_t bytes = nbytes();
+  // Checked here so that no caller can wrap a size or ask for more than the ceiling.
+  const size_t bytes = limits::checked_tensor_bytes(
+      shape_, dtype_size(dtype_), fmt::format("tensor of shape {}", shape_str(shape_)));
   size_t rounded = (bytes + 63) / 64 * 64;
   if (rounded == 0) rounded = 64;
   void* p = std::aligned_alloc(64, rounded);
@@ -89,7 +95,7 @@ Tensor Tensor::clone() const {
 }
 
 Tensor Tensor::reshaped(Shape shape) const {
-  if (shape_numel(shape) != numel())
+  if (limits::checked_numel(shape, "reshape target " + shape_str(shape)) != numel())
     fail("Tensor: cannot reshape {} to {}", shape_str(shape_), shape_str(shape));
   Tensor t = *this;
   t.shape_ = std::move(shape);

@@ -5,6 +5,8 @@
 #include <limits>
 
 #include "ir/error.h"
+#include "ir/limits.h"
+#include "onnx/tensor_proto.h"
 
 namespace qcv::onnx::detail {
 
@@ -53,15 +55,24 @@ void load_external_data(::onnx::TensorProto& t, const std::string& model_dir) {
   const std::string d = dir.string(), f = file.string();
   if (f.compare(0, d.size(), d) != 0 || (f.size() > d.size() && f[d.size()] != '/'))
     fail("{}: external data location '{}' leaves the model's folder", what, location);
+  // The bytes the tensor needs, overflow-checked and within QCV_MAX_TENSOR_BYTES, before reading.
+  const ir::DType dtype = ir::dtype_from_onnx(t.data_type());
+  if (dtype == ir::DType::Undefined)
+    fail("{}: unsupported data type {}", what, onnx_type_name(t.data_type()));
+  const ir::Shape shape(t.dims().begin(), t.dims().end());
+  const uint64_t want = limits::checked_tensor_bytes(shape, ir::dtype_size(dtype), what);
   const auto size = fs::file_size(file, ec);
   if (ec) fail("{}: cannot read external data file '{}'", what, location);
   if (offset > static_cast<int64_t>(size))
     fail("{}: external data offset {} is past the end of '{}' ({} bytes)", what, offset, location,
          size);
-  if (length < 0) length = static_cast<int64_t>(size) - offset;
+  if (length < 0) length = static_cast<int64_t>(want);  // absent: the tensor's own size
   if (length > static_cast<int64_t>(size) - offset)
     fail("{}: external data '{}' holds {} bytes from offset {}, {} wanted", what, location,
          static_cast<int64_t>(size) - offset, offset, length);
+  if (static_cast<uint64_t>(length) != want)
+    fail("{}: external data '{}' has {} bytes, shape {} of {} needs {}", what, location, length,
+         ir::shape_str(shape), ir::dtype_name(dtype), want);
   if (length > std::numeric_limits<int>::max())
     fail("{}: external data of {} bytes is larger than qcv reads (2 GiB)", what, length);
   std::string bytes(static_cast<size_t>(length), '\0');

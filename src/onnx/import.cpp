@@ -9,6 +9,8 @@
 #include <new>
 #include <set>
 
+#include "ir/input_file.h"
+#include "ir/limits.h"
 #include "onnx/external_data.h"
 #include "onnx/legacy_ops.h"
 #include "onnx/onnx.h"
@@ -64,6 +66,13 @@ ir::Value value_from_proto(const pb::ValueInfoProto& vi, const char* role) {
     }
   }
   if (!any_name) v.dim_names.clear();
+  // The known part of the shape must be a size qcv could allocate: a wrapped product would
+  // otherwise reach the runtime as a request for exabytes.
+  ir::Shape known;
+  for (int64_t d : v.shape)
+    if (d >= 0) known.push_back(d);
+  limits::checked_tensor_bytes(known, std::max<size_t>(ir::dtype_size(v.dtype), 1),
+                               fmt::format("{} '{}'", role, vi.name()));
   return v;
 }
 
@@ -142,6 +151,9 @@ void check_model_header(const pb::ModelProto& m) {
     fail("not an ONNX model: ir_version {} (expected 1 to {})", m.ir_version(), kMaxIrVersion);
   if (!m.has_graph()) fail("not an ONNX model: no graph");
   if (m.graph().node_size() == 0) fail("not an ONNX model: the graph has no nodes");
+  if (static_cast<uint64_t>(m.graph().node_size()) > limits::max_graph_nodes())
+    fail("the graph has {} nodes, more than the limit of {} (set QCV_MAX_GRAPH_NODES to raise it)",
+         m.graph().node_size(), limits::max_graph_nodes());
   if (m.functions_size() > 0) fail("model-local functions are not supported");
 }
 
@@ -214,6 +226,7 @@ ir::Graph graph_from_model(pb::ModelProto& m, const std::string& model_dir) {
   }
   for (const auto& vi : gp.input()) {
     if (g.is_initializer(vi.name())) continue;  // old exporters list weights as inputs too
+    if (g.input_value(vi.name())) fail("graph input '{}' appears twice", vi.name());
     g.inputs.push_back(value_from_proto(vi, "graph input"));
   }
   for (const auto& vi : gp.output()) g.outputs.push_back(value_from_proto(vi, "graph output"));
@@ -261,16 +274,12 @@ auto with_origin(const std::string& origin, F&& body) -> decltype(body()) {
   }
 }
 
-// Reads a whole file into a string of its exact size (a stringstream would hold two copies).
+// Protobuf cannot parse a message over 2 GiB; larger models keep their weights as external data.
+constexpr uint64_t kMaxModelFileBytes = std::numeric_limits<int>::max();
+
+// The whole file; a directory or a file larger than protobuf parses is refused before allocating.
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) fail("file '{}': cannot open for reading", path);
-  const std::streamoff size = in.tellg();
-  if (size < 0) fail("file '{}': cannot tell its size", path);
-  std::string bytes(static_cast<size_t>(size), '\0');
-  in.seekg(0);
-  if (!in.read(bytes.data(), size)) fail("file '{}': read error", path);
-  return bytes;
+  return ir::read_input_file(path, kMaxModelFileBytes);
 }
 
 // Parses serialized ModelProto bytes; `release_bytes` runs once they are no longer needed.

@@ -3,23 +3,15 @@
 #include <cstring>
 #include <limits>
 
+#include "ir/limits.h"
+
 namespace qcv::onnx::detail {
 
 namespace {
 
-// Larger tensors would not fit in a protobuf message anyway; this bounds what corrupt input can
-// make us allocate.
-constexpr int64_t kMaxElements = int64_t{1} << 40;
-
 ir::Shape checked_dims(const ::onnx::TensorProto& proto, const std::string& what) {
-  ir::Shape shape;
-  int64_t numel = 1;
-  for (int64_t d : proto.dims()) {
-    if (d < 0) fail("{}: negative dimension {}", what, d);
-    if (d > 0 && numel > kMaxElements / d) fail("{}: too many elements", what);
-    numel *= d;
-    shape.push_back(d);
-  }
+  ir::Shape shape(proto.dims().begin(), proto.dims().end());
+  limits::checked_numel(shape, what);
   return shape;
 }
 
@@ -50,16 +42,22 @@ ir::Tensor tensor_from_proto(const ::onnx::TensorProto& proto, const std::string
     fail("{}: unsupported data type {} (qcv supports float32/64, bool and the 8-64 bit integer types)",
          what, onnx_type_name(proto.data_type()));
   ir::Shape shape = checked_dims(proto, what);
-  int64_t numel = ir::shape_numel(shape);
+  const int64_t numel = limits::checked_numel(shape, what);
 
   if (proto.has_raw_data()) {
     const std::string& raw = proto.raw_data();
-    size_t want = static_cast<size_t>(numel) * ir::dtype_size(dtype);
+    // Overflow-checked, and within QCV_MAX_TENSOR_BYTES, before comparing with what is present.
+    const uint64_t want = limits::checked_tensor_bytes(shape, ir::dtype_size(dtype), what);
     if (raw.size() != want)
       fail("{}: raw_data has {} bytes, shape {} of {} needs {}", what, raw.size(),
            ir::shape_str(shape), ir::dtype_name(dtype), want);
     ir::Tensor t(dtype, shape);
     if (want) std::memcpy(t.raw(), raw.data(), want);  // ONNX raw data is little-endian, as is x86
+    if (dtype == ir::DType::Bool) {
+      // A byte other than 0/1 is not a valid C++ bool; ONNX means nonzero = true.
+      auto* b = static_cast<uint8_t*>(t.raw());
+      for (uint64_t i = 0; i < want; ++i) b[i] = b[i] != 0;
+    }
     return t;
   }
   // Refuse before allocating: typed fields must hold exactly numel values.

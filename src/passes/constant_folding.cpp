@@ -5,6 +5,7 @@
 // quantization the runtime and the trainer must see.
 #include <algorithm>
 
+#include "ir/limits.h"
 #include "passes/dynamic_reshape.h"
 #include "passes/graph_edit.h"
 #include "passes/passes.h"
@@ -33,13 +34,42 @@ bool never_folded(const std::string& op) {
   return op == "QuantizeLinear" || op == "DequantizeLinear";
 }
 
-// A folded value lives in the model file: a small file must not turn into a huge allocation
-// (ConstantOfShape of [1e9], Expand, Tile). Larger results stay computed at run time.
-constexpr double kMaxFoldedBytes = 64.0 * 1024 * 1024;
+// A folded value lives in memory beside the model: a small file must not turn into a huge
+// allocation (ConstantOfShape of [1e9], Expand, Tile, a chain of them). Each folded value is at most
+// kMaxFoldedBytes (or QCV_MAX_TENSOR_BYTES if lower), and one fold_constants call adds at most
+// what keeps the graph's constants under max(kMaxGraphConstBytes, their size before), plus small
+// values (shape arithmetic) up to kSmallFoldBytes in all: so repeated calls cannot compound.
+// Whatever is not folded stays a node and is computed at run time.
+constexpr uint64_t kMaxFoldedBytes = 64ull << 20;
+constexpr uint64_t kMaxGraphConstBytes = 256ull << 20;
+constexpr uint64_t kSmallValueBytes = 64ull << 10, kSmallFoldBytes = 1ull << 20;
 
-// Whether shape inference, given the constant inputs, says some output exceeds kMaxFoldedBytes
-// (or cannot tell its size).
-bool output_too_large(const ir::Node& n, const std::vector<const ir::Tensor*>& inputs) {
+struct FoldBudget {
+  uint64_t left = 0;        // under the graph-wide ceiling
+  uint64_t small_left = 0;  // for values of at most kSmallValueBytes beyond it
+  uint64_t per_value = 0;
+
+  explicit FoldBudget(const ir::Graph& g) {
+    uint64_t before = 0;
+    for (const auto& [name, t] : g.initializers) before += t.nbytes();
+    left = before < kMaxGraphConstBytes ? kMaxGraphConstBytes - before : 0;
+    small_left = kSmallFoldBytes;
+    per_value = std::min<uint64_t>(kMaxFoldedBytes, limits::max_tensor_bytes());
+  }
+  // Takes `bytes` from the budget if it fits.
+  bool take(uint64_t bytes) {
+    if (bytes > per_value) return false;
+    if (bytes <= left) return left -= bytes, true;
+    if (bytes <= kSmallValueBytes && bytes <= small_left) return small_left -= bytes, true;
+    return false;
+  }
+};
+
+// Total bytes of n's outputs as shape inference predicts them from the constant inputs; nullopt
+// when inference fails or cannot tell (then the node is not folded: the kernel is never run on
+// sizes nobody checked).
+std::optional<uint64_t> predicted_output_bytes(const ir::Node& n,
+                                               const std::vector<const ir::Tensor*>& inputs) {
   ir::InferContext ctx{n, {}, {}, {}};
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (!inputs[i]) {
@@ -54,20 +84,25 @@ bool output_too_large(const ir::Node& n, const std::vector<const ir::Tensor*>& i
   try {
     ir::find_op(n.op)->infer(ctx);
   } catch (const Error&) {
-    return false;  // the kernel reports the problem (and folding then leaves the node alone)
+    return std::nullopt;  // the runtime reports the problem in context
   }
+  uint64_t total = 0;
   for (const ir::Value& v : ctx.outputs) {
-    if (!v.has_shape) return true;
-    double bytes = static_cast<double>(ir::dtype_size(v.dtype));
-    for (int64_t d : v.shape) bytes *= d < 0 ? 1e30 : static_cast<double>(d);
-    if (bytes > kMaxFoldedBytes) return true;
+    if (!v.has_shape) return std::nullopt;
+    uint64_t bytes = ir::dtype_size(v.dtype);
+    for (int64_t d : v.shape)
+      if (d < 0 || limits::mul_overflows(bytes, static_cast<uint64_t>(d), &bytes))
+        return std::nullopt;
+    if (limits::add_overflows(total, bytes, &total)) return std::nullopt;
   }
-  return false;
+  return total;
 }
 
-// Evaluates node n if all its inputs are initializers; returns its outputs, or nullopt.
+// Evaluates node n if all its inputs are initializers and its outputs fit the budget; returns
+// its outputs, or nullopt.
 std::optional<std::vector<ir::Tensor>> evaluate_constant_node(const ir::Graph& g,
-                                                              const ir::Node& n) {
+                                                              const ir::Node& n,
+                                                              FoldBudget& budget) {
   if (n.op == "Constant") {
     auto value = constant_value(n);
     if (!value) return std::nullopt;
@@ -86,7 +121,9 @@ std::optional<std::vector<ir::Tensor>> evaluate_constant_node(const ir::Graph& g
     inputs.push_back(t);
     any_input = true;
   }
-  if (!any_input || output_too_large(n, inputs)) return std::nullopt;
+  if (!any_input) return std::nullopt;
+  const std::optional<uint64_t> bytes = predicted_output_bytes(n, inputs);
+  if (!bytes || !budget.take(*bytes)) return std::nullopt;
   try {
     std::vector<ir::Tensor> outputs = ref::run_node(n, inputs);
     for (size_t i = 0; i < n.outputs.size(); ++i)
@@ -99,11 +136,11 @@ std::optional<std::vector<ir::Tensor>> evaluate_constant_node(const ir::Graph& g
 }
 
 // One sweep in node order: folds every node whose inputs are constant by then.
-bool fold_constant_nodes(ir::Graph& g) {
+bool fold_constant_nodes(ir::Graph& g, FoldBudget& budget) {
   std::vector<bool> folded(g.nodes.size(), false);
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const ir::Node& n = g.nodes[i];
-    auto outputs = evaluate_constant_node(g, n);
+    auto outputs = evaluate_constant_node(g, n, budget);
     if (!outputs) continue;
     for (size_t k = 0; k < n.outputs.size(); ++k) {
       if (n.outputs[k].empty()) continue;
@@ -146,10 +183,11 @@ bool fold_known_shapes(ir::Graph& g, const ir::Graph& typed) {
 
 bool fold_constants(ir::Graph& g) {
   bool changed = false;
+  FoldBudget budget(g);
   // Each step can expose work for the others (a folded Shape makes its Gather constant, a constant
   // Reshape target makes a shape known): repeat until a round changes nothing.
   for (bool round_changed = true; round_changed;) {
-    round_changed = fold_constant_nodes(g);
+    round_changed = fold_constant_nodes(g, budget);
     // Inference runs on a copy (tensors are shared, not copied) so that an unmatched graph stays
     // untouched, value_info included.
     ir::Graph typed = g;

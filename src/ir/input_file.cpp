@@ -1,0 +1,42 @@
+#include "ir/input_file.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "ir/error.h"
+
+namespace qcv::ir {
+
+namespace fs = std::filesystem;
+
+uint64_t input_file_size(const std::string& path) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (ec || !fs::exists(st)) fail("'{}': no such file", path);
+  if (fs::is_directory(st)) fail("'{}' is a directory, not a file", path);
+  if (!fs::is_regular_file(st)) fail("'{}' is not a regular file", path);
+  const uintmax_t size = fs::file_size(path, ec);
+  if (ec) fail("'{}': cannot read its size: {}", path, ec.message());
+  return size;
+}
+
+std::string read_input_file(const std::string& path, uint64_t max_bytes) {
+  const uint64_t size = input_file_size(path);
+  if (size > max_bytes)
+    fail("'{}': file of {} bytes is larger than qcv reads ({} bytes)", path, size, max_bytes);
+  std::string bytes(static_cast<size_t>(size), '\0');
+  read_input_bytes(path, 0, bytes.data(), size);
+  return bytes;
+}
+
+void read_input_bytes(const std::string& path, uint64_t offset, void* out, uint64_t size) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("'{}': cannot open for reading: {}", path, std::strerror(errno));
+  in.seekg(static_cast<std::streamoff>(offset));
+  if (!in.read(static_cast<char*>(out), static_cast<std::streamsize>(size)))
+    fail("'{}': read error ({} bytes at offset {})", path, size, offset);
+}
+
+}  // namespace qcv::ir
