@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "ir/infer_util.h"
+#include "ir/limits.h"
 #include "ir/ops.h"
 #include "ir/shape_inference.h"
 #include "ir/slice_bounds.h"
@@ -27,14 +28,15 @@ void expect_integer_input(const InferContext& c, size_t i, const char* what) {
 
 
 // A shape computed from input values (ConstantOfShape, Expand, Tile, Range, Pad, OneHot) must not
-// overflow or ask for an absurd allocation: refuse more than 2^40 elements.
+// overflow or exceed QCV_MAX_TENSOR_BYTES (unknown dims count as 1).
 Value sized(const InferContext& c, DType t, Shape s) {
-  constexpr int64_t kMax = int64_t{1} << 40;
-  int64_t n = 1;
-  for (int64_t d : s) {
-    if (d < 0) continue;
-    if (d > 0 && n > kMax / d) c.error(fmt::format("output shape {} is too large", shape_str(s)));
-    n *= d;
+  Shape known;
+  for (int64_t d : s) known.push_back(d < 0 ? 1 : d);
+  try {
+    limits::checked_tensor_bytes(known, std::max<size_t>(dtype_size(t), 1),
+                                 "output shape " + shape_str(s));
+  } catch (const Error& e) {
+    c.error(e.what());
   }
   return typed(t, std::move(s));
 }

@@ -36,10 +36,10 @@ bool never_folded(const std::string& op) {
 
 // A folded value lives in memory beside the model: a small file must not turn into a huge
 // allocation (ConstantOfShape of [1e9], Expand, Tile, a chain of them). Each folded value is at most
-// kMaxFoldedBytes (or QCV_MAX_TENSOR_BYTES if lower), and one fold_constants call adds at most
-// what keeps the graph's constants under max(kMaxGraphConstBytes, their size before), plus small
-// values (shape arithmetic) up to kSmallFoldBytes in all: so repeated calls cannot compound.
-// Whatever is not folded stays a node and is computed at run time.
+// kMaxFoldedBytes, and one fold_constants call adds at most what keeps the graph's constants under
+// max(kMaxGraphConstBytes, their size before), plus small values (shape arithmetic) up to
+// kSmallFoldBytes in all: so repeated calls cannot compound. Both ceilings shrink with a lower
+// QCV_MAX_TENSOR_BYTES (to it and 4x it). Whatever is not folded stays a node, computed at run time.
 constexpr uint64_t kMaxFoldedBytes = 64ull << 20;
 constexpr uint64_t kMaxGraphConstBytes = 256ull << 20;
 constexpr uint64_t kSmallValueBytes = 64ull << 10, kSmallFoldBytes = 1ull << 20;
@@ -52,9 +52,12 @@ struct FoldBudget {
   explicit FoldBudget(const ir::Graph& g) {
     uint64_t before = 0;
     for (const auto& [name, t] : g.initializers) before += t.nbytes();
-    left = before < kMaxGraphConstBytes ? kMaxGraphConstBytes - before : 0;
+    const uint64_t ceiling = limits::max_tensor_bytes();
+    per_value = std::min<uint64_t>(kMaxFoldedBytes, ceiling);
+    const uint64_t graph_total =
+        std::min<uint64_t>(kMaxGraphConstBytes, ceiling > (~0ull >> 2) ? ~0ull : ceiling * 4);
+    left = before < graph_total ? graph_total - before : 0;
     small_left = kSmallFoldBytes;
-    per_value = std::min<uint64_t>(kMaxFoldedBytes, limits::max_tensor_bytes());
   }
   // Takes `bytes` from the budget if it fits.
   bool take(uint64_t bytes) {

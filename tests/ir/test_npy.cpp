@@ -128,7 +128,7 @@ TEST(Npy, HugeShapeIsRefusedBeforeAllocating) {
 
   ::setenv("QCV_MAX_TENSOR_BYTES", "4000000000G", 1);
   e = load_error("huge_eb.npy",
-                 npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (262144, 1073741824), }", "x"));
+                 npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (268435456, 1073741824), }", "x"));
   ::unsetenv("QCV_MAX_TENSOR_BYTES");
   EXPECT_TRUE(has(e, "truncated") && has(e, "1152921504606846976")) << e;
   // Over the default ceiling (4 GiB): refused as such.
