@@ -7,6 +7,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 packages=(
   build-essential cmake ninja-build pkg-config git
+  clang libclang-rt-14-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev
   libonnx-dev libprotobuf-dev protobuf-compiler libdnnl-dev libtorch-dev libgloo-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -4,6 +4,7 @@
 #     Configuring with QCV_WITH_TORCH=OFF also proves that the runtime and the CLI need no LibTorch.
 #  2. Release with LibTorch: the training layer's tests (LibTorch under ASan is slow to build on
 #     2 cores and reports its own allocations).
+#  3. libFuzzer (clang, ASan/UBSan): every fuzz/fuzz_*.cpp target for 30 s on its seed corpus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -16,3 +17,5 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DQCV_WITH_TORCH=ON >/de
 ninja -C build qcv test_train
 unset ASAN_OPTIONS UBSAN_OPTIONS
 ctest --test-dir build --output-on-failure -j2 -L test_train
+echo "== libFuzzer targets, 30 s each"
+bench/fuzz.sh 30
