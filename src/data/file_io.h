@@ -15,6 +15,10 @@ std::vector<uint8_t> read_file_bytes(const std::string& path, uint64_t max_bytes
 // Reads at most `max_bytes` from the start of a file; *whole says whether that was all of it.
 std::vector<uint8_t> read_file_prefix(const std::string& path, size_t max_bytes, bool* whole);
 
+// Text taken from a file (a member name, a label), made safe for a one-line error message:
+// control bytes, NUL and DEL become \xNN, and it is cut at 200 bytes.
+std::string printable(const std::string& text);
+
 // Reads a file front to back, inflating it chunk by chunk if its content is gzip (all members),
 // so a reader can validate a header before the rest is produced. Refuses to inflate more than
 // limits::max_decompressed_bytes(); corrupt or truncated gzip data throws qcv::Error naming the

@@ -128,8 +128,8 @@ ShardDataset::ShardDataset(std::vector<std::string> shard_paths, ShardOptions op
       if (inserted) keys.push_back(key);
       if (is_image_extension(ext)) {
         if (it->second.image)
-          fail("{}: sample '{}' has two images ('{}' and '{}')", path, key, it->second.image->name,
-               member.name);
+          fail("{}: sample '{}' has two images ('{}' and '{}')", path, printable(key),
+               printable(it->second.image->name), printable(member.name));
         it->second.image = &member;
       } else if (ext == "cls") {
         it->second.label = &member;
@@ -139,20 +139,21 @@ ShardDataset::ShardDataset(std::vector<std::string> shard_paths, ShardOptions op
       const Parts& sample = parts[key];
       if (!sample.image && !sample.label) continue;  // other members (metadata) are ignored
       if (!sample.image)
-        fail("{}: sample '{}' has a .cls but no .jpg/.jpeg/.png member", path, key);
-      if (!sample.label) fail("{}: sample '{}' has no .cls member (its label)", path, key);
+        fail("{}: sample '{}' has a .cls but no .jpg/.jpeg/.png member", path, printable(key));
+      if (!sample.label) fail("{}: sample '{}' has no .cls member (its label)", path, printable(key));
       if (sample.label->size > 32)
-        fail("{}: member '{}': a label of {} bytes", path, sample.label->name, sample.label->size);
+        fail("{}: member '{}': a label of {} bytes", path, printable(sample.label->name),
+             sample.label->size);
       std::string text(sample.label->size, '\0');
       pread_exact(fd, reinterpret_cast<uint8_t*>(&text[0]), text.size(), sample.label->offset, path,
-                  "member '" + sample.label->name + "'");
+                  "member '" + printable(sample.label->name) + "'");
       int64_t label = parse_label(text);
       if (label < 0)
         fail("{}: member '{}': the label '{}' is not an integer from 0 to {}", path,
-             sample.label->name, text, kMaxClasses - 1);
+             printable(sample.label->name), printable(text), kMaxClasses - 1);
       if (sample.image->size > max_image)
         fail("{}: member '{}' is {} bytes, more than the limit of {} (QCV_MAX_TENSOR_BYTES)", path,
-             sample.image->name, sample.image->size, max_image);
+             printable(sample.image->name), sample.image->size, max_image);
       max_label = std::max<int64_t>(max_label, label);
       samples_.push_back(
           {key, static_cast<uint32_t>(s), sample.image->offset, sample.image->size, label});
@@ -194,7 +195,7 @@ std::vector<uint8_t> ShardDataset::read_image_bytes(size_t index) const {
   if (own) fd = open_shard(path);
   try {
     pread_exact(fd, bytes.data(), bytes.size(), sample.offset, path,
-                "the image of sample '" + sample.key + "'");
+                "the image of sample '" + printable(sample.key) + "'");
   } catch (...) {
     if (own) ::close(fd);
     throw;

@@ -4,6 +4,8 @@
 // byte sum of the header with the checksum field read as spaces. Data follows, padded to 512.
 #include "data/tar.h"
 
+#include "data/file_io.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "data/file_io.h"
 #include "ir/error.h"
 #include "ir/limits.h"
 
@@ -149,16 +152,17 @@ std::vector<TarMember> list_tar_members(int fd, const std::string& path) {
   for (;;) {
     if (file_size - offset < kBlock)
       fail("{}: truncated: no end-of-archive block after member '{}' (file ends at {})", path,
-           previous, file_size);
+           printable(previous), file_size);
     pread_exact(fd, header, kBlock, offset, path, "a tar header");
     if (std::all_of(header, header + kBlock, [](uint8_t b) { return b == 0; })) break;
     std::string name = field_text(header, 100);
     if (!checksum_ok(header))
       fail("{}: corrupt tar header at offset {} (member '{}' after '{}'): bad checksum", path,
-           offset, name, previous);
+           offset, printable(name), printable(previous));
     uint64_t size = 0;
     if (!parse_number(header + 124, 12, size))
-      fail("{}: corrupt tar header at offset {} (member '{}'): bad size field", path, offset, name);
+      fail("{}: corrupt tar header at offset {} (member '{}'): bad size field", path, offset,
+           printable(name));
     const char type = static_cast<char>(header[156]);
     // POSIX ustar keeps a path prefix; GNU's "ustar  " header uses those bytes for other things.
     if (std::memcmp(header + 257, "ustar\0", 6) == 0) {
@@ -175,7 +179,7 @@ std::vector<TarMember> list_tar_members(int fd, const std::string& path) {
              offset, size, left);
       std::string data(size, '\0');
       pread_exact(fd, reinterpret_cast<uint8_t*>(&data[0]), size, data_offset, path,
-                  "the extended header of the member after '" + previous + "'");
+                  "the extended header of the member after '" + printable(previous) + "'");
       if (type == 'L')
         long_name = data.substr(0, data.find('\0'));
       else
@@ -193,7 +197,7 @@ std::vector<TarMember> list_tar_members(int fd, const std::string& path) {
     // offset back onto an earlier header).
     if (size > left)
       fail("{}: truncated: member '{}' at offset {} needs {} bytes, the file ends after {}", path,
-           name, offset, size, left);
+           printable(name), offset, size, left);
     // Directories, links and devices carry no data that matters here (hard and symbolic links
     // have size 0); skip everything but regular files.
     if (type == '0' || type == '\0' || type == '7') members.push_back({name, data_offset, size});
