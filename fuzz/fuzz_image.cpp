@@ -8,7 +8,7 @@
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   // Keep a header's claimed size well below libFuzzer's 2 GB memory limit.
-  setenv("QCV_MAX_TENSOR_BYTES", "256M", 0);
+  setenv("QCV_MAX_TENSOR_BYTES", "64M", 0);
   return 0;
 }
 

@@ -71,7 +71,6 @@ bool decoded_size_ok(uint64_t width, uint64_t height, uint64_t channels, DecodeS
 struct JpegErrorManager {
   jpeg_error_mgr base;
   jmp_buf jump;
-  bool premature_end;
   char* message;
 };
 
@@ -99,8 +98,15 @@ void jpeg_error_exit(j_common_ptr cinfo) {
 void jpeg_emit_message(j_common_ptr cinfo, int level) {
   if (level >= 0) return;  // trace messages
   auto* manager = reinterpret_cast<JpegErrorManager*>(cinfo->err);
-  // A truncated file is decoded by libjpeg as gray filler; we treat it as corrupt (like PIL).
-  if (cinfo->err->msg_code == JWRN_JPEG_EOF) manager->premature_end = true;
+  // Data that ends early (at the end of the file, or at a marker inside the scan) is decoded by
+  // libjpeg as gray filler; we treat it as corrupt (PIL does for the first) and stop at once: a
+  // few hundred bytes can claim a 60-megapixel image of filler.
+  if (cinfo->err->msg_code == JWRN_JPEG_EOF || cinfo->err->msg_code == JWRN_HIT_MARKER) {
+    std::snprintf(manager->message, 200, "truncated JPEG data (%s)",
+                  cinfo->err->msg_code == JWRN_JPEG_EOF ? "premature end of file"
+                                                        : "premature end of a data segment");
+    longjmp(manager->jump, 1);
+  }
   cinfo->err->num_warnings++;
 }
 
@@ -112,7 +118,6 @@ bool decode_jpeg(const uint8_t* bytes, size_t size, bool header_only, int scale_
   cinfo.err = jpeg_std_error(&manager.base);
   manager.base.error_exit = jpeg_error_exit;
   manager.base.emit_message = jpeg_emit_message;
-  manager.premature_end = false;
   manager.message = state.message;
   JpegProgress progress;
   progress.base.progress_monitor = jpeg_check_scans;
@@ -162,12 +167,7 @@ bool decode_jpeg(const uint8_t* bytes, size_t size, bool header_only, int scale_
     jpeg_read_scanlines(&cinfo, &row, 1);
   }
   jpeg_finish_decompress(&cinfo);
-  bool premature_end = manager.premature_end;
   jpeg_destroy_decompress(&cinfo);
-  if (premature_end) {
-    std::snprintf(state.message, sizeof(state.message), "truncated JPEG data (premature end)");
-    return false;
-  }
   if (cmyk) {
     // Adobe writes CMYK inverted (as libjpeg returns it): R = C * K / 255, and so on.
     Image rgb(state.image.height, state.image.width, 3);
