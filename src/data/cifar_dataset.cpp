@@ -4,6 +4,7 @@
 
 #include "data/data.h"
 #include "data/file_io.h"
+#include "ir/limits.h"
 
 namespace qcv::data {
 namespace {
@@ -32,6 +33,10 @@ CifarDataset::CifarDataset(const std::vector<std::string>& batch_paths,
           path, bytes.size(), kRecord, bytes.size() / kRecord, bytes.size() % kRecord);
     size_t records = bytes.size() / kRecord;
     size_t first = labels_.size();
+    // Each file is bounded by read_file_bytes; all of them together by the same ceiling.
+    limits::checked_tensor_bytes({int64_t(first + records), int64_t(3 * kPlane)}, 1,
+                                 fmt::format("{}: CIFAR images of {} batch files", path,
+                                             batch_paths.size()));
     labels_.resize(first + records);
     pixels_.resize((first + records) * 3 * kPlane);
     for (size_t r = 0; r < records; ++r) {

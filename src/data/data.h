@@ -70,6 +70,10 @@ class Dataset {
   virtual Example get_scaled(size_t index, const DecodeScale& scale) const;
 };
 
+// The most classes any dataset may have: a larger label or class list is refused (a label of 10^9
+// in a shard without classes.txt would otherwise name a billion classes). ImageNet-21k has 21,841.
+constexpr int64_t kMaxClasses = 1000000;
+
 // Class names of the built-in datasets, in label order.
 const std::vector<std::string>& fashion_mnist_class_names();
 const std::vector<std::string>& cifar10_class_names();

@@ -108,6 +108,46 @@ class Reader {
   const uint8_t* end_;
 };
 
+// A path the index may name: relative, inside the root (no empty, "." or ".." component).
+bool safe_relative(const std::string& path) {
+  if (path.empty() || path.find('\0') != std::string::npos) return false;
+  size_t start = 0;
+  for (;;) {
+    size_t slash = path.find('/', start);
+    std::string part = path.substr(start, slash == std::string::npos ? slash : slash - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    if (slash == std::string::npos) return true;
+    start = slash + 1;
+  }
+}
+
+// The rest of the index must make sense before a path in it is ever opened: the checksum only
+// catches accidents, not a crafted file.
+bool index_is_sane(const FolderIndex& index, size_t prefix_size) {
+  if (index.verify > 2 || (index.channels != 0 && index.channels != 1 && index.channels != 3))
+    return false;
+  if (index.class_names.empty() || int64_t(index.class_names.size()) > kMaxClasses) return false;
+  for (const std::string& name : index.root_directories)
+    if (!safe_relative(name) || name.find('/') != std::string::npos) return false;
+  if (!std::is_sorted(index.root_directories.begin(), index.root_directories.end())) return false;
+  // Every file and directory lies under one of the root's directories.
+  auto under_root = [&](const std::string& path) {
+    if (!safe_relative(path)) return false;
+    return std::binary_search(index.root_directories.begin(), index.root_directories.end(),
+                              path.substr(0, path.find('/')));
+  };
+  for (const DirectoryStamp& stamp : index.directories)
+    if (!stamp.path.empty() && !under_root(stamp.path)) return false;
+  for (const std::string& file : index.files)
+    if (file.size() < prefix_size || !under_root(file.substr(prefix_size))) return false;
+  for (const std::string& file : index.skipped)
+    if (!under_root(file)) return false;
+  for (const ImageInfo& size : index.sizes)
+    if (size.height <= 0 || size.width <= 0 || (size.channels != 1 && size.channels != 3))
+      return false;
+  return true;
+}
+
 }  // namespace
 
 int64_t mtime_ns(const std::string& path) {
@@ -141,7 +181,7 @@ bool read_folder_index(const std::string& path, FolderIndex& index,
                        const std::string& file_prefix) {
   std::vector<uint8_t> bytes;
   try {
-    bytes = read_file_bytes(path);
+    bytes = read_file_bytes(path);  // bounded by the tensor ceiling
   } catch (const Error&) {
     return false;
   }
@@ -182,6 +222,7 @@ bool read_folder_index(const std::string& path, FolderIndex& index,
   if (!in.ok || (!out.sizes.empty() && out.sizes.size() != files)) return false;
   for (int32_t label : out.labels)
     if (label < 0 || size_t(label) >= out.class_names.size()) return false;
+  if (!index_is_sane(out, file_prefix.size())) return false;
   index = std::move(out);
   return true;
 }

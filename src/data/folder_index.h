@@ -38,7 +38,8 @@ struct FolderIndex {
 // The modification time of a path in ns, or -1 if it cannot be stat'ed.
 int64_t mtime_ns(const std::string& path);
 
-// Reads an index; returns false (no throw) if it is missing, from another version or corrupt.
+// Reads an index; returns false (no throw) if it is missing, from another version, corrupt or
+// not sane (a path outside the root's class directories, a label or size out of range).
 // The file paths come back as file_prefix + relative path (e.g. "<root>/").
 bool read_folder_index(const std::string& path, FolderIndex& index,
                        const std::string& file_prefix = "");

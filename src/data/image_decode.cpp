@@ -1,11 +1,14 @@
 // JPEG (libjpeg-turbo) and PNG (libpng) decoding into 8-bit gray or RGB. Both libraries report
 // fatal errors through a callback that must not return; we longjmp back to the decode function
 // (the libraries' documented way), so the setjmp frames below hold no C++ objects with
-// destructors of their own: everything that outlives a jump is owned by the caller.
+// destructors of their own: everything that outlives a jump is owned by the caller, and nothing
+// in them throws (the ceiling is read before, allocation failures are caught and reported).
 #include <jerror.h>
 #include <png.h>
 #include <setjmp.h>
 
+#include <algorithm>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 // jpeglib.h needs size_t and FILE declared before it.
@@ -13,27 +16,78 @@
 
 #include "data/data.h"
 #include "data/file_io.h"
+#include "ir/limits.h"
 
 namespace qcv::data {
 namespace {
 
-// Refuse images whose decoded size would be absurd (a corrupt header can claim 65535^2 pixels).
-constexpr uint64_t kMaxDecodedBytes = uint64_t(1) << 30;
+// A progressive JPEG decodes every scan over the whole image: a few kB of scans can cost minutes.
+// Real encoders write about 10; libjpeg-turbo's own fuzzers stop at 500.
+constexpr int kMaxJpegScans = 500;
+// Compressed ancillary PNG chunks (text, ICC profiles) may inflate to at most this much each.
+constexpr png_alloc_size_t kMaxPngChunkBytes = 8 << 20;
 
 struct DecodeState {
   Image image;
   std::vector<uint8_t*> rows;
+  // The most bytes a decode may allocate (limits::max_tensor_bytes(), read before decoding:
+  // reading it may throw, which must not happen between setjmp and longjmp).
+  uint64_t ceiling = 0;
   char message[JMSG_LENGTH_MAX > 200 ? JMSG_LENGTH_MAX : 200] = {0};
 };
+
+// Sizes the pixel buffer, reporting an allocation failure as a message instead of an exception
+// thrown through the libraries' frames.
+bool allocate_pixels(DecodeState& state, uint64_t bytes) {
+  try {
+    state.image.pixels.resize(static_cast<size_t>(bytes));
+    return true;
+  } catch (const std::bad_alloc&) {
+    std::snprintf(state.message, sizeof(state.message), "cannot allocate %llu bytes",
+                  static_cast<unsigned long long>(bytes));
+    return false;
+  }
+}
+
+// The decoded size of a width x height x channels image, or false if it exceeds the ceiling.
+bool decoded_size_ok(uint64_t width, uint64_t height, uint64_t channels, DecodeState& state,
+                     const char* format) {
+  uint64_t pixels = 0, bytes = 0;
+  if (width == 0 || height == 0 || limits::mul_overflows(width, height, &pixels) ||
+      limits::mul_overflows(pixels, channels, &bytes) || bytes > state.ceiling) {
+    std::snprintf(state.message, sizeof(state.message),
+                  "unusable %s size %llux%llu (more than %llu bytes decoded; "
+                  "QCV_MAX_TENSOR_BYTES sets the limit)",
+                  format, static_cast<unsigned long long>(width),
+                  static_cast<unsigned long long>(height),
+                  static_cast<unsigned long long>(state.ceiling));
+    return false;
+  }
+  return true;
+}
 
 // ---- JPEG
 
 struct JpegErrorManager {
   jpeg_error_mgr base;
   jmp_buf jump;
-  bool premature_end;
   char* message;
 };
+
+struct JpegProgress {
+  jpeg_progress_mgr base;
+  JpegErrorManager* manager;
+};
+
+void jpeg_check_scans(j_common_ptr cinfo) {
+  auto* progress = reinterpret_cast<JpegProgress*>(cinfo->progress);
+  if (cinfo->is_decompressor &&
+      reinterpret_cast<j_decompress_ptr>(cinfo)->input_scan_number > kMaxJpegScans) {
+    std::snprintf(progress->manager->message, 200, "more than %d progressive scans",
+                  kMaxJpegScans);
+    longjmp(progress->manager->jump, 1);
+  }
+}
 
 void jpeg_error_exit(j_common_ptr cinfo) {
   auto* manager = reinterpret_cast<JpegErrorManager*>(cinfo->err);
@@ -44,8 +98,15 @@ void jpeg_error_exit(j_common_ptr cinfo) {
 void jpeg_emit_message(j_common_ptr cinfo, int level) {
   if (level >= 0) return;  // trace messages
   auto* manager = reinterpret_cast<JpegErrorManager*>(cinfo->err);
-  // A truncated file is decoded by libjpeg as gray filler; we treat it as corrupt (like PIL).
-  if (cinfo->err->msg_code == JWRN_JPEG_EOF) manager->premature_end = true;
+  // Data that ends early (at the end of the file, or at a marker inside the scan) is decoded by
+  // libjpeg as gray filler; we treat it as corrupt (PIL does for the first) and stop at once: a
+  // few hundred bytes can claim a 60-megapixel image of filler.
+  if (cinfo->err->msg_code == JWRN_JPEG_EOF || cinfo->err->msg_code == JWRN_HIT_MARKER) {
+    std::snprintf(manager->message, 200, "truncated JPEG data (%s)",
+                  cinfo->err->msg_code == JWRN_JPEG_EOF ? "premature end of file"
+                                                        : "premature end of a data segment");
+    longjmp(manager->jump, 1);
+  }
   cinfo->err->num_warnings++;
 }
 
@@ -57,13 +118,18 @@ bool decode_jpeg(const uint8_t* bytes, size_t size, bool header_only, int scale_
   cinfo.err = jpeg_std_error(&manager.base);
   manager.base.error_exit = jpeg_error_exit;
   manager.base.emit_message = jpeg_emit_message;
-  manager.premature_end = false;
   manager.message = state.message;
+  JpegProgress progress;
+  progress.base.progress_monitor = jpeg_check_scans;
+  progress.manager = &manager;
   if (setjmp(manager.jump)) {
     jpeg_destroy_decompress(&cinfo);
     return false;
   }
   jpeg_create_decompress(&cinfo);
+  cinfo.progress = &progress.base;
+  // Whole-image buffers (progressive coefficients) beyond the ceiling fail instead of allocating.
+  cinfo.mem->max_memory_to_use = static_cast<long>(std::min<uint64_t>(state.ceiling, LONG_MAX));
   jpeg_mem_src(&cinfo, bytes, static_cast<unsigned long>(size));
   jpeg_read_header(&cinfo, TRUE);
   bool cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
@@ -78,14 +144,11 @@ bool decode_jpeg(const uint8_t* bytes, size_t size, bool header_only, int scale_
   cinfo.scale_num = 1;
   cinfo.scale_denom = static_cast<unsigned>(scale_denom);
   jpeg_calc_output_dimensions(&cinfo);
-  uint64_t decoded = uint64_t(cinfo.output_width) * cinfo.output_height * 4;
-  if (cinfo.output_width == 0 || cinfo.output_height == 0 || decoded > kMaxDecodedBytes) {
-    std::snprintf(state.message, sizeof(state.message), "unusable JPEG size %ux%u",
-                  cinfo.output_width, cinfo.output_height);
+  int components = cmyk ? 4 : (cinfo.out_color_space == JCS_GRAYSCALE ? 1 : 3);
+  if (!decoded_size_ok(cinfo.output_width, cinfo.output_height, components, state, "JPEG")) {
     jpeg_destroy_decompress(&cinfo);
     return false;
   }
-  int components = cmyk ? 4 : (cinfo.out_color_space == JCS_GRAYSCALE ? 1 : 3);
   state.image.height = static_cast<int>(cinfo.output_height);
   state.image.width = static_cast<int>(cinfo.output_width);
   state.image.channels = components;
@@ -94,19 +157,17 @@ bool decode_jpeg(const uint8_t* bytes, size_t size, bool header_only, int scale_
     return true;
   }
   jpeg_start_decompress(&cinfo);
-  state.image.pixels.resize(size_t(state.image.height) * state.image.width * components);
+  if (!allocate_pixels(state, uint64_t(state.image.height) * state.image.width * components)) {
+    jpeg_destroy_decompress(&cinfo);
+    return false;
+  }
   size_t stride = size_t(state.image.width) * components;
   while (cinfo.output_scanline < cinfo.output_height) {
     JSAMPROW row = state.image.pixels.data() + cinfo.output_scanline * stride;
     jpeg_read_scanlines(&cinfo, &row, 1);
   }
   jpeg_finish_decompress(&cinfo);
-  bool premature_end = manager.premature_end;
   jpeg_destroy_decompress(&cinfo);
-  if (premature_end) {
-    std::snprintf(state.message, sizeof(state.message), "truncated JPEG data (premature end)");
-    return false;
-  }
   if (cmyk) {
     // Adobe writes CMYK inverted (as libjpeg returns it): R = C * K / 255, and so on.
     Image rgb(state.image.height, state.image.width, 3);
@@ -158,10 +219,15 @@ bool decode_png(const uint8_t* bytes, size_t size, bool header_only, DecodeState
     return false;
   }
   png_set_read_fn(png, &source, png_read_memory);
+  png_set_chunk_malloc_max(png, kMaxPngChunkBytes);
   png_read_info(png, info);
   png_uint_32 width = png_get_image_width(png, info);
   png_uint_32 height = png_get_image_height(png, info);
-  if (uint64_t(width) * height * 8 > kMaxDecodedBytes) png_error(png, "unusable PNG size");
+  // 8 bytes per pixel: the widest form libpng holds a row in (16-bit RGBA) before converting.
+  if (!decoded_size_ok(width, height, 8, state, "PNG")) {
+    png_destroy_read_struct(&png, &info, nullptr);
+    return false;
+  }
   // Normalize to 8-bit gray or RGB: expand palettes and low bit depths, scale 16 bits to 8 (with
   // rounding), drop alpha (as PIL's convert("RGB")).
   int color_type = png_get_color_type(png, info);
@@ -178,8 +244,17 @@ bool decode_png(const uint8_t* bytes, size_t size, bool header_only, DecodeState
   state.image.width = static_cast<int>(width);
   state.image.channels = channels;
   if (!header_only) {
-    state.image.pixels.resize(size_t(height) * width * channels);
-    state.rows.resize(height);
+    if (!allocate_pixels(state, uint64_t(height) * width * channels)) {
+      png_destroy_read_struct(&png, &info, nullptr);
+      return false;
+    }
+    try {
+      state.rows.resize(height);
+    } catch (const std::bad_alloc&) {
+      std::snprintf(state.message, sizeof(state.message), "cannot allocate the row pointers");
+      png_destroy_read_struct(&png, &info, nullptr);
+      return false;
+    }
     for (png_uint_32 y = 0; y < height; ++y)
       state.rows[y] = state.image.pixels.data() + size_t(y) * width * channels;
     png_read_image(png, state.rows.data());
@@ -201,6 +276,7 @@ Format sniff(const uint8_t* bytes, size_t size) {
 Image decode(const uint8_t* bytes, size_t size, const std::string& name, bool header_only,
              int scale_denom = 1) {
   DecodeState state;
+  state.ceiling = limits::max_tensor_bytes();
   bool ok = false;
   switch (sniff(bytes, size)) {
     case Format::Jpeg:

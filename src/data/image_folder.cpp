@@ -12,6 +12,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "data/data.h"
@@ -40,6 +41,7 @@ std::vector<ClassEntry> read_class_list(const std::string& path) {
   std::ifstream in(path);
   if (!in) fail("{}: cannot open the class list", path);
   std::vector<ClassEntry> classes;
+  std::set<std::string> seen;
   std::string line;
   int line_number = 0;
   while (std::getline(in, line)) {
@@ -50,10 +52,11 @@ std::vector<ClassEntry> read_class_list(const std::string& path) {
     if (!(fields >> entry.directory) || entry.directory[0] == '#') continue;
     std::getline(fields >> std::ws, entry.display_name);
     if (entry.display_name.empty()) entry.display_name = entry.directory;
-    for (const ClassEntry& seen : classes)
-      if (seen.directory == entry.directory)
-        fail("{}:{}: class '{}' listed twice", path, line_number, entry.directory);
+    if (!seen.insert(entry.directory).second)
+      fail("{}:{}: class '{}' listed twice", path, line_number, entry.directory);
     classes.push_back(entry);
+    if (int64_t(classes.size()) > kMaxClasses)
+      fail("{}: more than {} classes listed", path, kMaxClasses);
   }
   if (classes.empty()) fail("{}: the class list is empty", path);
   return classes;
@@ -61,16 +64,32 @@ std::vector<ClassEntry> read_class_list(const std::string& path) {
 
 // The image files under one class directory, relative to the root, and a stamp of every
 // directory walked. readdir's d_type avoids a stat per file; symlinks are followed (as
-// torchvision does).
+// torchvision does), but each directory is walked once per class: a link back to a directory
+// already walked (a -> ., two self-links make 2^depth paths) is skipped and reported.
 class TreeWalk {
  public:
   TreeWalk(std::string root, int64_t racy_after_ns)
       : root_(std::move(root)), racy_(racy_after_ns) {}
 
+  void walk_class(const std::string& directory, std::vector<std::string>& files) {
+    visited_.clear();
+    walk(directory, 0, files);
+  }
+
+  std::vector<DirectoryStamp> stamps;
+  std::vector<std::string> repeated;  // directories reached a second time, not walked again
+
+ private:
   void walk(const std::string& relative, int depth, std::vector<std::string>& files) {
     if (depth > 64) fail("{}/{}: directories nested too deep (a symlink loop?)", root_, relative);
     const std::string path = root_ + "/" + relative;
-    int64_t mtime = mtime_ns(path);
+    struct stat info;
+    if (::stat(path.c_str(), &info) != 0) fail("{}: cannot stat: {}", path, std::strerror(errno));
+    if (!visited_.insert({info.st_dev, info.st_ino}).second) {
+      repeated.push_back(relative);
+      return;
+    }
+    int64_t mtime = int64_t(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec;
     // A change within the same mtime tick as this walk would go unnoticed: record it as unknown.
     stamps.push_back({relative, mtime >= racy_ ? -1 : mtime});
     DIR* dir = ::opendir(path.c_str());
@@ -81,12 +100,12 @@ class TreeWalk {
       if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
       unsigned char type = entry->d_type;
       if (type == DT_UNKNOWN || type == DT_LNK) {
-        struct stat info;
+        struct stat target_info;
         std::string target = path + "/" + name;
-        type = ::stat(target.c_str(), &info) != 0 ? DT_UNKNOWN
-               : S_ISDIR(info.st_mode)            ? DT_DIR
-               : S_ISREG(info.st_mode)            ? DT_REG
-                                                  : DT_UNKNOWN;
+        type = ::stat(target.c_str(), &target_info) != 0 ? DT_UNKNOWN
+               : S_ISDIR(target_info.st_mode)            ? DT_DIR
+               : S_ISREG(target_info.st_mode)            ? DT_REG
+                                                         : DT_UNKNOWN;
       }
       if (type == DT_DIR)
         subdirectories.push_back(relative + "/" + name);
@@ -98,11 +117,9 @@ class TreeWalk {
     for (const std::string& sub : subdirectories) walk(sub, depth + 1, files);
   }
 
-  std::vector<DirectoryStamp> stamps;
-
- private:
   std::string root_;
   int64_t racy_;
+  std::set<std::pair<dev_t, ino_t>> visited_;
 };
 
 int64_t now_ns() {
@@ -189,7 +206,15 @@ FolderIndex build_index(const std::string& root, const ImageFolderOptions& optio
                             directory))
       continue;
     std::vector<std::string> files;
-    walk.walk(directory, 0, files);
+    walk.walk_class(directory, files);
+    for (const std::string& repeated : walk.repeated)
+      index.warnings.push_back(fmt::format(
+          "{}/{}: a directory already walked for this class (a symlink loop or a second link), "
+          "skipped",
+          root, repeated));
+    for (size_t w = index.warnings.size() - walk.repeated.size(); w < index.warnings.size(); ++w)
+      options.warn(index.warnings[w]);
+    walk.repeated.clear();
     std::sort(files.begin(), files.end());
     for (std::string& file : files) {
       const std::string path = root + "/" + file;

@@ -9,11 +9,12 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 
 #include "data/data.h"
+#include "data/file_io.h"
 #include "data/tar.h"
+#include "ir/limits.h"
 
 namespace qcv::data {
 namespace fs = std::filesystem;
@@ -43,15 +44,36 @@ int open_shard(const std::string& path) {
 }
 
 std::vector<std::string> read_class_names(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) fail("{}: cannot open the class names", path);
+  // One name per line: kMaxClasses names of a few hundred bytes at most.
+  std::vector<uint8_t> bytes = read_file_bytes(path, uint64_t(kMaxClasses) * 256);
   std::vector<std::string> names;
-  std::string line;
-  while (std::getline(in, line)) {
+  std::string text(bytes.begin(), bytes.end());
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (!line.empty()) names.push_back(line);
+    start = end + 1;
   }
+  if (int64_t(names.size()) > kMaxClasses)
+    fail("{}: {} class names, more than the limit of {}", path, names.size(), kMaxClasses);
   return names;
+}
+
+// A .cls member: decimal digits, optionally followed by whitespace (a newline). Returns -1 if it
+// is anything else or not below kMaxClasses.
+int64_t parse_label(const std::string& text) {
+  size_t end = text.size();
+  while (end > 0 && std::isspace(static_cast<unsigned char>(text[end - 1]))) --end;
+  if (end == 0 || end > 7) return -1;  // kMaxClasses has 7 digits
+  int64_t label = 0;
+  for (size_t i = 0; i < end; ++i) {
+    if (text[i] < '0' || text[i] > '9') return -1;
+    label = label * 10 + (text[i] - '0');
+  }
+  return label < kMaxClasses ? label : -1;
 }
 
 }  // namespace
@@ -81,6 +103,7 @@ ShardDataset::ShardDataset(std::vector<std::string> shard_paths, ShardOptions op
   if (shards_.empty()) fail("shards: no shard files given");
   const bool keep_open = shards_.size() <= kMaxOpenShards;
   int64_t max_label = -1;
+  const uint64_t max_image = limits::max_tensor_bytes();
   for (size_t s = 0; s < shards_.size(); ++s) {
     const std::string& path = shards_[s];
     int fd = open_shard(path);
@@ -105,8 +128,8 @@ ShardDataset::ShardDataset(std::vector<std::string> shard_paths, ShardOptions op
       if (inserted) keys.push_back(key);
       if (is_image_extension(ext)) {
         if (it->second.image)
-          fail("{}: sample '{}' has two images ('{}' and '{}')", path, key, it->second.image->name,
-               member.name);
+          fail("{}: sample '{}' has two images ('{}' and '{}')", path, printable(key),
+               printable(it->second.image->name), printable(member.name));
         it->second.image = &member;
       } else if (ext == "cls") {
         it->second.label = &member;
@@ -116,19 +139,21 @@ ShardDataset::ShardDataset(std::vector<std::string> shard_paths, ShardOptions op
       const Parts& sample = parts[key];
       if (!sample.image && !sample.label) continue;  // other members (metadata) are ignored
       if (!sample.image)
-        fail("{}: sample '{}' has a .cls but no .jpg/.jpeg/.png member", path, key);
-      if (!sample.label) fail("{}: sample '{}' has no .cls member (its label)", path, key);
+        fail("{}: sample '{}' has a .cls but no .jpg/.jpeg/.png member", path, printable(key));
+      if (!sample.label) fail("{}: sample '{}' has no .cls member (its label)", path, printable(key));
       if (sample.label->size > 32)
-        fail("{}: member '{}': a label of {} bytes", path, sample.label->name, sample.label->size);
+        fail("{}: member '{}': a label of {} bytes", path, printable(sample.label->name),
+             sample.label->size);
       std::string text(sample.label->size, '\0');
       pread_exact(fd, reinterpret_cast<uint8_t*>(&text[0]), text.size(), sample.label->offset, path,
-                  "member '" + sample.label->name + "'");
-      char* end = nullptr;
-      long long label = std::strtoll(text.c_str(), &end, 10);
-      while (end && *end && std::isspace(static_cast<unsigned char>(*end))) ++end;
-      if (text.empty() || !end || *end != 0 || label < 0)
-        fail("{}: member '{}': the label '{}' is not a non-negative integer", path,
-             sample.label->name, text);
+                  "member '" + printable(sample.label->name) + "'");
+      int64_t label = parse_label(text);
+      if (label < 0)
+        fail("{}: member '{}': the label '{}' is not an integer from 0 to {}", path,
+             printable(sample.label->name), printable(text), kMaxClasses - 1);
+      if (sample.image->size > max_image)
+        fail("{}: member '{}' is {} bytes, more than the limit of {} (QCV_MAX_TENSOR_BYTES)", path,
+             printable(sample.image->name), sample.image->size, max_image);
       max_label = std::max<int64_t>(max_label, label);
       samples_.push_back(
           {key, static_cast<uint32_t>(s), sample.image->offset, sample.image->size, label});
@@ -170,7 +195,7 @@ std::vector<uint8_t> ShardDataset::read_image_bytes(size_t index) const {
   if (own) fd = open_shard(path);
   try {
     pread_exact(fd, bytes.data(), bytes.size(), sample.offset, path,
-                "the image of sample '" + sample.key + "'");
+                "the image of sample '" + printable(sample.key) + "'");
   } catch (...) {
     if (own) ::close(fd);
     throw;

@@ -4,6 +4,8 @@
 // byte sum of the header with the checksum field read as spaces. Data follows, padded to 512.
 #include "data/tar.h"
 
+#include "data/file_io.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,7 +13,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "data/file_io.h"
 #include "ir/error.h"
+#include "ir/limits.h"
 
 namespace qcv::data {
 namespace {
@@ -63,25 +67,44 @@ bool checksum_ok(const uint8_t* header) {
   return stored == unsigned_sum || int64_t(stored) == signed_sum;
 }
 
-// pax records: "<length> <key>=<value>\n", the length counting the whole record.
+// A decimal number that is all digits and fits in 64 bits (pax lengths and sizes).
+bool parse_decimal(const std::string& text, uint64_t& value) {
+  if (text.empty() || text.size() > 20) return false;
+  value = 0;
+  for (char c : text)
+    if (c < '0' || c > '9' || limits::mul_overflows(value, 10, &value) ||
+        limits::add_overflows(value, uint64_t(c - '0'), &value))
+      return false;
+  return true;
+}
+
+// pax records: "<length> <key>=<value>\n", the length counting the whole record. Every length
+// is checked against what is left, so a record can neither reach past the data nor stall.
 void parse_pax(const std::string& data, std::string& path, uint64_t& size, bool& has_size,
                const std::string& archive, uint64_t offset) {
+  auto corrupt = [&](const char* why) {
+    fail("{}: corrupt pax extended header at offset {}: {}", archive, offset, why);
+  };
   size_t position = 0;
   while (position < data.size()) {
+    // Padding after the last record (some writers leave NULs) ends the list.
+    if (data[position] == '\0') break;
     size_t space = data.find(' ', position);
-    if (space == std::string::npos) break;
-    uint64_t length = std::strtoull(data.c_str() + position, nullptr, 10);
-    if (length == 0 || position + length > data.size() || data[position + length - 1] != '\n')
-      fail("{}: corrupt pax extended header at offset {}", archive, offset);
+    uint64_t length = 0;
+    if (space == std::string::npos ||
+        !parse_decimal(data.substr(position, space - position), length))
+      corrupt("a record length is not a decimal number");
+    if (length <= space + 1 - position || length > data.size() - position ||
+        data[position + length - 1] != '\n')
+      corrupt("a record length does not match its record");
     std::string record = data.substr(space + 1, position + length - 1 - (space + 1));
     size_t equals = record.find('=');
-    if (equals != std::string::npos) {
-      std::string key = record.substr(0, equals), value = record.substr(equals + 1);
-      if (key == "path") path = value;
-      if (key == "size") {
-        size = std::strtoull(value.c_str(), nullptr, 10);
-        has_size = true;
-      }
+    if (equals == std::string::npos) corrupt("a record has no '='");
+    std::string key = record.substr(0, equals), value = record.substr(equals + 1);
+    if (key == "path") path = value;
+    if (key == "size") {
+      if (!parse_decimal(value, size)) corrupt("the size is not a decimal number");
+      has_size = true;
     }
     position += length;
   }
@@ -115,6 +138,7 @@ void pread_exact(int fd, uint8_t* out, size_t size, uint64_t offset, const std::
 std::vector<TarMember> list_tar_members(int fd, const std::string& path) {
   struct stat info;
   if (::fstat(fd, &info) != 0) fail("{}: cannot stat: {}", path, strerror(errno));
+  if (!S_ISREG(info.st_mode)) fail("{}: not a regular file", path);
   const uint64_t file_size = static_cast<uint64_t>(info.st_size);
   std::vector<TarMember> members;
   std::string long_name, pax_path;
@@ -122,37 +146,45 @@ std::vector<TarMember> list_tar_members(int fd, const std::string& path) {
   bool has_pax_size = false;
   std::string previous = "(start of archive)";
   uint8_t header[kBlock];
+  // Invariant: offset <= file_size, and it grows by at least one block per header, so the walk
+  // ends; every size is checked against the bytes left before it moves the offset.
   uint64_t offset = 0;
   for (;;) {
-    if (offset + kBlock > file_size)
+    if (file_size - offset < kBlock)
       fail("{}: truncated: no end-of-archive block after member '{}' (file ends at {})", path,
-           previous, file_size);
+           printable(previous), file_size);
     pread_exact(fd, header, kBlock, offset, path, "a tar header");
     if (std::all_of(header, header + kBlock, [](uint8_t b) { return b == 0; })) break;
     std::string name = field_text(header, 100);
     if (!checksum_ok(header))
       fail("{}: corrupt tar header at offset {} (member '{}' after '{}'): bad checksum", path,
-           offset, name, previous);
+           offset, printable(name), printable(previous));
     uint64_t size = 0;
     if (!parse_number(header + 124, 12, size))
-      fail("{}: corrupt tar header at offset {} (member '{}'): bad size field", path, offset, name);
+      fail("{}: corrupt tar header at offset {} (member '{}'): bad size field", path, offset,
+           printable(name));
     const char type = static_cast<char>(header[156]);
     // POSIX ustar keeps a path prefix; GNU's "ustar  " header uses those bytes for other things.
     if (std::memcmp(header + 257, "ustar\0", 6) == 0) {
       std::string prefix = field_text(header + 345, 155);
       if (!prefix.empty()) name = prefix + "/" + name;
     }
+    const uint64_t data_offset = offset + kBlock;  // <= file_size: a whole header was read
+    const uint64_t left = file_size - data_offset;
     if (type == 'x' || type == 'L') {
       if (size > kMaxMetadata)
         fail("{}: corrupt tar header at offset {}: {} bytes of metadata", path, offset, size);
+      if (size > left)
+        fail("{}: truncated: the extended header at offset {} needs {} bytes, {} are left", path,
+             offset, size, left);
       std::string data(size, '\0');
-      pread_exact(fd, reinterpret_cast<uint8_t*>(&data[0]), size, offset + kBlock, path,
-                  "the extended header of the member after '" + previous + "'");
+      pread_exact(fd, reinterpret_cast<uint8_t*>(&data[0]), size, data_offset, path,
+                  "the extended header of the member after '" + printable(previous) + "'");
       if (type == 'L')
         long_name = data.substr(0, data.find('\0'));
       else
         parse_pax(data, pax_path, pax_size, has_pax_size, path, offset);
-      offset += kBlock + padded(size);
+      offset = data_offset + std::min(padded(size), left);
       continue;
     }
     if (!long_name.empty()) name = long_name;
@@ -161,16 +193,16 @@ std::vector<TarMember> list_tar_members(int fd, const std::string& path) {
     long_name.clear();
     pax_path.clear();
     has_pax_size = false;
+    // Every member's data must lie inside the file (a size near 2^64 would otherwise wrap the
+    // offset back onto an earlier header).
+    if (size > left)
+      fail("{}: truncated: member '{}' at offset {} needs {} bytes, the file ends after {}", path,
+           printable(name), offset, size, left);
     // Directories, links and devices carry no data that matters here (hard and symbolic links
     // have size 0); skip everything but regular files.
-    if (type == '0' || type == '\0' || type == '7') {
-      if (offset + kBlock + size > file_size)
-        fail("{}: truncated: member '{}' at offset {} needs {} bytes, the file ends after {}", path,
-             name, offset, size, file_size - std::min(file_size, offset + kBlock));
-      members.push_back({name, offset + kBlock, size});
-    }
+    if (type == '0' || type == '\0' || type == '7') members.push_back({name, data_offset, size});
     previous = name;
-    offset += kBlock + padded(size);
+    offset = data_offset + std::min(padded(size), left);  // the last padding may be cut short
   }
   return members;
 }

@@ -79,7 +79,7 @@ TEST(IdxDataset, RejectsBrokenFiles) {
   // Dimensions whose product wraps around 64 bits must not pass for an empty file.
   testing::write_bytes(dir.file("wrap.idx3"),
                        testing::idx_bytes({0x80000000u, 0x80000000u, 4}, {}));
-  expect_error([&] { IdxDataset(dir.file("wrap.idx3"), labels); }, {"wrap.idx3", "corrupt header"});
+  expect_error([&] { IdxDataset(dir.file("wrap.idx3"), labels); }, {"wrap.idx3", "overflows"});
 
   // Counts that disagree between images and labels.
   testing::write_bytes(dir.file("img.idx3"), files.images);

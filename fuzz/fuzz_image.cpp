@@ -1,0 +1,31 @@
+// libFuzzer target: PNG and JPEG decoding (header only, full, and JPEG at 1/8 scale). Any input
+// must decode or throw qcv::Error: no crash, leak, hang or allocation past the ceiling.
+#include <cstdint>
+#include <cstdlib>
+
+#include "data/data.h"
+#include "ir/error.h"
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  // Keep a header's claimed size well below libFuzzer's 2 GB memory limit.
+  setenv("QCV_MAX_TENSOR_BYTES", "64M", 0);
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace qcv::data;
+  try {
+    decode_image_header(data, size, "fuzz");
+  } catch (const qcv::Error&) {
+    return 0;  // a bad header must also fail the full decode; nothing more to learn
+  }
+  try {
+    decode_image(data, size, "fuzz", 0);
+  } catch (const qcv::Error&) {
+  }
+  try {
+    decode_image_scaled(data, size, "fuzz", 3, [](int, int) { return 8; }, nullptr);
+  } catch (const qcv::Error&) {
+  }
+  return 0;
+}
