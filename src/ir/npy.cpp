@@ -1,5 +1,7 @@
 #include "ir/npy.h"
 
+#include "ir/input_file.h"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -35,6 +37,7 @@ std::string header_field(const std::string& header, const std::string& key, cons
 }  // namespace
 
 Tensor load_npy(const std::string& path) {
+  require_input_file(path);  // a directory would "open" with an absurd size
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("cannot open '{}'", path);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

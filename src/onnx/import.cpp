@@ -9,8 +9,10 @@
 #include <new>
 #include <set>
 
+#include "ir/input_file.h"
 #include "onnx/external_data.h"
 #include "onnx/legacy_ops.h"
+#include "ir/input_file.h"
 #include "onnx/onnx.h"
 #include "onnx/qoperator.h"
 #include "onnx/tensor_proto.h"
@@ -263,6 +265,7 @@ auto with_origin(const std::string& origin, F&& body) -> decltype(body()) {
 
 // Reads a whole file into a string of its exact size (a stringstream would hold two copies).
 std::string read_file(const std::string& path) {
+  ir::require_input_file(path);  // a directory would "open" with an absurd size
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) fail("file '{}': cannot open for reading", path);
   const std::streamoff size = in.tellg();
