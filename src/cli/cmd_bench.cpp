@@ -8,6 +8,7 @@
 #include <random>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "onnx/onnx.h"
 #include "runtime/session.h"
 
@@ -37,6 +38,7 @@ std::map<std::string, ir::Tensor> random_feeds(const std::vector<ir::Value>& inp
 }
 
 double percentile(std::vector<double> v, double p) {
+  if (v.empty()) fail("bench: no timed iterations to take a percentile of");
   std::sort(v.begin(), v.end());
   size_t i = std::min(v.size() - 1, static_cast<size_t>(p * (v.size() - 1) + 0.5));
   return v[i];
@@ -49,10 +51,10 @@ void add_bench_command(CLI::App& app) {
   static int batch = 1, threads = 0, iters = 100, warmup = 10;
   static bool json = false;
   cmd->add_option("model", model, "Model .onnx file")->required();
-  cmd->add_option("--batch", batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--threads", threads, "Threads (0: all cores)")->capture_default_str();
-  cmd->add_option("--iters", iters, "Timed iterations")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--warmup", warmup, "Untimed iterations first")->capture_default_str();
+  cmd->add_option("--batch", batch, "Batch size")->capture_default_str()->check(positive());
+  cmd->add_option("--threads", threads, "Threads (0: all cores)")->capture_default_str()->check(non_negative());
+  cmd->add_option("--iters", iters, "Timed iterations")->capture_default_str()->check(positive());
+  cmd->add_option("--warmup", warmup, "Untimed iterations first")->capture_default_str()->check(non_negative());
   cmd->add_flag("--json", json, "Print JSON (median_ms, p90_ms, throughput, peak_rss_mb)");
   cmd->callback([] {
     runtime::SessionOptions options;

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "cli/model_input.h"
 #include "onnx/onnx.h"
 #include "runtime/session.h"
@@ -17,13 +18,15 @@ void add_classify_command(CLI::App& app) {
   cmd->add_option("model", model, "Model .onnx file")->required();
   cmd->add_option("images", images, "Image files")->required();
   cmd->add_option("--labels", labels_file, "Class names, one per line (default: qcv.labels)");
-  cmd->add_option("--top", top, "How many classes to print")->capture_default_str();
-  cmd->add_option("--resolution", flags.resolution, "Input resolution (default: qcv.resolution)");
-  cmd->add_option("--channels", flags.channels, "Input channels (default: qcv.channels)");
+  cmd->add_option("--top", top, "How many classes to print")->capture_default_str()->check(positive());
+  cmd->add_option("--resolution", flags.resolution, "Input resolution (default: qcv.resolution)")
+      ->check(integer_in(1, 65536));
+  cmd->add_option("--channels", flags.channels, "Input channels (default: qcv.channels)")
+      ->check(integer_in(1, 3));
   cmd->add_option("--mean", flags.mean, "Normalization mean (default: qcv.mean)");
   cmd->add_option("--std", flags.std, "Normalization std (default: qcv.std)");
   model_input::add_input_options(cmd, flags);
-  cmd->add_option("--threads", threads, "Threads (0: all cores)");
+  cmd->add_option("--threads", threads, "Threads (0: all cores)")->check(non_negative());
   cmd->callback([] {
     ir::Graph graph = onnx::load(model);
     model_input::adopt_nchw(graph, flags.layout);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "cli/model_input.h"
 #include "ir/npy.h"
 #include "onnx/onnx.h"
@@ -64,16 +65,21 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--split", split, "Split")->capture_default_str();
   cmd->add_option("--backend", backend, "runtime (oneDNN) or torch (LibTorch training backend)")
       ->capture_default_str();
-  cmd->add_option("--resolution", flags.resolution, "Input resolution (default: qcv.resolution)");
-  cmd->add_option("--channels", flags.channels, "Input channels (default: qcv.channels)");
+  cmd->add_option("--resolution", flags.resolution, "Input resolution (default: qcv.resolution)")
+      ->check(integer_in(1, 65536));
+  cmd->add_option("--channels", flags.channels, "Input channels (default: qcv.channels)")
+      ->check(integer_in(1, 3));
   cmd->add_option("--mean", flags.mean,
                   "Normalization mean, e.g. 0.485,0.456,0.406 (default: qcv.mean)");
   cmd->add_option("--std", flags.std, "Normalization std (default: qcv.std)");
   model_input::add_input_options(cmd, flags);
-  cmd->add_option("--batch-size", batch_size, "Batch size")->capture_default_str();
-  cmd->add_option("--limit", limit, "Evaluate only the first N images (0: all)");
-  cmd->add_option("--threads", threads, "Threads (0: all cores)");
-  cmd->add_option("--workers", workers, "Data loading threads")->capture_default_str();
+  cmd->add_option("--batch-size", batch_size, "Batch size")->capture_default_str()->check(positive());
+  cmd->add_option("--limit", limit, "Evaluate only the first N images (0: all)")
+      ->check(integer_in(0, INT64_MAX));
+  cmd->add_option("--threads", threads, "Threads (0: all cores)")->check(non_negative());
+  cmd->add_option("--workers", workers, "Data loading threads")
+      ->capture_default_str()
+      ->check(integer_in(0, 1024));
   cmd->add_flag("--json", json, "Print the result as JSON");
   cmd->add_option("--dump", dump,
                   "Write the preprocessed inputs, labels and outputs of the evaluated images to "

@@ -7,7 +7,9 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "cli/model_input.h"
+#include "config/calibration.h"
 #include "data/data.h"
 #include "ir/npy.h"
 #include "onnx/onnx.h"
@@ -69,15 +71,18 @@ void add_ptq_command(CLI::App& app) {
       ->required();
   cmd->add_option("--split", split, "Dataset split")->capture_default_str();
   cmd->add_option("--images", images, "Calibration images (spread over the split)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(positive());
   cmd->add_option("--scheme", scheme, "QDQ placement: tensorrt, onnxruntime or tflite")
       ->capture_default_str();
   cmd->add_option("--method", method, "Calibration: max, percentile, entropy or mse")
       ->capture_default_str();
   cmd->add_option("--percentile", percentile, "Percentile of |x| for --method percentile")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(number_in(0, 100));
   cmd->add_option("--bins", bins, "Histogram bins for percentile/entropy/mse")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(integer_in(1, 1 << 24));
   cmd->add_option("--exclude", exclude, "Node name or glob pattern kept in FP32 (repeatable)");
   cmd->add_option("--include", include,
                   "Node name or glob pattern forced to INT8 (wins over --exclude)");
@@ -86,17 +91,22 @@ void add_ptq_command(CLI::App& app) {
   cmd->add_option("--batch", batch,
                   "Calibration batch size (peak memory grows with it: the runtime's activations "
                   "of one batch)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(positive());
   cmd->add_option("--resolution", flags.resolution,
                   "Input resolution (default: model metadata qcv.resolution, else the input shape, "
-                  "else 224)");
+                  "else 224)")
+      ->check(integer_in(1, 65536));
   cmd->add_option("--channels", flags.channels,
-                  "Input channels (default: qcv.channels or the model input)");
+                  "Input channels (default: qcv.channels or the model input)")
+      ->check(integer_in(1, 3));
   cmd->add_option("--mean", flags.mean,
                   "Normalization mean, e.g. 0.485,0.456,0.406 (default: qcv.mean)");
   cmd->add_option("--std", flags.std, "Normalization std (default: qcv.std)");
   model_input::add_input_options(cmd, flags);
-  cmd->add_option("--threads", threads, "Runtime threads (0: all cores)")->capture_default_str();
+  cmd->add_option("--threads", threads, "Runtime threads (0: all cores)")
+      ->capture_default_str()
+      ->check(non_negative());
   cmd->add_option("-o,--output", output, "Output QDQ .onnx file")->required();
   cmd->add_option("--report", report,
                   "Placement report: FILE.json (JSON) or any other name (text)");
@@ -104,6 +114,11 @@ void add_ptq_command(CLI::App& app) {
                   "Write each observed tensor's range, |x| histogram and symmetric calibrated "
                   "range as JSON (bench/entropy_ref.py checks the entropy thresholds)");
   cmd->callback([] {
+    quant::CalibrationOptions wanted;  // settings first: no model loaded for a bad flag
+    wanted.method = quant::method_by_name(method);
+    wanted.num_bins = bins;
+    wanted.percentile = percentile;
+    config::check_calibration(wanted);
     ir::Graph graph = onnx::load(model);
     if (graph.inputs.size() != 1)
       fail("{}: {} graph inputs, ptq calibrates single-input classifiers", model,

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "cli/quant_pipeline.h"
 #include "onnx/onnx.h"
 
@@ -36,7 +37,7 @@ void add_qat_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--method", method, "Initial ranges: max, percentile, entropy or mse")
       ->capture_default_str();
-  cmd->add_option("--images", images, "Calibration images")->capture_default_str();
+  cmd->add_option("--images", images, "Calibration images")->capture_default_str()->check(positive());
   cmd->add_option("--exclude", exclude, "Node name or glob kept in FP32 (repeatable)");
   cmd->add_option("--include", include, "Node name or glob forced to INT8");
   cmd->add_option("--ranges", qat.ranges,
@@ -45,10 +46,12 @@ void add_qat_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--freeze-ranges-after", qat.freeze_ranges_after,
                   "lsq: stop learning scales, ema: stop observing, after N epochs (0: never)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(non_negative());
   cmd->add_option("--range-decay", qat.range_decay,
                   "ema: running range = decay * running + (1 - decay) * batch range")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(number_in(0, 1));
   cmd->add_option("--qat-bn", qat.batch_norm,
                   "BatchNormalization: fold (before QAT), keep (trained and exported with BN) or "
                   "fold-after (folded weights fake-quantized, statistics frozen after "
@@ -56,7 +59,8 @@ void add_qat_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--bn-fold-after", qat.bn_fold_after,
                   "fold-after: freeze BN statistics after N epochs")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(non_negative());
   cmd->add_flag("--keep-float-weights", keep_float_weights,
                 "Export float weights behind Q->DQ (default: int8 weights, as PTQ writes)");
   const train::TrainConfig defaults = train::qat_defaults();
@@ -84,6 +88,7 @@ void add_qat_command(CLI::App& app) {
     s.calib.threads = s.train.threads;
     s.ptq.scheme = quant::scheme_by_name(scheme);
     s.ptq.calibration.method = quant::method_by_name(method);
+    train::check_qat_options(qat);  // before calibration and training start
     s.ptq.overrides.exclude = exclude;
     s.ptq.overrides.include = include;
     s.qat = qat;

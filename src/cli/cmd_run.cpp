@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "ir/npy.h"
 #include "onnx/onnx.h"
 #include "runtime/session.h"
@@ -30,7 +31,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("-o,--output", output,
                   "Output .npy file (single-output model) or directory (one NAME.npy per output)")
       ->required();
-  cmd->add_option("--threads", threads, "Threads (0: all cores)")->capture_default_str();
+  cmd->add_option("--threads", threads, "Threads (0: all cores)")->capture_default_str()->check(non_negative());
   cmd->callback([] {
     runtime::SessionOptions options;
     options.threads = threads;

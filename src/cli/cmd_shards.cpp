@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "data/data.h"
 
 namespace qcv::cli {
@@ -24,9 +25,9 @@ void add_shards_command(CLI::App& app) {
   cmd->add_option("-o,--output", out_dir, "Output directory for the shards")->required();
   cmd->add_option("--shard-size", shard_size, "Samples per shard")
       ->default_val(1000)
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1, INT64_MAX));
   cmd->add_flag("--shuffle", shuffle, "Write the samples in a random order (mixes classes)");
-  cmd->add_option("--seed", seed, "Seed of --shuffle")->default_val(0);
+  cmd->add_option("--seed", seed, "Seed of --shuffle")->default_val(0)->check(integer_in(0, INT64_MAX));
   cmd->add_option("--verify", verify, "Check images before writing: none, header, full")
       ->default_val("none")
       ->check(CLI::IsMember({"none", "header", "full"}));

@@ -5,7 +5,9 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "cli/launch_local.h"
+#include "ir/parse_value.h"
 #include "train/train.h"
 
 namespace qcv::cli {
@@ -55,17 +57,19 @@ void add_train_command(CLI::App& app) {
   static int nproc = 0;
   cmd->add_option("--nproc", nproc,
                   "Data-parallel on this host: run N processes (ranks) of this command; "
-                  "multi-host jobs set RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT instead");
+                  "multi-host jobs set RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT instead")
+      ->check(integer_in(0, 1024));
   static int benchmark_steps = 0;
   cmd->add_option("--benchmark-steps", benchmark_steps,
-                  "Only time N training steps on random data (10 classes) and print images/s");
+                  "Only time N training steps on random data (10 classes) and print images/s")
+      ->check(non_negative());
   cmd->footer(seed_flag_table());
   cmd->callback([] {
     if (nproc > 1) {
       if (options["rank"]->count() || options["world_size"]->count())
         fail("--nproc sets each process's rank and world size: drop --rank/--world-size");
       launch_local_ranks(nproc,
-                         options["master_port"]->count() ? std::stoi(values["master_port"]) : 0);
+                         options["master_port"]->count() ? static_cast<int>(ir::parse_int("--master-port", values["master_port"], 0, 65535)) : 0);
       return;
     }
     train::TrainConfig cfg;

@@ -4,7 +4,6 @@
 // atomically and a rerun skips the phases whose outputs exist.
 #include <fmt/format.h>
 #include <unistd.h>
-#include <yaml-cpp/yaml.h>
 
 #include <chrono>
 #include <filesystem>
@@ -12,80 +11,14 @@
 #include "cli/commands.h"
 #include "cli/quant_pipeline.h"
 #include "cli/workflow_report.h"
+#include "config/workflow_config.h"
 #include "onnx/onnx.h"
 
 namespace qcv::cli {
 namespace {
 namespace fs = std::filesystem;
 
-struct WorkflowConfig {
-  std::string title, dataset = "fashion-mnist", fp32_model;
-  train::TrainConfig train;  // the FP32 training (when no fp32_model)
-  std::string scheme = "tensorrt";
-  std::vector<std::string> ptq_methods = {"max", "percentile", "entropy", "mse"};
-  int calib_images = 512;
-  std::string qat_init = "max";  // a calibration method, or "best": the best PTQ (deployed top-1)
-  train::TrainConfig qat_train = train::qat_defaults();
-  train::QatOptions qat;
-  int threads = 0, latency_runs = 200;
-  int64_t limit_test = 0;  // test images for the table (0: the whole split)
-};
-
-// Applies a YAML mapping of trainer keys; errors name the file and section.
-void apply_train_keys(const YAML::Node& node, train::TrainConfig& cfg, const std::string& where) {
-  if (!node) return;
-  if (!node.IsMap()) fail("{}: expected a mapping of trainer keys", where);
-  for (const auto& kv : node) {
-    const std::string key = kv.first.as<std::string>();
-    try {
-      train::set_config_value(cfg, key, kv.second.as<std::string>());
-    } catch (const std::exception& e) {
-      fail("{}: {}", where, e.what());
-    }
-  }
-}
-
-WorkflowConfig load_workflow(const std::string& path) {
-  YAML::Node y;
-  try {
-    y = YAML::LoadFile(path);
-  } catch (const std::exception& e) {
-    fail("workflow config '{}': {}", path, e.what());
-  }
-  WorkflowConfig w;
-  try {
-    if (y["title"]) w.title = y["title"].as<std::string>();
-    if (y["dataset"]) w.dataset = y["dataset"].as<std::string>();
-    if (y["fp32_model"]) w.fp32_model = y["fp32_model"].as<std::string>();
-    apply_train_keys(y["train"], w.train, path + ": train");
-    w.train.dataset = w.dataset;
-    if (const YAML::Node p = y["ptq"]) {
-      if (p["scheme"]) w.scheme = p["scheme"].as<std::string>();
-      if (p["methods"]) w.ptq_methods = p["methods"].as<std::vector<std::string>>();
-      if (p["images"]) w.calib_images = p["images"].as<int>();
-    }
-    if (const YAML::Node q = y["qat"]) {
-      if (q["init"]) w.qat_init = q["init"].as<std::string>();
-      if (q["ranges"]) w.qat.ranges = q["ranges"].as<std::string>();
-      if (q["freeze_ranges_after"]) w.qat.freeze_ranges_after = q["freeze_ranges_after"].as<int>();
-      if (q["range_decay"]) w.qat.range_decay = q["range_decay"].as<double>();
-      if (q["batch_norm"]) w.qat.batch_norm = q["batch_norm"].as<std::string>();
-      if (q["bn_fold_after"]) w.qat.bn_fold_after = q["bn_fold_after"].as<int>();
-      apply_train_keys(q["train"], w.qat_train, path + ": qat.train");
-    }
-    if (const YAML::Node d = y["deploy"]) {
-      if (d["threads"]) w.threads = d["threads"].as<int>();
-      if (d["latency_runs"]) w.latency_runs = d["latency_runs"].as<int>();
-    }
-    if (y["eval"] && y["eval"]["limit_test"]) w.limit_test = y["eval"]["limit_test"].as<int64_t>();
-  } catch (const YAML::Exception& e) {
-    fail("workflow config '{}': {}", path, e.what());
-  }
-  for (const std::string& m : w.ptq_methods) quant::method_by_name(m);  // fail early on a typo
-  quant::scheme_by_name(w.scheme);
-  if (w.qat_init != "best") quant::method_by_name(w.qat_init);
-  return w;
-}
+using config::WorkflowConfig;  // config/workflow_config.h: the checked YAML
 
 class Workflow {
  public:
@@ -242,7 +175,7 @@ void add_workflow_command(CLI::App& app) {
                   "Run directory (ONNX files, results.json, results.md, accuracy_latency.png); "
                   "rerun to resume")
       ->required();
-  cmd->callback([] { Workflow(load_workflow(config_file), run_dir).run(); });
+  cmd->callback([] { Workflow(config::load_workflow(config_file), run_dir).run(); });
 }
 
 }  // namespace qcv::cli

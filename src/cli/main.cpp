@@ -1,9 +1,7 @@
 // qcv: define -> train -> quantize -> export -> deploy image classifiers, one native program.
-#include <cstdio>
-#include <cstdlib>
-
 #include "cli/commands.h"
-#include "ir/error.h"
+#include "cli/option_checks.h"
+#include "cli/run_cli.h"
 #ifdef QCV_HAVE_RUNTIME
 #include "runtime/omp_spin.h"
 #endif
@@ -37,17 +35,6 @@ int main(int argc, char** argv) {
   qcv::cli::add_workflow_command(app);
 #endif
 #endif
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);  // prints help/version (code 0) or the usage error
-    return code == 0 ? 0 : 2;
-  } catch (const qcv::Error& e) {
-    std::fprintf(stderr, "qcv: error: %s\n", e.what());
-    return 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "qcv: error: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+  qcv::cli::require_finite_numbers(app);  // every floating-point flag of every command
+  return qcv::cli::run_cli(app, argc, argv);
 }

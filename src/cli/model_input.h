@@ -14,7 +14,9 @@
 #include <vector>
 
 #include "data/data.h"
+#include "ir/input_file.h"
 #include "ir/ir.h"
+#include "ir/top_k.h"
 #include "passes/passes.h"
 
 namespace qcv::cli::model_input {
@@ -141,8 +143,9 @@ inline data::Preprocess preprocessing(const ir::Graph& g, const std::string& dat
 inline std::vector<std::string> labels(const ir::Graph& g, const std::string& labels_file) {
   std::vector<std::string> names;
   if (!labels_file.empty()) {
+    ir::require_input_file(labels_file, "labels file");
     std::ifstream in(labels_file);
-    if (!in) fail("cannot read labels file '{}'", labels_file);
+    if (!in) fail("labels file '{}': cannot open for reading", labels_file);
     std::string line;
     while (std::getline(in, line)) names.push_back(line);
     return names;
@@ -171,17 +174,13 @@ struct Accuracy {
       const float* row = p + i * k;
       if (y[i] < 0 || y[i] >= k) fail("label {} is out of range for {} model outputs", y[i], k);
       const float target = row[y[i]];
-      int64_t above = 0;  // classes ranked strictly before the label (ties favour the label)
       double mx = row[0];
-      for (int64_t j = 0; j < k; ++j) {
-        if (row[j] > target) ++above;
-        mx = std::max(mx, double(row[j]));
-      }
+      for (int64_t j = 0; j < k; ++j) mx = std::max(mx, double(row[j]));
       double sum = 0;
       for (int64_t j = 0; j < k; ++j) sum += std::exp(double(row[j]) - mx);
       loss_sum += std::log(sum) + mx - double(target);
-      top1 += above < 1;
-      top5 += above < 5;
+      top1 += ir::in_top_k(row, k, y[i], 1);  // ir/top_k.h: the one ranking rule
+      top5 += ir::in_top_k(row, k, y[i], 5);
       ++count;
     }
   }

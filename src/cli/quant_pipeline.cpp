@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/model_input.h"
+#include "ir/top_k.h"
 #include "onnx/onnx.h"
 #include "runtime/session.h"
 
@@ -148,13 +149,14 @@ double test_top1(const ir::Graph& file_graph, const std::string& dataset,
     const float* l = logits.data<float>();
     for (int64_t i = 0; i < n && (limit <= 0 || count < limit); ++i, ++count) {
       const float* row = l + i * classes;
-      correct += (std::max_element(row, row + classes) - row) == b.labels.data<int64_t>()[i];
+      correct += ir::top1_index(row, classes) == b.labels.data<int64_t>()[i];
     }
   }
   return count ? 100.0 * double(correct) / double(count) : 0.0;
 }
 
 double batch1_latency_ms(const ir::Graph& graph, int threads, int runs) {
+  if (runs < 1) fail("latency: {} timed runs, need at least 1 for a median", runs);
   runtime::SessionOptions so;
   so.threads = threads;
   runtime::Session session(graph, so);

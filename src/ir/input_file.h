@@ -6,8 +6,10 @@
 
 namespace qcv::ir {
 
-// Size of the regular file at `path`; throws qcv::Error naming it if it is missing, a directory
-// or not a regular file.
+// Throws qcv::Error naming the path and `what` ("model", "config", ...) if it does not exist,
+// is a directory or is not a regular file (a FIFO or device would block or never end).
+void require_input_file(const std::string& path, const std::string& what = "file");
+// Size of the regular file at `path` (checked as above).
 uint64_t input_file_size(const std::string& path);
 // The whole file; throws if it is larger than `max_bytes` (before allocating) or unreadable.
 std::string read_input_file(const std::string& path, uint64_t max_bytes);

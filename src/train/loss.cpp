@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "ir/top_k.h"
+
 namespace qcv::train {
 
 at::Tensor smoothed_cross_entropy(const at::Tensor& logits, const at::Tensor& labels, double eps) {
@@ -13,9 +15,16 @@ at::Tensor smoothed_cross_entropy(const at::Tensor& logits, const at::Tensor& la
 }
 
 int64_t count_top_k(const at::Tensor& logits, const at::Tensor& labels, int64_t k) {
-  k = std::min<int64_t>(k, logits.size(1));
-  at::Tensor top = std::get<1>(logits.topk(k, 1));
-  return top.eq(labels.unsqueeze(1)).any(1).sum().item<int64_t>();
+  // A CPU float copy ranked by ir::in_top_k, the rule eval and the workflow use (a few KB per
+  // batch): torch's topk orders ties and NaN its own way.
+  const at::Tensor l = logits.detach().to(at::kCPU, at::kFloat).contiguous();
+  const at::Tensor y = labels.to(at::kCPU, at::kLong).contiguous();
+  const int64_t n = l.size(0), classes = l.size(1);
+  const float* p = l.data_ptr<float>();
+  const int64_t* t = y.data_ptr<int64_t>();
+  int64_t hits = 0;
+  for (int64_t i = 0; i < n; ++i) hits += ir::in_top_k(p + i * classes, classes, t[i], k);
+  return hits;
 }
 
 }  // namespace qcv::train

@@ -8,7 +8,8 @@ namespace qcv::train {
 // plus eps / K spread over all K classes, i.e. loss = (1 - eps) * nll + eps * mean_k(-log p_k).
 at::Tensor smoothed_cross_entropy(const at::Tensor& logits, const at::Tensor& labels, double eps);
 
-// Number of rows whose label is among the k largest logits.
+// Number of rows whose label is among the first k classes by ir::in_top_k (ties in index
+// order, a row with a NaN wrong): the one top-k rule of qcv.
 int64_t count_top_k(const at::Tensor& logits, const at::Tensor& labels, int64_t k);
 
 }  // namespace qcv::train

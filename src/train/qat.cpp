@@ -14,31 +14,8 @@
 
 namespace qcv::train {
 
-TrainConfig qat_defaults() {
-  TrainConfig c;
-  c.optimizer = "sgd";
-  c.momentum = 0.9;
-  c.lr = 0.001;
-  c.lr_schedule = "piecewise";
-  c.piecewise = "1.0:1,0.1:2,0.01:7";
-  c.batch_size = 64;
-  c.epochs = 10;
-  c.label_smoothing = 0.0;
-  c.weight_decay = 0.0;
-  c.run_dir = "runs/qat";
-  return c;
-}
-
 QatHooks qat_hooks(const ir::Graph& graph, const QatOptions& options, int world_size) {
-  if (options.ranges != "fixed" && options.ranges != "lsq" && options.ranges != "ema")
-    fail("QAT ranges '{}': expected fixed, lsq or ema", options.ranges);
-  if (options.batch_norm != "fold" && options.batch_norm != "keep" &&
-      options.batch_norm != "fold-after")
-    fail("QAT batch_norm '{}': expected fold, keep or fold-after", options.batch_norm);
-  if (options.freeze_ranges_after < 0)
-    fail("QAT freeze_ranges_after must be >= 0, got {}", options.freeze_ranges_after);
-  if (options.bn_fold_after < 0)
-    fail("QAT bn_fold_after must be >= 0, got {}", options.bn_fold_after);
+  check_qat_options(options);
   std::set<std::string> scales;
   for (const ir::Node& n : graph.nodes)
     if (n.op == "QuantizeLinear" && n.inputs.size() > 1) scales.insert(n.inputs[1]);

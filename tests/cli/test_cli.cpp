@@ -10,38 +10,12 @@
 #include <random>
 #include <sstream>
 
+#include "cli/cli_run.h"
 #include "models/models.h"
 
+using namespace qcv_cli_test;  // run_qcv, tmp, slurp, write, count_lines
+
 namespace {
-
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-// CTest runs each test in its own process, two at a time: the pid keeps their files apart.
-std::string tmp(const std::string& name) {
-  return ::testing::TempDir() + "qcv_cli_" + std::to_string(getpid()) + "_" + name;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-void write(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
-}
-
-Result run_qcv(const std::string& args) {
-  std::string out = tmp("stdout"), err = tmp("stderr");
-  std::string cmd = std::string(QCV_EXE) + " " + args + " >" + out + " 2>" + err;
-  int status = std::system(cmd.c_str());
-  return {WEXITSTATUS(status), slurp(out), slurp(err)};
-}
-
-int count_lines(const std::string& s) {
-  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
-}
 
 bool python_onnx_available() {
   return std::system("/usr/bin/python3 -c 'import onnx' >/dev/null 2>&1") == 0;

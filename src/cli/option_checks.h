@@ -1,0 +1,21 @@
+// Checks for numeric flags, with readable bounds (CLI11's PositiveNumber prints DBL_MAX in full
+// and lets NaN through). The text is parsed by ir/parse_value.h, the rule configs use too.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <limits>
+
+namespace qcv::cli {
+
+// An integer in [lo, hi].
+CLI::Validator integer_in(int64_t lo, int64_t hi = std::numeric_limits<int>::max());
+// A finite number in [lo, hi].
+CLI::Validator number_in(double lo, double hi);
+inline CLI::Validator positive() { return integer_in(1); }
+inline CLI::Validator non_negative() { return integer_in(0); }
+
+// Gives every floating-point option of the app and its subcommands a finite-number check, so
+// that no flag takes NaN or Inf (registered after the commands, in main).
+void require_finite_numbers(CLI::App& app);
+
+}  // namespace qcv::cli

@@ -1,0 +1,87 @@
+#include "config/values.h"
+
+#include <algorithm>
+#include <cstdint>
+
+#include "ir/error.h"
+#include "ir/input_file.h"
+#include "ir/parse_value.h"
+
+namespace qcv::config {
+
+YAML::Node load_yaml_file(const std::string& path, const std::string& what) {
+  ir::require_input_file(path, what);
+  try {
+    return YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    fail("{} '{}': {}", what, path, e.what());
+  }
+}
+
+void require_known_keys(const YAML::Node& node, const std::vector<std::string>& known,
+                        const std::string& where) {
+  if (!node || node.IsNull()) return;
+  if (!node.IsMap()) fail("{}: expected a mapping of keys to values", where);
+  for (const auto& kv : node) {
+    if (!kv.first.IsScalar()) fail("{}: a key is not a plain name", where);
+    const std::string key = kv.first.Scalar();
+    bool found = false;
+    for (const std::string& k : known) found = found || k == key;
+    if (!found) {
+      std::string list;
+      for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
+      fail("{}: unknown key '{}' (known: {})", where, key, list);
+    }
+  }
+}
+
+namespace {
+// The scalar text of node[key], or false if absent; a mapping or sequence there is an error.
+bool scalar(const YAML::Node& node, const std::string& key, std::string& text) {
+  if (!node || !node.IsMap()) return false;
+  const YAML::Node v = node[key];
+  if (!v) return false;
+  if (!v.IsScalar()) fail("'{}' must be a single value", key);
+  text = v.Scalar();
+  return true;
+}
+}  // namespace
+
+void read(const YAML::Node& node, const std::string& key, std::string& out) {
+  std::string text;
+  if (node && node.IsMap() && node[key] && node[key].IsNull()) {
+    out.clear();  // `key:` or `key: ~` is the empty string
+    return;
+  }
+  if (scalar(node, key, text)) out = text;
+}
+
+void read(const YAML::Node& node, const std::string& key, std::vector<std::string>& out) {
+  if (!node || !node.IsMap() || !node[key]) return;
+  const YAML::Node v = node[key];
+  if (!v.IsSequence()) fail("'{}' must be a list", key);
+  out.clear();
+  for (const YAML::Node& item : v) {
+    if (!item.IsScalar()) fail("'{}': each item must be a single value", key);
+    out.push_back(item.Scalar());
+  }
+}
+
+void read(const YAML::Node& node, const std::string& key, int& out, int64_t lo, int64_t hi) {
+  std::string text;
+  if (scalar(node, key, text))  // bounds narrowed to int's, so the cast below is exact
+    out = static_cast<int>(ir::parse_int(key, text, std::max<int64_t>(lo, INT32_MIN),
+                                     std::min<int64_t>(hi, INT32_MAX)));
+}
+
+void read(const YAML::Node& node, const std::string& key, int64_t& out, int64_t lo, int64_t hi) {
+  std::string text;
+  if (scalar(node, key, text)) out = ir::parse_int(key, text, lo, hi);
+}
+
+void read(const YAML::Node& node, const std::string& key, double& out, double lo, double hi) {
+  std::string text;
+  if (scalar(node, key, text)) out = ir::parse_number(key, text, lo, hi);
+}
+
+}  // namespace qcv::config

@@ -1,0 +1,61 @@
+#include "config/workflow_config.h"
+
+#include "config/values.h"
+#include "ir/error.h"
+#include "quant/quant.h"
+
+namespace qcv::config {
+
+WorkflowConfig parse_workflow(const YAML::Node& y, const std::string& where) {
+  const std::string in = "workflow config '" + where + "'";
+  require_known_keys(y, {"title", "dataset", "fp32_model", "train", "ptq", "qat", "deploy", "eval"},
+                     in);
+  WorkflowConfig w;
+  if (!y || y.IsNull()) return w;
+  const YAML::Node ptq = y["ptq"], qat = y["qat"], deploy = y["deploy"], eval = y["eval"];
+  require_known_keys(ptq, {"scheme", "methods", "images"}, in + ": ptq");
+  require_known_keys(qat,
+                     {"init", "ranges", "freeze_ranges_after", "range_decay", "batch_norm",
+                      "bn_fold_after", "train"},
+                     in + ": qat");
+  require_known_keys(deploy, {"threads", "latency_runs"}, in + ": deploy");
+  require_known_keys(eval, {"limit_test"}, in + ": eval");
+  try {
+    read(y, "title", w.title);
+    read(y, "dataset", w.dataset);
+    read(y, "fp32_model", w.fp32_model);
+    read(ptq, "scheme", w.scheme);
+    read(ptq, "methods", w.ptq_methods);
+    read(ptq, "images", w.calib_images, 1, 1 << 24);
+    read(qat, "init", w.qat_init);
+    read(qat, "ranges", w.qat.ranges);
+    read(qat, "freeze_ranges_after", w.qat.freeze_ranges_after, 0, 1000000);
+    read(qat, "range_decay", w.qat.range_decay, 0, 1);
+    read(qat, "batch_norm", w.qat.batch_norm);
+    read(qat, "bn_fold_after", w.qat.bn_fold_after, 0, 1000000);
+    read(deploy, "threads", w.threads, 0, 4096);
+    read(deploy, "latency_runs", w.latency_runs, 1, 1000000);
+    read(eval, "limit_test", w.limit_test, 0, INT64_MAX);
+  } catch (const Error& e) {
+    fail("{}: {}", in, e.what());
+  }
+  train::apply_config_node(y["train"], w.train, in + ": train");
+  w.train.dataset = w.dataset;
+  if (qat) train::apply_config_node(qat["train"], w.qat_train, in + ": qat.train");
+  try {
+    if (w.ptq_methods.empty()) fail("ptq.methods is empty");
+    for (const std::string& m : w.ptq_methods) quant::method_by_name(m);  // a typo fails here
+    quant::scheme_by_name(w.scheme);
+    if (w.qat_init != "best") quant::method_by_name(w.qat_init);
+    train::check_qat_options(w.qat);
+  } catch (const Error& e) {
+    fail("{}: {}", in, e.what());
+  }
+  return w;
+}
+
+WorkflowConfig load_workflow(const std::string& path) {
+  return parse_workflow(load_yaml_file(path, "workflow config"), path);
+}
+
+}  // namespace qcv::config

@@ -1,0 +1,29 @@
+// A `qcv workflow` experiment (configs/workflow_*.yaml) as checked data: every section and key is
+// known (a typo is an error, as in trainer configs), numbers are finite and in range, method and
+// scheme names exist. Sections: title, dataset, fp32_model, train, ptq, qat, deploy, eval.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "config/train_config.h"
+
+namespace qcv::config {
+
+struct WorkflowConfig {
+  std::string title, dataset = "fashion-mnist", fp32_model;
+  train::TrainConfig train;  // the FP32 training (when no fp32_model)
+  std::string scheme = "tensorrt";
+  std::vector<std::string> ptq_methods = {"max", "percentile", "entropy", "mse"};
+  int calib_images = 512;
+  std::string qat_init = "max";  // a calibration method, or "best": the best PTQ (deployed top-1)
+  train::TrainConfig qat_train = train::qat_defaults();
+  train::QatOptions qat;
+  int threads = 0, latency_runs = 200;  // latency: the median of latency_runs >= 1 runs
+  int64_t limit_test = 0;               // test images for the table (0: the whole split)
+};
+
+// `where` names the source in errors (the file path).
+WorkflowConfig parse_workflow(const YAML::Node& root, const std::string& where);
+WorkflowConfig load_workflow(const std::string& path);
+
+}  // namespace qcv::config
