@@ -8,8 +8,6 @@ cd "$(dirname "$0")/.."
 seconds=${1:?usage: bench/fuzz.sh SECONDS [TARGET...]}
 shift
 dir=${QCV_FUZZ_BUILD_DIR:-build-fuzz}
-launcher=()
-command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 if [ $# -gt 0 ]; then
   targets=("$@")
 else
@@ -18,7 +16,7 @@ else
 fi
 start=$(date +%s)
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
-  -DQCV_FUZZ=ON -DQCV_BUILD_TESTS=OFF -DQCV_WITH_TORCH=OFF "${launcher[@]}" >/dev/null
+  -DQCV_FUZZ=ON -DQCV_BUILD_TESTS=OFF -DQCV_WITH_TORCH=OFF >/dev/null
 ninja -C "$dir" "${targets[@]}"
 echo "fuzz build: $(( $(date +%s) - start )) s"
 
@@ -34,7 +32,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$work" "$artifacts"
   log=$dir/$t.log
   rc=0
-  "$dir/$t" "$work" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  "$dir/fuzz/$t" "$work" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1 || rc=$?
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
   rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')

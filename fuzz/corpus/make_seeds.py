@@ -65,3 +65,11 @@ t = helper.make_tensor("typed", TensorProto.FLOAT, [2], [0.25, -1.0])
 open(os.path.join(npy, "typed_float.pb"), "wb").write(t.SerializeToString())
 t = helper.make_tensor("flags", TensorProto.BOOL, [3], [1, 0, 1])
 open(os.path.join(npy, "typed_bool.pb"), "wb").write(t.SerializeToString())
+# Hostile headers from issue 15: a 94-byte file claiming (2^20,1,32,32), a non-integer dimension.
+hdr = "{'descr': '<f4', 'fortran_order': False, 'shape': (1048576, 1, 32, 32), }"
+data = b"\x93NUMPY\x01\x00" + bytes([len(hdr), 0]) + hdr.encode()
+open(os.path.join(npy, "claims_4gib.npy"), "wb").write(data + b"\0" * (94 - len(data)))
+hdr = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 32.9, 32), }"
+hdr += " " * ((64 - (10 + len(hdr) + 1) % 64) % 64) + "\n"
+open(os.path.join(npy, "fractional_dim.npy"), "wb").write(
+    b"\x93NUMPY\x01\x00" + bytes([len(hdr), 0]) + hdr.encode() + b"\0" * 4096)

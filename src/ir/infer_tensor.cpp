@@ -61,7 +61,7 @@ void pad(InferContext& c) {
   if (p.size() != 2 * rank) c.error(fmt::format("pads has {} values for rank {}", p.size(), rank));
   Shape out(rank);
   for (size_t d = 0; d < rank; ++d) {
-    out[d] = x.shape[d] < 0 ? -1 : x.shape[d] + p[d] + p[d + rank];
+    out[d] = x.shape[d] < 0 ? -1 : dim_add(c.node, dim_add(c.node, x.shape[d], p[d]), p[d + rank]);
     if (x.shape[d] >= 0 && out[d] < 0)
       c.error(fmt::format("pads {} crop more than dimension {} holds", shape_str(p), d));
   }
@@ -183,7 +183,7 @@ void tile(InferContext& c) {
   for (size_t d = 0; d < reps.size(); ++d) {
     if (reps[d] < 0) c.error("repeats must be non-negative");
     if (x.shape[d] > 0 && reps[d] > (int64_t{1} << 40) / x.shape[d]) c.error("repeats too large");
-    out[d] = x.shape[d] < 0 ? -1 : x.shape[d] * reps[d];
+    out[d] = x.shape[d] < 0 ? -1 : dim_mul(c.node, x.shape[d], reps[d]);
   }
   c.outputs[0] = sized(c, x.dtype, out);
 }

@@ -22,6 +22,27 @@ inline Shape unknown_dims(size_t rank) { return Shape(rank, -1); }
 inline Value rank_only(DType t, size_t rank) { return typed(t, unknown_dims(rank)); }
 inline int64_t rank_of(const Value& v) { return static_cast<int64_t>(v.shape.size()); }
 
+// Dimension arithmetic on sizes and attributes read from a file: an overflow is an error naming
+// the node, not undefined behaviour or a wrapped size.
+inline int64_t dim_mul(const Node& n, int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r))
+    fail("node '{}' ({}): size arithmetic overflows: {} * {}", n.name, n.op, a, b);
+  return r;
+}
+inline int64_t dim_add(const Node& n, int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r))
+    fail("node '{}' ({}): size arithmetic overflows: {} + {}", n.name, n.op, a, b);
+  return r;
+}
+inline int64_t dim_sub(const Node& n, int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_sub_overflow(a, b, &r))
+    fail("node '{}' ({}): size arithmetic overflows: {} - {}", n.name, n.op, a, b);
+  return r;
+}
+
 // Fails naming input i unless `ok`; `what` says the dtypes it accepts.
 inline void expect_dtype(const InferContext& c, size_t i, bool ok, const char* what) {
   if (!ok)

@@ -49,15 +49,15 @@ ConvTransposeGeometry conv_transpose_geometry(const Node& n, const Shape& x, con
     if (output_padding[d] < 0) error("output_padding must not be negative");
     int64_t in = x[d + 2];
     int64_t full = in < 0 ? -1
-                          : g.strides[d] * (in - 1) + output_padding[d] +
-                                (g.kernel[d] - 1) * g.dilations[d] + 1;
+                          : dim_add(n, dim_add(n, dim_mul(n, g.strides[d], in - 1), output_padding[d]),
+                                    dim_add(n, dim_mul(n, g.kernel[d] - 1, g.dilations[d]), 1));
     g.full.push_back(full);
     int64_t begin = pads[d], out = -1;
     // ONNX: a requested output shape (or SAME) sets the padding; the odd pixel of the total goes
     // at the start except for SAME_UPPER. Floor division: the total may be negative.
     bool from_shape = !output_shape.empty() || auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER";
     if (from_shape) {
-      int64_t want = !output_shape.empty() ? output_shape[d] : (in < 0 ? -1 : in * g.strides[d]);
+      int64_t want = !output_shape.empty() ? output_shape[d] : (in < 0 ? -1 : dim_mul(n, in, g.strides[d]));
       if (want < 0 || full < 0) {
         g.pad_begin.push_back(0);
         g.out.push_back(-1);
@@ -71,7 +71,7 @@ ConvTransposeGeometry conv_transpose_geometry(const Node& n, const Shape& x, con
       begin = 0;
       out = full;
     } else if (full >= 0) {
-      out = full - pads[d] - pads[d + spatial];
+      out = dim_sub(n, dim_sub(n, full, pads[d]), pads[d + spatial]);
     }
     if (full >= 0 && out <= 0) error(fmt::format("output size {} is not positive", out));
     g.pad_begin.push_back(begin);
@@ -97,7 +97,7 @@ void conv_transpose(InferContext& c) {
     c.error(fmt::format("input has {} channels, weight {} expects {}", x.shape[1],
                         shape_str(w.shape), w.shape[0]));
   if (w.shape[0] % group != 0) c.error("input channels not divisible by group");
-  const int64_t out_channels = w.shape[1] * group;
+  const int64_t out_channels = dim_mul(c.node, w.shape[1], group);
   if (c.has_input(2)) {
     const Value& b = c.in(2);
     if (b.has_shape && (b.shape.size() != 1 || b.shape[0] != out_channels))
@@ -158,7 +158,10 @@ void max_unpool(InferContext& c) {
   for (size_t d = 0; d < spatial; ++d) {
     int64_t in = x.shape[d + 2];
     if (strides[d] <= 0 || kernel[d] <= 0) c.error("kernel and strides must be positive");
-    out.push_back(in < 0 ? -1 : (in - 1) * strides[d] + kernel[d] - pads[d] - pads[d + spatial]);
+    out.push_back(in < 0 ? -1
+                         : dim_sub(c.node, dim_sub(c.node, dim_add(c.node, dim_mul(c.node, in - 1, strides[d]), kernel[d]),
+                                                   pads[d]),
+                                   pads[d + spatial]));
     if (out.back() == 0 || out.back() < -1) c.error("output size is not positive");
   }
   c.outputs[0] = typed(x.dtype, out);
@@ -262,10 +265,10 @@ void depth_space(InferContext& c) {
     if (out[d] < 0) return;
     if (!up && out[d] % b != 0)
       c.error(fmt::format("dim {} of {} is not divisible by {}", d, shape_str(x.shape), b));
-    out[d] = up ? out[d] * b : out[d] / b;
+    out[d] = up ? dim_mul(c.node, out[d], b) : out[d] / b;
   };
   if (to_space) {
-    if (out[1] >= 0 && out[1] % (b * b) != 0)
+    if (out[1] >= 0 && out[1] % dim_mul(c.node, b, b) != 0)
       c.error(fmt::format("channels of {} are not divisible by {}", shape_str(x.shape), b * b));
     if (out[1] >= 0) out[1] /= b * b;
     scale(2, true);
@@ -273,7 +276,7 @@ void depth_space(InferContext& c) {
   } else {
     scale(2, false);
     scale(3, false);
-    if (out[1] >= 0) out[1] *= b * b;
+    if (out[1] >= 0) out[1] = dim_mul(c.node, out[1], dim_mul(c.node, b, b));
   }
   c.outputs[0] = typed(x.dtype, out);
 }

@@ -95,17 +95,17 @@ static void window_output(InferContext& c, const Shape& x, const std::vector<int
       out.push_back(-1);
       continue;
     }
-    int64_t effective = dilations[i] * (kernel[i] - 1) + 1;
+    int64_t effective = dim_add(c.node, dim_mul(c.node, dilations[i], kernel[i] - 1), 1);
     int64_t o;
     if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-      o = (in + strides[i] - 1) / strides[i];
+      o = dim_add(c.node, in, strides[i] - 1) / strides[i];
     } else if (auto_pad == "VALID") {
       o = (in - effective) / strides[i] + 1;
     } else if (auto_pad == "NOTSET") {
-      int64_t span = in + pads[i] + pads[i + spatial] - effective;
-      o = (ceil_mode ? (span + strides[i] - 1) / strides[i] : span / strides[i]) + 1;
+      int64_t span = dim_sub(c.node, dim_add(c.node, dim_add(c.node, in, pads[i]), pads[i + spatial]), effective);
+      o = (ceil_mode ? dim_add(c.node, span, strides[i] - 1) / strides[i] : span / strides[i]) + 1;
       // ONNX: with ceil_mode the last window must start inside the input or left padding.
-      if (ceil_mode && (o - 1) * strides[i] >= in + pads[i]) --o;
+      if (ceil_mode && dim_mul(c.node, o - 1, strides[i]) >= dim_add(c.node, in, pads[i])) --o;
     } else {
       c.error(fmt::format("unsupported auto_pad '{}'", auto_pad));
     }
@@ -125,7 +125,7 @@ void conv(InferContext& c) {
     c.error(fmt::format("input {} and weight {} ranks differ", shape_str(x.shape), shape_str(w.shape)));
   int64_t group = c.node.attr_int("group", 1);
   if (group <= 0) c.error("group must be positive");
-  if (x.has_shape && x.shape[1] >= 0 && x.shape[1] != w.shape[1] * group)
+  if (x.has_shape && x.shape[1] >= 0 && x.shape[1] != dim_mul(c.node, w.shape[1], group))
     c.error(fmt::format("input has {} channels, weight {} with group {} expects {}", x.shape[1],
                         shape_str(w.shape), group, w.shape[1] * group));
   if (w.shape[0] % group != 0) c.error("output channels not divisible by group");
@@ -247,11 +247,11 @@ void flatten(InferContext& c) {
   int64_t axis = c.node.attr_int("axis", 1);
   if (axis < 0) axis += rank;
   if (axis < 0 || axis > rank) c.error(fmt::format("axis out of range for rank {}", rank));
-  auto prod = [](auto b, auto e) {
+  auto prod = [&c](auto b, auto e) {
     int64_t p = 1;
     for (auto it = b; it != e; ++it) {
       if (*it < 0) return int64_t{-1};
-      p *= *it;
+      p = dim_mul(c.node, p, *it);
     }
     return p;
   };
@@ -287,7 +287,7 @@ void reshape(InferContext& c) {
     } else if (want[i] < -1) {
       c.error(fmt::format("invalid shape {}", shape_str(want)));
     } else if (want[i] >= 0) {
-      known *= want[i];
+      known = dim_mul(c.node, known, want[i]);
     }
   }
   bool want_known = std::all_of(want.begin(), want.end(), [](int64_t d) { return d >= 0; });
@@ -402,7 +402,7 @@ void concat(InferContext& c) {
     if (static_cast<int64_t>(v.shape.size()) != rank) c.error("inputs have different ranks");
     for (int64_t d = 0; d < rank; ++d) {
       if (d == axis) {
-        out[d] = (out[d] < 0 || v.shape[d] < 0) ? -1 : out[d] + v.shape[d];
+        out[d] = (out[d] < 0 || v.shape[d] < 0) ? -1 : dim_add(c.node, out[d], v.shape[d]);
       } else if (out[d] >= 0 && v.shape[d] >= 0 && out[d] != v.shape[d]) {
         c.error(fmt::format("shapes {} and {} differ off the concat axis", shape_str(first.shape),
                             shape_str(v.shape)));
