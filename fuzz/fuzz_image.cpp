@@ -1,14 +1,14 @@
 // libFuzzer target: PNG and JPEG decoding (header only, full, and JPEG at 1/8 scale). Any input
 // must decode or throw qcv::Error: no crash, leak, hang or allocation past the ceiling.
+// fuzz-libs: qcv_data
 #include <cstdint>
-#include <cstdlib>
 
 #include "data/data.h"
+#include "fuzz_support.h"
 #include "ir/error.h"
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  // Keep a header's claimed size well below libFuzzer's 2 GB memory limit.
-  setenv("QCV_MAX_TENSOR_BYTES", "64M", 0);
+  qcv::fuzz::set_small_limits();
   return 0;
 }
 

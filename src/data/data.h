@@ -144,6 +144,8 @@ struct ImageFolderOptions {
 
 // root/<class>/*.{jpg,jpeg,png} (case-insensitive extensions), like torchvision's ImageFolder:
 // classes are sorted directory names (byte order) and files are sorted within each class.
+// Symlinked directories are followed, but each directory is walked once per class (a link back
+// to one already walked is skipped with a warning), so link loops cannot multiply the walk.
 // The image format is detected from the file content, not its extension.
 //
 // File index cache: the first open walks the tree (readdir, no per-file stat), verifies as asked
@@ -197,6 +199,7 @@ class ImageFolderDataset : public Dataset {
 // <key>.jpeg or <key>.png holds the encoded image, <key>.cls the label as decimal text. Other
 // members are ignored. An optional classes.txt beside the shards lists the class names in label
 // order, one per line; without it the classes are "0".."max label". `qcv shards` writes this.
+// Labels are decimal text below kMaxClasses; every member must lie inside its shard.
 
 struct ShardOptions {
   int channels = 3;  // as ImageFolderOptions::channels

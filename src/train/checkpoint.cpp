@@ -57,22 +57,43 @@ void save_checkpoint(const std::string& run_dir, const ir::Graph& graph,
   fs::remove_all(old, ec);
 }
 
+TrainerState read_checkpoint_state(const std::string& path) {
+  // state.json is a few lines; a larger one is not ours.
+  std::error_code ec;
+  const uintmax_t bytes = fs::file_size(path, ec);
+  if (ec) fail("checkpoint '{}': cannot read: {}", path, ec.message());
+  if (bytes > (1 << 20)) fail("checkpoint '{}': {} bytes, not a trainer state", path, bytes);
+  std::ifstream in(path);
+  nlohmann::json j;
+  try {
+    in >> j;
+  } catch (const std::exception& e) {
+    fail("checkpoint '{}': bad state.json: {}", path, e.what());
+  }
+  if (!j.is_object()) fail("checkpoint '{}': bad state.json: not an object", path);
+  // get<int64_t>() would truncate 1.5 and make 1e30 undefined: integers must be integers.
+  auto count = [&](const char* key) {
+    if (!j.contains(key) || !j[key].is_number_integer() || j[key].get<int64_t>() < 0)
+      fail("checkpoint '{}': bad state.json: '{}' must be a non-negative integer", path, key);
+    return j[key].get<int64_t>();
+  };
+  TrainerState state;
+  state.epochs_done = count("epochs_done");
+  state.step = count("step");
+  state.ema_updates = count("ema_updates");
+  if (!j.contains("best_top1") || !j["best_top1"].is_number() ||
+      !(j["best_top1"].get<double>() >= 0 && j["best_top1"].get<double>() <= 100))
+    fail("checkpoint '{}': bad state.json: 'best_top1' must be a percentage from 0 to 100", path);
+  state.best_top1 = j["best_top1"].get<double>();
+  return state;
+}
+
 bool load_checkpoint(const std::string& run_dir, ir::Graph& graph,
                      torch::optim::Optimizer& optimizer, WeightEma* ema, TrainerState& state) {
   fs::path dir = fs::path(run_dir) / "checkpoint";
   if (!fs::exists(dir / "state.json")) dir = fs::path(run_dir) / "checkpoint.old";
   if (!fs::exists(dir / "state.json")) return false;
-  std::ifstream in(dir / "state.json");
-  nlohmann::json j;
-  try {
-    in >> j;
-    state.epochs_done = j.at("epochs_done").get<int64_t>();
-    state.step = j.at("step").get<int64_t>();
-    state.best_top1 = j.at("best_top1").get<double>();
-    state.ema_updates = j.at("ema_updates").get<int64_t>();
-  } catch (const std::exception& e) {
-    fail("checkpoint '{}': bad state.json: {}", (dir / "state.json").string(), e.what());
-  }
+  state = read_checkpoint_state((dir / "state.json").string());
   ir::Graph saved = onnx::load((dir / "model.onnx").string());
   for (auto& [name, t] : graph.initializers) {
     auto it = saved.initializers.find(name);
@@ -81,6 +102,9 @@ bool load_checkpoint(const std::string& run_dir, ir::Graph& graph,
     if (it->second.shape() != t.shape())
       fail("checkpoint '{}': initializer '{}' has shape {}, the model {}", dir.string(), name,
            ir::shape_str(it->second.shape()), ir::shape_str(t.shape()));
+    if (it->second.dtype() != t.dtype())
+      fail("checkpoint '{}': initializer '{}' has type {}, the model {}", dir.string(), name,
+           ir::dtype_name(it->second.dtype()), ir::dtype_name(t.dtype()));
     t = it->second;
   }
   try {
@@ -93,6 +117,14 @@ bool load_checkpoint(const std::string& run_dir, ir::Graph& graph,
       if (shadow.size() != ema->shadow().size())
         fail("checkpoint '{}': EMA has {} tensors, expected {}", dir.string(), shadow.size(),
              ema->shadow().size());
+      // copy_ would broadcast a smaller tensor silently: shapes and types must match exactly.
+      for (size_t i = 0; i < shadow.size(); ++i)
+        if (!shadow[i].sizes().equals(ema->shadow()[i].sizes()) ||
+            shadow[i].scalar_type() != ema->shadow()[i].scalar_type())
+          fail("checkpoint '{}': EMA tensor {} is {} [{}], expected {} [{}]", dir.string(), i,
+               c10::toString(shadow[i].scalar_type()), fmt::join(shadow[i].sizes(), ", "),
+               c10::toString(ema->shadow()[i].scalar_type()),
+               fmt::join(ema->shadow()[i].sizes(), ", "));
       for (size_t i = 0; i < shadow.size(); ++i) ema->shadow()[i].copy_(shadow[i]);
       ema->set_updates(state.ema_updates);
     }

@@ -28,6 +28,10 @@ void save_checkpoint(const std::string& run_dir, const ir::Graph& graph,
 bool load_checkpoint(const std::string& run_dir, ir::Graph& graph,
                      torch::optim::Optimizer& optimizer, WeightEma* ema, TrainerState& state);
 
+// Reads and validates a checkpoint's state.json (counts non-negative integers, best_top1 a
+// percentage); throws qcv::Error naming the file.
+TrainerState read_checkpoint_state(const std::string& path);
+
 // Writes text to path atomically (temporary file + rename).
 void write_file_atomically(const std::string& path, const std::string& text);
 
