@@ -16,6 +16,7 @@
 #include "data/data.h"
 #include "ir/input_file.h"
 #include "ir/ir.h"
+#include "ir/parse_value.h"
 #include "ir/top_k.h"
 #include "passes/passes.h"
 
@@ -115,16 +116,13 @@ inline data::Preprocess preprocessing(const ir::Graph& g, const std::string& dat
                                       const InputFlags& f) {
   auto input_dim = [&](size_t i) -> int {
     if (g.inputs.empty() || g.inputs[0].shape.size() != 4) return -1;
-    return static_cast<int>(g.inputs[0].shape[i]);
+    const int64_t d = g.inputs[0].shape[i];
+    return d > 0 && d <= 65536 ? static_cast<int>(d) : -1;  // never a truncated huge dim
   };
   auto meta_int = [&](const std::string& key, int fallback) {
     std::string v = meta(g, key);
     if (v.empty()) return fallback;
-    try {
-      return std::stoi(v);
-    } catch (const std::exception&) {
-      fail("model metadata {}='{}' is not an integer", key, v);
-    }
+    return static_cast<int>(ir::parse_int("model metadata " + key, v, 1, 65536));
   };
   int res = f.resolution > 0 ? f.resolution : meta_int("qcv.resolution", input_dim(2));
   int ch = f.channels > 0 ? f.channels : meta_int("qcv.channels", input_dim(1));

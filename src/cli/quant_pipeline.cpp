@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/model_input.h"
+#include "ir/parse_value.h"
 #include "ir/top_k.h"
 #include "onnx/onnx.h"
 #include "runtime/session.h"
@@ -80,7 +81,7 @@ ir::Graph quantization_aware_training(const std::string& fp32_path, QatSetup s, 
   const ir::Graph init_graph = onnx::load(init);
   auto meta_int = [&](const char* key, int fallback) {
     const std::string v = model_input::meta(init_graph, key);
-    return v.empty() ? fallback : std::stoi(v);
+    return v.empty() ? fallback : static_cast<int>(ir::parse_int(key, v, 1, 65536));
   };
   s.train.init = init;
   s.train.dataset = s.calib.dataset;
@@ -103,7 +104,7 @@ ir::Graph quantization_aware_training(const std::string& fp32_path, QatSetup s, 
   ir::Graph g = onnx::load(run_dir + "/final.onnx");
   if (top1) {
     const std::string v = model_input::meta(g, "qcv.test_top1");
-    *top1 = v.empty() ? test_top1(g, s.calib.dataset, "torch", s.train.limit_test) : std::stod(v);
+    *top1 = v.empty() ? test_top1(g, s.calib.dataset, "torch", s.train.limit_test) : ir::parse_number("model metadata qcv.test_top1", v, 0, 100);
   }
   if (s.fold_weights) quant::fold_weight_quantization(g);
   model_input::restore_layout(g, file_layout);

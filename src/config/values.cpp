@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <filesystem>
 
 #include "ir/error.h"
 #include "ir/input_file.h"
@@ -11,6 +12,11 @@ namespace qcv::config {
 
 YAML::Node load_yaml_file(const std::string& path, const std::string& what) {
   ir::require_input_file(path, what);
+  // Configs are a few KB; a huge file is a mistake (a dataset or model passed as --config).
+  constexpr uintmax_t kMaxConfigBytes = 16u << 20;
+  if (std::filesystem::file_size(path) > kMaxConfigBytes)
+    fail("{} '{}': {} bytes, larger than a config can be ({} MiB)", what, path,
+         std::filesystem::file_size(path), kMaxConfigBytes >> 20);
   try {
     return YAML::LoadFile(path);
   } catch (const YAML::Exception& e) {
@@ -28,6 +34,10 @@ void require_known_keys(const YAML::Node& node, const std::vector<std::string>& 
     bool found = false;
     for (const std::string& k : known) found = found || k == key;
     if (!found) {
+      // A short list helps; a long one (the trainer's 40 keys) would not fit the one error line.
+      if (known.size() > 12)
+        fail("{}: unknown key '{}' (the {} known keys are the --flags of qcv train --help)", where,
+             key, known.size());
       std::string list;
       for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
       fail("{}: unknown key '{}' (known: {})", where, key, list);

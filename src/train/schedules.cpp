@@ -1,9 +1,11 @@
 #include "train/schedules.h"
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "ir/error.h"
+#include "ir/parse_value.h"
 
 namespace qcv::train {
 
@@ -14,13 +16,14 @@ std::vector<std::pair<double, double>> parse_piecewise(const std::string& text) 
   while (std::getline(in, item, ',')) {
     size_t colon = item.find(':');
     try {
-      if (colon == std::string::npos) throw std::invalid_argument("no colon");
-      size_t used = 0;
-      double m = std::stod(item.substr(0, colon), &used);
-      double e = std::stod(item.substr(colon + 1));
+      if (colon == std::string::npos) fail("no colon");
+      // Finite, non-negative numbers (ir/parse_value.h): NaN would pass every comparison below.
+      const double big = std::numeric_limits<double>::max();
+      double m = ir::parse_number("multiplier", item.substr(0, colon), 0, big);
+      double e = ir::parse_number("epoch", item.substr(colon + 1), 0, big);
       pairs.emplace_back(m, e);
-    } catch (const std::exception&) {
-      fail("piecewise schedule '{}': '{}' is not multiplier:epoch", text, item);
+    } catch (const Error& e) {
+      fail("piecewise schedule '{}': '{}' is not multiplier:epoch ({})", text, item, e.what());
     }
     if (pairs.size() > 1 && pairs.back().second <= pairs[pairs.size() - 2].second)
       fail("piecewise schedule '{}': epochs must increase", text);

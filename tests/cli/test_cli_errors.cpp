@@ -22,10 +22,12 @@ void expect_error(const std::string& args, int code, const std::string& part) {
   EXPECT_LT(r.err.size(), 300u) << args << ": " << r.err;  // no 300-digit bounds, no traces
 }
 
-// The commands this qcv was built with, from its --help.
+// The commands this qcv was built with, from its --help (asked once: a LibTorch build takes
+// seconds to start).
 std::vector<std::string> commands() {
+  static std::vector<std::string> names;
+  if (!names.empty()) return names;
   const Result r = run_qcv("--help");
-  std::vector<std::string> names;
   std::istringstream in(r.out.substr(r.out.find("Subcommands:")));
   std::string line;
   std::getline(in, line);

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "ir/ir.h"
 #include "train/checkpoint.h"
@@ -49,6 +50,19 @@ TEST(Loss, LabelSmoothingMatchesHandComputation) {
   EXPECT_EQ(count_top_k(logits, label, 1), 1);
   EXPECT_EQ(count_top_k(logits, at::tensor({int64_t(0)}), 2), 0);
   EXPECT_EQ(count_top_k(logits, at::tensor({int64_t(0)}), 5), 1);
+  // The one top-k rule (ir/top_k.h; tests/ir/test_top_k.cpp has the same cases): ties go to the
+  // first maximum, a row with a NaN is wrong, a constant row is right for its first class only.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  at::Tensor rows = at::tensor({1.0f, 3.0f, 3.0f, 0.0f,  //
+                                1.0f, 3.0f, 3.0f, 0.0f,  //
+                                nan, 9.0f, 0.0f, 0.0f,   //
+                                2.0f, 2.0f, 2.0f, 2.0f,  //
+                                2.0f, 2.0f, 2.0f, 2.0f})
+                       .reshape({5, 4});
+  at::Tensor y = at::tensor({int64_t(1), int64_t(2), int64_t(1), int64_t(0), int64_t(3)});
+  EXPECT_EQ(count_top_k(rows, y, 1), 2);  // rows 0 and 3
+  EXPECT_EQ(count_top_k(rows, y, 2), 3);  // + row 1 (second of the tie)
+  EXPECT_EQ(count_top_k(rows, y, 4), 4);  // never the NaN row
 }
 
 TEST(Ema, FollowsTheDecayWithWarmup) {
