@@ -106,7 +106,7 @@ def cases(fx):
     base = {"m.onnx": model, "in/x.npy": good}
     for name, args, names, rc in [
             ("unknown-input-name", ["-i", "nope=in/x.npy"], ["nope"], 1),
-            ("empty-file-name", ["-i", "x="], ["x="], 1),
+            ("empty-file-name", ["-i", "x="], ["x=", "--input"], 1),
             ("input-twice", ["-i", "x=in/x.npy", "-i", "x=in/x.npy"], ["x"], 2),
             ("missing-input-file", ["-i", "in/none.npy"], ["none.npy"], 1),
             ("directory-as-input", ["-i", "in"], ["in"], 1),

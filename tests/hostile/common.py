@@ -174,7 +174,7 @@ def png(width, height, color_type=0, bit_depth=8, rows=None, interlace=0, idat=N
     ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, interlace)
     out = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr)
     if color_type == 3:
-        out += png_chunk(b"PLTE", bytes(range(256)) * 3)
+        out += png_chunk(b"PLTE", bytes(v for i in range(256) for v in (i, i, i)))  # gray
     out += png_chunk(b"IDAT", zlib.compress(rows) if idat is None else idat)
     return out + png_chunk(b"IEND", b"")
 

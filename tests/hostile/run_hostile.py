@@ -180,7 +180,8 @@ class Runner:
             problems.append("sanitizer report")
         if rss_mb > RSS_LIMIT_MB:
             problems.append(f"peak RSS {rss_mb} MB > {RSS_LIMIT_MB} MB")
-        lines = err.splitlines()
+        # Documented warnings (a skipped image) may come first; then one error line.
+        lines = [l for l in err.splitlines() if not l.startswith(("qcv: warning:", "qcv: note:"))]
         if rc != 0 and not timed_out and not case.signal_on_temp:
             if len(lines) != 1 or not lines[0].startswith("qcv: error:"):
                 problems.append(f"stderr is {len(lines)} lines, not one 'qcv: error:' line")
