@@ -62,7 +62,8 @@ def cases(fx):
                         files({**w, "c.yaml": config}), names=["c.yaml", key], stage="torch", timeout=60))
     for name, text in [("yaml-syntax", "epochs: [1\n"), ("yaml-list", "- 1\n- 2\n"), ("empty", "")]:
         out.append(Case(f"train-config/{name}", "clierr", ["train", "--config", "c.yaml", "-o", "out/run"],
-                        files({**w, "c.yaml": text}), names=["c.yaml"], stage="torch", timeout=60,
+                        files({**w, "c.yaml": text}), names=["c.yaml", "train-images-idx3-ubyte"],
+                        stage="torch", timeout=60,
                         rc=1 if name != "empty" else (0, 1), outputs=["out/run/*"]))
     out.append(Case("train-config/missing", "clierr", ["train", "--config", "none.yaml", "-o", "out/run"],
                     files(w), names=["none.yaml"], stage="torch"))

@@ -110,7 +110,7 @@ def cases(fx):
     # ImageFolder trees.
     img = w["i.png"]
 
-    def folder(name, mapping, then=None, rc=1, names=("f",), timeout=0):
+    def folder(name, mapping, then=None, rc=1, names=("f",), timeout=10):
         out.append(Case(f"eval-folder/{name}", "datasets", ["eval", "m.onnx", "--data", "f"],
                         files({**model, **mapping}, then), rc=rc, names=list(names),
                         timeout=timeout))

@@ -192,7 +192,7 @@ def cases(fx):
     out.append(Case("onnx/nodes-10000/run", "runtime", ["run", "in/m.onnx", "-i", "x.npy", "-o",
                                                           "out/y.npy"],
                     files({**m, "in/m.onnx": fixture(fx, "chain10k.onnx", lambda: chain(10000))}),
-                    rc=0, outputs=["out/y.npy"], timeout=20,
+                    rc=0, outputs=["out/y.npy"], timeout=10,
                     check=lambda d, _: None if np.array_equal(np.load(os.path.join(d, "out/y.npy")),
                                                               expect) else "wrong output"))
     # Valid but unusual graphs (no compute nodes): numpy's answer, or one clean refusal.

@@ -26,7 +26,7 @@ def cases(fx):
     def shard(name, data, rc=1, names=("shard-000000.tar",), extra=None, then=None, owner="datasets"):
         mapping = {**model, "s/shard-000000.tar": data, **(extra or {})}
         out.append(Case(f"eval-shards/{name}", owner, ["eval", "m.onnx", "--data", "shards:s"],
-                        files(mapping, then), rc=rc, names=list(names), timeout=20))
+                        files(mapping, then), rc=rc, names=list(names), timeout=10))
 
     shard("base256-size-wraps", good + tar_header("c.png", 0, size_field=base256(HUGE_SIZE)) + tar_end())
     shard("base256-size-wraps-dir", good + tar_header("c", 0, type_flag=b"5",
@@ -79,7 +79,7 @@ def cases(fx):
         os.symlink(".", os.path.join(d, "in/cat/loop2"))
 
     out.append(Case("shards-write/self-symlink-loops", "datasets", ["shards", "in", "-o", "out/s"],
-                    files(image_folder, loops), names=["loop", "in/cat"], timeout=20))
+                    files(image_folder, loops), names=["loop", "in/cat"], timeout=10))
 
     def only_new_shards(folder, _):
         names = sorted(os.listdir(os.path.join(folder, "out/s")))
