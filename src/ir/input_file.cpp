@@ -1,20 +1,14 @@
 #include "ir/input_file.h"
 
-<<<<<<< HEAD
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-=======
-#include <filesystem>
-#include <system_error>
->>>>>>> clierr
 
 #include "ir/error.h"
 
 namespace qcv::ir {
 
-<<<<<<< HEAD
 namespace fs = std::filesystem;
 
 void require_input_file(const std::string& path, const std::string& what) {
@@ -48,15 +42,6 @@ void read_input_bytes(const std::string& path, uint64_t offset, void* out, uint6
   in.seekg(static_cast<std::streamoff>(offset));
   if (!in.read(static_cast<char*>(out), static_cast<std::streamsize>(size)))
     fail("'{}': read error ({} bytes at offset {})", path, size, offset);
-=======
-void require_input_file(const std::string& path, const std::string& what) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::file_status st = fs::status(path, ec);
-  if (ec || !fs::exists(st)) fail("{} '{}': no such file", what, path);
-  if (fs::is_directory(st)) fail("{} '{}': is a directory, expected a file", what, path);
-  if (!fs::is_regular_file(st)) fail("{} '{}': not a regular file", what, path);
->>>>>>> clierr
 }
 
 }  // namespace qcv::ir
