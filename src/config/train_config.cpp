@@ -1,6 +1,8 @@
 // The experiment configuration: one table of keys shared by YAML files, flags and config.yaml.
 #include "config/train_config.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <cstdlib>
 #include <limits>
 

@@ -3,12 +3,14 @@
 // sections. Values are checked as they are set (config/values.h): a wrong type, an out-of-range
 // integer, a NaN or an unknown key is a qcv::Error naming the key.
 #pragma once
-#include <yaml-cpp/yaml.h>
-
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
+
+namespace YAML {
+class Node;
+}
 
 namespace qcv::train {
 

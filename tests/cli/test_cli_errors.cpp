@@ -134,7 +134,8 @@ TEST(CliErrors, TrainerFlagsAndConfigsAreChecked) {
   expect_error("train --batch-size 0" + run, 1, "batch_size");
   write(tmp("bad_train.yaml"), "epochs: 1\nlearning_rate: 0.1\n");
   expect_error("train --config " + tmp("bad_train.yaml") + run, 1, "unknown key 'learning_rate'");
-  expect_error("train --config " + tmp("a_directory") + run, 1, "is a directory");
+  std::filesystem::create_directories(tmp("config_dir"));
+  expect_error("train --config " + tmp("config_dir") + run, 1, "is a directory");
   EXPECT_FALSE(std::filesystem::exists(tmp("never.run")));
 }
 

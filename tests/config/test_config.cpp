@@ -2,7 +2,9 @@
 // before narrowing, NaN/Inf refused, unknown keys refused in every section, and calibration
 // settings a method cannot use refused. Each error names the key.
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <string>
 
 #include "config/calibration.h"
