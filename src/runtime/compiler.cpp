@@ -285,6 +285,7 @@ PrimitiveCall PlanBuilder::call(const dnnl::primitive& p, const dnnl::primitive_
   PrimitiveCall c;
   c.primitive = p;
   c.scratchpad_md = pd.scratchpad_desc();
+  c.impl = pd.impl_info_str();
   scratchpad_bytes_ = std::max(scratchpad_bytes_, c.scratchpad_md.get_size());
   return c;
 }

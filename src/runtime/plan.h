@@ -95,7 +95,7 @@ class Plan {
   // One line per step (kernel, node, operands with dtype, shape and layout), for `qcv bench
   // --plan`, debugging and tests.
   std::string describe() const;
-  // The labels of the steps that run a reference kernel.
+  // The labels of the steps that run a reference kernel: qcv's (RefStep) or oneDNN's ("ref:...").
   std::vector<std::string> reference_steps() const;
 
  private:

@@ -104,7 +104,7 @@ struct Session::Impl {
     std::string names;
     for (const std::string& r : refs) names += (names.empty() ? "" : ", ") + r;
     return "WARNING: quantized (QDQ) model runs " + std::to_string(refs.size()) +
-           " step(s) in reference kernels: " + names;
+           " step(s) in reference kernels (qcv's or oneDNN's ref:): " + names;
   }
 
   void check_feeds(const std::map<std::string, ir::Tensor>& feeds,

@@ -54,7 +54,8 @@ class Session {
   // value, shape and layout (for debugging and tests).
   // Ends with the plan_warning line, if any.
   std::string describe_plan() const;
-  // For a quantized (QDQ) model whose last planned shape runs any reference kernel: one line
+  // For a quantized (QDQ) model whose last planned shape runs any reference kernel (qcv's or
+  // oneDNN's "ref:" implementations): one line
   // "WARNING: ..." naming those steps; otherwise empty.
   std::string plan_warning() const;
 

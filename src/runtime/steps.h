@@ -14,6 +14,7 @@ struct PrimitiveCall {
   std::vector<std::pair<int, int>> value_args;  // DNNL_ARG_*, plan value
   std::vector<std::pair<int, dnnl::memory>> fixed_args;
   dnnl::memory::desc scratchpad_md;
+  std::string impl;  // oneDNN's implementation name ("brgconv:avx512_core", "ref:any", ...)
 };
 
 class PrimitiveStep : public Step {
