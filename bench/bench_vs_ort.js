@@ -21,9 +21,11 @@ async function ortWorker(model, iters, threads) {
   }
   // Spinning worker threads are ORT's default; --spin 0 makes them block like qcv's passive mode.
   const spin = process.env.QCV_BENCH_SPIN === '0' ? '0' : '1';
+  const c0 = process.hrtime.bigint();  // session creation: file to ready session
   const session = await ort.InferenceSession.create(model, {
     intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all',
     extra: {session: {intra_op: {allow_spinning: spin}}}});
+  const create_ms = Number(process.hrtime.bigint() - c0) / 1e6;
   const feeds = {};
   for (const name of session.inputNames) {
     // Input shapes are not exposed by onnxruntime-node: the zoo's NCHW image input is assumed.
@@ -38,7 +40,8 @@ async function ortWorker(model, iters, threads) {
     await session.run(feeds);
     ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
-  console.log(JSON.stringify({median_ms: median(ms), peak_rss_mb: process.resourceUsage().maxRSS / 1024}));
+  console.log(JSON.stringify({median_ms: median(ms), create_ms,
+                              peak_rss_mb: process.resourceUsage().maxRSS / 1024}));
 }
 
 function main() {
@@ -74,28 +77,33 @@ function main() {
     pairs.push([files.length - 2, files.length - 1]);
   }
   for (const {file: m, label} of files) {
-    const r = {q: [], o: [], qrss: 0, orss: 0};
+    // q/o: latency; qc/oc: qcv's compile (file to Session) and ORT's session creation.
+    const r = {q: [], o: [], qc: [], oc: [], qrss: 0, orss: 0};
     for (let k = 0; k < Number(opt.rounds); ++k) {
       // Alternate which engine goes first so that drift in machine load hits both alike.
       const order = k % 2 ? ['o', 'q'] : ['q', 'o'];
       for (const e of order) {
         const res = e === 'q' ? qcvRun(m) : ortRun(m);
         r[e].push(res.median_ms);
+        r[e + 'c'].push(e === 'q' ? res.compile_ms : res.create_ms);
         r[e + 'rss'] = Math.max(r[e + 'rss'], res.peak_rss_mb);
       }
       process.stderr.write(`${path.basename(m)} round ${k + 1}: qcv ${r.q[k].toFixed(2)} ms, ` +
                            `ORT ${r.o[k].toFixed(2)} ms\n`);
     }
-    rows.push({model: label, qcv: median(r.q), ort: median(r.o), qrss: r.qrss, orss: r.orss});
+    rows.push({model: label, qcv: median(r.q), ort: median(r.o), qrss: r.qrss, orss: r.orss,
+               qc: median(r.qc), oc: median(r.oc)});
   }
   console.log(`\nbatch 1, ${opt.threads} threads, ${opt.rounds} rounds x ${opt.iters} iterations ` +
               `(median of medians), ` +
               `${String(opt.spin) === '0' ? 'passive' : 'spinning'} worker threads; node+onnxruntime alone: ${base.toFixed(0)} MB RSS\n`);
-  console.log('| model | qcv ms | ORT ms | qcv/ORT | qcv peak RSS MB | ORT peak RSS MB |');
-  console.log('|---|---|---|---|---|---|');
+  console.log('| model | qcv ms | ORT ms | qcv/ORT | qcv peak RSS MB | ORT peak RSS MB | ' +
+              'qcv compile ms | ORT session ms | compile/session |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows)
     console.log(`| ${r.model} | ${r.qcv.toFixed(2)} | ${r.ort.toFixed(2)} | ${(r.qcv / r.ort).toFixed(2)} | ` +
-                `${r.qrss.toFixed(0)} | ${r.orss.toFixed(0)} |`);
+                `${r.qrss.toFixed(0)} | ${r.orss.toFixed(0)} | ${r.qc.toFixed(0)} | ${r.oc.toFixed(0)} | ` +
+                `${(r.qc / r.oc).toFixed(2)} |`);
   for (const [f, q] of pairs)
     console.log(`\n${rows[q].model}: INT8 speed-up over FP32: qcv ` +
                 `${(rows[f].qcv / rows[q].qcv).toFixed(2)}x, ORT ${(rows[f].ort / rows[q].ort).toFixed(2)}x`);

@@ -81,7 +81,34 @@ std::optional<Value> Graph::value_type(const std::string& name) const {
   return std::nullopt;
 }
 
+struct Graph::Index {
+  std::unordered_map<std::string, int> producer;
+  std::unordered_map<std::string, std::vector<int>> consumers;
+};
+
+Graph::Frozen::Frozen(const Graph& g) : g_(g) {
+  if (g.lookup_.index) return;
+  auto index = std::make_shared<Index>();
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    for (const std::string& o : g.nodes[i].outputs) index->producer.emplace(o, static_cast<int>(i));
+    const std::vector<std::string>& in = g.nodes[i].inputs;
+    for (size_t k = 0; k < in.size(); ++k)  // a node reading a value twice is listed once
+      if (std::find(in.begin(), in.begin() + k, in[k]) == in.begin() + k)
+        index->consumers[in[k]].push_back(static_cast<int>(i));
+  }
+  g.lookup_.index = std::move(index);
+  owner_ = true;
+}
+
+Graph::Frozen::~Frozen() {
+  if (owner_) g_.lookup_.index.reset();
+}
+
 int Graph::producer(const std::string& value) const {
+  if (const Index* index = lookup_.index.get()) {
+    auto it = index->producer.find(value);
+    return it == index->producer.end() ? -1 : it->second;
+  }
   for (size_t i = 0; i < nodes.size(); ++i)
     for (const std::string& o : nodes[i].outputs)
       if (o == value) return static_cast<int>(i);
@@ -89,6 +116,10 @@ int Graph::producer(const std::string& value) const {
 }
 
 std::vector<int> Graph::consumers(const std::string& value) const {
+  if (const Index* index = lookup_.index.get()) {
+    auto it = index->consumers.find(value);
+    return it == index->consumers.end() ? std::vector<int>() : it->second;
+  }
   std::vector<int> out;
   for (size_t i = 0; i < nodes.size(); ++i)
     if (std::find(nodes[i].inputs.begin(), nodes[i].inputs.end(), value) != nodes[i].inputs.end())

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -94,6 +95,34 @@ class Graph {
   void sort();
   // Removes initializers no node reads and value_info of values that no longer exist.
   void prune_unused();
+
+  // While a Frozen scope is alive, producer() and consumers() answer from an index built once
+  // (O(1) instead of a scan of every node), so that code reading a large graph stays linear.
+  // The graph must not change during the scope; a copy of the graph is not frozen.
+  class Frozen {
+   public:
+    explicit Frozen(const Graph& g);
+    ~Frozen();
+    Frozen(const Frozen&) = delete;
+    Frozen& operator=(const Frozen&) = delete;
+
+   private:
+    const Graph& g_;
+    bool owner_ = false;  // nested scopes share the outer one's index
+  };
+
+ private:
+  struct Index;
+  struct IndexSlot {  // copies of a Graph start without an index
+    std::shared_ptr<const Index> index;
+    IndexSlot() = default;
+    IndexSlot(const IndexSlot&) {}
+    IndexSlot& operator=(const IndexSlot&) {
+      index.reset();
+      return *this;
+    }
+  };
+  mutable IndexSlot lookup_;
 };
 
 }  // namespace qcv::ir

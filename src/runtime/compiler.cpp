@@ -37,6 +37,7 @@ PlanBuilder::PlanBuilder(const ir::Graph& g, const dnnl::engine& engine, WeightC
 
 std::unique_ptr<Plan> PlanBuilder::build(const std::vector<std::string>& observed,
                                          size_t observe_only) {
+  const ir::Graph::Frozen frozen(g_);  // producer/consumer lookups in O(1) while compiling
   plan_ = std::make_unique<Plan>();
   plan_->engine = engine_;
   fusion_ = plan_fusion(g_);
@@ -284,6 +285,7 @@ PrimitiveCall PlanBuilder::call(const dnnl::primitive& p, const dnnl::primitive_
   PrimitiveCall c;
   c.primitive = p;
   c.scratchpad_md = pd.scratchpad_desc();
+  c.impl = pd.impl_info_str();
   scratchpad_bytes_ = std::max(scratchpad_bytes_, c.scratchpad_md.get_size());
   return c;
 }

@@ -1,5 +1,6 @@
 #include "runtime/fusion.h"
 
+#include <algorithm>
 #include <cfloat>
 #include <functional>
 #include <map>
@@ -132,25 +133,42 @@ void order_for_residual_fusion(ir::Graph& g) {
     for (const std::string& out : g.nodes[i].outputs) producer[out] = static_cast<int>(i);
   std::vector<bool> seen(count, false);
   std::vector<int> order;
-  // Depth-first, inputs before their reader: a post-order is a topological order.
-  std::function<void(int)> visit = [&](int i) {
-    if (seen[i]) return;
-    seen[i] = true;
-    std::vector<std::string> inputs = g.nodes[i].inputs;
-    if (g.nodes[i].op == "Add" && inputs.size() == 2 && conv_branch(g, inputs[0]) &&
-        !conv_branch(g, inputs[1]))
-      std::swap(inputs[0], inputs[1]);
-    for (const std::string& in : inputs) {
-      auto it = producer.find(in);
-      if (!in.empty() && it != producer.end()) visit(it->second);
+  {
+    const ir::Graph::Frozen frozen(g);  // conv_branch's lookups in O(1)
+    // Depth-first, inputs before their reader: a post-order is a topological order. An explicit
+    // stack (node, inputs still to visit), so that a 100,000-node chain cannot overflow it.
+    std::vector<std::pair<int, std::vector<std::string>>> stack;
+    auto push = [&](int i) {
+      if (seen[i]) return;
+      seen[i] = true;
+      std::vector<std::string> inputs = g.nodes[i].inputs;
+      if (g.nodes[i].op == "Add" && inputs.size() == 2 && conv_branch(g, inputs[0]) &&
+          !conv_branch(g, inputs[1]))
+        std::swap(inputs[0], inputs[1]);
+      std::reverse(inputs.begin(), inputs.end());  // popped from the back: first input first
+      stack.emplace_back(i, std::move(inputs));
+    };
+    auto visit = [&](int start) {
+      push(start);
+      while (!stack.empty()) {
+        auto& [i, pending] = stack.back();
+        if (pending.empty()) {
+          order.push_back(i);
+          stack.pop_back();
+          continue;
+        }
+        std::string in = std::move(pending.back());
+        pending.pop_back();
+        auto it = producer.find(in);
+        if (!in.empty() && it != producer.end()) push(it->second);
+      }
+    };
+    for (const ir::Value& out : g.outputs) {
+      auto it = producer.find(out.name);
+      if (it != producer.end()) visit(it->second);
     }
-    order.push_back(i);
-  };
-  for (const ir::Value& out : g.outputs) {
-    auto it = producer.find(out.name);
-    if (it != producer.end()) visit(it->second);
+    for (size_t i = 0; i < count; ++i) visit(static_cast<int>(i));
   }
-  for (size_t i = 0; i < count; ++i) visit(static_cast<int>(i));
   std::vector<ir::Node> nodes;
   nodes.reserve(count);
   for (int i : order) nodes.push_back(std::move(g.nodes[i]));

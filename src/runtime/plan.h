@@ -1,10 +1,14 @@
 // The execution plan of one input-shape signature: values (where each tensor lives and in which
 // layout) and steps (each owning a oneDNN primitive or a reference kernel), run in order.
+// A finalized Plan is immutable: everything a run writes (arena, scratchpad, memory objects,
+// primitive arguments, stream) lives in an ExecContext, so that several threads can run one
+// Plan at once, each with its own context.
 #pragma once
 #include <functional>
 #include <memory>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "ir/ir.h"
@@ -25,20 +29,32 @@ struct PlanValue {
   ir::Shape shape;
   ValueKind kind = ValueKind::Arena;
   dnnl::memory::desc md;  // layout; zero for Host values
-  dnnl::memory mem;       // bound in Plan::finalize (arena/constant) or per run (inputs)
-  ir::Tensor host;        // Constant and Host values; GraphInput values per run
+  ir::Tensor host;        // Constant values
   int alias_of = -1;      // shares the bytes of this value (views, in-place steps)
   int input_index = -1;   // GraphInput: index into the session inputs
 };
 
 class Plan;
 
+// What one run of a plan writes. Made by Plan::make_context; one context serves one run at a time.
+struct ExecContext {
+  std::shared_ptr<uint8_t> arena, scratchpad;
+  std::vector<dnnl::memory> mem;  // per value: bound to the arena, a constant or (per run) a feed
+  std::vector<ir::Tensor> host;   // per value: feeds and reference results, during a run
+  // Per step: the argument map of each of its primitive calls (built by Step::bind).
+  std::vector<std::vector<std::unordered_map<int, dnnl::memory>>> args;
+  dnnl::stream stream;
+};
+
 // One unit of work. reads/writes name plan values, for lifetimes and memory planning.
 class Step {
  public:
   virtual ~Step() = default;
-  virtual void bind(Plan& plan, const dnnl::memory& scratchpad) = 0;
-  virtual void execute(Plan& plan, dnnl::stream& stream) = 0;
+  // Once, when the plan is finalized (aliasing decided).
+  virtual void prepare(const Plan&) {}
+  // Per context: fills ctx.args[index] from ctx's memories.
+  virtual void bind(const Plan& plan, ExecContext& ctx, size_t index) const = 0;
+  virtual void execute(const Plan& plan, ExecContext& ctx, size_t index) const = 0;
   std::string label;  // node name and what runs it, e.g. "conv1 (Conv: brgconv:avx512_core)"
   std::vector<int> reads, writes;
   // When set, the step may write `inplace.second` over `inplace.first` if that is its last read.
@@ -63,24 +79,30 @@ class Plan {
   std::vector<Observation> observations;
   std::function<void(const std::string&, const ir::Tensor&)> observer;
 
+  // The value whose bytes v shares (v itself when it owns them). O(1) once finalized.
   int root(int v) const;
-  PlanValue& value(int v) { return values.at(v); }
-  // The memory of value v, valid after finalize / input binding.
-  const dnnl::memory& mem(int v) const { return values.at(v).mem; }
+  const PlanValue& value(int v) const { return values.at(v); }
 
-  // Decides in-place aliasing, plans the arena, binds every primitive's arguments.
+  // Decides in-place aliasing and plans the arena; the plan is read-only afterwards.
   void finalize(size_t scratchpad_bytes);
+  // A fresh context: its own arena and scratchpad, every primitive's arguments bound to them.
+  std::unique_ptr<ExecContext> make_context() const;
   // Binds feeds (already checked), runs every step, returns the outputs as plain tensors.
-  std::vector<ir::Tensor> run(const std::vector<const ir::Tensor*>& feeds, dnnl::stream& stream);
+  std::vector<ir::Tensor> run(ExecContext& ctx, const std::vector<const ir::Tensor*>& feeds) const;
 
   size_t arena_bytes() const { return arena_bytes_; }
   size_t scratchpad_bytes() const { return scratchpad_bytes_; }
-  // One line per step, for debugging and tests.
+  // One line per step (kernel, node, operands with dtype, shape and layout), for `qcv bench
+  // --plan`, debugging and tests.
   std::string describe() const;
+  // The labels of the steps that run a reference kernel: qcv's (RefStep) or oneDNN's ("ref:...").
+  std::vector<std::string> reference_steps() const;
 
  private:
   void decide_inplace();
-  std::shared_ptr<uint8_t> arena_, scratchpad_;
+  std::vector<int> roots_;           // root of each value, set by finalize
+  std::vector<size_t> offsets_;      // arena offset of each Arena root
+  std::vector<int> input_values_;    // values bound to a feed per run
   size_t arena_bytes_ = 0, scratchpad_bytes_ = 0;
 };
 

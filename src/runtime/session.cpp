@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <map>
+#include <mutex>
 #include <set>
 
 #include "passes/passes.h"
@@ -18,24 +19,37 @@ struct Session::Impl {
   ir::Graph graph;  // optimized, shapes inferred, with the declared (possibly dynamic) inputs
   SessionOptions options;
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
-  dnnl::stream stream{engine};
   WeightCache weights;
-  std::map<std::vector<ir::Shape>, std::unique_ptr<Plan>> plans;  // by input shapes
+  // A compiled plan and its idle execution contexts: a run takes one (or makes one when every
+  // context is busy with another caller) and gives it back, so that concurrent runs never
+  // share an arena, a scratchpad or a memory object.
+  struct PlanSlot {
+    std::unique_ptr<Plan> plan;
+    std::vector<std::unique_ptr<ExecContext>> idle;
+  };
+  std::map<std::vector<ir::Shape>, PlanSlot> plans;  // by input shapes
   std::vector<ir::Value> observe_only;  // observed values that are not graph outputs
-  Plan* last = nullptr;
+  const Plan* last = nullptr;
   std::set<std::string> released;  // initializers whose only copy is in `weights`
+  bool quantized = false;          // the model has QuantizeLinear/DequantizeLinear nodes
+  // Guards plans, last, weights, released and graph.initializers (compiling a new shape).
+  mutable std::mutex mu;
 
   void set_threads() const {
     // Debian's oneDNN uses OpenMP: its team size is the calling thread's omp_set_num_threads.
     omp_set_num_threads(options.threads > 0 ? options.threads : omp_get_num_procs());
   }
 
-  Plan& plan_for(const std::vector<ir::Shape>& shapes) {
+  // With mu held.
+  PlanSlot& plan_for(const std::vector<ir::Shape>& shapes) {
     auto it = plans.find(shapes);
-    if (it != plans.end()) return *it->second;
-    Plan& p = *(plans[shapes] = compile(shapes));
+    if (it != plans.end()) return it->second;
+    std::unique_ptr<Plan> plan = compile(shapes);
     release_weights();  // after compile's graph copy is gone, so that the bytes are freed
-    return p;
+    PlanSlot& slot = plans[shapes];
+    slot.idle.push_back(plan->make_context());
+    slot.plan = std::move(plan);
+    return slot;
   }
 
   std::unique_ptr<Plan> compile(const std::vector<ir::Shape>& shapes) {
@@ -65,6 +79,7 @@ struct Session::Impl {
   // that only its primitive reads: the Session then keeps one copy of the weights, not two.
   void release_weights() {
     bool trim = false;
+    const ir::Graph::Frozen frozen(graph);
     for (const auto& [name, source] : weights.sources()) {
       if (released.count(name) || !graph.initializer(name) || graph.is_graph_output(name)) continue;
       bool observed = false;
@@ -78,6 +93,18 @@ struct Session::Impl {
     }
     // glibc keeps freed heap pages mapped: hand them back, or RSS would not show the saving.
     if (trim) malloc_trim(0);
+  }
+
+  // A quantized model is meant to run in integer kernels: a reference step there is slow (and
+  // usually means a pattern the int8 builders missed), so it is named.
+  std::string reference_warning(const Plan& plan) const {
+    if (!quantized) return "";
+    std::vector<std::string> refs = plan.reference_steps();
+    if (refs.empty()) return "";
+    std::string names;
+    for (const std::string& r : refs) names += (names.empty() ? "" : ", ") + r;
+    return "WARNING: quantized (QDQ) model runs " + std::to_string(refs.size()) +
+           " step(s) in reference kernels (qcv's or oneDNN's ref:): " + names;
   }
 
   void check_feeds(const std::map<std::string, ir::Tensor>& feeds,
@@ -116,6 +143,8 @@ struct Session::Impl {
 Session::Session(ir::Graph graph, SessionOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
   impl_->set_threads();
+  for (const ir::Node& n : graph.nodes)
+    impl_->quantized = impl_->quantized || n.op == "QuantizeLinear" || n.op == "DequantizeLinear";
   const size_t results = graph.outputs.size();
   if (!options.observe.empty()) {
     if (!options.observer) fail("Session: SessionOptions::observe is set but observer is not");
@@ -150,7 +179,7 @@ Session::Session(ir::Graph graph, SessionOptions options) : impl_(std::make_uniq
       if (d < 0) return;
     shapes.push_back(s);
   }
-  impl_->last = &impl_->plan_for(shapes);
+  impl_->last = impl_->plan_for(shapes).plan.get();
 }
 
 Session::~Session() = default;
@@ -166,12 +195,33 @@ std::vector<ir::Tensor> Session::run(const std::map<std::string, ir::Tensor>& fe
   impl_->set_threads();
   std::vector<ir::Shape> shapes;
   for (const ir::Tensor* t : ordered) shapes.push_back(t->shape());
-  Plan& plan = impl_->plan_for(shapes);
-  impl_->last = &plan;
-  return plan.run(ordered, impl_->stream);
+  Impl::PlanSlot* slot = nullptr;
+  std::unique_ptr<ExecContext> ctx;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    slot = &impl_->plan_for(shapes);
+    impl_->last = slot->plan.get();
+    if (!slot->idle.empty()) {
+      ctx = std::move(slot->idle.back());
+      slot->idle.pop_back();
+    }
+  }
+  // Plans are never removed, so slot stays valid; a new context is made outside the lock.
+  if (!ctx) ctx = slot->plan->make_context();
+  struct GiveBack {  // the context returns to the pool on success and on a throw alike
+    Impl& impl;
+    Impl::PlanSlot& slot;
+    std::unique_ptr<ExecContext>& ctx;
+    ~GiveBack() {
+      std::lock_guard<std::mutex> lock(impl.mu);
+      slot.idle.push_back(std::move(ctx));
+    }
+  } give_back{*impl_, *slot, ctx};
+  return slot->plan->run(*ctx, ordered);
 }
 
 size_t Session::peak_activation_bytes() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
   return impl_->last ? impl_->last->arena_bytes() + impl_->last->scratchpad_bytes() : 0;
 }
 
@@ -181,6 +231,16 @@ size_t Session::weight_bytes() const {
   return n;
 }
 
-std::string Session::describe_plan() const { return impl_->last ? impl_->last->describe() : ""; }
+std::string Session::describe_plan() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  if (!impl_->last) return "";
+  std::string warning = impl_->reference_warning(*impl_->last);
+  return impl_->last->describe() + (warning.empty() ? "" : warning + "\n");
+}
+
+std::string Session::plan_warning() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->last ? impl_->reference_warning(*impl_->last) : "";
+}
 
 }  // namespace qcv::runtime

@@ -40,7 +40,9 @@ class Session {
 
   // Runs the graph. Throws qcv::Error on a missing/unknown input or a wrong dtype/shape.
   // Dimension 0 of every input is the batch: any size runs (one plan is compiled and cached per
-  // input-shape signature). One call at a time per Session (plans own their buffers).
+  // input-shape signature). Several threads may call run on one Session at once: each call
+  // takes its own execution context (arena, scratchpad, arguments) from a pool, making one when
+  // all are busy. A SessionOptions::observer is then called from those threads concurrently.
   std::vector<ir::Tensor> run(const std::map<std::string, ir::Tensor>& feeds);
 
   // Peak bytes of activation memory of the last planned shape.
@@ -50,7 +52,12 @@ class Session {
   size_t weight_bytes() const;
   // The steps of the last planned shape, one per line: node, primitive implementation, output
   // value, shape and layout (for debugging and tests).
+  // Ends with the plan_warning line, if any.
   std::string describe_plan() const;
+  // For a quantized (QDQ) model whose last planned shape runs any reference kernel (qcv's or
+  // oneDNN's "ref:" implementations): one line
+  // "WARNING: ..." naming those steps; otherwise empty.
+  std::string plan_warning() const;
 
  private:
   struct Impl;

@@ -14,7 +14,7 @@ struct PrimitiveCall {
   std::vector<std::pair<int, int>> value_args;  // DNNL_ARG_*, plan value
   std::vector<std::pair<int, dnnl::memory>> fixed_args;
   dnnl::memory::desc scratchpad_md;
-  std::unordered_map<int, dnnl::memory> args;  // built by bind
+  std::string impl;  // oneDNN's implementation name ("brgconv:avx512_core", "ref:any", ...)
 };
 
 class PrimitiveStep : public Step {
@@ -22,12 +22,12 @@ class PrimitiveStep : public Step {
   std::vector<PrimitiveCall> calls;
   int dst_value = -1;  // the value accumulate_src is copied into when not computed in place
 
-  void bind(Plan& plan, const dnnl::memory& scratchpad) override;
-  void execute(Plan& plan, dnnl::stream& stream) override;
+  void prepare(const Plan& plan) override;
+  void bind(const Plan& plan, ExecContext& ctx, size_t index) const override;
+  void execute(const Plan& plan, ExecContext& ctx, size_t index) const override;
 
  private:
-  dnnl::reorder accumulate_copy_;
-  std::unordered_map<int, dnnl::memory> copy_args_;
+  dnnl::reorder accumulate_copy_;  // its arguments follow the calls' in the context
   bool copy_before_ = false;
 };
 
@@ -38,14 +38,15 @@ class RefStep : public Step {
   std::vector<int> inputs;  // -1 for an omitted optional input
   std::vector<int> outputs;
 
-  void bind(Plan& plan, const dnnl::memory& scratchpad) override;
-  void execute(Plan& plan, dnnl::stream& stream) override;
+  void bind(const Plan&, ExecContext&, size_t) const override {}
+  void execute(const Plan& plan, ExecContext& ctx, size_t index) const override;
+  const ir::Node& node() const { return node_; }
 
  private:
   ir::Node node_;
 };
 
 // A plain copy of a value as an ir::Tensor (reorders blocked layouts to row-major).
-ir::Tensor read_value(Plan& plan, int v, dnnl::stream& stream);
+ir::Tensor read_value(const Plan& plan, ExecContext& ctx, int v);
 
 }  // namespace qcv::runtime
