@@ -23,8 +23,9 @@ void add_classify_command(CLI::App& app) {
       ->check(integer_in(1, 65536));
   cmd->add_option("--channels", flags.channels, "Input channels (default: qcv.channels)")
       ->check(integer_in(1, 3));
-  cmd->add_option("--mean", flags.mean, "Normalization mean (default: qcv.mean)");
-  cmd->add_option("--std", flags.std, "Normalization std (default: qcv.std)");
+  cmd->add_option("--mean", flags.mean, "Normalization mean (default: qcv.mean)")
+      ->check(number_triple(false));
+  cmd->add_option("--std", flags.std, "Normalization std (default: qcv.std)")->check(number_triple(true));
   model_input::add_input_options(cmd, flags);
   cmd->add_option("--threads", threads, "Threads (0: all cores)")->check(non_negative());
   cmd->callback([] {

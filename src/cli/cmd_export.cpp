@@ -12,7 +12,7 @@ void add_export_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("export", "Build a zoo model and write it as an ONNX file");
   static models::ModelSpec spec;
   static std::string output;
-  cmd->add_option("--model", spec.name, "Architecture (see `qcv models`)")->required();
+  cmd->add_option("--model", spec.name, "Architecture (see `qcv models`)")->required()->check(one_of(models::model_names()));
   cmd->add_option("--width", spec.width, "Width multiplier")
       ->capture_default_str()
       ->check(number_in(1e-3, 1e3));

@@ -74,9 +74,11 @@ void add_ptq_command(CLI::App& app) {
       ->capture_default_str()
       ->check(positive());
   cmd->add_option("--scheme", scheme, "QDQ placement: tensorrt, onnxruntime or tflite")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(one_of(quant::scheme_names()));
   cmd->add_option("--method", method, "Calibration: max, percentile, entropy or mse")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(one_of({"max", "percentile", "entropy", "mse"}));
   cmd->add_option("--percentile", percentile, "Percentile of |x| for --method percentile")
       ->capture_default_str()
       ->check(number_in(0, 100));
@@ -101,8 +103,9 @@ void add_ptq_command(CLI::App& app) {
                   "Input channels (default: qcv.channels or the model input)")
       ->check(integer_in(1, 3));
   cmd->add_option("--mean", flags.mean,
-                  "Normalization mean, e.g. 0.485,0.456,0.406 (default: qcv.mean)");
-  cmd->add_option("--std", flags.std, "Normalization std (default: qcv.std)");
+                  "Normalization mean, e.g. 0.485,0.456,0.406 (default: qcv.mean)")
+      ->check(number_triple(false));
+  cmd->add_option("--std", flags.std, "Normalization std (default: qcv.std)")->check(number_triple(true));
   model_input::add_input_options(cmd, flags);
   cmd->add_option("--threads", threads, "Runtime threads (0: all cores)")
       ->capture_default_str()

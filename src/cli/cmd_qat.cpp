@@ -7,7 +7,9 @@
 #include <map>
 
 #include "cli/commands.h"
+#include "cli/config_flags.h"
 #include "cli/option_checks.h"
+#include "quant/quant.h"
 #include "cli/quant_pipeline.h"
 #include "onnx/onnx.h"
 
@@ -34,9 +36,11 @@ void add_qat_command(CLI::App& app) {
   cmd->add_option("--config", config_file,
                   "YAML trainer config (keys as qcv train); flags override");
   cmd->add_option("--scheme", scheme, "QDQ placement: tensorrt, onnxruntime or tflite")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(one_of(quant::scheme_names()));
   cmd->add_option("--method", method, "Initial ranges: max, percentile, entropy or mse")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(one_of({"max", "percentile", "entropy", "mse"}));
   cmd->add_option("--images", images, "Calibration images")->capture_default_str()->check(positive());
   cmd->add_option("--exclude", exclude, "Node name or glob kept in FP32 (repeatable)");
   cmd->add_option("--include", include, "Node name or glob forced to INT8");
@@ -72,7 +76,8 @@ void add_qat_command(CLI::App& app) {
     for (char& c : flag)
       if (c == '_') c = '-';
     options[key] =
-        cmd->add_option(flag, values[key], fmt::format("{} (default {})", k.help, k.get(defaults)));
+        cmd->add_option(flag, values[key], fmt::format("{} (default {})", k.help, k.get(defaults)))
+            ->check(config_value(key));
   }
   cmd->callback([] {
     QatSetup s;

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/config_flags.h"
 #include "cli/option_checks.h"
 #include "cli/launch_local.h"
 #include "ir/parse_value.h"
@@ -51,7 +52,7 @@ void add_train_command(CLI::App& app) {
       names += ",!--no-" + flag_name(key).substr(2);
       options[key] = cmd->add_flag(names, bools[key], help);
     } else {
-      options[key] = cmd->add_option(names, values[key], help);
+      options[key] = cmd->add_option(names, values[key], help)->check(config_value(key));
     }
   }
   static int nproc = 0;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "data/data.h"
+#include "cli/option_checks.h"
 #include "ir/input_file.h"
 #include "ir/ir.h"
 #include "ir/parse_value.h"
@@ -54,10 +55,12 @@ template <typename Command>
 void add_input_options(Command* cmd, InputFlags& f) {
   cmd->add_option("--preprocess", f.preprocess,
                   "Normalization preset: torch (ImageNet mean/std on [0,1]), tf ([-1,1]) or "
-                  "caffe (BGR, 0-255 minus the ImageNet mean)");
+                  "caffe (BGR, 0-255 minus the ImageNet mean)")
+      ->check(cli::one_of({"torch", "tf", "caffe"}));
   cmd->add_option("--layout", f.layout,
                   "The model's image layout, nchw or nhwc (default: from the input shape, "
-                  "[N,H,W,C] with C in {1,3} is nhwc)");
+                  "[N,H,W,C] with C in {1,3} is nhwc)")
+      ->check(cli::one_of({"nchw", "nhwc"}));
 }
 
 // The layout the model's first input has: --layout, else from its shape.

@@ -1,6 +1,7 @@
 #include "cli/option_checks.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "ir/error.h"
 #include "ir/parse_value.h"
@@ -34,6 +35,44 @@ CLI::Validator number_in(double lo, double hi) {
         }
       },
       fmt::format("{}..{}", lo, hi));
+}
+
+CLI::Validator one_of(std::vector<std::string> names) {
+  const std::string list = fmt::format("{}", fmt::join(names, ", "));
+  return CLI::Validator(
+      [names, list](std::string& text) -> std::string {
+        for (const std::string& n : names)
+          if (text == n) return "";
+        return fmt::format("'{}' is not one of: {}", text, list);
+      },
+      "{" + list + "}");
+}
+
+CLI::Validator number_triple(bool nonzero) {
+  return CLI::Validator(
+      [nonzero](std::string& text) -> std::string {
+        std::string s = text;
+        for (char& c : s)
+          if (c == ',' || c == '[' || c == ']') c = ' ';
+        std::vector<std::string> parts;
+        std::string part;
+        for (char c : s + " ") {
+          if (c != ' ') part += c;
+          else if (!part.empty()) parts.push_back(part), part.clear();
+        }
+        if (parts.size() != 1 && parts.size() != 3)
+          return fmt::format("'{}': expected one or three numbers", text);
+        const double big = std::numeric_limits<double>::max();
+        try {
+          for (const std::string& p : parts)
+            if (nonzero && ir::parse_number("", p, -big, big) == 0)
+              return fmt::format("'{}': a standard deviation cannot be 0", text);
+        } catch (const Error& e) {
+          return fmt::format("'{}': {}", text, e.what());
+        }
+        return "";
+      },
+      "N or N,N,N");
 }
 
 void require_finite_numbers(CLI::App& app) {

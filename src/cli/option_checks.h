@@ -4,6 +4,8 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <limits>
+#include <string>
+#include <vector>
 
 namespace qcv::cli {
 
@@ -11,6 +13,10 @@ namespace qcv::cli {
 CLI::Validator integer_in(int64_t lo, int64_t hi = std::numeric_limits<int>::max());
 // A finite number in [lo, hi].
 CLI::Validator number_in(double lo, double hi);
+// One of a fixed set of names (a scheme, a method, a preset): anything else is a usage error.
+CLI::Validator one_of(std::vector<std::string> names);
+// One or three finite numbers ("0.5" or "0.485,0.456,0.406"), none zero if `nonzero` (a std).
+CLI::Validator number_triple(bool nonzero);
 inline CLI::Validator positive() { return integer_in(1); }
 inline CLI::Validator non_negative() { return integer_in(0); }
 

@@ -2,6 +2,7 @@
 
 #include "config/values.h"
 #include "ir/error.h"
+#include "ir/input_file.h"
 #include "quant/quant.h"
 
 namespace qcv::config {
@@ -55,7 +56,11 @@ WorkflowConfig parse_workflow(const YAML::Node& y, const std::string& where) {
 }
 
 WorkflowConfig load_workflow(const std::string& path) {
-  return parse_workflow(load_yaml_file(path, "workflow config"), path);
+  WorkflowConfig w = parse_workflow(load_yaml_file(path, "workflow config"), path);
+  // Checked now, not when its phase starts: a typo fails before any work or output.
+  if (!w.fp32_model.empty())
+    ir::require_input_file(w.fp32_model, "workflow config '" + path + "': fp32_model");
+  return w;
 }
 
 }  // namespace qcv::config

@@ -10,7 +10,7 @@ def cases(fx):
         out.append(Case(f"cli/{name}", "clierr", args, setup or files(m), rc=2, names=names))
 
     # Parsing and subcommands.
-    usage("no-subcommand", [], ["subcommand"])
+    usage("no-subcommand", [], ["command"])
     usage("unknown-subcommand", ["frobnicate"], ["frobnicate"])
     usage("unknown-option", ["info", "m.onnx", "--frobnicate"], ["--frobnicate"])
     usage("missing-positional", ["info"], ["input"])
@@ -40,8 +40,8 @@ def cases(fx):
                                "out/m.onnx"], ["--classes", "classes"])
     usage("export-classes-negative", ["export", "--model", "resnet18", "--classes", "-10",
                                       "-o", "out/m.onnx"], ["--classes", "classes"])
-    usage("export-channels-2", ["export", "--model", "resnet18", "--channels", "2", "-o",
-                                "out/m.onnx"], ["--channels", "channels"])
+    usage("export-channels-5000", ["export", "--model", "resnet18", "--channels", "5000", "-o",
+                                   "out/m.onnx"], ["--channels", "channels"])
     usage("export-channels-0", ["export", "--model", "resnet18", "--channels", "0", "-o",
                                 "out/m.onnx"], ["--channels", "channels"])
     usage("export-seed-negative", ["export", "--model", "resnet18", "--seed", "-1", "-o",
