@@ -78,6 +78,8 @@ std::string printable(const std::string& text) {
 }
 
 ByteStream::ByteStream(const std::string& path) : path_(path) {
+  // First, as it may throw: nothing is open yet that the destructor would have to close.
+  ceiling_ = limits::max_decompressed_bytes();
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail("{}: cannot open: {}", path, std::strerror(errno));
   struct stat info;
@@ -94,7 +96,6 @@ ByteStream::ByteStream(const std::string& path) : path_(path) {
   }
   gzbuffer(file, 1 << 17);
   file_ = file;
-  ceiling_ = limits::max_decompressed_bytes();
 }
 
 ByteStream::~ByteStream() {

@@ -2,6 +2,7 @@
 // integers (not 1.5 or 1e30) and a percentage, initializer types match, and EMA tensors that
 // would broadcast silently into the model's are refused.
 #include <gtest/gtest.h>
+#include <torch/optim/sgd.h>
 #include <torch/serialize.h>
 
 #include <filesystem>
