@@ -28,7 +28,4 @@ void save_checkpoint(const std::string& run_dir, const ir::Graph& graph,
 bool load_checkpoint(const std::string& run_dir, ir::Graph& graph,
                      torch::optim::Optimizer& optimizer, WeightEma* ema, TrainerState& state);
 
-// Writes text to path atomically (temporary file + rename).
-void write_file_atomically(const std::string& path, const std::string& text);
-
 }  // namespace qcv::train
