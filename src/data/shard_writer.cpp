@@ -64,7 +64,7 @@ void check_class_names(const ImageFolderDataset& folder, const std::string& out_
     if (bad)
       fail("{}: class folder '{}' has a control character in its name; it cannot be a line of "
            "classes.txt",
-           out_dir, ir::safe_file_name(name, out_dir));
+           out_dir, ir::printable_name(name));
   }
 }
 

@@ -8,15 +8,13 @@
 #include "ir/error.h"
 
 namespace qcv::ir {
-namespace {
-// A name as it may appear in a one-line message: control bytes escaped.
-std::string printable(const std::string& name) {
+
+std::string printable_name(const std::string& name) {
   std::string out;
   for (unsigned char c : name)
     out += c < 0x20 || c == 0x7f ? fmt::format("\\x{:02x}", c) : std::string(1, char(c));
   return out;
 }
-}  // namespace
 
 std::string safe_file_name(const std::string& name, const std::string& what) {
   if (name.empty()) fail("{}: an empty name cannot become a file name", what);
@@ -44,8 +42,8 @@ std::vector<std::string> safe_file_names(const std::vector<std::string>& names,
     out.push_back(safe_file_name(name, what));
     auto [it, fresh] = taken.emplace(out.back(), &name);
     if (!fresh)
-      fail("{}: names '{}' and '{}' would both be written as '{}'", what, printable(*it->second),
-           printable(name), out.back());
+      fail("{}: names '{}' and '{}' would both be written as '{}'", what, printable_name(*it->second),
+           printable_name(name), out.back());
   }
   return out;
 }

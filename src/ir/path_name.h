@@ -16,4 +16,7 @@ std::string safe_file_name(const std::string& name, const std::string& what);
 std::vector<std::string> safe_file_names(const std::vector<std::string>& names,
                                          const std::string& what);
 
+// `name` for a one-line message: control bytes written as \xNN.
+std::string printable_name(const std::string& name);
+
 }  // namespace qcv::ir
