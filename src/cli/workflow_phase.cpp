@@ -20,10 +20,11 @@ namespace fs = std::filesystem;
 namespace {
 
 uint64_t fnv1a(uint64_t h, const char* data, size_t size) {
-  for (size_t i = 0; i < size; ++i) h = (h ^ static_cast<unsigned char>(data[i])) * 1099511628211ull;
+  for (size_t i = 0; i < size; ++i)
+    h = (h ^ static_cast<unsigned char>(data[i])) * 1099511628211ull;
   return h;
 }
-constexpr uint64_t kFnvBasis = 1469598103934665603ull;
+constexpr uint64_t kFnvBasis = 14695981039346656037ull;
 
 nlohmann::json stamp(const fs::path& p) {
   struct stat st {};
@@ -88,8 +89,10 @@ std::string describe_change(const nlohmann::json& before, const nlohmann::json& 
   std::vector<std::string> changes;
   for (const auto& [k, v] : b) {
     auto it = a.find(k);
-    if (it == a.end()) changes.push_back(fmt::format("{}: new ({})", k, v));
-    else if (it->second != v) changes.push_back(fmt::format("{}: {} -> {}", k, it->second, v));
+    if (it == a.end())
+      changes.push_back(fmt::format("{}: new ({})", k, v));
+    else if (it->second != v)
+      changes.push_back(fmt::format("{}: {} -> {}", k, it->second, v));
   }
   for (const auto& [k, v] : a)
     if (!b.count(k)) changes.push_back(fmt::format("{}: removed (was {})", k, v));
@@ -108,8 +111,7 @@ nlohmann::json versioned(const nlohmann::json& key) {
 }
 }  // namespace
 
-PhaseCheck check_phase(const std::string& key_file, const nlohmann::json& key,
-                       bool output_exists) {
+PhaseCheck check_phase(const std::string& key_file, const nlohmann::json& key, bool output_exists) {
   nlohmann::json stored;
   try {
     std::ifstream in(key_file);

@@ -4,7 +4,8 @@
 //  - SIGINT/SIGTERM/SIGHUP: a handler removes the temporaries in flight (unlink/rmdir only, from a
 //    fixed-size table) and re-raises the signal. It is installed only where the signal still has
 //    its default action, so a command's own graceful-stop handler keeps precedence.
-//  - SIGKILL leaves them: creating a temporary first removes the stale ones of the same output whose
+//  - SIGKILL leaves them: creating a temporary first removes the stale ones of the same output
+//  whose
 //    process is no longer alive.
 #pragma once
 #include <cstddef>

@@ -27,7 +27,7 @@ std::string safe_file_name(const std::string& name, const std::string& what) {
   // File systems cap a name at 255 bytes; leave room for an extension and qcv's temporary suffix.
   constexpr size_t kMax = 160;
   if (out.size() > kMax) {
-    uint64_t h = 1469598103934665603ull;  // FNV-1a of the whole name keeps long names distinct
+    uint64_t h = 14695981039346656037ull;  // FNV-1a of the whole name keeps long names distinct
     for (unsigned char c : name) h = (h ^ c) * 1099511628211ull;
     out = out.substr(0, kMax - 17) + fmt::format("_{:016x}", h);
   }
@@ -42,8 +42,8 @@ std::vector<std::string> safe_file_names(const std::vector<std::string>& names,
     out.push_back(safe_file_name(name, what));
     auto [it, fresh] = taken.emplace(out.back(), &name);
     if (!fresh)
-      fail("{}: names '{}' and '{}' would both be written as '{}'", what, printable_name(*it->second),
-           printable_name(name), out.back());
+      fail("{}: names '{}' and '{}' would both be written as '{}'", what,
+           printable_name(*it->second), printable_name(name), out.back());
   }
   return out;
 }

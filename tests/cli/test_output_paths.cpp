@@ -73,8 +73,11 @@ TEST(OutputPaths, ModelOutputNamesNeverLeaveTheOutputFolder) {
   EXPECT_EQ(added, (std::set<std::string>{"work/out/_._x.npy", "work/out/a_b.npy"}));
   // The values, read by numpy: Relu([-1, 2]) and [-1, 2] + [-1, 2].
   EXPECT_EQ(sh("/usr/bin/python3 -c \"import numpy as np; "
-               "assert np.load('" + work + "/out/_._x.npy').tolist() == [0, 2]; "
-               "assert np.load('" + work + "/out/a_b.npy').tolist() == [-2, 4]\""),
+               "assert np.load('" +
+               work +
+               "/out/_._x.npy').tolist() == [0, 2]; "
+               "assert np.load('" +
+               work + "/out/a_b.npy').tolist() == [-2, 4]\""),
             0);
 }
 

@@ -79,8 +79,7 @@ TEST(ShardOutput, AFolderHoldingOtherFilesIsRefusedUntouched) {
                         {dir.file("home"), "thesis.tex"});
   EXPECT_EQ(names_in(dir.file("home")), std::set<std::string>{"thesis.tex"});
   std::ofstream(dir.file("plain")) << "a file";
-  testing::expect_error([&] { write_shards(folder, dir.file("plain"), {}); },
-                        {"not a folder"});
+  testing::expect_error([&] { write_shards(folder, dir.file("plain"), {}); }, {"not a folder"});
 }
 
 TEST(ShardOutput, AClassNameThatCannotBeALineOfClassesTxtIsRefused) {
