@@ -155,7 +155,8 @@ class Workflow {
       fs::remove(path(out), ec);
       if (!scratch.empty()) fs::remove_all(path(scratch), ec);
     } else if (c.state == PhaseCheck::Resume) {
-      log(phase + ": resuming an unfinished run");
+      log(phase +
+          ": unfinished last time, running it again (training resumes from its checkpoint)");
     }
     record_phase(key_file(phase), key, false);
     return false;
@@ -247,19 +248,18 @@ class Workflow {
     s.train.threads = w_.train.threads;
     s.train.workers = w_.train.workers;
     s.qat = w_.qat;
-    const nlohmann::json key = {
-        {"phase", "qat"},
-        {"fp32", fp32_digest_},
-        {"scheme", w_.scheme},
-        {"init", init_method},
-        {"calibration", calibration_key()},
-        {"qat",
-         {{"ranges", s.qat.ranges},
-          {"freeze_ranges_after", s.qat.freeze_ranges_after},
-          {"range_decay", s.qat.range_decay},
-          {"batch_norm", s.qat.batch_norm},
-          {"bn_fold_after", s.qat.bn_fold_after}}},
-        {"train", train_key(s.train)}};
+    const nlohmann::json key = {{"phase", "qat"},
+                                {"fp32", fp32_digest_},
+                                {"scheme", w_.scheme},
+                                {"init", init_method},
+                                {"calibration", calibration_key()},
+                                {"qat",
+                                 {{"ranges", s.qat.ranges},
+                                  {"freeze_ranges_after", s.qat.freeze_ranges_after},
+                                  {"range_decay", s.qat.range_decay},
+                                  {"batch_norm", s.qat.batch_norm},
+                                  {"bn_fold_after", s.qat.bn_fold_after}}},
+                                {"train", train_key(s.train)}};
     if (reuse("qat", out, key, "qat.run")) return out;
     log(fmt::format("qat: {} epochs, {} ranges from {} calibration, BN {}, in {}", s.train.epochs,
                     s.qat.ranges, init_method, s.qat.batch_norm, s.train.run_dir));

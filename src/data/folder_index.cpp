@@ -219,8 +219,8 @@ bool write_folder_index(const std::string& path, const FolderIndex& index) {
   // A cache: a failure to write it is not an error. The temporary name is unique per process and
   // call, so several processes may open the same tree at once.
   try {
-    ir::write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(out.bytes.data()),
-                                                     out.bytes.size()));
+    ir::write_file_atomically(
+        path, std::string_view(reinterpret_cast<const char*>(out.bytes.data()), out.bytes.size()));
     return true;
   } catch (const Error&) {
     return false;

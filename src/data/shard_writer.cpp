@@ -37,8 +37,7 @@ bool written_by_shards(const std::string& name) {
   if (name.size() < 11 || name.compare(0, 6, "shard-") != 0 ||
       name.compare(name.size() - 4, 4, ".tar") != 0)
     return false;
-  return std::all_of(name.begin() + 6, name.end() - 4,
-                     [](char c) { return c >= '0' && c <= '9'; });
+  return std::all_of(name.begin() + 6, name.end() - 4, [](char c) { return c >= '0' && c <= '9'; });
 }
 
 void check_replaceable(const std::string& out_dir) {
@@ -62,9 +61,10 @@ void check_class_names(const ImageFolderDataset& folder, const std::string& out_
                        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
                      });
     if (bad)
-      fail("{}: class folder '{}' has a control character in its name; it cannot be a line of "
-           "classes.txt",
-           out_dir, ir::printable_name(name));
+      fail(
+          "{}: class folder '{}' has a control character in its name; it cannot be a line of "
+          "classes.txt",
+          out_dir, ir::printable_name(name));
   }
 }
 
