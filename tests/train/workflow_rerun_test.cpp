@@ -19,11 +19,11 @@ std::string slurp(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
-struct Run {
+struct Outcome {
   int code;
   std::string log;
 };
-Run qcv(const std::string& args, const std::string& log) {
+Outcome qcv(const std::string& args, const std::string& log) {
   const int status =
       std::system((std::string(QCV_CLI_PATH) + " " + args + " >" + log + " 2>&1").c_str());
   return {WEXITSTATUS(status), slurp(log)};
@@ -65,14 +65,14 @@ TEST(WorkflowRerun, AChangedConfigRerunsExactlyWhatItFeedsAndSaysWhy) {
             0);
 
   write_config(config, model, "tensorrt", "0.01");
-  Run first = qcv("workflow --config " + config + " -o " + out, dir + "/1.log");
+  Outcome first = qcv("workflow --config " + config + " -o " + out, dir + "/1.log");
   ASSERT_EQ(first.code, 0) << first.log;
   const std::string ptq_trt = slurp(out + "/ptq_max.onnx");
   EXPECT_FALSE(has(first.log, "reusing")) << first.log;
 
   // The scheme feeds PTQ and QAT (and their evaluations), not the baseline.
   write_config(config, model, "onnxruntime", "0.01");
-  Run second = qcv("workflow --config " + config + " -o " + out, dir + "/2.log");
+  Outcome second = qcv("workflow --config " + config + " -o " + out, dir + "/2.log");
   ASSERT_EQ(second.code, 0) << second.log;
   EXPECT_TRUE(has(second.log, "fp32: unchanged, reusing baseline_fp32.onnx")) << second.log;
   EXPECT_TRUE(has(second.log, "eval_baseline_fp32: unchanged")) << second.log;
@@ -85,7 +85,7 @@ TEST(WorkflowRerun, AChangedConfigRerunsExactlyWhatItFeedsAndSaysWhy) {
 
   // A QAT training key feeds only QAT and its evaluation.
   write_config(config, model, "onnxruntime", "0.02");
-  Run third = qcv("workflow --config " + config + " -o " + out, dir + "/3.log");
+  Outcome third = qcv("workflow --config " + config + " -o " + out, dir + "/3.log");
   ASSERT_EQ(third.code, 0) << third.log;
   EXPECT_TRUE(has(third.log, "ptq_max: unchanged, reusing ptq_max.onnx")) << third.log;
   EXPECT_TRUE(has(third.log, "eval_ptq_max: unchanged")) << third.log;
