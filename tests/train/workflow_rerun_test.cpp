@@ -59,10 +59,12 @@ TEST(WorkflowRerun, AChangedConfigRerunsExactlyWhatItFeedsAndSaysWhy) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string model = dir + "/fp32.onnx", config = dir + "/w.yaml", out = dir + "/out";
-  ASSERT_EQ(qcv("export --model mobilenet_v2 --width 0.25 --resolution 28 --channels 1 -o " + model,
-                dir + "/export.log")
-                .code,
-            0);
+  ASSERT_EQ(
+      qcv("export --model mobilenet_v2 --width 0.25 --resolution 28 --channels 1 --classes 10 -o " +
+              model,
+          dir + "/export.log")
+          .code,
+      0);
 
   write_config(config, model, "tensorrt", "0.01");
   Outcome first = qcv("workflow --config " + config + " -o " + out, dir + "/1.log");
