@@ -2,9 +2,13 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "cli/commands.h"
 #include "cli/option_checks.h"
 #include "ir/npy.h"
+#include "ir/path_name.h"
 #include "onnx/onnx.h"
 #include "runtime/session.h"
 
@@ -57,9 +61,16 @@ void add_run_command(CLI::App& app) {
       fmt::print("wrote {} {}\n", output, ir::shape_str(outs[0].shape()));
       return;
     }
-    ::mkdir(output.c_str(), 0755);
+    // Output names come from the model: each becomes one file name inside the folder, never a
+    // path (no '/', no "..", no control bytes; two names that map to one file are refused).
+    std::vector<std::string> raw_names;
+    for (const auto& v : names) raw_names.push_back(v.name);
+    const std::vector<std::string> files =
+        ir::safe_file_names(raw_names, fmt::format("model '{}': output", model));
+    if (::mkdir(output.c_str(), 0777) != 0 && errno != EEXIST)
+      fail("cannot create the output folder '{}': {}", output, std::strerror(errno));
     for (size_t i = 0; i < outs.size(); ++i) {
-      std::string path = output + "/" + names[i].name + ".npy";
+      std::string path = output + "/" + files[i] + ".npy";
       ir::save_npy(outs[i], path);
       fmt::print("wrote {} {}\n", path, ir::shape_str(outs[i].shape()));
     }

@@ -1,7 +1,8 @@
 // qcv workflow: one YAML experiment -> FP32 baseline (trained, or given) -> PTQ per method -> QAT
 // -> each evaluated in the training backend and the INT8 runtime, timed at batch 1 -> ONNX files,
 // results.json, results.md and an accuracy-vs-latency PNG. Every phase writes its outputs
-// atomically and a rerun skips the phases whose outputs exist.
+// atomically and records what produced them (phases/NAME.key.json, see workflow_phase.h): a rerun
+// reuses a phase whose inputs are unchanged and reruns, saying why, one whose inputs changed.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -10,8 +11,10 @@
 
 #include "cli/commands.h"
 #include "cli/quant_pipeline.h"
+#include "cli/workflow_phase.h"
 #include "cli/workflow_report.h"
 #include "config/workflow_config.h"
+#include "ir/atomic_file.h"
 #include "onnx/onnx.h"
 
 namespace qcv::cli {
@@ -29,6 +32,7 @@ class Workflow {
   void run() {
     const auto start = std::chrono::steady_clock::now();
     const std::string fp32 = phase_fp32();
+    fp32_digest_ = file_digest(path(fp32));
     std::vector<ResultRow> rows = {evaluate(fp32, "Baseline (FP32)")};
     const ir::Graph fp32_graph = onnx::load(path(fp32));
     std::string best_method;
@@ -64,6 +68,47 @@ class Workflow {
 
  private:
   std::string path(const std::string& name) const { return dir_ + "/" + name; }
+  std::string key_file(const std::string& phase) const {
+    return path("phases/" + phase + ".key.json");
+  }
+
+  // Whether phase `phase` (output `out`, relative) can be reused as it is. Otherwise says why it
+  // runs, removes what a changed key made stale (the output, the phase's training folder) and
+  // records the key as started; finish() records it as done once the output is written.
+  bool reuse(const std::string& phase, const std::string& out, const nlohmann::json& key,
+             const std::string& scratch = "") {
+    const PhaseCheck c = check_phase(key_file(phase), key, fs::exists(path(out)));
+    if (c.state == PhaseCheck::Reuse) {
+      log(phase + ": unchanged, reusing " + out);
+      return true;
+    }
+    if (c.state == PhaseCheck::Rerun) {
+      log(phase + ": rerunning (" + c.reason + ")");
+      std::error_code ec;
+      fs::remove(path(out), ec);
+      if (!scratch.empty()) fs::remove_all(path(scratch), ec);
+    } else if (c.state == PhaseCheck::Resume) {
+      log(phase +
+          ": unfinished last time, running it again (training resumes from its checkpoint)");
+    }
+    record_phase(key_file(phase), key, false);
+    return false;
+  }
+  void finish(const std::string& phase, const nlohmann::json& key) {
+    record_phase(key_file(phase), key, true);
+  }
+  // A training configuration as a key: every trainer key except where and as which rank it runs.
+  static nlohmann::json train_key(const train::TrainConfig& t) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const train::ConfigKey& k : train::config_keys()) {
+      const std::string key = k.key;
+      if (key != "run_dir" && key != "resume" && key != "rank") j[key] = k.get(t);
+    }
+    return j;
+  }
+  nlohmann::json calibration_key() const {
+    return {{"dataset", dataset_stamp(w_.dataset)}, {"images", w_.calib_images}};
+  }
   void log(const std::string& s) const { fmt::print(stderr, "qcv workflow: {}\n", s); }
 
   std::string model_name() const {
@@ -80,10 +125,18 @@ class Workflow {
 
   std::string phase_fp32() {
     const std::string out = "baseline_fp32.onnx";
-    if (fs::exists(path(out))) return log("fp32: done (" + out + ")"), out;
+    nlohmann::json key = {{"phase", "fp32"}};
+    if (!w_.fp32_model.empty()) {
+      key["fp32_model"] = file_digest(w_.fp32_model);
+    } else {
+      key["dataset"] = dataset_stamp(w_.dataset);
+      key["train"] = train_key(w_.train);
+    }
+    if (reuse("fp32", out, key, "fp32.run")) return out;
     if (!w_.fp32_model.empty()) {
       log("fp32: taking " + w_.fp32_model);
       onnx::save(onnx::load(w_.fp32_model), path(out));
+      finish("fp32", key);
       return out;
     }
     train::TrainConfig t = w_.train;
@@ -96,23 +149,29 @@ class Workflow {
     if (r.stopped_early)
       fail("fp32 training stopped after epoch {}; rerun to resume", r.epochs_done);
     onnx::save(onnx::load(t.run_dir + "/final.onnx"), path(out));
+    finish("fp32", key);
     return out;
   }
 
   std::string phase_ptq(const ir::Graph& fp32, const std::string& method) {
     const std::string out = "ptq_" + method + ".onnx";
-    if (fs::exists(path(out))) return log("ptq " + method + ": done"), out;
+    const nlohmann::json key = {{"phase", "ptq"},
+                                {"fp32", fp32_digest_},
+                                {"scheme", w_.scheme},
+                                {"method", method},
+                                {"calibration", calibration_key()}};
+    if (reuse("ptq_" + method, out, key)) return out;
     log("ptq " + method + ": calibrating on " + std::to_string(w_.calib_images) + " images");
     quant::PtqOptions o;
     o.scheme = quant::scheme_by_name(w_.scheme);
     o.calibration.method = quant::method_by_name(method);
     onnx::save(quantize_with_calibration(fp32, calibration(), o), path(out));
+    finish("ptq_" + method, key);
     return out;
   }
 
   std::string phase_qat(const std::string& fp32, const std::string& init_method) {
     const std::string out = "qat.onnx";
-    if (fs::exists(path(out))) return log("qat: done"), out;
     QatSetup s;
     s.calib = calibration();
     s.ptq.scheme = quant::scheme_by_name(w_.scheme);
@@ -122,9 +181,23 @@ class Workflow {
     s.train.threads = w_.train.threads;
     s.train.workers = w_.train.workers;
     s.qat = w_.qat;
+    const nlohmann::json key = {{"phase", "qat"},
+                                {"fp32", fp32_digest_},
+                                {"scheme", w_.scheme},
+                                {"init", init_method},
+                                {"calibration", calibration_key()},
+                                {"qat",
+                                 {{"ranges", s.qat.ranges},
+                                  {"freeze_ranges_after", s.qat.freeze_ranges_after},
+                                  {"range_decay", s.qat.range_decay},
+                                  {"batch_norm", s.qat.batch_norm},
+                                  {"bn_fold_after", s.qat.bn_fold_after}}},
+                                {"train", train_key(s.train)}};
+    if (reuse("qat", out, key, "qat.run")) return out;
     log(fmt::format("qat: {} epochs, {} ranges from {} calibration, BN {}, in {}", s.train.epochs,
                     s.qat.ranges, init_method, s.qat.batch_norm, s.train.run_dir));
     onnx::save(quantization_aware_training(path(fp32), s), path(out));
+    finish("qat", key);
     return out;
   }
 
@@ -136,11 +209,19 @@ class Workflow {
     return c;
   }
 
-  // Accuracy in both backends, latency and size of one file; cached in phases/eval_<file>.json.
+  // Accuracy in both backends, latency and size of one file; cached in phases/eval_<file>.json,
+  // keyed by the file's bytes and the evaluation settings.
   ResultRow evaluate(const std::string& file, const std::string& mode) {
-    const std::string cache = path("phases/eval_" + fs::path(file).stem().string() + ".json");
-    if (fs::exists(cache)) {
-      std::ifstream in(cache);
+    const std::string phase = "eval_" + fs::path(file).stem().string();
+    const std::string cache = "phases/" + phase + ".json";
+    const nlohmann::json key = {{"phase", "eval"},
+                                {"model", file_digest(path(file))},
+                                {"dataset", dataset_stamp(w_.dataset)},
+                                {"limit_test", w_.limit_test},
+                                {"threads", w_.threads},
+                                {"latency_runs", w_.latency_runs}};
+    if (reuse(phase, cache, key)) {
+      std::ifstream in(path(cache));
       ResultRow r = row_from_json(nlohmann::json::parse(in));
       r.mode = mode;
       return r;
@@ -155,12 +236,14 @@ class Workflow {
     r.latency_ms = batch1_latency_ms(g, w_.threads, w_.latency_runs);
     log(fmt::format("{}: train-backend {:.2f}%, deployed {:.2f}%, {:.3f} ms, {:.2f} MB", mode,
                     r.train_top1, r.deployed_top1, r.latency_ms, r.size_mb));
-    ir::write_file_atomically(cache, row_to_json(r).dump(2) + "\n");
+    ir::write_file_atomically(path(cache), row_to_json(r).dump(2) + "\n");
+    finish(phase, key);
     return r;
   }
 
   WorkflowConfig w_;
   std::string dir_;
+  nlohmann::json fp32_digest_;  // the baseline's bytes: every later phase depends on them
 };
 
 }  // namespace

@@ -250,8 +250,9 @@ struct ShardWriterOptions {
 };
 
 // Writes an ImageFolder's files, bytes unchanged, as shards out_dir/shard-NNNNNN.tar plus
-// out_dir/classes.txt (each written to a temporary name, then renamed). Keys are the sample number
-// and the file name stem ("000000042_n01440764_10026"). Returns the shard paths.
+// out_dir/classes.txt, all in a fresh temporary folder that then replaces out_dir (an existing
+// out_dir must hold only an earlier run's shards). Keys are the sample number and the file name
+// stem ("000000042_n01440764_10026"). Returns the shard paths.
 std::vector<std::string> write_shards(const ImageFolderDataset& folder, const std::string& out_dir,
                                       const ShardWriterOptions& options = {});
 

@@ -22,9 +22,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <random>
 
 #include "data/file_io.h"
+#include "ir/atomic_file.h"
 
 namespace qcv::data {
 namespace {
@@ -257,16 +257,15 @@ bool write_folder_index(const std::string& path, const FolderIndex& index) {
   out.put_strings(index.warnings);
   out.put(checksum(out.bytes.data(), out.bytes.size()));
 
-  // A unique temporary name: several processes may open the same tree at once.
-  std::random_device device;
-  std::string temporary = path + ".tmp" + std::to_string(device());
-  FILE* file = std::fopen(temporary.c_str(), "wb");
-  if (!file) return false;
-  bool ok = std::fwrite(out.bytes.data(), 1, out.bytes.size(), file) == out.bytes.size();
-  ok = std::fclose(file) == 0 && ok;
-  if (ok) ok = std::rename(temporary.c_str(), path.c_str()) == 0;
-  if (!ok) std::remove(temporary.c_str());
-  return ok;
+  // A cache: a failure to write it is not an error. The temporary name is unique per process and
+  // call, so several processes may open the same tree at once.
+  try {
+    ir::write_file_atomically(
+        path, std::string_view(reinterpret_cast<const char*>(out.bytes.data()), out.bytes.size()));
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
 }
 
 bool folder_index_is_current(const std::string& root, const FolderIndex& index) {

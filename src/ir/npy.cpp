@@ -10,6 +10,7 @@
 
 #include "ir/input_file.h"
 #include "ir/npy_header.h"
+#include "ir/atomic_file.h"
 
 namespace qcv::ir {
 
@@ -57,26 +58,10 @@ void save_npy(const Tensor& t, const std::string& path) {
   out += char(header.size() & 0xff);
   out += char(header.size() >> 8);
   out += header;
-  out.append(static_cast<const char*>(t.raw()), t.nbytes());
-  write_file_atomically(path, out);
-}
-
-void write_file_atomically(const std::string& path, const std::string& bytes) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail("cannot write '{}'", path);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      fail("cannot write '{}' (disk full?)", path);
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    fail("cannot rename '{}' to '{}': {}", tmp, path, std::strerror(errno));
-  }
+  AtomicFile file(path);  // header then payload, without a copy of the payload
+  file.write(out.data(), out.size());
+  file.write(t.raw(), t.nbytes());
+  file.commit();
 }
 
 }  // namespace qcv::ir

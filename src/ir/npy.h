@@ -3,6 +3,7 @@
 #pragma once
 #include <string>
 
+#include "ir/atomic_file.h"  // write_file_atomically, which used to be declared here
 #include "ir/tensor.h"
 
 namespace qcv::ir {
@@ -12,9 +13,5 @@ namespace qcv::ir {
 Tensor load_npy(const std::string& path);
 // Writes atomically (temporary file + rename).
 void save_npy(const Tensor& t, const std::string& path);
-
-// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so that a
-// reader never sees a half-written file and a failure leaves any previous file intact.
-void write_file_atomically(const std::string& path, const std::string& bytes);
 
 }  // namespace qcv::ir

@@ -1,16 +1,13 @@
 // ir::Graph -> ONNX ModelProto (opset 13, or newer where an op form needs it), atomic writes.
-#include <fcntl.h>
 #include <onnx/onnx_pb.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <set>
 #include <type_traits>
 
+#include "ir/atomic_file.h"
 #include "onnx/onnx.h"
 #include "onnx/tensor_proto.h"
 
@@ -147,40 +144,6 @@ std::string serialize(const google::protobuf::MessageLite& msg, const std::strin
   return bytes;
 }
 
-// Temporary file in the destination's directory, then rename(): readers never see a partial file.
-void write_atomically(const std::string& path, const std::string& bytes) {
-  std::string tmpl = path + ".tmp.XXXXXX";
-  std::vector<char> name(tmpl.begin(), tmpl.end());
-  name.push_back('\0');
-  int fd = ::mkstemp(name.data());
-  if (fd < 0)
-    fail("file '{}': cannot create a temporary file beside it: {}", path, std::strerror(errno));
-  const std::string tmp(name.data());
-  size_t written = 0;
-  while (written < bytes.size()) {
-    ssize_t r = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      fail("file '{}': write failed: {}", path, std::strerror(err));
-    }
-    written += static_cast<size_t>(r);
-  }
-  ::fchmod(fd, 0644);  // mkstemp creates 0600; a model file is meant to be shared
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    fail("file '{}': write failed: {}", path, std::strerror(err));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    fail("file '{}': cannot rename the temporary file into place: {}", path, std::strerror(err));
-  }
-}
-
 }  // namespace
 
 std::string save_to_bytes(const ir::Graph& g) {
@@ -200,7 +163,7 @@ void save(const ir::Graph& g, const std::string& path) {
   } catch (const Error& e) {
     fail("file '{}': {}", path, e.what());
   }
-  write_atomically(path, bytes);
+  ir::write_file_atomically(path, bytes);
 }
 
 void save_tensor(const ir::Tensor& t, const std::string& path, const std::string& name) {
@@ -210,7 +173,7 @@ void save_tensor(const ir::Tensor& t, const std::string& path, const std::string
   } catch (const Error& e) {
     fail("file '{}': {}", path, e.what());
   }
-  write_atomically(path, serialize(proto, fmt::format("file '{}'", path)));
+  ir::write_file_atomically(path, serialize(proto, fmt::format("file '{}'", path)));
 }
 
 }  // namespace qcv::onnx

@@ -9,33 +9,20 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "ir/atomic_file.h"
 #include "onnx/onnx.h"
 
 namespace qcv::train {
 namespace fs = std::filesystem;
 
-void write_file_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) fail("cannot write '{}'", tmp);
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) fail("cannot rename '{}' to '{}': {}", tmp, path, ec.message());
-}
-
 void save_checkpoint(const std::string& run_dir, const ir::Graph& graph,
                      torch::optim::Optimizer& optimizer, WeightEma* ema,
                      const TrainerState& state) {
-  const fs::path dir = fs::path(run_dir) / "checkpoint";
-  const fs::path tmp = fs::path(run_dir) / "checkpoint.tmp";
-  const fs::path old = fs::path(run_dir) / "checkpoint.old";
-  std::error_code ec;
-  fs::remove_all(tmp, ec);
-  fs::create_directories(tmp);
+  // The whole folder is written under a temporary name and swapped in: a kill at any point leaves
+  // the previous checkpoint whole (and the temporary is removed by the signal handler or the next
+  // run).
+  ir::AtomicFolder folder((fs::path(run_dir) / "checkpoint").string());
+  const fs::path tmp = folder.temp_path();
   try {
     onnx::save(graph, (tmp / "model.onnx").string());
     torch::save(optimizer, (tmp / "optimizer.pt").string());
@@ -49,12 +36,8 @@ void save_checkpoint(const std::string& run_dir, const ir::Graph& graph,
                       {"step", state.step},
                       {"best_top1", state.best_top1},
                       {"ema_updates", ema ? ema->updates() : 0}};
-  write_file_atomically((tmp / "state.json").string(), j.dump(2) + "\n");
-  // Swap: checkpoint -> checkpoint.old, checkpoint.tmp -> checkpoint, drop the old one.
-  fs::remove_all(old, ec);
-  if (fs::exists(dir)) fs::rename(dir, old);
-  fs::rename(tmp, dir);
-  fs::remove_all(old, ec);
+  ir::write_file_atomically((tmp / "state.json").string(), j.dump(2) + "\n");
+  folder.commit();
 }
 
 TrainerState read_checkpoint_state(const std::string& path) {

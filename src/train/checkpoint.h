@@ -32,7 +32,4 @@ bool load_checkpoint(const std::string& run_dir, ir::Graph& graph,
 // percentage); throws qcv::Error naming the file.
 TrainerState read_checkpoint_state(const std::string& path);
 
-// Writes text to path atomically (temporary file + rename).
-void write_file_atomically(const std::string& path, const std::string& text);
-
 }  // namespace qcv::train

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/data.h"
+#include "ir/atomic_file.h"
 #include "models/models.h"
 #include "onnx/onnx.h"
 #include "train/allocator.h"
@@ -57,7 +58,7 @@ void keep_metrics_up_to(const std::string& path, int64_t epochs_done) {
       // a torn last line from the kill: dropped
     }
   }
-  write_file_atomically(path, kept);
+  ir::write_file_atomically(path, kept);
 }
 
 // The first n examples of a dataset (quick runs and tests).
@@ -260,7 +261,7 @@ TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks) {
         "run directory '{}' already holds a checkpoint: pass --resume to continue it, or choose "
         "another -o",
         run_dir);
-  if (dist.is_main()) write_file_atomically(run_dir + "/config.yaml", config_to_yaml(cfg));
+  if (dist.is_main()) ir::write_file_atomically(run_dir + "/config.yaml", config_to_yaml(cfg));
   if (!has_checkpoint && dist.is_main()) {  // a fresh run starts a fresh metrics file
     std::error_code ec;
     fs::remove(run_dir + "/metrics.jsonl", ec);

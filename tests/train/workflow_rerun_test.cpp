@@ -1,0 +1,99 @@
+// `qcv workflow` rerun into the same folder: a changed config reruns exactly the phases it feeds
+// and says why, unchanged phases are reused and say so. (Before the phase keys, a changed scheme
+// reused the old ONNX files and their rows under the new labels.) A tiny workflow: an untrained
+// given FP32 model, 32 calibration images, one QAT epoch on 64 images, 64 test images.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#ifdef QCV_CLI_PATH
+namespace {
+namespace fs = std::filesystem;
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+struct Outcome {
+  int code;
+  std::string log;
+};
+Outcome qcv(const std::string& args, const std::string& log) {
+  const int status =
+      std::system((std::string(QCV_CLI_PATH) + " " + args + " >" + log + " 2>&1").c_str());
+  return {WEXITSTATUS(status), slurp(log)};
+}
+
+void write_config(const std::string& path, const std::string& model, const std::string& scheme,
+                  const std::string& qat_lr) {
+  std::ofstream(path) << "title: rerun test\n"
+                         "dataset: fashion-mnist\n"
+                         "fp32_model: "
+                      << model
+                      << "\n"
+                         "ptq:\n  scheme: "
+                      << scheme
+                      << "\n  methods: [max]\n  images: 32\n"
+                         "qat:\n  init: max\n  train:\n    epochs: 1\n    limit_train: 64\n"
+                         "    limit_test: 32\n    batch_size: 32\n    lr: "
+                      << qat_lr
+                      << "\n"
+                         "    lr_schedule: constant\n    threads: 2\n    workers: 1\n"
+                         "deploy:\n  threads: 1\n  latency_runs: 2\n"
+                         "eval:\n  limit_test: 64\n";
+}
+
+bool has(const std::string& log, const std::string& line) {
+  return log.find(line) != std::string::npos;
+}
+
+TEST(WorkflowRerun, AChangedConfigRerunsExactlyWhatItFeedsAndSaysWhy) {
+  if (!fs::exists("/usr/share/datasets/fashion-mnist"))
+    GTEST_SKIP() << "Fashion-MNIST is not installed";
+  const std::string dir = std::string(QCV_BINARY_DIR) + "/test_workflow_rerun";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string model = dir + "/fp32.onnx", config = dir + "/w.yaml", out = dir + "/out";
+  ASSERT_EQ(
+      qcv("export --model mobilenet_v2 --width 0.25 --resolution 28 --channels 1 --classes 10 -o " +
+              model,
+          dir + "/export.log")
+          .code,
+      0);
+
+  write_config(config, model, "tensorrt", "0.01");
+  Outcome first = qcv("workflow --config " + config + " -o " + out, dir + "/1.log");
+  ASSERT_EQ(first.code, 0) << first.log;
+  const std::string ptq_trt = slurp(out + "/ptq_max.onnx");
+  EXPECT_FALSE(has(first.log, "reusing")) << first.log;
+
+  // The scheme feeds PTQ and QAT (and their evaluations), not the baseline.
+  write_config(config, model, "onnxruntime", "0.01");
+  Outcome second = qcv("workflow --config " + config + " -o " + out, dir + "/2.log");
+  ASSERT_EQ(second.code, 0) << second.log;
+  EXPECT_TRUE(has(second.log, "fp32: unchanged, reusing baseline_fp32.onnx")) << second.log;
+  EXPECT_TRUE(has(second.log, "eval_baseline_fp32: unchanged")) << second.log;
+  EXPECT_TRUE(has(second.log, "ptq_max: rerunning (scheme: \"tensorrt\" -> \"onnxruntime\")"))
+      << second.log;
+  EXPECT_TRUE(has(second.log, "qat: rerunning (scheme: \"tensorrt\" -> \"onnxruntime\")"))
+      << second.log;
+  EXPECT_TRUE(has(second.log, "eval_ptq_max: rerunning (model.")) << second.log;
+  EXPECT_NE(slurp(out + "/ptq_max.onnx"), ptq_trt) << "the old scheme's file was reused";
+
+  // A QAT training key feeds only QAT and its evaluation.
+  write_config(config, model, "onnxruntime", "0.02");
+  Outcome third = qcv("workflow --config " + config + " -o " + out, dir + "/3.log");
+  ASSERT_EQ(third.code, 0) << third.log;
+  EXPECT_TRUE(has(third.log, "ptq_max: unchanged, reusing ptq_max.onnx")) << third.log;
+  EXPECT_TRUE(has(third.log, "eval_ptq_max: unchanged")) << third.log;
+  EXPECT_TRUE(has(third.log, "qat: rerunning (train.lr: \"0.01\" -> \"0.02\")")) << third.log;
+  fs::remove_all(dir);
+}
+
+}  // namespace
+#endif
