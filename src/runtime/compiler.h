@@ -91,6 +91,8 @@ class PlanBuilder {
   bool build_resize(int i);
   // == end window ==
   // == family quant: integer and dynamic quantization ops ==
+  bool build_qlut(int i);             // compile_qlut.cpp: Q(f(DQ(x))) as a 256-entry table
+  bool build_qscale_channels(int i);  // compile_qscale.cpp: Q(DQ(x) * s[n, c]) on int8
   // == end quant ==
   void build_ref(int i);
   bool dispatch(int i);
