@@ -105,6 +105,7 @@ class PlanBuilder {
     QParams params;  // per tensor
   };
   std::optional<QTensor> as_int8(const std::string& float_name);
+  std::optional<QTensor> int8_view(const std::string& name, int view_node);
   // The float form of a dequantized value: a oneDNN reorder with scale and zero point, a
   // constant for a dequantized initializer, or the reference kernel.
   int dequantize_value(const std::string& name);
