@@ -133,6 +133,7 @@ bool PlanBuilder::build_quantize(int i) {
 bool PlanBuilder::build_qpool(int i) {
   const ir::Node& n = g_.nodes[i];
   if (n.outputs.size() > 1 && !n.outputs[1].empty()) return false;
+  if (build_qgap(i)) return true;  // any output parameters, one pass (compile_qgap.cpp)
   auto xq = as_int8(n.inputs[0]);
   if (!xq) return false;
   // An average rounded to the input's step and then requantized rounds twice (several output

@@ -93,6 +93,7 @@ class PlanBuilder {
   // == family quant: integer and dynamic quantization ops ==
   bool build_qlut(int i);             // compile_qlut.cpp: Q(f(DQ(x))) as a 256-entry table
   bool build_qscale_channels(int i);  // compile_qscale.cpp: Q(DQ(x) * s[n, c]) on int8
+  bool build_qgap(int i);             // compile_qgap.cpp: Q(GlobalAveragePool(DQ(x)))
   // == end quant ==
   void build_ref(int i);
   bool dispatch(int i);

@@ -84,3 +84,19 @@ void scale_channels(const uint8_t* src, uint8_t* dst, const float* mult, int64_t
 }
 
 }  // namespace qcv::runtime
+
+namespace qcv::runtime {
+
+void sum_channels(const uint8_t* src, int64_t pixels, int64_t channels, bool is_signed,
+                  int32_t* sums) {
+  std::fill(sums, sums + channels, 0);
+  for (int64_t p = 0; p < pixels; ++p) {
+    const uint8_t* s = src + p * channels;
+    if (is_signed)
+      for (int64_t c = 0; c < channels; ++c) sums[c] += static_cast<int8_t>(s[c]);
+    else
+      for (int64_t c = 0; c < channels; ++c) sums[c] += s[c];
+  }
+}
+
+}  // namespace qcv::runtime
