@@ -121,6 +121,24 @@ TEST(Int8MobileNetV3, GlobalAveragePoolOfAConvResultWithNewParametersRunsOnInt8)
   }
 }
 
+TEST(Int8MobileNetV3, ConvHardSwishIntoQuantizeLinearIsOneInt8Primitive) {
+  // TensorRT's placement: no Q between the Conv and x * HardSigmoid(x).
+  for (ir::DType t : {u8, s8}) {
+    GraphMaker m;
+    std::string x = m.input("x", {1, 7, 11, 9});
+    Range r = asym(-1.f, 1.f, t), ry = asym(-0.4f, 3.f, t);
+    std::string c = m.node("Conv", {qdq(m, x, r.scale, r.zp, t),
+                                    int8_weight(m, random_tensor({13, 7, 3, 3}, 31, -0.4f, 0.4f), true)});
+    std::string h = m.node("HardSigmoid", {c}, {{"alpha", 1.f / 6}, {"beta", 0.5f}});
+    m.output(quantize(m, m.node("Mul", {c, h}), ry.scale, ry.zp, t));
+    std::map<std::string, ir::Tensor> feeds = {{"x", random_tensor({1, 7, 11, 9}, 32)}};
+    runtime::Session s(m.g, {2, true});
+    EXPECT_LE(max_step_diff(s.run(feeds)[0], ref::run_graph(m.g, feeds)[0]), 1) << s.describe_plan();
+    EXPECT_NE(s.describe_plan().find("QConv+HardSigmoid+Mul+QuantizeLinear"), std::string::npos)
+        << s.describe_plan();
+  }
+}
+
 TEST(Int8Kernels, LookupAndChannelScalingMatchTheirDefinitions) {
   uint8_t table[256], src[131], got[131];
   for (int k = 0; k < 256; ++k) table[k] = static_cast<uint8_t>((k * 37 + 11) % 256);
