@@ -139,6 +139,38 @@ TEST(Int8MobileNetV3, ConvHardSwishIntoQuantizeLinearIsOneInt8Primitive) {
   }
 }
 
+TEST(Int8MobileNetV3, OnnxRuntimePlacedSqueezeExciteBlockRunsAllInInt8) {
+  // ONNX Runtime's placement: h = x * HardSigmoid(x) stays float and feeds both a Q (for the
+  // pooling) and the gate's Mul; the Mul reads DQ(Q(h)) instead (quantized_reads.cpp), which
+  // moves its quantized result by at most one step.
+  for (ir::DType t : {u8, s8}) {
+    GraphMaker m;
+    const ir::Shape shape = {1, 19, 6, 5};
+    std::string x = m.input("x", shape);
+    Range r = asym(-3.f, 4.f, t), rh = asym(-0.4f, 4.f, t), rp = asym(0.f, 2.f, t);
+    Range rg = asym(-2.f, 2.f, t), ry = asym(-0.4f, 4.f, t);
+    // A depthwise Conv first, as in the model: its int8 result is channels-last.
+    std::string c = m.node("Conv", {qdq(m, x, r.scale, r.zp, t),
+                                    int8_weight(m, random_tensor({19, 1, 3, 3}, 40, -0.6f, 0.6f), true)},
+                           {{"group", int64_t{19}}, {"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+    std::string xd = qdq(m, c, r.scale, r.zp, t);
+    std::string h = m.node("Mul", {xd, hard_sigmoid(m, xd)});
+    std::string pooled = m.node("GlobalAveragePool", {qdq(m, h, rh.scale, rh.zp, t)});
+    std::string g = m.node("Conv", {qdq(m, pooled, rp.scale, rp.zp, t),
+                                    int8_weight(m, random_tensor({19, 19, 1, 1}, 41, -0.5f, 0.5f), true)});
+    std::string gate = hard_sigmoid(m, qdq(m, g, rg.scale, rg.zp, t));
+    m.output(quantize(m, m.node("Mul", {h, gate}), ry.scale, ry.zp, t));
+    std::map<std::string, ir::Tensor> feeds = {{"x", random_tensor(shape, 42, -4.f, 5.f)}};
+    runtime::Session s(m.g, {1, true});
+    const std::string plan = s.describe_plan();
+    EXPECT_LE(max_step_diff(s.run(feeds)[0], ref::run_graph(m.g, feeds)[0]), 1) << plan;
+    for (const char* step : {"QLookup HardSigmoid+Mul+QuantizeLinear", "QGlobalAveragePool",
+                             "QScaleChannels+QuantizeLinear"})
+      EXPECT_NE(plan.find(step), std::string::npos) << step << "\n" << plan;
+    EXPECT_EQ(plan.find("(Mul:"), std::string::npos) << plan;  // no float Mul left
+  }
+}
+
 TEST(Int8Kernels, LookupAndChannelScalingMatchTheirDefinitions) {
   uint8_t table[256], src[131], got[131];
   for (int k = 0; k < 256; ++k) table[k] = static_cast<uint8_t>((k * 37 + 11) % 256);
