@@ -14,7 +14,8 @@ bool has_vbmi() {
   return yes;
 }
 bool has_avx512() {
-  static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+  static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                          __builtin_cpu_supports("avx512vl");
   return yes;
 }
 
@@ -36,23 +37,25 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) size_t lookup_bytes_vbmi(
 }
 
 // 16 channels per iteration; the rounding of cvtps2dq is the current mode, half to even.
-__attribute__((target("avx512f,avx512bw"))) int64_t scale_row_avx512(
+__attribute__((target("avx512f,avx512bw,avx512vl"))) int64_t scale_row_avx512(
     const uint8_t* src, uint8_t* dst, const float* mult, int64_t channels, int32_t src_zp,
     int32_t dst_zp, bool is_signed) {
   const __m512i zx = _mm512_set1_epi32(src_zp), zy = _mm512_set1_epi32(dst_zp);
   const __m512i lo = _mm512_set1_epi32(is_signed ? -128 : 0);
   const __m512i hi = _mm512_set1_epi32(is_signed ? 127 : 255);
-  int64_t c = 0;
-  for (; c + 16 <= channels; c += 16) {
-    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + c));
+  // The last block is masked (channel counts such as 72 or 120 leave 8).
+  for (int64_t c = 0; c < channels; c += 16) {
+    const int64_t left = channels - c;
+    const __mmask16 k = left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1);
+    const __m128i bytes = _mm_maskz_loadu_epi8(k, src + c);
     __m512i v = is_signed ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes);
     __m512 f = _mm512_cvtepi32_ps(_mm512_sub_epi32(v, zx));
-    f = _mm512_mul_ps(f, _mm512_loadu_ps(mult + c));
+    f = _mm512_mul_ps(f, _mm512_maskz_loadu_ps(k, mult + c));
     __m512i r = _mm512_add_epi32(_mm512_cvtps_epi32(f), zy);
     r = _mm512_min_epi32(_mm512_max_epi32(r, lo), hi);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + c), _mm512_cvtepi32_epi8(r));
+    _mm512_mask_cvtepi32_storeu_epi8(dst + c, k, r);
   }
-  return c;
+  return channels;
 }
 
 }  // namespace
@@ -83,12 +86,29 @@ void scale_channels(const uint8_t* src, uint8_t* dst, const float* mult, int64_t
   }
 }
 
-}  // namespace qcv::runtime
 
-namespace qcv::runtime {
+namespace {
+
+// 16 channels at a time (the last block masked), down all pixels.
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void sum_channels_avx512(
+    const uint8_t* src, int64_t pixels, int64_t channels, bool is_signed, int32_t* sums) {
+  for (int64_t c = 0; c < channels; c += 16) {
+    const int64_t left = channels - c;
+    const __mmask16 k = left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1);
+    __m512i acc = _mm512_setzero_si512();
+    for (int64_t p = 0; p < pixels; ++p) {
+      const __m128i bytes = _mm_maskz_loadu_epi8(k, src + p * channels + c);
+      acc = _mm512_add_epi32(acc, is_signed ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes));
+    }
+    _mm512_mask_storeu_epi32(sums + c, k, acc);
+  }
+}
+
+}  // namespace
 
 void sum_channels(const uint8_t* src, int64_t pixels, int64_t channels, bool is_signed,
                   int32_t* sums) {
+  if (has_avx512()) return sum_channels_avx512(src, pixels, channels, is_signed, sums);
   std::fill(sums, sums + channels, 0);
   for (int64_t p = 0; p < pixels; ++p) {
     const uint8_t* s = src + p * channels;

@@ -17,10 +17,6 @@ void lookup_floats(const float table[256], const uint8_t* src, float* dst, size_
 void scale_channels(const uint8_t* src, uint8_t* dst, const float* mult, int64_t pixels,
                     int64_t channels, int32_t src_zp, int32_t dst_zp, bool is_signed);
 
-}  // namespace qcv::runtime
-
-namespace qcv::runtime {
-
 // Per-channel sums over `pixels` rows of `channels` int8 numbers (channels-last), into sums.
 void sum_channels(const uint8_t* src, int64_t pixels, int64_t channels, bool is_signed,
                   int32_t* sums);

@@ -189,4 +189,15 @@ TEST(Int8Kernels, LookupAndChannelScalingMatchTheirDefinitions) {
           ref::quantize_value(static_cast<float>(q - 3) * mult[c], 1.f, -7, -128, 127);
       EXPECT_EQ(static_cast<int8_t>(out[p * 21 + c]), want) << p << "," << c;
     }
+  // Sums down 6 pixels of 21 channels, the bytes read as uint8 and as int8.
+  for (bool is_signed : {false, true}) {
+    int32_t sums[21];
+    runtime::sum_channels(src, 6, 21, is_signed, sums);
+    for (int c = 0; c < 21; ++c) {
+      int32_t want = 0;
+      for (int p = 0; p < 6; ++p)
+        want += is_signed ? static_cast<int8_t>(src[p * 21 + c]) : src[p * 21 + c];
+      EXPECT_EQ(sums[c], want) << c;
+    }
+  }
 }
