@@ -1,5 +1,8 @@
 #include "runtime/int8_kernels.h"
 
+// GCC 12 reports the deliberately undefined lanes of its own AVX-512 intrinsics.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 #include <immintrin.h>
 
 #include <algorithm>
