@@ -46,6 +46,20 @@ QChain follow_chain(const ir::Graph& g, const FusionPlan& fusion, int i,
   c.output_name = g.nodes[i].outputs[0];
   for (;;) {
     const std::string& cur = c.output_name;
+    auto owned = [&](int r) {  // fused into another anchor that is not part of this chain
+      const int owner = fusion.absorbed_by[r];
+      return owner >= 0 && owner != i &&
+             std::find(c.absorbed.begin(), c.absorbed.end(), owner) == c.absorbed.end();
+    };
+    if (auto hs = hard_swish_pair(g, cur)) {
+      if (owned(hs->hard_sigmoid) || owned(hs->mul)) break;
+      auto& dst = c.sum_node >= 0 ? c.after_sum : c.before_sum;
+      dst.push_back({dnnl::algorithm::eltwise_hardswish, 0.f, 0.f});
+      c.absorbed.push_back(hs->hard_sigmoid);
+      c.absorbed.push_back(hs->mul);
+      c.output_name = g.nodes[hs->mul].outputs[0];
+      continue;
+    }
     std::vector<int> readers = g.consumers(cur);
     if (g.is_graph_output(cur) || readers.size() != 1) break;
     int r = readers[0];

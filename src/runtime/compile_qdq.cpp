@@ -27,12 +27,37 @@ std::optional<PlanBuilder::QTensor> PlanBuilder::as_int8(const std::string& name
   auto it = float_as_int8_.find(name);
   if (it != float_as_int8_.end()) return it->second;
   int p = g_.producer(name);
+  if (p >= 0 && (g_.nodes[p].op == "Flatten" || g_.nodes[p].op == "Reshape" ||
+                 g_.nodes[p].op == "Squeeze" || g_.nodes[p].op == "Unsqueeze"))
+    return int8_view(name, p);
   auto params = dequantized_activation(g_, p);
   if (!params) return std::nullopt;
   auto src = ids_.find(g_.nodes[p].inputs[0]);
   if (src == ids_.end() || !has_md(src->second)) return std::nullopt;
   if (plan_->values[src->second].md.data_type() != dnnl_type(params->dtype)) return std::nullopt;
   QTensor q{src->second, *params};
+  float_as_int8_[name] = q;
+  return q;
+}
+
+// A view op of a dequantized tensor is the dequantization of the same int8 numbers seen in the
+// view's shape (per-tensor parameters), when those bytes are in row-major order already: a
+// channels-last [N, C, 1, 1] pooling result read by a Flatten and a Gemm (TFLite placement).
+std::optional<PlanBuilder::QTensor> PlanBuilder::int8_view(const std::string& name, int p) {
+  auto inner = as_int8(g_.nodes[p].inputs[0]);
+  auto t = g_.value_type(name);
+  if (!inner || !t || !t->has_shape || ir::shape_numel(t->shape) != ir::shape_numel(shape_of(inner->value)))
+    return std::nullopt;
+  const memory::desc& md = plan_->values[inner->value].md;
+  const ir::Shape& shape = shape_of(inner->value);
+  const auto& blk = md.data.format_desc.blocking;
+  if (md.data.format_kind != dnnl_blocked || blk.inner_nblks != 0) return std::nullopt;
+  int64_t expect = 1;
+  for (int d = static_cast<int>(shape.size()) - 1; d >= 0; --d) {
+    if (shape[d] > 1 && blk.strides[d] != expect) return std::nullopt;
+    expect *= shape[d];
+  }
+  QTensor q{view(inner->value, t->shape, name + "#int8"), inner->params};
   float_as_int8_[name] = q;
   return q;
 }
@@ -108,6 +133,7 @@ bool PlanBuilder::build_quantize(int i) {
 bool PlanBuilder::build_qpool(int i) {
   const ir::Node& n = g_.nodes[i];
   if (n.outputs.size() > 1 && !n.outputs[1].empty()) return false;
+  if (build_qgap(i)) return true;  // any output parameters, one pass (compile_qgap.cpp)
   auto xq = as_int8(n.inputs[0]);
   if (!xq) return false;
   // An average rounded to the input's step and then requantized rounds twice (several output

@@ -107,6 +107,8 @@ bool PlanBuilder::dispatch(int i) {
     return true;
   }
   if (op == "MatMul") return build_matmul(i);
+  // int8 HardSwish / squeeze-excite (compile_qlut.cpp, compile_qscale.cpp) before float paths.
+  if (build_qlut(i) || (op == "Mul" && build_qscale_channels(i))) return true;
   if (op == "Relu" || op == "Clip" || op == "HardSigmoid" || op == "HardSwish" || op == "Sigmoid")
     return build_qactivation(i) || build_eltwise(i);
   if (op == "Add" && build_qadd(i)) return true;

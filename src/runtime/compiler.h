@@ -91,6 +91,9 @@ class PlanBuilder {
   bool build_resize(int i);
   // == end window ==
   // == family quant: integer and dynamic quantization ops ==
+  bool build_qlut(int i);             // compile_qlut.cpp: Q(f(DQ(x))) as a 256-entry table
+  bool build_qscale_channels(int i);  // compile_qscale.cpp: Q(DQ(x) * s[n, c]) on int8
+  bool build_qgap(int i);             // compile_qgap.cpp: Q(GlobalAveragePool(DQ(x)))
   // == end quant ==
   void build_ref(int i);
   bool dispatch(int i);
@@ -103,6 +106,7 @@ class PlanBuilder {
     QParams params;  // per tensor
   };
   std::optional<QTensor> as_int8(const std::string& float_name);
+  std::optional<QTensor> int8_view(const std::string& name, int view_node);
   // The float form of a dequantized value: a oneDNN reorder with scale and zero point, a
   // constant for a dequantized initializer, or the reference kernel.
   int dequantize_value(const std::string& name);

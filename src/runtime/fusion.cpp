@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cfloat>
+#include <cmath>
 #include <functional>
 #include <map>
 
@@ -32,6 +33,24 @@ std::optional<std::vector<EltOp>> activation_ops(const ir::Node& n, const ir::Gr
     return std::vector<EltOp>{{algorithm::eltwise_clip, bounds[0], bounds[1]}};
   }
   return math_activation_ops(n, g);  // family math: Elu, LeakyRelu, Selu, Tanh
+}
+
+std::optional<HardSwishPair> hard_swish_pair(const ir::Graph& g, const std::string& x) {
+  std::vector<int> readers = g.consumers(x);
+  if (readers.size() != 2 || g.is_graph_output(x)) return std::nullopt;
+  for (int k = 0; k < 2; ++k) {
+    const ir::Node& h = g.nodes[readers[k]];
+    const ir::Node& m = g.nodes[readers[1 - k]];
+    if (h.op != "HardSigmoid" || m.op != "Mul" || m.inputs.size() != 2) continue;
+    if (std::fabs(h.attr_float("alpha", 0.2f) - 1.f / 6) > 1e-6f ||
+        h.attr_float("beta", 0.5f) != 0.5f)
+      continue;
+    const std::string& hs = h.outputs[0];
+    const bool reads = (m.inputs[0] == x && m.inputs[1] == hs) || (m.inputs[0] == hs && m.inputs[1] == x);
+    if (!reads || g.consumers(hs).size() != 1 || g.is_graph_output(hs)) continue;
+    return HardSwishPair{readers[k], readers[1 - k]};
+  }
+  return std::nullopt;
 }
 
 static bool is_float(const ir::Graph& g, const std::string& v) {
@@ -76,6 +95,16 @@ FusionPlan plan_fusion(const ir::Graph& g) {
     bool allow_sum = anchor.op == "Conv";
     for (;;) {
       const std::string& cur = chain.output;
+      if (auto hs = hard_swish_pair(g, cur)) {
+        if (f.absorbed_by[hs->hard_sigmoid] >= 0 || f.absorbed_by[hs->mul] >= 0) break;
+        chain.post_ops.push_back({false, {algorithm::eltwise_hardswish, 0.f, 0.f}});
+        for (int r : {hs->hard_sigmoid, hs->mul}) {
+          chain.absorbed.push_back(r);
+          f.absorbed_by[r] = static_cast<int>(i);
+        }
+        chain.output = g.nodes[hs->mul].outputs[0];
+        continue;
+      }
       std::vector<int> readers = g.consumers(cur);
       if (g.is_graph_output(cur) || readers.size() != 1) break;
       int r = readers[0];

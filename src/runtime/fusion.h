@@ -20,6 +20,13 @@ struct EltOp {
 // nullopt when the node is not an activation oneDNN can compute (e.g. Clip with runtime bounds).
 std::optional<std::vector<EltOp>> activation_ops(const ir::Node& node, const ir::Graph& g);
 
+// x * HardSigmoid(x) with HardSwish's constants (alpha 1/6, beta 1/2), as opset-13 exporters
+// write HardSwish: the HardSigmoid and Mul reading `x` (x's only two readers), or nullopt.
+struct HardSwishPair {
+  int hard_sigmoid = -1, mul = -1;
+};
+std::optional<HardSwishPair> hard_swish_pair(const ir::Graph& g, const std::string& x);
+
 // Elu, LeakyRelu, Selu, Tanh (compile_math.cpp, family math): activation_ops includes them.
 std::optional<std::vector<EltOp>> math_activation_ops(const ir::Node& node, const ir::Graph& g);
 

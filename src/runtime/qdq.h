@@ -40,6 +40,11 @@ void validate_qdq_nodes(const ir::Graph& g);
 // it reads an int8 initializer as in a PTQ file. Returns whether the graph changed.
 bool fold_weight_quantization(ir::Graph& g);
 
+// Makes a squeeze-excite Mul (its other input a per-channel gate, its result quantized) read
+// the quantized copy DQ(Q(h)) of a float input h that another reader quantizes anyway, so that it
+// runs on int8 numbers (quantized_reads.cpp says what this changes). Returns whether it did.
+bool read_quantized_copies(ir::Graph& g);
+
 // Selector: node p (may be -1) is DequantizeLinear of an int8 initializer with zero points 0,
 // per tensor or per axis `axis`: a weight whose int8 numbers are used as they are.
 struct QuantWeight {

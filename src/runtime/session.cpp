@@ -161,6 +161,7 @@ Session::Session(ir::Graph graph, SessionOptions options) : impl_(std::make_uniq
   // Bad quantization parameters fail here, naming the node, rather than giving wrong numbers.
   validate_qdq_nodes(graph);
   if (fold_weight_quantization(graph)) ir::infer_shapes(graph);
+  if (read_quantized_copies(graph)) ir::infer_shapes(graph);
   for (size_t k = results; k < graph.outputs.size(); ++k) {
     const std::string& name = graph.outputs[k].name;
     if (graph.producer(name) < 0 && !graph.input_value(name) && !graph.initializer(name))
