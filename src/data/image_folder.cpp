@@ -65,7 +65,7 @@ std::vector<ClassEntry> read_class_list(const std::string& path) {
 // The image files under one class directory, relative to the root, and a stamp of every
 // directory walked. readdir's d_type avoids a stat per file; symlinks are followed (as
 // torchvision does), but each directory is walked once per class: a link back to a directory
-// already walked (a -> ., two self-links make 2^depth paths) is skipped and reported.
+// already walked (a -> ., two self-links make 2^depth paths) or to the root is skipped and reported.
 class TreeWalk {
  public:
   TreeWalk(std::string root, int64_t racy_after_ns)
@@ -73,6 +73,9 @@ class TreeWalk {
 
   void walk_class(const std::string& directory, std::vector<std::string>& files) {
     visited_.clear();
+    // The root counts as walked: a link back to it would file every other class under this one.
+    struct stat info;
+    if (::stat(root_.c_str(), &info) == 0) visited_.insert({info.st_dev, info.st_ino});
     walk(directory, 0, files);
   }
 
