@@ -11,6 +11,7 @@
 #include "cli/model_input.h"
 #include "config/calibration.h"
 #include "data/data.h"
+#include "ir/atomic_file.h"
 #include "ir/npy.h"
 #include "onnx/onnx.h"
 #include "quant/quant.h"
@@ -117,6 +118,8 @@ void add_ptq_command(CLI::App& app) {
                   "Write each observed tensor's range, |x| histogram and symmetric calibrated "
                   "range as JSON (bench/entropy_ref.py checks the entropy thresholds)");
   cmd->callback([] {
+    for (const std::string& out : {output, report, histograms})
+      if (!out.empty()) ir::require_output_folder(out);
     quant::CalibrationOptions wanted;  // settings first: no model loaded for a bad flag
     wanted.method = quant::method_by_name(method);
     wanted.num_bins = bins;

@@ -41,18 +41,42 @@ void add_run_command(CLI::App& app) {
     options.threads = threads;
     runtime::Session session(onnx::load(model), options);
     std::map<std::string, ir::Tensor> feeds;
+    std::map<std::string, std::string> file_of;  // input name -> the file that feeds it
     for (const std::string& arg : inputs) {
       size_t eq = arg.find('=');
       std::string name, file = arg;
       if (eq != std::string::npos) {
         name = arg.substr(0, eq);
         file = arg.substr(eq + 1);
+        if (file.empty()) fail("--input '{}': no file after '='", arg);
       } else if (session.inputs().size() == 1) {
         name = session.inputs()[0].name;
       } else {
         fail("--input '{}': the model has {} inputs, name it as NAME=FILE", arg, session.inputs().size());
       }
+      bool known = false;
+      for (const ir::Value& in : session.inputs()) known = known || in.name == name;
+      if (!known) fail("--input '{}': model '{}' has no input '{}'", arg, model, name);
+      // Usage errors (exit 2): CLI11's exception type is how a callback reports one.
+      if (file_of.count(name))
+        throw CLI::ValidationError(fmt::format("--input: input '{}' given twice", name));
+      file_of[name] = file;
       feeds[name] = load_any_tensor(file);
+    }
+    for (const ir::Value& in : session.inputs()) {
+      if (!feeds.count(in.name))
+        throw CLI::ValidationError(fmt::format("--input: the model's input '{}' is not given", in.name));
+      const ir::Tensor& t = feeds.at(in.name);
+      const std::string& file = file_of.at(in.name);
+      if (t.dtype() != in.dtype)
+        fail("file '{}': holds {}, input '{}' of model '{}' takes {}", file, ir::dtype_name(t.dtype()),
+             in.name, model, ir::dtype_name(in.dtype));
+      bool fits = !in.has_shape || in.shape.size() == t.shape().size();
+      for (size_t d = 0; fits && in.has_shape && d < in.shape.size(); ++d)
+        fits = in.shape[d] < 0 || in.shape[d] == t.shape()[d];
+      if (!fits)
+        fail("file '{}': shape {} does not fit input '{}' {} of model '{}'", file,
+             ir::shape_str(t.shape()), in.name, ir::shape_str(in.shape), model);
     }
     std::vector<ir::Tensor> outs = session.run(feeds);
     const auto& names = session.outputs();

@@ -26,6 +26,27 @@ std::string num(double v) { return fmt::format("{}", v); }
     #field, help, seed, [](TrainConfig& c, const std::string& v) { c.field = v; },        \
         [](const TrainConfig& c) { return c.field; }                                      \
   }
+// A name from a fixed list; the list is the help text itself ("a | b | c"), so the two agree.
+void check_choice(const char* key, const std::string& value, const std::string& choices) {
+  std::string rest = choices;
+  for (size_t bar; !rest.empty(); rest = bar == std::string::npos ? "" : rest.substr(bar + 1)) {
+    bar = rest.find('|');
+    std::string word = rest.substr(0, bar);
+    word.erase(0, word.find_first_not_of(' '));
+    word.erase(word.find_last_not_of(' ') + 1);
+    if (word == value) return;
+  }
+  fail("'{}': '{}' is not one of {}", key, value, choices);
+}
+#define QCV_CHOICE(field, choices, seed)                                                  \
+  ConfigKey {                                                                             \
+    #field, choices, seed,                                                                \
+        [](TrainConfig& c, const std::string& v) {                                        \
+          check_choice(#field, v, choices);                                               \
+          c.field = v;                                                                    \
+        },                                                                                \
+        [](const TrainConfig& c) { return c.field; }                                      \
+  }
 #define QCV_DOUBLE(field, help, seed, lo, hi)                                                 \
   ConfigKey {                                                                                 \
     #field, help, seed,                                                                       \
@@ -64,12 +85,12 @@ const std::vector<ConfigKey>& config_keys() {
       QCV_INT(workers, "data loading threads", "", 0, 1024),
       QCV_INT(batch_size, "batch size", "batch_size", 1, 1 << 24),
       QCV_INT(epochs, "training epochs", "epochs", 1, 1000000),
-      QCV_STRING(optimizer, "sgd | rmsprop | adam | adamw", "optimizer_name"),
+      QCV_CHOICE(optimizer, "sgd | rmsprop | adam | adamw", "optimizer_name"),
       QCV_DOUBLE(momentum, "SGD/RMSprop momentum (Adam beta1)", "op_momentum", 0, 1),
       QCV_BOOL(nesterov, "Nesterov momentum (SGD)", ""),
       QCV_DOUBLE(rmsprop_decay, "RMSprop gradient discounting (alpha)", "op_decay_rate", 0, 1),
       QCV_DOUBLE(lr, "base learning rate", "lr", 0, kBig),
-      QCV_STRING(lr_schedule, "constant | step | exponential | cosine | onecycle | piecewise",
+      QCV_CHOICE(lr_schedule, "constant | step | exponential | cosine | onecycle | piecewise",
                  "learning_scheduler_name"),
       QCV_DOUBLE(lr_decay_rate, "decay factor (step, exponential)", "lr_decay_rate", 0, kBig),
       QCV_DOUBLE(lr_decay_epochs, "epochs per decay (step, exponential)", "lr_decay_epochs", 1e-9, kBig),
@@ -124,7 +145,9 @@ void apply_config_node(const YAML::Node& node, TrainConfig& cfg, const std::stri
 }
 
 void load_config_yaml(const std::string& path, TrainConfig& cfg) {
-  apply_config_node(config::load_yaml_file(path), cfg, "config '" + path + "'");
+  const YAML::Node y = config::load_yaml_file(path);
+  if (!y || y.IsNull()) fail("config '{}': empty (no keys)", path);  // a wrong or truncated file
+  apply_config_node(y, cfg, "config '" + path + "'");
 }
 
 void check_qat_options(const QatOptions& options) {

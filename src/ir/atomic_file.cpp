@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
@@ -283,6 +284,13 @@ void AtomicFolder::commit() {
   unregister(slot_);
   std::string name;
   fsync_folder(split_folder(path_, &name));
+}
+
+void require_output_folder(const std::string& path) {
+  const std::string folder = std::filesystem::path(path).parent_path().string();
+  std::error_code ec;
+  if (!folder.empty() && !std::filesystem::is_directory(folder, ec))
+    fail("output '{}': folder '{}' does not exist", path, folder);
 }
 
 }  // namespace qcv::ir

@@ -16,6 +16,9 @@ namespace qcv::ir {
 
 // Writes `bytes` to `path` atomically (temporary file, fsync, rename).
 void write_file_atomically(const std::string& path, std::string_view bytes);
+// Throws qcv::Error naming `path` unless its folder exists: a command checks every output it
+// will write before it starts work, so a typo fails at once and leaves nothing half written.
+void require_output_folder(const std::string& path);
 
 // A file being written: a temporary beside `path`, renamed over it by commit(); removed by the
 // destructor (an exception) or by the signal handler when not committed.

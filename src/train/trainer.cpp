@@ -253,7 +253,6 @@ TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks) {
   if (cfg.threads > 0) at::set_num_threads(cfg.threads);
   DataParallel dist(distributed_options(cfg));  // joins the job; only rank 0 writes files
   const std::string& run_dir = cfg.run_dir;
-  fs::create_directories(run_dir);
   const bool has_checkpoint = fs::exists(fs::path(run_dir) / "checkpoint" / "state.json") ||
                               fs::exists(fs::path(run_dir) / "checkpoint.old" / "state.json");
   if (has_checkpoint && !cfg.resume)
@@ -261,11 +260,6 @@ TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks) {
         "run directory '{}' already holds a checkpoint: pass --resume to continue it, or choose "
         "another -o",
         run_dir);
-  if (dist.is_main()) ir::write_file_atomically(run_dir + "/config.yaml", config_to_yaml(cfg));
-  if (!has_checkpoint && dist.is_main()) {  // a fresh run starts a fresh metrics file
-    std::error_code ec;
-    fs::remove(run_dir + "/metrics.jsonl", ec);
-  }
 
   // Data.
   auto train_set = open_split(cfg, "train", cfg.limit_train);
@@ -315,6 +309,15 @@ TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks) {
   sc.decay_epochs = cfg.lr_decay_epochs;
   if (cfg.lr_schedule == "piecewise") sc.piecewise = parse_piecewise(cfg.piecewise);
   LrSchedule schedule(sc);
+
+  // Every setting has been checked by now (data, model, optimizer, schedule): the run folder is
+  // written only for a run that can start.
+  fs::create_directories(run_dir);
+  if (dist.is_main()) ir::write_file_atomically(run_dir + "/config.yaml", config_to_yaml(cfg));
+  if (!has_checkpoint && dist.is_main()) {  // a fresh run starts a fresh metrics file
+    std::error_code ec;
+    fs::remove(run_dir + "/metrics.jsonl", ec);
+  }
 
   TrainLogger log(run_dir, cfg.epochs, isatty(fileno(stderr)) != 0, dist.is_main());
   const std::string warning = schedule.unreached_phase_warning(steps);
