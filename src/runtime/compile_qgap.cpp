@@ -19,12 +19,12 @@ class GlobalAverageStep : public Step {
   bool src_signed = false, dst_signed = false;
   float sx = 1.f, sy = 1.f;
   int32_t zx = 0, zy = 0;
-  std::vector<int32_t> sums;
 
-  void bind(Plan&, const dnnl::memory&) override { sums.resize(channels); }
-  void execute(Plan& plan, dnnl::stream&) override {
-    const auto* s = static_cast<const uint8_t*>(plan.mem(src).get_data_handle());
-    auto* d = static_cast<uint8_t*>(plan.mem(dst).get_data_handle());
+  void bind(const Plan&, ExecContext&, size_t) const override {}
+  void execute(const Plan&, ExecContext& ctx, size_t) const override {
+    std::vector<int32_t> sums(channels);  // per call: several threads may run one plan
+    const auto* s = static_cast<const uint8_t*>(ctx.mem[src].get_data_handle());
+    auto* d = static_cast<uint8_t*>(ctx.mem[dst].get_data_handle());
     const int32_t lo = dst_signed ? -128 : 0, hi = dst_signed ? 127 : 255;
     for (int64_t n = 0; n < batch; ++n) {
       sum_channels(s + n * pixels * channels, pixels, channels, src_signed, sums.data());

@@ -24,10 +24,10 @@ class LookupStep : public Step {
   float floats[256] = {};
   size_t count = 0;
 
-  void bind(Plan&, const dnnl::memory&) override {}
-  void execute(Plan& plan, dnnl::stream&) override {
-    const auto* s = static_cast<const uint8_t*>(plan.mem(src).get_data_handle());
-    void* d = plan.mem(dst).get_data_handle();
+  void bind(const Plan&, ExecContext&, size_t) const override {}
+  void execute(const Plan&, ExecContext& ctx, size_t) const override {
+    const auto* s = static_cast<const uint8_t*>(ctx.mem[src].get_data_handle());
+    void* d = ctx.mem[dst].get_data_handle();
     if (float_out)
       lookup_floats(floats, s, static_cast<float*>(d), count);
     else

@@ -18,13 +18,13 @@ class ScaleChannelsStep : public Step {
   bool per_image = false, is_signed = false;
   float unit = 1.f;  // s_x / s_y
   int32_t src_zp = 0, dst_zp = 0;
-  std::vector<float> mult;
 
-  void bind(Plan&, const dnnl::memory&) override { mult.resize(channels); }
-  void execute(Plan& plan, dnnl::stream&) override {
-    const auto* s = static_cast<const uint8_t*>(plan.mem(src).get_data_handle());
-    const auto* f = static_cast<const float*>(plan.mem(factors).get_data_handle());
-    auto* d = static_cast<uint8_t*>(plan.mem(dst).get_data_handle());
+  void bind(const Plan&, ExecContext&, size_t) const override {}
+  void execute(const Plan&, ExecContext& ctx, size_t) const override {
+    std::vector<float> mult(channels);  // per call: several threads may run one plan
+    const auto* s = static_cast<const uint8_t*>(ctx.mem[src].get_data_handle());
+    const auto* f = static_cast<const float*>(ctx.mem[factors].get_data_handle());
+    auto* d = static_cast<uint8_t*>(ctx.mem[dst].get_data_handle());
     for (int64_t n = 0; n < batch; ++n) {
       const float* fn = f + (per_image ? n * channels : 0);
       for (int64_t c = 0; c < channels; ++c) mult[c] = fn[c] * unit;
