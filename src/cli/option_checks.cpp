@@ -65,7 +65,7 @@ CLI::Validator number_triple(bool nonzero) {
         const double big = std::numeric_limits<double>::max();
         try {
           for (const std::string& p : parts)
-            if (nonzero && ir::parse_number("", p, -big, big) == 0)
+            if (ir::parse_number("", p, -big, big) == 0 && nonzero)
               return fmt::format("'{}': a standard deviation cannot be 0", text);
         } catch (const Error& e) {
           return fmt::format("'{}': {}", text, e.what());

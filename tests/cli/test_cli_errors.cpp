@@ -129,9 +129,11 @@ TEST(CliErrors, InputErrorsAreOneLineExit1) {
 TEST(CliErrors, TrainerFlagsAndConfigsAreChecked) {
   if (!has_command("train")) GTEST_SKIP() << "built without LibTorch";
   const std::string run = " -o " + tmp("never.run");
-  expect_error("train --epochs 4294967297" + run, 1, "'epochs': 4294967297 is out of range");
-  expect_error("train --lr nan" + run, 1, "'lr': nan is not a finite number");
-  expect_error("train --batch-size 0" + run, 1, "batch_size");
+  // A bad flag value is a usage error (2), checked by the config key's own rule.
+  expect_error("train --epochs 4294967297" + run, 2, "'epochs': 4294967297 is out of range");
+  expect_error("train --lr nan" + run, 2, "'lr': nan is not a finite number");
+  expect_error("train --batch-size 0" + run, 2, "batch_size");
+  expect_error("train --optimizer lion" + run, 2, "'lion' is not one of sgd | rmsprop");
   write(tmp("bad_train.yaml"), "epochs: 1\nlearning_rate: 0.1\n");
   expect_error("train --config " + tmp("bad_train.yaml") + run, 1, "unknown key 'learning_rate'");
   std::filesystem::create_directories(tmp("config_dir"));

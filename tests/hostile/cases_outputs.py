@@ -63,8 +63,9 @@ def cases(fx):
     out.append(Case("output-paths/optimize-in-place", "paths", ["optimize", "m.onnx", "-o", "m.onnx"],
                     files(m), rc=0, outputs=["m.onnx"],
                     check=lambda d, _: None if os.path.getsize(os.path.join(d, "m.onnx")) > 100 else "empty"))
-    # A stale temp file of the same output (from a killed run) is removed by the next run.
-    for stale in ("o.onnx.tmp.99999", "o.onnx.tmp.1"):
+    # A stale temp file of the same output (left by a killed run: its PID is gone) is removed by
+    # the next run. qcv's temporaries are named .NAME.qcv-tmp.PID.N.
+    for stale in (".o.onnx.qcv-tmp.99999.0", ".o.onnx.qcv-tmp.3999999.1"):
         out.append(Case(f"temp-files/stale-{stale}", "paths", ["optimize", "m.onnx", "-o", "out/o.onnx"],
                         files({**m, f"out/{stale}": b"half a model"}), rc=0, outputs=["out/o.onnx"],
                         check=lambda d, _, s=stale: f"stale {s} kept" if os.path.exists(

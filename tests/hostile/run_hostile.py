@@ -33,7 +33,7 @@ MEMORY_LIMIT_MB = 3072        # ulimit -v on a plain build
 RSS_LIMIT_MB = 2048           # peak resident memory, both builds
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                    "ERROR: UndefinedBehaviorSanitizer", "SUMMARY: AddressSanitizer")
-TEMP_MARKS = (".tmp", ".partial", "~")
+TEMP_MARKS = (".tmp", "qcv-tmp", ".partial", "~")
 
 
 def load_cases(fixtures):
