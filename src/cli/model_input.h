@@ -29,19 +29,6 @@ inline std::string meta(const ir::Graph& g, const std::string& key) {
 }
 
 // "0.5,0.5,0.5", "[0.485, 0.456, 0.406]" or "0.5".
-inline std::array<float, 3> parse_triple(const std::string& text, const std::string& what) {
-  std::string s = text;
-  for (char& c : s)
-    if (c == ',' || c == '[' || c == ']') c = ' ';
-  std::istringstream in(s);
-  std::vector<float> v;
-  float x;
-  while (in >> x) v.push_back(x);
-  if (!in.eof() || (v.size() != 1 && v.size() != 3))
-    fail("{} '{}': expected one or three numbers", what, text);
-  if (v.size() == 1) return {v[0], v[0], v[0]};
-  return {v[0], v[1], v[2]};
-}
 
 struct InputFlags {
   int resolution = 0, channels = 0;
@@ -136,7 +123,7 @@ inline data::Preprocess preprocessing(const ir::Graph& g, const std::string& dat
   if (!f.mean.empty() || !meta(g, "qcv.mean").empty())
     pre.mean = parse_triple(f.mean.empty() ? meta(g, "qcv.mean") : f.mean, "mean");
   if (!f.std.empty() || !meta(g, "qcv.std").empty())
-    pre.std = parse_triple(f.std.empty() ? meta(g, "qcv.std") : f.std, "std");
+    pre.std = parse_triple(f.std.empty() ? meta(g, "qcv.std") : f.std, "std", true);
   return pre;
 }
 

@@ -1,6 +1,7 @@
 #include "cli/option_checks.h"
 
 #include <fmt/format.h>
+#include <sstream>
 #include <fmt/ranges.h>
 
 #include "ir/error.h"
@@ -48,29 +49,33 @@ CLI::Validator one_of(std::vector<std::string> names) {
       "{" + list + "}");
 }
 
+std::array<float, 3> parse_triple(const std::string& text, const std::string& what,
+                                  bool nonzero) {
+  std::string s = text;
+  for (char& c : s)
+    if (c == ',' || c == '[' || c == ']') c = ' ';
+  std::vector<float> values;
+  std::istringstream words(s);
+  const double big = std::numeric_limits<float>::max();
+  for (std::string word; words >> word;) {
+    const double v = ir::parse_number(fmt::format("{} '{}'", what, text), word, -big, big);
+    if (v == 0 && nonzero) fail("{} '{}': a standard deviation cannot be 0", what, text);
+    values.push_back(static_cast<float>(v));
+  }
+  if (values.size() == 1) return {values[0], values[0], values[0]};
+  if (values.size() != 3) fail("{} '{}': expected one or three numbers", what, text);
+  return {values[0], values[1], values[2]};
+}
+
 CLI::Validator number_triple(bool nonzero) {
   return CLI::Validator(
       [nonzero](std::string& text) -> std::string {
-        std::string s = text;
-        for (char& c : s)
-          if (c == ',' || c == '[' || c == ']') c = ' ';
-        std::vector<std::string> parts;
-        std::string part;
-        for (char c : s + " ") {
-          if (c != ' ') part += c;
-          else if (!part.empty()) parts.push_back(part), part.clear();
-        }
-        if (parts.size() != 1 && parts.size() != 3)
-          return fmt::format("'{}': expected one or three numbers", text);
-        const double big = std::numeric_limits<double>::max();
         try {
-          for (const std::string& p : parts)
-            if (ir::parse_number("", p, -big, big) == 0 && nonzero)
-              return fmt::format("'{}': a standard deviation cannot be 0", text);
+          parse_triple(text, nonzero ? "std" : "mean", nonzero);
+          return "";
         } catch (const Error& e) {
-          return fmt::format("'{}': {}", text, e.what());
+          return e.what();
         }
-        return "";
       },
       "N or N,N,N");
 }

@@ -2,6 +2,7 @@
 // and lets NaN through). The text is parsed by ir/parse_value.h, the rule configs use too.
 #pragma once
 #include <CLI/CLI.hpp>
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -15,7 +16,11 @@ CLI::Validator integer_in(int64_t lo, int64_t hi = std::numeric_limits<int>::max
 CLI::Validator number_in(double lo, double hi);
 // One of a fixed set of names (a scheme, a method, a preset): anything else is a usage error.
 CLI::Validator one_of(std::vector<std::string> names);
-// One or three finite numbers ("0.5" or "0.485,0.456,0.406"), none zero if `nonzero` (a std).
+// One or three finite numbers ("0.5", "0.485,0.456,0.406" or "[1 2 3]"); one is repeated. None
+// may be zero if `nonzero` (a std). Errors name `what` and the text. Used for flags and metadata.
+std::array<float, 3> parse_triple(const std::string& text, const std::string& what,
+                                  bool nonzero = false);
+// The flag form of parse_triple.
 CLI::Validator number_triple(bool nonzero);
 inline CLI::Validator positive() { return integer_in(1); }
 inline CLI::Validator non_negative() { return integer_in(0); }
