@@ -12,6 +12,7 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler libdnnl-dev libtorch-dev libgloo-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libjpeg-dev libpng-dev zlib1g-dev
+  libcairo2-dev fonts-dejavu-core chromium
   dataset-fashion-mnist libonnx-testdata
   python3-onnx python3-numpy
 )

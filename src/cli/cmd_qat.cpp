@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <map>
+#include <memory>
 
 #include "cli/commands.h"
 #include "cli/config_flags.h"
@@ -24,8 +24,6 @@ void add_qat_command(CLI::App& app) {
   static int images = 512;
   static bool keep_float_weights = false;
   static train::QatOptions qat;
-  static std::map<std::string, std::string> values;
-  static std::map<std::string, CLI::Option*> options;
   cmd->add_option("model", model, "FP32 model .onnx (qcv train output or an imported export)")
       ->required();
   cmd->add_option("--data", dataset, "Dataset with labels (fashion-mnist, cifar10:DIR, folder)")
@@ -67,24 +65,14 @@ void add_qat_command(CLI::App& app) {
       ->check(non_negative());
   cmd->add_flag("--keep-float-weights", keep_float_weights,
                 "Export float weights behind Q->DQ (default: int8 weights, as PTQ writes)");
-  const train::TrainConfig defaults = train::qat_defaults();
-  for (const train::ConfigKey& k : train::config_keys()) {
-    const std::string key = k.key;
-    if (key == "run_dir" || key == "init" || key == "dataset" || key == "model" || key == "width")
-      continue;
-    std::string flag = "--" + key;
-    for (char& c : flag)
-      if (c == '_') c = '-';
-    options[key] =
-        cmd->add_option(flag, values[key], fmt::format("{} (default {})", k.help, k.get(defaults)))
-            ->check(config_value(key));
-  }
+  static std::unique_ptr<TrainFlags> flags;  // the callback reads it: static, renewed per call
+  flags = std::make_unique<TrainFlags>(cmd, train::qat_defaults(), false,
+                                       std::set<std::string>{"run_dir", "init", "dataset", "model", "width"});
   cmd->callback([] {
     QatSetup s;
     s.train = train::qat_defaults();
     if (!config_file.empty()) train::load_config_yaml(config_file, s.train);
-    for (const auto& [key, option] : options)
-      if (option->count() > 0) train::set_config_value(s.train, key, values[key]);
+    flags->apply(s.train);
     std::string stem = output;
     if (stem.size() > 5 && stem.substr(stem.size() - 5) == ".onnx") stem.resize(stem.size() - 5);
     s.train.run_dir = run_dir.empty() ? stem + ".run" : run_dir;

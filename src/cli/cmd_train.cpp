@@ -1,7 +1,6 @@
 // qcv train: a YAML experiment config and/or flags -> RUN_DIR with checkpoints, logs, models.
 #include <fmt/format.h>
 
-#include <map>
 #include <memory>
 
 #include "cli/commands.h"
@@ -14,19 +13,13 @@
 namespace qcv::cli {
 namespace {
 
-std::string flag_name(const std::string& key) {
-  std::string f = key;
-  for (char& c : f)
-    if (c == '_') c = '-';
-  return "--" + f;
-}
-
 std::string seed_flag_table() {
   std::string s = "\nSeed trainer flags (MobileNet TF2 trainer) and their qcv names:\n";
   for (const train::ConfigKey& k : train::config_keys())
-    if (k.seed_flag[0]) s += fmt::format("  --{:<26} {}\n", k.seed_flag, flag_name(k.key));
-  s += "  (learning_scheduler_name: cosine|exponential|... ; batch_norm_decay is --bn-momentum;\n"
-       "   truncated_normal_stddev: zoo models use PyTorch's initializers, see models::build)\n";
+    for (const std::string& seed : train::seed_flag_names(k))
+      s += fmt::format("  --{:<26} {}\n", seed, flag_name(k.key));
+  s += "  Each seed spelling is accepted as a flag. data_dir: give the folder as --dataset (an\n"
+       "  image folder, or cifar10:DIR). batch_norm_decay is the ONNX momentum (same meaning).\n";
   return s;
 }
 
@@ -36,25 +29,10 @@ void add_train_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "train", "Train a zoo model (or fine-tune an ONNX model) with the LibTorch backend");
   static std::string config_file;
-  static std::map<std::string, std::string> values;  // key -> flag value as given
-  static std::map<std::string, bool> bools;
-  static std::map<std::string, CLI::Option*> options;
   cmd->add_option("--config", config_file,
                   "YAML experiment config (configs/*.yaml); flags override it");
-  const train::TrainConfig defaults;
-  for (const train::ConfigKey& k : train::config_keys()) {
-    const std::string key = k.key;
-    const std::string help = fmt::format("{} (default {})", k.help, k.get(defaults));
-    std::string names = flag_name(key);
-    if (key == "run_dir") names = "-o," + names;
-    bool is_bool = k.get(defaults) == "true" || k.get(defaults) == "false";
-    if (is_bool) {
-      names += ",!--no-" + flag_name(key).substr(2);
-      options[key] = cmd->add_flag(names, bools[key], help);
-    } else {
-      options[key] = cmd->add_option(names, values[key], help)->check(config_value(key));
-    }
-  }
+  static std::unique_ptr<TrainFlags> flags;  // the callback reads it: static, renewed per call
+  flags = std::make_unique<TrainFlags>(cmd, train::TrainConfig{}, true);
   static int nproc = 0;
   cmd->add_option("--nproc", nproc,
                   "Data-parallel on this host: run N processes (ranks) of this command; "
@@ -67,22 +45,18 @@ void add_train_command(CLI::App& app) {
   cmd->footer(seed_flag_table());
   cmd->callback([] {
     if (nproc > 1) {
-      if (options["rank"]->count() || options["world_size"]->count())
+      if (flags->given("rank") || flags->given("world_size"))
         fail("--nproc sets each process's rank and world size: drop --rank/--world-size");
-      launch_local_ranks(nproc,
-                         options["master_port"]->count() ? static_cast<int>(ir::parse_int("--master-port", values["master_port"], 0, 65535)) : 0);
+      launch_local_ranks(nproc, flags->given("master_port")
+                                    ? static_cast<int>(ir::parse_int(
+                                          "--master-port", flags->value("master_port"), 0, 65535))
+                                    : 0);
       return;
     }
     train::TrainConfig cfg;
     if (!config_file.empty()) train::load_config_yaml(config_file, cfg);
     train::apply_launcher_env(cfg);  // torchrun-style variables; flags override them
-    for (const auto& [key, option] : options) {
-      if (option->count() == 0) continue;
-      if (bools.count(key))
-        train::set_config_value(cfg, key, bools[key] ? "true" : "false");
-      else
-        train::set_config_value(cfg, key, values[key]);
-    }
+    flags->apply(cfg);
     if (benchmark_steps > 0) {
       double rate = train::benchmark_training_steps(cfg, 10, benchmark_steps);
       fmt::print(

@@ -1,6 +1,6 @@
 // qcv workflow: one YAML experiment -> FP32 baseline (trained, or given) -> PTQ per method -> QAT
 // -> each evaluated in the training backend and the INT8 runtime, timed at batch 1 -> ONNX files,
-// results.json, results.md and an accuracy-vs-latency PNG. Every phase writes its outputs
+// results.json, results.md, an accuracy-vs-latency chart (PNG, SVG) and report.html. Every phase writes its outputs
 // atomically and records what produced them (phases/NAME.key.json, see workflow_phase.h): a rerun
 // reuses a phase whose inputs are unchanged and reruns, saying why, one whose inputs changed.
 #include <fmt/format.h>
@@ -15,6 +15,7 @@
 #include "cli/workflow_report.h"
 #include "config/workflow_config.h"
 #include "ir/atomic_file.h"
+#include "ir/input_file.h"
 #include "onnx/onnx.h"
 
 namespace qcv::cli {
@@ -25,7 +26,10 @@ using config::WorkflowConfig;  // config/workflow_config.h: the checked YAML
 
 class Workflow {
  public:
-  Workflow(WorkflowConfig cfg, std::string dir) : w_(std::move(cfg)), dir_(std::move(dir)) {
+  Workflow(std::string config_file, std::string dir)
+      : config_file_(std::move(config_file)),
+        w_(config::load_workflow(config_file_)),
+        dir_(std::move(dir)) {
     fs::create_directories(dir_ + "/phases");
   }
 
@@ -53,21 +57,33 @@ class Workflow {
                         {"dataset", w_.dataset},
                         {"test_images", w_.limit_test},
                         {"rows", nlohmann::json::array()}};
-    for (const ResultRow& r : rows) j["rows"].push_back(row_to_json(r));
+    for (const ResultRow& r : rows) j["rows"].push_back(row_to_json(r, &rows.front()));
     ir::write_file_atomically(path("results.json"), j.dump(2) + "\n");
     ir::write_file_atomically(path("results.md"), results_markdown(rows, title()));
-    ir::write_file_atomically(path("accuracy_latency.png"), accuracy_latency_png(rows, title()));
+    const ChartImages chart = draw_scatter(accuracy_latency_chart(rows, title()));
+    write_chart(chart, path("accuracy_latency"));
+    ir::write_file_atomically(path("report.html"),
+                              results_html(rows, title(), chart.svg, configs_used()));
     const double minutes =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 60;
     log(
-        fmt::format("done in {:.1f} min (this run): {}/results.md, results.json, "
-                    "accuracy_latency.png",
+        fmt::format("done in {:.1f} min (this run): {}/report.html, results.md, results.json, "
+                    "accuracy_latency.png/.svg",
                     minutes, dir_));
     fmt::print("{}", results_markdown(rows, title()));
   }
 
  private:
   std::string path(const std::string& name) const { return dir_ + "/" + name; }
+
+  // For report.html: the workflow file as given and the trainer configs it resolved to.
+  std::vector<std::pair<std::string, std::string>> configs_used() const {
+    std::vector<std::pair<std::string, std::string>> c = {
+        {"workflow: " + config_file_, ir::read_input_file(config_file_, 1 << 20)}};
+    if (w_.fp32_model.empty()) c.push_back({"FP32 training (effective)", train::config_to_yaml(w_.train)});
+    c.push_back({"QAT fine-tuning (effective)", train::config_to_yaml(w_.qat_train)});
+    return c;
+  }
   std::string key_file(const std::string& phase) const {
     return path("phases/" + phase + ".key.json");
   }
@@ -219,7 +235,8 @@ class Workflow {
                                 {"dataset", dataset_stamp(w_.dataset)},
                                 {"limit_test", w_.limit_test},
                                 {"threads", w_.threads},
-                                {"latency_runs", w_.latency_runs}};
+                                {"latency_runs", w_.latency_runs},
+                                {"metrics", "top1,top5"}};
     if (reuse(phase, cache, key)) {
       std::ifstream in(path(cache));
       ResultRow r = row_from_json(nlohmann::json::parse(in));
@@ -231,16 +248,20 @@ class Workflow {
     r.mode = mode;
     r.file = file;
     r.size_mb = double(fs::file_size(path(file))) / 1e6;
-    r.deployed_top1 = test_top1(g, w_.dataset, "runtime", w_.limit_test, w_.threads);
+    const TestAccuracy deployed = test_accuracy(g, w_.dataset, "runtime", w_.limit_test, w_.threads);
+    r.deployed_top1 = deployed.top1;
+    r.deployed_top5 = deployed.top5;
     r.train_top1 = test_top1(g, w_.dataset, "torch", w_.limit_test, w_.threads);
     r.latency_ms = batch1_latency_ms(g, w_.threads, w_.latency_runs);
-    log(fmt::format("{}: train-backend {:.2f}%, deployed {:.2f}%, {:.3f} ms, {:.2f} MB", mode,
-                    r.train_top1, r.deployed_top1, r.latency_ms, r.size_mb));
+    log(fmt::format("{}: train-backend {:.2f}%, deployed {:.2f}% (top-5 {:.2f}%), {:.3f} ms, "
+                    "{:.2f} MB",
+                    mode, r.train_top1, r.deployed_top1, r.deployed_top5, r.latency_ms, r.size_mb));
     ir::write_file_atomically(path(cache), row_to_json(r).dump(2) + "\n");
     finish(phase, key);
     return r;
   }
 
+  std::string config_file_;
   WorkflowConfig w_;
   std::string dir_;
   nlohmann::json fp32_digest_;  // the baseline's bytes: every later phase depends on them
@@ -255,10 +276,11 @@ void add_workflow_command(CLI::App& app) {
   cmd->add_option("--config", config_file, "Workflow YAML (configs/workflow_default.yaml)")
       ->required();
   cmd->add_option("-o,--output", run_dir,
-                  "Run directory (ONNX files, results.json, results.md, accuracy_latency.png); "
+                  "Run directory (ONNX files, report.html, results.json, results.md, "
+                  "accuracy_latency.png/.svg); "
                   "rerun to resume")
       ->required();
-  cmd->callback([] { Workflow(config::load_workflow(config_file), run_dir).run(); });
+  cmd->callback([] { Workflow(config_file, run_dir).run(); });
 }
 
 }  // namespace qcv::cli

@@ -114,8 +114,13 @@ ir::Graph quantization_aware_training(const std::string& fp32_path, QatSetup s, 
   return g;
 }
 
-double test_top1(const ir::Graph& file_graph, const std::string& dataset,
-                 const std::string& backend, int64_t limit, int threads) {
+double test_top1(const ir::Graph& graph, const std::string& dataset, const std::string& backend,
+                 int64_t limit, int threads) {
+  return test_accuracy(graph, dataset, backend, limit, threads).top1;
+}
+
+TestAccuracy test_accuracy(const ir::Graph& file_graph, const std::string& dataset,
+                           const std::string& backend, int64_t limit, int threads) {
   ir::Graph graph = file_graph;
   model_input::adopt_nchw(graph, "");
   const data::Preprocess pre = model_input::preprocessing(graph, dataset, {});
@@ -141,7 +146,7 @@ double test_top1(const ir::Graph& file_graph, const std::string& dataset,
   } else {
     fail("backend '{}': expected runtime or torch", backend);
   }
-  int64_t correct = 0, count = 0;
+  int64_t correct = 0, correct5 = 0, count = 0;
   loader.start_epoch(0);
   data::Batch b;
   while ((limit <= 0 || count < limit) && loader.next(b)) {
@@ -150,10 +155,13 @@ double test_top1(const ir::Graph& file_graph, const std::string& dataset,
     const float* l = logits.data<float>();
     for (int64_t i = 0; i < n && (limit <= 0 || count < limit); ++i, ++count) {
       const float* row = l + i * classes;
-      correct += ir::top1_index(row, classes) == b.labels.data<int64_t>()[i];
+      const int64_t label = b.labels.data<int64_t>()[i];
+      correct += ir::top1_index(row, classes) == label;
+      correct5 += ir::in_top_k(row, classes, label, 5);
     }
   }
-  return count ? 100.0 * double(correct) / double(count) : 0.0;
+  if (count == 0) return {};
+  return {100.0 * double(correct) / double(count), 100.0 * double(correct5) / double(count)};
 }
 
 double batch1_latency_ms(const ir::Graph& graph, int threads, int runs) {

@@ -39,7 +39,13 @@ struct QatSetup {
 ir::Graph quantization_aware_training(const std::string& fp32_path, QatSetup setup,
                                       double* top1 = nullptr);
 
-// Top-1 (percent) on the test split in the runtime ("runtime") or the training backend ("torch").
+// Top-1 and top-5 (percent) on the test split in the runtime ("runtime") or the training backend
+// ("torch"); test_top1 is the first of them.
+struct TestAccuracy {
+  double top1 = 0, top5 = 0;
+};
+TestAccuracy test_accuracy(const ir::Graph& graph, const std::string& dataset,
+                           const std::string& backend, int64_t limit = 0, int threads = 0);
 double test_top1(const ir::Graph& graph, const std::string& dataset, const std::string& backend,
                  int64_t limit = 0, int threads = 0);
 

@@ -77,7 +77,7 @@ const std::vector<ConfigKey>& config_keys() {
       QCV_INT(resolution, "input resolution", "", 1, 65536),
       QCV_INT(channels, "input channels, 1 or 3", "", 1, 3),
       QCV_STRING(init, "ONNX model to fine-tune instead of a zoo model", ""),
-      QCV_STRING(dataset, "fashion-mnist | cifar10:DIR | image folder", "dataset_name, data_dir"),
+      QCV_STRING(dataset, "fashion-mnist | cifar10:DIR | image folder", "dataset_name"),
       QCV_BOOL(augment, "training augmentation (pad-crop + flip / random-resized-crop)", ""),
       QCV_DOUBLE(random_erasing, "RandomErasing probability", "", 0, 1),
       QCV_INT(limit_train, "use only the first N training images (0: all)", "", 0, kI64Max),
@@ -89,6 +89,9 @@ const std::vector<ConfigKey>& config_keys() {
       QCV_DOUBLE(momentum, "SGD/RMSprop momentum (Adam beta1)", "op_momentum", 0, 1),
       QCV_BOOL(nesterov, "Nesterov momentum (SGD)", ""),
       QCV_DOUBLE(rmsprop_decay, "RMSprop gradient discounting (alpha)", "op_decay_rate", 0, 1),
+      QCV_DOUBLE(optimizer_epsilon,
+                 "RMSprop/Adam epsilon in sqrt(v) + eps (0: rmsprop 1e-3, adam/adamw 1e-8)", "",
+                 0, 1e3),
       QCV_DOUBLE(lr, "base learning rate", "lr", 0, kBig),
       QCV_CHOICE(lr_schedule, "constant | step | exponential | cosine | onecycle | piecewise",
                  "learning_scheduler_name"),
@@ -100,7 +103,11 @@ const std::vector<ConfigKey>& config_keys() {
       QCV_DOUBLE(label_smoothing, "label smoothing", "label_smoothing", 0, 1),
       QCV_DOUBLE(dropout, "classifier dropout of zoo models", "dropout_rate", 0, 1),
       QCV_DOUBLE(bn_momentum, "BN running-average momentum (ONNX sense)", "batch_norm_decay", 0, 1),
-      QCV_DOUBLE(ema_decay, "EMA of weights decay (0: off)", "ma_decay_rate", 0, 1),
+      QCV_DOUBLE(bn_epsilon, "BN epsilon of zoo models (TF/Keras: 1e-3)", "", 1e-12, 1),
+      QCV_DOUBLE(truncated_normal_stddev,
+                 "zoo conv/linear weights ~ N(0, s^2) truncated at 2s (0: zoo initializers)",
+                 "truncated_normal_stddev", 0, 1e3),
+      QCV_DOUBLE(ema_decay, "EMA of weights decay (0: off)", "ma_decay,ma_decay_rate", 0, 1),
       QCV_DOUBLE(clip_grad_norm, "clip the global gradient norm (0: off)", "", 0, kBig),
       QCV_INT(seed, "random seed", "", std::numeric_limits<int64_t>::min(), kI64Max),
       QCV_INT(threads, "torch threads (0: all cores)", "", 0, 4096),
@@ -125,6 +132,17 @@ void set_config_value(TrainConfig& cfg, const std::string& key, const std::strin
     }
   }
   fail("unknown config key '{}'", key);
+}
+
+std::vector<std::string> seed_flag_names(const ConfigKey& k) {
+  std::vector<std::string> names;
+  std::string rest = k.seed_flags;
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    names.push_back(rest.substr(0, comma));
+    rest = comma == std::string::npos ? "" : rest.substr(comma + 1);
+  }
+  return names;
 }
 
 void apply_config_node(const YAML::Node& node, TrainConfig& cfg, const std::string& where) {

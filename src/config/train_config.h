@@ -36,6 +36,9 @@ struct TrainConfig {
   double momentum = 0.9;
   bool nesterov = false;
   double rmsprop_decay = 0.9;  // RMSprop's gradient discounting (seed: op_decay_rate)
+  // Added to the RMSprop/Adam denominator sqrt(v) + eps. 0: each optimizer's own default
+  // (rmsprop 1e-3, adam/adamw 1e-8; Keras uses 1e-7 for both).
+  double optimizer_epsilon = 0.0;
   double lr = 0.1;
   std::string lr_schedule =
       "cosine";  // constant | step | exponential | cosine | onecycle | piecewise
@@ -47,6 +50,12 @@ struct TrainConfig {
   double label_smoothing = 0.1;
   double dropout = 0.2;         // zoo models' classifier dropout
   double bn_momentum = 0.9;     // ONNX momentum: running = running * m + batch * (1 - m)
+  // Zoo models' BatchNormalization epsilon: PyTorch's 1e-5 (TF/Keras use 1e-3; the MobileNet
+  // seed states none). An --init model keeps the epsilons of its file.
+  double bn_epsilon = 1e-5;
+  // Zoo models' conv/linear weights drawn from N(0, stddev^2) truncated at 2 stddev (TF's
+  // TruncatedNormal); 0: the zoo's own (PyTorch-style) initializers. Ignored with --init.
+  double truncated_normal_stddev = 0.0;
   double ema_decay = 0.0;       // 0: off
   double clip_grad_norm = 0.0;  // 0: off
   int64_t seed = 0;
@@ -68,13 +77,17 @@ struct TrainConfig {
 struct ConfigKey {
   const char* key;
   const char* help;
-  const char* seed_flag;  // the seed trainer's flag this key maps to ("" if none)
+  // The seed trainer's flag spellings of this key, comma-separated ("" if none): each is also
+  // accepted as a flag (--model_name sets `model`).
+  const char* seed_flags;
   std::function<void(TrainConfig&, const std::string&)> set;
   std::function<std::string(const TrainConfig&)> get;
 };
 const std::vector<ConfigKey>& config_keys();
 // Throws qcv::Error naming the key for an unknown key or a value of the wrong type.
 void set_config_value(TrainConfig& cfg, const std::string& key, const std::string& value);
+// The key's seed spellings, split (config_keys()[i].seed_flags).
+std::vector<std::string> seed_flag_names(const ConfigKey& k);
 // Applies every key of a YAML mapping; errors name the file and key.
 void load_config_yaml(const std::string& path, TrainConfig& cfg);
 std::string config_to_yaml(const TrainConfig& cfg);  // without `rank` (one per process)

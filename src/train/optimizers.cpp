@@ -21,6 +21,11 @@ std::vector<torch::optim::OptimizerParamGroup> groups(const TorchGraph& module,
   return out;
 }
 
+// optimizer_epsilon, or the optimizer's default when it is 0.
+double epsilon(const TrainConfig& cfg, double fallback) {
+  return cfg.optimizer_epsilon > 0 ? cfg.optimizer_epsilon : fallback;
+}
+
 }  // namespace
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& cfg,
@@ -37,21 +42,21 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& cfg,
   if (cfg.optimizer == "rmsprop") {
     // TF's RMSprop epsilon (1.0 in the MobileNet recipes is for ImageNet; 1e-3 is a safe default).
     RMSpropOptions o(cfg.lr);
-    o.alpha(cfg.rmsprop_decay).momentum(cfg.momentum).eps(1e-3);
+    o.alpha(cfg.rmsprop_decay).momentum(cfg.momentum).eps(epsilon(cfg, 1e-3));
     RMSpropOptions d = o;
     d.weight_decay(wd);
     return std::make_unique<RMSprop>(groups(module, d, o), o);
   }
   if (cfg.optimizer == "adam") {
     AdamOptions o(cfg.lr);
-    o.betas({cfg.momentum, 0.999});
+    o.betas({cfg.momentum, 0.999}).eps(epsilon(cfg, 1e-8));
     AdamOptions d = o;
     d.weight_decay(wd);
     return std::make_unique<Adam>(groups(module, d, o), o);
   }
   if (cfg.optimizer == "adamw") {
     AdamWOptions o(cfg.lr);
-    o.betas({cfg.momentum, 0.999}).weight_decay(0);
+    o.betas({cfg.momentum, 0.999}).eps(epsilon(cfg, 1e-8)).weight_decay(0);
     AdamWOptions d = o;
     d.weight_decay(wd);
     return std::make_unique<AdamW>(groups(module, d, o), o);

@@ -21,6 +21,7 @@
 #include "train/schedules.h"
 #include "train/tensor_convert.h"
 #include "train/train.h"
+#include "train/weight_init.h"
 
 namespace qcv::train {
 namespace fs = std::filesystem;
@@ -181,6 +182,9 @@ ir::Graph make_model(const TrainConfig& cfg, const data::Dataset& train_set,
     spec.dropout = static_cast<float>(cfg.dropout);
     spec.seed = static_cast<uint64_t>(cfg.seed);
     g = models::build(spec);
+    set_batch_norm_epsilon(g, cfg.bn_epsilon);
+    if (cfg.truncated_normal_stddev > 0)
+      truncated_normal_init(g, cfg.truncated_normal_stddev, static_cast<uint64_t>(cfg.seed));
   }
   for (ir::Node& n : g.nodes)
     if (n.op == "BatchNormalization") n.attrs["momentum"] = static_cast<float>(cfg.bn_momentum);

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #ifdef QCV_CLI_PATH
@@ -71,6 +72,19 @@ TEST(WorkflowRerun, AChangedConfigRerunsExactlyWhatItFeedsAndSaysWhy) {
   ASSERT_EQ(first.code, 0) << first.log;
   const std::string ptq_trt = slurp(out + "/ptq_max.onnx");
   EXPECT_FALSE(has(first.log, "reusing")) << first.log;
+  // The results against the baseline, the chart, and report.html with the config as given.
+  const nlohmann::json results = nlohmann::json::parse(slurp(out + "/results.json"));
+  ASSERT_EQ(results.at("rows").size(), 3u);
+  EXPECT_EQ(results["rows"][0].at("speedup_vs_fp32").get<double>(), 1.0);
+  for (const auto& row : results["rows"])
+    EXPECT_GE(row.at("deployed_top5").get<double>(), row.at("deployed_top1").get<double>());
+  EXPECT_EQ(slurp(out + "/accuracy_latency.png").substr(1, 3), "PNG");
+  EXPECT_TRUE(has(slurp(out + "/accuracy_latency.svg"), "<title>rerun test</title>"));
+  const std::string html = slurp(out + "/report.html");
+  EXPECT_TRUE(has(html, "<h1>rerun test</h1>")) << html.substr(0, 500);
+  EXPECT_TRUE(has(html, "<td>PTQ (max)</td>"));
+  EXPECT_TRUE(has(html, "<svg"));
+  EXPECT_TRUE(has(html, "title: rerun test\ndataset: fashion-mnist\n"));
 
   // The scheme feeds PTQ and QAT (and their evaluations), not the baseline.
   write_config(config, model, "onnxruntime", "0.01");
