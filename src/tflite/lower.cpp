@@ -1,0 +1,403 @@
+// The QDQ graph -> TFLite walk. Each quantized op of the ONNX graph reads DequantizeLinear
+// outputs of int8 tensors and ends in a QuantizeLinear (optionally after a Relu/Clip, which becomes
+// the op's fused activation); it becomes one TFLite op from int8 tensors to the QuantizeLinear's
+// int8 tensor. DequantizeLinear outputs are the same int8 tensors (their float values are
+// exactly those); QuantizeLinear at a graph input is a QUANTIZE, a quantized graph output goes
+// out through a DEQUANTIZE.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "tflite/lower_params.h"
+#include "tflite/tflite.h"
+
+namespace qcv::tflite {
+
+namespace {
+
+const std::set<std::string> kComputeOps = {"Conv",    "Gemm",        "Add",
+                                           "Mul",     "MaxPool",     "AveragePool",
+                                           "GlobalAveragePool"};
+constexpr const char* kSupported =
+    "Conv, Gemm, Add, Mul, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, "
+    "Relu/Clip fused into the op before them, QuantizeLinear, DequantizeLinear";
+
+class Lowering {
+ public:
+  explicit Lowering(const ir::Graph& g) : g_(g) {}
+
+  ModelBuilder model;
+  std::map<std::string, int> op_counts;
+
+  void run() {
+    for (const auto& in : g_.inputs) input(in);
+    for (size_t i = 0; i < g_.nodes.size(); ++i) {
+      if (done_.count(static_cast<int>(i))) continue;
+      node(static_cast<int>(i));
+    }
+    for (const auto& out : g_.outputs) output(out.name);
+  }
+
+ private:
+  const ir::Graph& g_;
+  std::map<std::string, int> int8_;   // ONNX value -> the int8 tensor holding it
+  std::map<std::string, int> float_;  // graph inputs -> float32 tensors
+  std::set<int> done_;                // nodes lowered with the op before them
+
+  void emit(OpCode code, std::vector<int32_t> inputs, std::vector<int32_t> outputs,
+            OpOptions options = {}) {
+    model.add_operator({code, std::move(inputs), std::move(outputs), std::move(options)});
+    ++op_counts[op_code_name(code)];
+  }
+
+  int int8_tensor(const std::string& name, std::vector<int32_t> shape, Quantization q) {
+    return model.add_tensor({name, std::move(shape), TensorType::Int8, std::move(q), 0});
+  }
+
+  int quantized(const ir::Node& n, size_t input) {
+    const std::string& v = n.input(input);
+    auto it = int8_.find(v);
+    if (it == int8_.end())
+      fail("node '{}' ({}): input '{}' is not an int8 tensor (no QuantizeLinear -> "
+           "DequantizeLinear before it); export-tflite needs a fully quantized graph from "
+           "`qcv ptq --scheme tflite`",
+           n.name, n.op, v);
+    return it->second;
+  }
+
+  void input(const ir::Value& in) {
+    const auto shape = tflite_shape(known_shape(g_, in.name), in.name);
+    const int t = model.add_tensor({in.name, shape, TensorType::Float32, {}, 0});
+    float_[in.name] = t;
+    model.add_input(t);
+  }
+
+  void output(const std::string& name) {
+    auto it = int8_.find(name);
+    if (it == int8_.end())
+      fail("graph output '{}' is not quantized (no QuantizeLinear -> DequantizeLinear before it)",
+           name);
+    const int t = model.add_tensor({name, model.tensor(it->second).shape, TensorType::Float32, {}, 0});
+    emit(OpCode::Dequantize, {it->second}, {t});
+    model.add_output(t);
+  }
+
+  void node(int index) {
+    const ir::Node& n = g_.nodes[index];
+    if (n.op == "QuantizeLinear") return quantize(n);
+    if (n.op == "DequantizeLinear") return dequantize(n);
+    if (n.op == "Flatten" || n.op == "Reshape") return reshape(n);
+    if (kComputeOps.count(n.op)) return compute(index);
+    fail("node '{}': op {} is not supported by export-tflite (supported: {})", n.name, n.op,
+         kSupported);
+  }
+
+  void quantize(const ir::Node& q) {
+    auto it = float_.find(q.input(0));
+    if (it == float_.end())
+      fail("node '{}' (QuantizeLinear): its input '{}' is neither a graph input nor the output "
+           "of an op export-tflite lowers (supported: {})",
+           q.name, q.input(0), kSupported);
+    const int t = int8_tensor(q.outputs[0], model.tensor(it->second).shape, activation_quant(g_, q));
+    emit(OpCode::Quantize, {it->second}, {t});
+    int8_[q.outputs[0]] = t;
+  }
+
+  void dequantize(const ir::Node& dq) {
+    if (g_.is_initializer(dq.input(0))) return;  // weights and biases: read by their op
+    auto it = int8_.find(dq.input(0));
+    if (it == int8_.end())
+      fail("node '{}' (DequantizeLinear): its input '{}' is not an int8 tensor of the graph", dq.name,
+           dq.input(0));
+    int8_[dq.outputs[0]] = it->second;
+  }
+
+  // Flatten/Reshape of an int8 tensor: a RESHAPE with the same parameters. NHWC and NCHW orders
+  // only agree when the spatial dimensions are 1 (the classifier after global pooling).
+  void reshape(const ir::Node& n) {
+    const int in = quantized(n, 0);
+    const ir::Shape in_shape = known_shape(g_, n.input(0));
+    if (in_shape.size() == 4 && in_shape[2] * in_shape[3] != 1)
+      fail("node '{}' ({}): reshaping a {} NCHW tensor would need a TRANSPOSE (its elements are "
+           "in another order in NHWC); export-tflite flattens only [N, C, 1, 1]",
+           n.name, n.op, ir::shape_str(in_shape));
+    const ir::Shape out_shape = known_shape(g_, n.outputs[0]);
+    if (out_shape.size() == 4 && out_shape[2] * out_shape[3] != 1)
+      fail("node '{}' ({}): reshape to {} (NCHW) is not written", n.name, n.op,
+           ir::shape_str(out_shape));
+    const auto shape = tflite_shape(out_shape, n.outputs[0]);
+    const int shape_t = model.add_constant(
+        {n.outputs[0] + "_shape", {static_cast<int32_t>(shape.size())}, TensorType::Int32, {}, 0},
+        vector_bytes(shape));
+    const int out = int8_tensor(n.outputs[0], shape, model.tensor(in).quant);
+    OpOptions o;
+    o.new_shape = shape;
+    emit(OpCode::Reshape, {in, shape_t}, {out}, o);
+    int8_[n.outputs[0]] = out;
+  }
+
+  Activation fused_activation(const ir::Node& act) {
+    if (act.op == "Relu") return Activation::Relu;
+    float lo = -std::numeric_limits<float>::infinity(), hi = -lo;
+    auto bound = [&](size_t i, const char* attr, float fallback) {
+      if (act.input(i).empty()) return act.attr_float(attr, fallback);
+      const ir::Tensor* t = g_.initializer(act.input(i));
+      if (!t || t->numel() != 1)
+        fail("node '{}' (Clip): bound '{}' is not a constant", act.name, act.input(i));
+      return static_cast<float>(t->as_double(0));
+    };
+    lo = bound(1, "min", lo);
+    hi = bound(2, "max", hi);
+    if (lo == 0.f && hi == 6.f) return Activation::Relu6;
+    if (lo == 0.f && std::isinf(hi) && hi > 0) return Activation::Relu;
+    if (lo == -1.f && hi == 1.f) return Activation::ReluN1To1;
+    fail("node '{}' (Clip [{}, {}]): TFLite fuses only Relu, Relu6 and Relu[-1, 1]", act.name, lo,
+         hi);
+  }
+
+  // The op's output must go to one QuantizeLinear, directly or through one Relu/Clip.
+  struct OutputChain {
+    int q = -1;
+    Activation activation = Activation::None;
+  };
+  OutputChain output_chain(const ir::Node& n) {
+    OutputChain chain;
+    std::string value = n.outputs[0];
+    for (int step = 0; step < 2; ++step) {
+      const auto readers = g_.consumers(value);
+      if (g_.is_graph_output(value) || readers.size() != 1)
+        fail("node '{}' ({}): its output '{}' must be read by one QuantizeLinear only (an int8 "
+             "tensor in TFLite), found {} reader(s){}",
+             n.name, n.op, value, readers.size(), g_.is_graph_output(value) ? " and a graph output" : "");
+      const ir::Node& next = g_.nodes[readers[0]];
+      if (next.op == "QuantizeLinear") {
+        chain.q = readers[0];
+        return chain;
+      }
+      if (step == 0 && (next.op == "Relu" || next.op == "Clip")) {
+        chain.activation = fused_activation(next);
+        done_.insert(readers[0]);
+        value = next.outputs[0];
+        continue;
+      }
+      fail("node '{}' ({}): its output goes to '{}' ({}) before any QuantizeLinear; TFLite needs "
+           "an int8 tensor there (only Relu/Clip fuse into the op)",
+           n.name, n.op, next.name, next.op);
+    }
+    fail("node '{}' ({}): no QuantizeLinear after its activation", n.name, n.op);
+  }
+
+  void compute(int index) {
+    const ir::Node& n = g_.nodes[index];
+    const OutputChain chain = output_chain(n);
+    const ir::Node& q = g_.nodes[chain.q];
+    done_.insert(chain.q);
+    const auto shape = tflite_shape(known_shape(g_, q.outputs[0]), q.outputs[0]);
+    const int out = int8_tensor(q.outputs[0], shape, activation_quant(g_, q));
+    int8_[q.outputs[0]] = out;
+    OpOptions o;
+    o.activation = chain.activation;
+    if (n.op == "Conv") return conv(n, out, o);
+    if (n.op == "Gemm") return gemm(n, out, o);
+    if (n.op == "Add" || n.op == "Mul")
+      return emit(n.op == "Add" ? OpCode::Add : OpCode::Mul, {quantized(n, 0), quantized(n, 1)},
+                  {out}, o);
+    if (n.op == "GlobalAveragePool") {
+      const std::vector<int32_t> axes = {1, 2};
+      const int axes_t = model.add_constant({n.name + "_axes", {2}, TensorType::Int32, {}, 0},
+                                            vector_bytes(axes));
+      o.keep_dims = true;
+      return emit(OpCode::Mean, {quantized(n, 0), axes_t}, {out}, o);
+    }
+    pool(n, out, o);
+  }
+
+  // A PAD op before a window op whose ONNX pads are not TFLite's SAME or VALID. The int8 PAD
+  // fills with the zero point, i.e. real 0.
+  int pad(const ir::Node& n, int in, const PadPlan& plan) {
+    const TensorDef& t = model.tensor(in);
+    const std::vector<int32_t> pads = {0, 0, int32_t(plan.top), int32_t(plan.bottom), int32_t(plan.left),
+                                       int32_t(plan.right), 0, 0};
+    const int pads_t = model.add_constant({n.name + "_paddings", {4, 2}, TensorType::Int32, {}, 0},
+                                          vector_bytes(pads));
+    std::vector<int32_t> shape = t.shape;
+    shape[1] += pads[2] + pads[3];
+    shape[2] += pads[4] + pads[5];
+    const int out = int8_tensor(n.name + "_padded_input", shape, t.quant);
+    emit(OpCode::Pad, {in, pads_t}, {out});
+    return out;
+  }
+
+  // The int32 bias of a conv/gemm with `channels` outputs; its scales must be input scale *
+  // weight scale (what TFLite's kernels assume); a missing bias is zeros.
+  int bias(const ir::Node& n, size_t input, int in, const QuantConstant& w, int64_t channels) {
+    const float in_scale = model.tensor(in).quant.scale[0];
+    Quantization q;
+    for (int64_t c = 0; c < channels; ++c) {
+      q.scale.push_back(in_scale * w.scale[w.scale.size() == 1 ? 0 : c]);
+      q.zero_point.push_back(0);
+    }
+    ir::Tensor values(ir::DType::Int32, {channels});
+    if (!n.input(input).empty()) {
+      QuantConstant b = quant_constant(g_, n, input, ir::DType::Int32);
+      if (b.values.numel() != channels)
+        fail("node '{}' ({}): bias has {} values for {} channels", n.name, n.op, b.values.numel(),
+             channels);
+      for (int64_t c = 0; c < channels; ++c) {
+        const float s = b.scale[b.scale.size() == 1 ? 0 : c];
+        if (std::fabs(s - q.scale[c]) > 1e-4f * q.scale[c])
+          fail("node '{}' ({}): bias scale {} of channel {} is not input scale * weight scale {}",
+               n.name, n.op, s, c, q.scale[c]);
+      }
+      values = b.values.reshaped({channels});
+    }
+    return model.add_constant({n.name + "_bias", {int32_t(channels)}, TensorType::Int32, q, 0},
+                              tensor_bytes(values));
+  }
+
+  Quantization weight_quant(const QuantConstant& w, int32_t axis) {
+    Quantization q;
+    q.scale = w.scale;
+    q.zero_point.assign(w.scale.size(), 0);
+    q.axis = w.scale.size() == 1 ? 0 : axis;
+    return q;
+  }
+
+  void conv(const ir::Node& n, int out, OpOptions o) {
+    int in = quantized(n, 0);
+    const QuantConstant w = quant_constant(g_, n, 1, ir::DType::Int8);
+    const ir::Shape xs = known_shape(g_, n.input(0));
+    const ir::Tensor& wt = w.values;
+    if (wt.rank() != 4 || xs.size() != 4)
+      fail("node '{}' (Conv): only 2-D convolutions are written", n.name);
+    if (w.scale.size() > 1 && w.axis != 0)
+      fail("node '{}' (Conv): weights quantized per channel on axis {}, expected 0 (output channels)",
+           n.name, w.axis);
+    const int64_t co = wt.dim(0), ci = wt.dim(1), kh = wt.dim(2), kw = wt.dim(3);
+    const int64_t group = n.attr_int("group", 1);
+    const PadPlan plan = plan_padding(n, xs[2], xs[3], kh, kw);
+    if (plan.explicit_pad) in = pad(n, in, plan);
+    const auto strides = n.attr_ints("strides", {1, 1});
+    const auto dil = n.attr_ints("dilations", {1, 1});
+    o.padding = plan.padding;
+    o.stride_h = int32_t(strides[0]);
+    o.stride_w = int32_t(strides[1]);
+    o.dilation_h = int32_t(dil[0]);
+    o.dilation_w = int32_t(dil[1]);
+    const int8_t* src = wt.data<int8_t>();
+    std::vector<int8_t> dst(static_cast<size_t>(wt.numel()));
+    TensorDef wd{n.name + "_weights", {}, TensorType::Int8, {}, 0};
+    OpCode code;
+    if (group == 1) {
+      // [O, I, kh, kw] -> [O, kh, kw, I], per channel on axis 0.
+      for (int64_t a = 0; a < co; ++a)
+        for (int64_t c = 0; c < ci; ++c)
+          for (int64_t y = 0; y < kh; ++y)
+            for (int64_t x = 0; x < kw; ++x)
+              dst[((a * kh + y) * kw + x) * ci + c] = src[((a * ci + c) * kh + y) * kw + x];
+      wd.shape = {int32_t(co), int32_t(kh), int32_t(kw), int32_t(ci)};
+      wd.quant = weight_quant(w, 0);
+      code = OpCode::Conv2D;
+    } else if (group == xs[1] && ci == 1 && co % group == 0) {
+      // Depthwise: [C*M, 1, kh, kw] -> [1, kh, kw, C*M], output channel c*M+m in both; per
+      // channel on axis 3, as TFLite requires.
+      for (int64_t a = 0; a < co; ++a)
+        for (int64_t y = 0; y < kh; ++y)
+          for (int64_t x = 0; x < kw; ++x) dst[(y * kw + x) * co + a] = src[(a * kh + y) * kw + x];
+      wd.shape = {1, int32_t(kh), int32_t(kw), int32_t(co)};
+      wd.quant = weight_quant(w, 3);
+      o.depth_multiplier = int32_t(co / group);
+      code = OpCode::DepthwiseConv2D;
+    } else {
+      fail("node '{}' (Conv): group {} with {} input channels is neither a plain nor a depthwise "
+           "convolution; TFLite has no grouped convolution",
+           n.name, group, xs[1]);
+    }
+    const int w_t = model.add_constant(wd, vector_bytes(dst));
+    const int b_t = bias(n, 2, in, w, co);
+    emit(code, {in, w_t, b_t}, {out}, o);
+  }
+
+  void gemm(const ir::Node& n, int out, const OpOptions& o) {
+    const int in = quantized(n, 0);
+    if (n.attr_float("alpha", 1.f) != 1.f || n.attr_float("beta", 1.f) != 1.f ||
+        n.attr_int("transA", 0) != 0)
+      fail("node '{}' (Gemm): alpha/beta other than 1 or transA are not written", n.name);
+    if (model.tensor(in).shape.size() != 2)
+      fail("node '{}' (Gemm): input of rank {}, expected 2", n.name, model.tensor(in).shape.size());
+    const QuantConstant w = quant_constant(g_, n, 1, ir::DType::Int8);
+    const bool trans_b = n.attr_int("transB", 0) != 0;
+    const int64_t units = w.values.dim(trans_b ? 0 : 1), depth = w.values.dim(trans_b ? 1 : 0);
+    if (w.scale.size() > 1 && w.axis != (trans_b ? 0 : 1))
+      fail("node '{}' (Gemm): weights quantized per channel on axis {}, not the output axis", n.name,
+           w.axis);
+    // FULLY_CONNECTED weights are [units, depth].
+    const int8_t* src = w.values.data<int8_t>();
+    std::vector<int8_t> dst(static_cast<size_t>(w.values.numel()));
+    for (int64_t u = 0; u < units; ++u)
+      for (int64_t k = 0; k < depth; ++k)
+        dst[u * depth + k] = trans_b ? src[u * depth + k] : src[k * units + u];
+    const int w_t = model.add_constant(
+        {n.name + "_weights", {int32_t(units), int32_t(depth)}, TensorType::Int8, weight_quant(w, 0), 0},
+        vector_bytes(dst));
+    const int b_t = bias(n, 2, in, w, units);
+    emit(OpCode::FullyConnected, {in, w_t, b_t}, {out}, o);
+  }
+
+  void pool(const ir::Node& n, int out, OpOptions o) {
+    int in = quantized(n, 0);
+    const ir::Shape xs = known_shape(g_, n.input(0));
+    const auto k = n.attr_ints("kernel_shape");
+    const auto strides = n.attr_ints("strides", {1, 1});
+    if (k.size() != 2) fail("node '{}' ({}): only 2-D pooling is written", n.name, n.op);
+    if (n.attr_int("ceil_mode", 0) != 0 || n.attr_ints("dilations", {1, 1}) != std::vector<int64_t>{1, 1})
+      fail("node '{}' ({}): ceil_mode and dilations have no TFLite counterpart", n.name, n.op);
+    const PadPlan plan = plan_padding(n, xs[2], xs[3], k[0], k[1]);
+    const bool is_max = n.op == "MaxPool";
+    if (plan.explicit_pad) {
+      // Padding with the zero point is right for a max only where it is the lowest int8 value.
+      if (!is_max || model.tensor(in).quant.zero_point[0] != -128)
+        fail("node '{}' ({}): pads {} {} {} {} are not TFLite's SAME or VALID for this size{}",
+             n.name, n.op, plan.top, plan.left, plan.bottom, plan.right,
+             is_max ? " and the input's zero point is not -128 (padding would change the max)" : "");
+      in = pad(n, in, plan);
+    }
+    if (!is_max && n.attr_int("count_include_pad", 0) != 0 && plan.padding == Padding::Same)
+      fail("node '{}' (AveragePool): count_include_pad=1 with padding is not TFLite's average",
+           n.name);
+    o.padding = plan.padding;
+    o.filter_h = int32_t(k[0]);
+    o.filter_w = int32_t(k[1]);
+    o.stride_h = int32_t(strides[0]);
+    o.stride_w = int32_t(strides[1]);
+    emit(is_max ? OpCode::MaxPool2D : OpCode::AveragePool2D, {in}, {out}, o);
+  }
+};
+
+}  // namespace
+
+ExportResult convert(const ir::Graph& qdq, const ExportOptions& options) {
+  if (options.batch < 1) fail("export-tflite: batch {} must be at least 1", options.batch);
+  ir::Graph g = qdq;
+  for (auto& in : g.inputs) {
+    if (in.dtype != ir::DType::Float32)
+      fail("graph input '{}' is {}, expected float32", in.name, ir::dtype_name(in.dtype));
+    if (!in.has_shape || in.shape.empty())
+      fail("graph input '{}': shape unknown", in.name);
+    in.shape[0] = options.batch;
+    if (!in.dim_names.empty()) in.dim_names[0].clear();
+  }
+  g.value_info.clear();
+  ir::infer_shapes(g);
+  ir::Graph::Frozen frozen(g);
+  Lowering lowering(g);
+  lowering.run();
+  ExportResult r;
+  r.bytes = lowering.model.serialize(fmt::format("qcv export-tflite from graph '{}'", g.name));
+  r.op_counts = lowering.op_counts;
+  return r;
+}
+
+}  // namespace qcv::tflite

@@ -1,0 +1,128 @@
+#include "tflite/lower_params.h"
+
+#include <cmath>
+
+namespace qcv::tflite {
+
+namespace {
+
+const ir::Tensor& initializer_of(const ir::Graph& g, const ir::Node& node, size_t input) {
+  const std::string& name = node.input(input);
+  const ir::Tensor* t = g.initializer(name);
+  if (!t) fail("node '{}' ({}): input {} '{}' is not a constant", node.name, node.op, input, name);
+  return *t;
+}
+
+}  // namespace
+
+Quantization activation_quant(const ir::Graph& g, const ir::Node& qdq) {
+  const ir::Tensor& scale = initializer_of(g, qdq, 1);
+  if (scale.numel() != 1)
+    fail("node '{}' ({}): per-channel activation quantization ({} scales); TFLite activations "
+         "are per tensor",
+         qdq.name, qdq.op, scale.numel());
+  if (qdq.input(2).empty())
+    fail("node '{}' ({}): no zero point, so uint8; TFLite's integer models use int8 activations "
+         "(make the QDQ file with `qcv ptq --scheme tflite`)",
+         qdq.name, qdq.op);
+  const ir::Tensor& zp = initializer_of(g, qdq, 2);
+  if (zp.dtype() != ir::DType::Int8)
+    fail("node '{}' ({}): activations quantized as {}; TFLite's integer models use int8 "
+         "(make the QDQ file with `qcv ptq --scheme tflite`)",
+         qdq.name, qdq.op, ir::dtype_name(zp.dtype()));
+  Quantization q;
+  q.scale = {static_cast<float>(scale.as_double(0))};
+  q.zero_point = {zp.as_int64(0)};
+  return q;
+}
+
+QuantConstant quant_constant(const ir::Graph& g, const ir::Node& node, size_t input,
+                             ir::DType dtype) {
+  const std::string& name = node.input(input);
+  const int p = g.producer(name);
+  if (p < 0 || g.nodes[p].op != "DequantizeLinear" || !g.is_initializer(g.nodes[p].input(0)))
+    fail("node '{}' ({}): input {} '{}' is not a quantized constant (DequantizeLinear of an "
+         "initializer); TFLite integer models need {} {}",
+         node.name, node.op, input, name, ir::dtype_name(dtype),
+         dtype == ir::DType::Int32 ? "biases" : "weights");
+  const ir::Node& dq = g.nodes[p];
+  QuantConstant c;
+  c.values = initializer_of(g, dq, 0);
+  if (c.values.dtype() != dtype)
+    fail("node '{}' ({}): '{}' is {}, expected {}", node.name, node.op, dq.input(0),
+         ir::dtype_name(c.values.dtype()), ir::dtype_name(dtype));
+  c.scale = initializer_of(g, dq, 1).to_float_vector();
+  if (!dq.input(2).empty()) {
+    const ir::Tensor& zp = initializer_of(g, dq, 2);
+    for (int64_t i = 0; i < zp.numel(); ++i)
+      if (zp.as_int64(i) != 0)
+        fail("node '{}' ({}): '{}' has a nonzero zero point; TFLite needs symmetric {}",
+             node.name, node.op, dq.input(0), dtype == ir::DType::Int32 ? "biases" : "weights");
+  }
+  c.axis = dq.attr_int("axis", 1);
+  if (c.axis < 0) c.axis += static_cast<int64_t>(c.values.rank());
+  if (c.scale.size() > 1 && (c.axis < 0 || c.axis >= static_cast<int64_t>(c.values.rank()) ||
+                             c.values.dim(c.axis) != static_cast<int64_t>(c.scale.size())))
+    fail("node '{}' ({}): {} scales for '{}' of shape {} on axis {}", dq.name, dq.op,
+         c.scale.size(), dq.input(0), ir::shape_str(c.values.shape()), c.axis);
+  return c;
+}
+
+ir::Shape known_shape(const ir::Graph& g, const std::string& value) {
+  auto v = g.value_type(value);
+  if (!v || !v->has_shape) fail("value '{}': shape unknown", value);
+  for (int64_t d : v->shape)
+    if (d < 0) fail("value '{}': shape {} is not fully known", value, ir::shape_str(v->shape));
+  return v->shape;
+}
+
+std::vector<int32_t> tflite_shape(const ir::Shape& s, const std::string& value) {
+  std::vector<int32_t> out;
+  for (int64_t d : s) {
+    if (d < 0 || d > INT32_MAX) fail("value '{}': dimension {} cannot be written", value, d);
+    out.push_back(static_cast<int32_t>(d));
+  }
+  if (out.size() == 4) out = {out[0], out[2], out[3], out[1]};
+  return out;
+}
+
+PadPlan plan_padding(const ir::Node& node, int64_t in_h, int64_t in_w, int64_t k_h, int64_t k_w) {
+  const auto strides = node.attr_ints("strides", {1, 1});
+  const auto dilations = node.attr_ints("dilations", {1, 1});
+  const std::string auto_pad = node.attr_string("auto_pad", "NOTSET");
+  // TensorFlow's SAME: output ceil(in / stride), the total padding split with the extra one last.
+  auto same = [](int64_t in, int64_t k, int64_t s, int64_t d) {
+    const int64_t out = (in + s - 1) / s;
+    const int64_t total = std::max<int64_t>((out - 1) * s + (k - 1) * d + 1 - in, 0);
+    return std::pair<int64_t, int64_t>{total / 2, total - total / 2};
+  };
+  const auto sh = same(in_h, k_h, strides[0], dilations[0]);
+  const auto sw = same(in_w, k_w, strides[1], dilations[1]);
+  PadPlan plan;
+  if (auto_pad == "SAME_UPPER") {
+    plan.padding = Padding::Same;
+    return plan;
+  }
+  if (auto_pad == "VALID") return plan;
+  if (auto_pad != "NOTSET")
+    fail("node '{}' ({}): auto_pad {} has no TFLite counterpart", node.name, node.op, auto_pad);
+  const auto pads = node.attr_ints("pads", {0, 0, 0, 0});
+  if (pads.size() != 4) fail("node '{}' ({}): {} pads, expected 4", node.name, node.op, pads.size());
+  if (pads == std::vector<int64_t>{0, 0, 0, 0}) return plan;
+  if (pads[0] == sh.first && pads[2] == sh.second && pads[1] == sw.first && pads[3] == sw.second) {
+    plan.padding = Padding::Same;
+    return plan;
+  }
+  plan.explicit_pad = true;
+  plan.top = pads[0];
+  plan.left = pads[1];
+  plan.bottom = pads[2];
+  plan.right = pads[3];
+  return plan;
+}
+
+std::string tensor_bytes(const ir::Tensor& t) {
+  return std::string(static_cast<const char*>(t.raw()), t.nbytes());
+}
+
+}  // namespace qcv::tflite

@@ -1,0 +1,31 @@
+// qcv::tflite: a QDQ graph made with the `tflite` placement scheme -> a fully-integer TFLite
+// flatbuffer (int8 activations, per-channel int8 weights, int32 biases, fused Relu/Relu6), NHWC.
+//
+// The model's float32 input is NHWC [batch, H, W, C] (the ONNX graph's NCHW input transposed),
+// quantized by a QUANTIZE op with the graph's input QuantizeLinear parameters; each output is
+// the int8 tensor of the graph's last QuantizeLinear, turned back into float32 by a DEQUANTIZE.
+// Ops written: QUANTIZE, DEQUANTIZE, CONV_2D, DEPTHWISE_CONV_2D, PAD, ADD, MUL, MEAN,
+// MAX_POOL_2D, AVERAGE_POOL_2D, FULLY_CONNECTED, RESHAPE. Anything else fails naming the node.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "ir/ir.h"
+
+namespace qcv::tflite {
+
+struct ExportOptions {
+  int64_t batch = 1;  // TFLite shapes are static: the batch the model is written for
+};
+
+struct ExportResult {
+  std::string bytes;                   // the .tflite file
+  std::map<std::string, int> op_counts;  // TFLite op name -> operators written
+};
+
+// Throws qcv::Error naming the node for a graph it cannot write (an op without a TFLite int8
+// counterpart, a float tensor between quantized ops, a uint8 or asymmetric-weight scheme).
+ExportResult convert(const ir::Graph& qdq, const ExportOptions& options = {});
+
+}  // namespace qcv::tflite
