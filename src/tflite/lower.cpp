@@ -6,6 +6,7 @@
 // out through a DEQUANTIZE.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -127,15 +128,7 @@ class Lowering {
     if (out_shape.size() == 4 && out_shape[2] * out_shape[3] != 1)
       fail("node '{}' ({}): reshape to {} (NCHW) is not written", n.name, n.op,
            ir::shape_str(out_shape));
-    const auto shape = tflite_shape(out_shape, n.outputs[0]);
-    const int shape_t = model.add_constant(
-        {n.outputs[0] + "_shape", {static_cast<int32_t>(shape.size())}, TensorType::Int32, {}, 0},
-        vector_bytes(shape));
-    const int out = int8_tensor(n.outputs[0], shape, model.tensor(in).quant);
-    OpOptions o;
-    o.new_shape = shape;
-    emit(OpCode::Reshape, {in, shape_t}, {out}, o);
-    int8_[n.outputs[0]] = out;
+    int8_[n.outputs[0]] = reshape_to(n.outputs[0], in, tflite_shape(out_shape, n.outputs[0]));
   }
 
   Activation fused_activation(const ir::Node& act) {
@@ -240,7 +233,18 @@ class Lowering {
       q.zero_point.push_back(0);
     }
     ir::Tensor values(ir::DType::Int32, {channels});
-    if (!n.input(input).empty()) {
+    const ir::Tensor* float_bias = g_.initializer(n.input(input));
+    if (float_bias && float_bias->dtype() == ir::DType::Float32) {
+      // A float bias (the scheme left it: the op's input is a reshaped int8 tensor) is quantized
+      // here as TFLite requires, rounding half to even like QuantizeLinear.
+      if (float_bias->numel() != channels)
+        fail("node '{}' ({}): bias has {} values for {} channels", n.name, n.op,
+             float_bias->numel(), channels);
+      for (int64_t c = 0; c < channels; ++c) {
+        const double v = std::nearbyint(float_bias->as_double(c) / q.scale[c]);
+        values.data<int32_t>()[c] = static_cast<int32_t>(std::clamp(v, -2147483648.0, 2147483647.0));
+      }
+    } else if (!n.input(input).empty()) {
       QuantConstant b = quant_constant(g_, n, input, ir::DType::Int32);
       if (b.values.numel() != channels)
         fail("node '{}' ({}): bias has {} values for {} channels", n.name, n.op, b.values.numel(),
@@ -320,7 +324,7 @@ class Lowering {
     emit(code, {in, w_t, b_t}, {out}, o);
   }
 
-  void gemm(const ir::Node& n, int out, const OpOptions& o) {
+  void gemm(const ir::Node& n, int out, OpOptions o) {
     const int in = quantized(n, 0);
     if (n.attr_float("alpha", 1.f) != 1.f || n.attr_float("beta", 1.f) != 1.f ||
         n.attr_int("transA", 0) != 0)
@@ -339,11 +343,39 @@ class Lowering {
     for (int64_t u = 0; u < units; ++u)
       for (int64_t k = 0; k < depth; ++k)
         dst[u * depth + k] = trans_b ? src[u * depth + k] : src[k * units + u];
-    const int w_t = model.add_constant(
-        {n.name + "_weights", {int32_t(units), int32_t(depth)}, TensorType::Int8, weight_quant(w, 0), 0},
-        vector_bytes(dst));
     const int b_t = bias(n, 2, in, w, units);
-    emit(OpCode::FullyConnected, {in, w_t, b_t}, {out}, o);
+    if (w.scale.size() == 1) {
+      const int w_t = model.add_constant({n.name + "_weights", {int32_t(units), int32_t(depth)},
+                                          TensorType::Int8, weight_quant(w, 0), 0},
+                                         vector_bytes(dst));
+      return emit(OpCode::FullyConnected, {in, w_t, b_t}, {out}, o);
+    }
+    // Per-channel weights: a 1x1 CONV_2D between RESHAPEs computes the same sums, and readers
+    // without per-channel FULLY_CONNECTED (older TFLite and Arm NN) accept it.
+    const int32_t batch = model.tensor(in).shape[0];
+    const int w_t = model.add_constant({n.name + "_weights", {int32_t(units), 1, 1, int32_t(depth)},
+                                        TensorType::Int8, weight_quant(w, 0), 0},
+                                       vector_bytes(dst));
+    const int in4 = reshape_to(model.tensor(in).name + "_nhwc", in, {batch, 1, 1, int32_t(depth)});
+    const int out4 = int8_tensor(n.name + "_conv_output", {batch, 1, 1, int32_t(units)},
+                                 model.tensor(out).quant);
+    emit(OpCode::Conv2D, {in4, w_t, b_t}, {out4}, o);
+    reshape_into(out4, out, model.tensor(out).shape);
+  }
+
+  // RESHAPE of an int8 tensor into a new tensor (same parameters) or into `out`.
+  void reshape_into(int in, int out, const std::vector<int32_t>& shape) {
+    const int shape_t = model.add_constant({model.tensor(out).name + "_shape",
+                                            {static_cast<int32_t>(shape.size())}, TensorType::Int32, {}, 0},
+                                           vector_bytes(shape));
+    OpOptions o;
+    o.new_shape = shape;
+    emit(OpCode::Reshape, {in, shape_t}, {out}, o);
+  }
+  int reshape_to(const std::string& name, int in, const std::vector<int32_t>& shape) {
+    const int out = int8_tensor(name, shape, model.tensor(in).quant);
+    reshape_into(in, out, shape);
+    return out;
   }
 
   void pool(const ir::Node& n, int out, OpOptions o) {
@@ -372,7 +404,15 @@ class Lowering {
     o.filter_w = int32_t(k[1]);
     o.stride_h = int32_t(strides[0]);
     o.stride_w = int32_t(strides[1]);
-    emit(is_max ? OpCode::MaxPool2D : OpCode::AveragePool2D, {in}, {out}, o);
+    // TFLite's int8 pools keep the input's parameters; a QUANTIZE (int8 -> int8) moves the
+    // result to those of the QuantizeLinear after the op when they differ.
+    const TensorDef& out_def = model.tensor(out);
+    const Quantization in_quant = model.tensor(in).quant;
+    if (out_def.quant.scale == in_quant.scale && out_def.quant.zero_point == in_quant.zero_point)
+      return emit(is_max ? OpCode::MaxPool2D : OpCode::AveragePool2D, {in}, {out}, o);
+    const int pooled = int8_tensor(n.name + "_pooled", out_def.shape, in_quant);
+    emit(is_max ? OpCode::MaxPool2D : OpCode::AveragePool2D, {in}, {pooled}, o);
+    emit(OpCode::Quantize, {pooled}, {out});
   }
 };
 

@@ -1,0 +1,43 @@
+// Exported .tflite files read and run by an independent implementation (Arm NN's TFLite parser,
+// CpuRef backend) against qcv's INT8 runtime on the QDQ file they come from.
+#include <gtest/gtest.h>
+
+#include "tflite/tflite.h"
+#include "tflite/tflite_models.h"
+#include "tflite_check.h"
+
+using namespace qcv;
+
+namespace {
+
+void expect_agreement(const ir::Graph& qdq, int64_t batch, const std::string& what) {
+  tflite::ExportOptions options;
+  options.batch = batch;
+  const tflite::ExportResult r = tflite::convert(qdq, options);
+  const test::CheckResult c =
+      test::compare_with_armnn(qdq, r.bytes, test::normal_input(qdq, batch, 5));
+  std::cout << what << ": " << c.outputs << " outputs, " << 100 * c.within_one_step
+            << "% within one step (" << c.step << "), max " << c.max_steps << " steps, mean "
+            << c.mean_steps << ", top-1 agreement " << 100 * c.top1_agreement << "%\n";
+  ::testing::Test::RecordProperty("max_steps", std::to_string(c.max_steps));
+  EXPECT_GE(c.within_one_step, 0.99) << what;
+  EXPECT_LE(c.mean_steps, 1.0) << what;
+}
+
+}  // namespace
+
+TEST(TfliteArmnn, TinyConvNetMatchesQcvInt8) {
+  const ir::Graph qdq = test::quantize_tflite(test::tiny_conv_net());
+  // The exporter wrote every op family this net has (PAD for PyTorch-style stride-2 padding).
+  const auto ops = tflite::convert(qdq).op_counts;
+  for (const char* op : {"CONV_2D", "DEPTHWISE_CONV_2D", "PAD", "ADD", "MAX_POOL_2D",
+                         "AVERAGE_POOL_2D", "MEAN", "RESHAPE", "QUANTIZE",
+                         "DEQUANTIZE"})
+    EXPECT_TRUE(ops.count(op)) << op;
+  expect_agreement(qdq, 4, "tiny conv net");
+}
+
+TEST(TfliteArmnn, ZooMobileNetV2MatchesQcvInt8) {
+  const ir::Graph qdq = test::quantize_tflite(test::zoo_model("mobilenet_v2", 0.35f, 32, 10));
+  expect_agreement(qdq, 2, "mobilenet_v2 x0.35 32px");
+}
