@@ -14,6 +14,7 @@ packages=(
   libjpeg-dev libpng-dev zlib1g-dev
   dataset-fashion-mnist libonnx-testdata
   python3-onnx python3-numpy
+  libflatbuffers-dev flatbuffers-compiler libarmnntfliteparser-dev libarmnn-cpuref-backend22
 )
 # Node.js runs the ONNX Runtime peer; take Debian's only where the machine has none of its own
 # (a node installed some other way conflicts with Debian's npm package).

@@ -31,6 +31,7 @@ class Lowering {
 
   ModelBuilder model;
   std::map<std::string, int> op_counts;
+  std::vector<float> output_scales;
 
   void run() {
     for (const auto& in : g_.inputs) input(in);
@@ -83,6 +84,7 @@ class Lowering {
     const int t = model.add_tensor({name, model.tensor(it->second).shape, TensorType::Float32, {}, 0});
     emit(OpCode::Dequantize, {it->second}, {t});
     model.add_output(t);
+    output_scales.push_back(model.tensor(it->second).quant.scale.at(0));
   }
 
   void node(int index) {
@@ -184,6 +186,13 @@ class Lowering {
 
   void compute(int index) {
     const ir::Node& n = g_.nodes[index];
+    if (n.op == "Gemm" && g_.is_graph_output(n.outputs[0]) && g_.consumers(n.outputs[0]).empty()) {
+      // qcv's schemes keep the logits float; TFLite needs them int8 (see bounded_output).
+      const auto shape = tflite_shape(known_shape(g_, n.outputs[0]), n.outputs[0]);
+      const int out = int8_tensor(n.outputs[0] + "_int8", shape, {});
+      int8_[n.outputs[0]] = out;
+      return gemm(n, out, {});
+    }
     const OutputChain chain = output_chain(n);
     const ir::Node& q = g_.nodes[chain.q];
     done_.insert(chain.q);
@@ -225,7 +234,8 @@ class Lowering {
 
   // The int32 bias of a conv/gemm with `channels` outputs; its scales must be input scale *
   // weight scale (what TFLite's kernels assume); a missing bias is zeros.
-  int bias(const ir::Node& n, size_t input, int in, const QuantConstant& w, int64_t channels) {
+  int bias(const ir::Node& n, size_t input, int in, const QuantConstant& w, int64_t channels,
+           std::vector<double>* real = nullptr) {
     const float in_scale = model.tensor(in).quant.scale[0];
     Quantization q;
     for (int64_t c = 0; c < channels; ++c) {
@@ -257,6 +267,9 @@ class Lowering {
       }
       values = b.values.reshaped({channels});
     }
+    if (real)
+      for (int64_t c = 0; c < channels; ++c)
+        real->push_back(double(values.data<int32_t>()[c]) * q.scale[c]);
     return model.add_constant({n.name + "_bias", {int32_t(channels)}, TensorType::Int32, q, 0},
                               tensor_bytes(values));
   }
@@ -324,6 +337,33 @@ class Lowering {
     emit(code, {in, w_t, b_t}, {out}, o);
   }
 
+  // Parameters for a Gemm's float output (no QuantizeLinear to take them from): the exact range
+  // its outputs can reach from the int8 input range, so that nothing saturates; the step is
+  // wider than a calibrated one would be. weights: [units, depth] int8.
+  static Quantization bounded_output(const Quantization& in, const std::vector<int8_t>& weights,
+                                     const std::vector<float>& w_scale,
+                                     const std::vector<double>& bias, int64_t depth) {
+    const double x_lo = in.scale[0] * (-128.0 - in.zero_point[0]);
+    const double x_hi = in.scale[0] * (127.0 - in.zero_point[0]);
+    double lo = 0, hi = 0;  // the range holds 0, as QuantizeLinear's do
+    for (size_t u = 0; u < bias.size(); ++u) {
+      const double s = w_scale[w_scale.size() == 1 ? 0 : u];
+      double a = bias[u], b = bias[u];
+      for (int64_t k = 0; k < depth; ++k) {
+        const double w = s * weights[u * depth + k];
+        a += std::min(w * x_lo, w * x_hi);
+        b += std::max(w * x_lo, w * x_hi);
+      }
+      lo = std::min(lo, a);
+      hi = std::max(hi, b);
+    }
+    Quantization q;
+    const double scale = hi > lo ? (hi - lo) / 255.0 : 1.0;
+    q.scale = {static_cast<float>(scale)};
+    q.zero_point = {static_cast<int64_t>(std::clamp(std::nearbyint(-128.0 - lo / scale), -128.0, 127.0))};
+    return q;
+  }
+
   void gemm(const ir::Node& n, int out, OpOptions o) {
     const int in = quantized(n, 0);
     if (n.attr_float("alpha", 1.f) != 1.f || n.attr_float("beta", 1.f) != 1.f ||
@@ -343,7 +383,10 @@ class Lowering {
     for (int64_t u = 0; u < units; ++u)
       for (int64_t k = 0; k < depth; ++k)
         dst[u * depth + k] = trans_b ? src[u * depth + k] : src[k * units + u];
-    const int b_t = bias(n, 2, in, w, units);
+    std::vector<double> b_real;
+    const int b_t = bias(n, 2, in, w, units, &b_real);
+    if (model.tensor(out).quant.scale.empty())
+      model.mutable_tensor(out).quant = bounded_output(model.tensor(in).quant, dst, w.scale, b_real, depth);
     if (w.scale.size() == 1) {
       const int w_t = model.add_constant({n.name + "_weights", {int32_t(units), int32_t(depth)},
                                           TensorType::Int8, weight_quant(w, 0), 0},
@@ -388,30 +431,49 @@ class Lowering {
       fail("node '{}' ({}): ceil_mode and dilations have no TFLite counterpart", n.name, n.op);
     const PadPlan plan = plan_padding(n, xs[2], xs[3], k[0], k[1]);
     const bool is_max = n.op == "MaxPool";
-    if (plan.explicit_pad) {
-      // Padding with the zero point is right for a max only where it is the lowest int8 value.
-      if (!is_max || model.tensor(in).quant.zero_point[0] != -128)
-        fail("node '{}' ({}): pads {} {} {} {} are not TFLite's SAME or VALID for this size{}",
-             n.name, n.op, plan.top, plan.left, plan.bottom, plan.right,
-             is_max ? " and the input's zero point is not -128 (padding would change the max)" : "");
-      in = pad(n, in, plan);
-    }
-    if (!is_max && n.attr_int("count_include_pad", 0) != 0 && plan.padding == Padding::Same)
-      fail("node '{}' (AveragePool): count_include_pad=1 with padding is not TFLite's average",
-           n.name);
+    const OpCode code = is_max ? OpCode::MaxPool2D : OpCode::AveragePool2D;
     o.padding = plan.padding;
     o.filter_h = int32_t(k[0]);
     o.filter_w = int32_t(k[1]);
     o.stride_h = int32_t(strides[0]);
     o.stride_w = int32_t(strides[1]);
+    if (plan.explicit_pad) {
+      if (!is_max)
+        fail("node '{}' (AveragePool): pads {} {} {} {} are not TFLite's SAME or VALID for this size",
+             n.name, plan.top, plan.left, plan.bottom, plan.right);
+      if (plan.top == plan.bottom && plan.left == plan.right && 2 * plan.top + 1 == k[0] &&
+          2 * plan.left + 1 == k[1]) {
+        // Centered windows (ResNet's 3x3/2 pad 1): the stride-1 SAME max over every position
+        // (padding ignored, as ONNX's -inf padding), then every stride-th one by a 1x1 max.
+        const TensorDef& t = model.tensor(in);
+        o.padding = Padding::Same;
+        o.stride_h = o.stride_w = 1;
+        const int all = int8_tensor(n.name + "_stride1", t.shape, t.quant);
+        emit(code, {in}, {all}, o);
+        in = all;
+        o.padding = Padding::Valid;
+        o.filter_h = o.filter_w = 1;
+        o.stride_h = int32_t(strides[0]);
+        o.stride_w = int32_t(strides[1]);
+      } else if (model.tensor(in).quant.zero_point[0] == -128) {
+        in = pad(n, in, plan);  // the zero point is the lowest int8 value: it never wins a max
+      } else {
+        fail("node '{}' (MaxPool): pads {} {} {} {} are neither TFLite's SAME nor centered, and "
+             "the input's zero point is not -128 (padding would change the max)",
+             n.name, plan.top, plan.left, plan.bottom, plan.right);
+      }
+    }
+    if (!is_max && n.attr_int("count_include_pad", 0) != 0 && plan.padding == Padding::Same)
+      fail("node '{}' (AveragePool): count_include_pad=1 with padding is not TFLite's average",
+           n.name);
     // TFLite's int8 pools keep the input's parameters; a QUANTIZE (int8 -> int8) moves the
     // result to those of the QuantizeLinear after the op when they differ.
     const TensorDef& out_def = model.tensor(out);
     const Quantization in_quant = model.tensor(in).quant;
     if (out_def.quant.scale == in_quant.scale && out_def.quant.zero_point == in_quant.zero_point)
-      return emit(is_max ? OpCode::MaxPool2D : OpCode::AveragePool2D, {in}, {out}, o);
+      return emit(code, {in}, {out}, o);
     const int pooled = int8_tensor(n.name + "_pooled", out_def.shape, in_quant);
-    emit(is_max ? OpCode::MaxPool2D : OpCode::AveragePool2D, {in}, {pooled}, o);
+    emit(code, {in}, {pooled}, o);
     emit(OpCode::Quantize, {pooled}, {out});
   }
 };
@@ -437,6 +499,7 @@ ExportResult convert(const ir::Graph& qdq, const ExportOptions& options) {
   ExportResult r;
   r.bytes = lowering.model.serialize(fmt::format("qcv export-tflite from graph '{}'", g.name));
   r.op_counts = lowering.op_counts;
+  r.output_scales = lowering.output_scales;
   return r;
 }
 

@@ -70,6 +70,7 @@ class ModelBuilder {
   void add_output(int tensor) { outputs_.push_back(tensor); }
 
   const TensorDef& tensor(int index) const { return tensors_.at(index); }
+  TensorDef& mutable_tensor(int index) { return tensors_.at(index); }
   const std::vector<OperatorDef>& operators() const { return operators_; }
   // The flatbuffer bytes of the whole model (file identifier "TFL3", schema version 3).
   std::string serialize(const std::string& description) const;

@@ -4,12 +4,15 @@
 // The model's float32 input is NHWC [batch, H, W, C] (the ONNX graph's NCHW input transposed),
 // quantized by a QUANTIZE op with the graph's input QuantizeLinear parameters; each output is
 // the int8 tensor of the graph's last QuantizeLinear, turned back into float32 by a DEQUANTIZE.
+// Float logits of a final Gemm (qcv's schemes leave them float) get an int8 tensor whose range
+// bounds every value the Gemm can produce from its int8 input (no data needed, nothing saturates).
 // Ops written: QUANTIZE, DEQUANTIZE, CONV_2D, DEPTHWISE_CONV_2D, PAD, ADD, MUL, MEAN,
 // MAX_POOL_2D, AVERAGE_POOL_2D, FULLY_CONNECTED, RESHAPE. Anything else fails naming the node.
 #pragma once
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "ir/ir.h"
 
@@ -22,6 +25,7 @@ struct ExportOptions {
 struct ExportResult {
   std::string bytes;                   // the .tflite file
   std::map<std::string, int> op_counts;  // TFLite op name -> operators written
+  std::vector<float> output_scales;      // the step of each output's int8 tensor
 };
 
 // Throws qcv::Error naming the node for a graph it cannot write (an op without a TFLite int8

@@ -15,7 +15,7 @@ void expect_agreement(const ir::Graph& qdq, int64_t batch, const std::string& wh
   options.batch = batch;
   const tflite::ExportResult r = tflite::convert(qdq, options);
   const test::CheckResult c =
-      test::compare_with_armnn(qdq, r.bytes, test::normal_input(qdq, batch, 5));
+      test::compare_with_armnn(qdq, r.bytes, test::normal_input(qdq, batch, 5), r.output_scales.at(0));
   std::cout << what << ": " << c.outputs << " outputs, " << 100 * c.within_one_step
             << "% within one step (" << c.step << "), max " << c.max_steps << " steps, mean "
             << c.mean_steps << ", top-1 agreement " << 100 * c.top1_agreement << "%\n";

@@ -1,5 +1,9 @@
-// tflite_armnn_check MODEL.qdq.onnx MODEL.tflite: runs seeded N(0,1) images through qcv's INT8
-// runtime and through Arm NN (CpuRef) and prints one JSON line (bench/tflite_zoo_armnn.sh).
+// tflite_armnn_check: the export check as a command, for bench/tflite_armnn_zoo.sh.
+//   tflite_armnn_check --make-qdq MODEL WIDTH RESOLUTION OUT.qdq.onnx
+//       a zoo model with trained-like BN parameters, PTQ'd with the tflite scheme on seeded
+//       N(0,1) images (as the CTest does), written as a QDQ file;
+//   tflite_armnn_check MODEL.qdq.onnx MODEL.tflite
+//       seeded N(0,1) images through qcv's INT8 runtime and through Arm NN (CpuRef); one JSON line.
 #include <fmt/format.h>
 
 #include <fstream>
@@ -8,28 +12,49 @@
 
 #include "armnn_runner.h"
 #include "onnx/onnx.h"
+#include "tflite/tflite.h"
+#include "tflite/tflite_models.h"
 #include "tflite_check.h"
 
+namespace {
+
+int make_qdq(char** argv) {
+  const qcv::ir::Graph fp32 =
+      qcv::test::zoo_model(argv[2], std::stof(argv[3]), std::stoi(argv[4]), 10);
+  qcv::onnx::save(qcv::test::quantize_tflite(fp32, 8), argv[5]);
+  return 0;
+}
+
+int check(char** argv) {
+  const qcv::ir::Graph qdq = qcv::onnx::load(argv[1]);
+  std::ifstream f(argv[2], std::ios::binary);
+  std::stringstream bytes;
+  bytes << f.rdbuf();
+  const auto batch = qcv::test::ArmnnModel(bytes.str()).input_shape().at(0);
+  // The output step is the exporter's (re-derived from the QDQ file, as written).
+  qcv::tflite::ExportOptions options;
+  options.batch = batch;
+  const float step = qcv::tflite::convert(qdq, options).output_scales.at(0);
+  const auto c = qcv::test::compare_with_armnn(qdq, bytes.str(),
+                                               qcv::test::normal_input(qdq, batch, 5), step);
+  fmt::print(
+      "{{\"outputs\":{},\"step\":{},\"within_one_step\":{:.4f},\"max_steps\":{:.3f},"
+      "\"mean_steps\":{:.4f},\"top1_agreement\":{:.4f}}}\n",
+      c.outputs, c.step, c.within_one_step, c.max_steps, c.mean_steps, c.top1_agreement);
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::cerr << "usage: tflite_armnn_check MODEL.qdq.onnx MODEL.tflite\n";
-    return 2;
-  }
   try {
-    const qcv::ir::Graph qdq = qcv::onnx::load(argv[1]);
-    std::ifstream f(argv[2], std::ios::binary);
-    std::stringstream bytes;
-    bytes << f.rdbuf();
-    const auto batch = qcv::test::ArmnnModel(bytes.str()).input_shape().at(0);
-    const auto c = qcv::test::compare_with_armnn(qdq, bytes.str(),
-                                                 qcv::test::normal_input(qdq, batch, 5));
-    fmt::print(
-        "{{\"outputs\":{},\"step\":{},\"within_one_step\":{:.4f},\"max_steps\":{:.3f},"
-        "\"mean_steps\":{:.4f},\"top1_agreement\":{:.4f}}}\n",
-        c.outputs, c.step, c.within_one_step, c.max_steps, c.mean_steps, c.top1_agreement);
+    if (argc == 6 && std::string(argv[1]) == "--make-qdq") return make_qdq(argv);
+    if (argc == 3) return check(argv);
   } catch (const std::exception& e) {
     fmt::print("{{\"error\":\"{}\"}}\n", e.what());
     return 1;
   }
-  return 0;
+  std::cerr << "usage: tflite_armnn_check --make-qdq MODEL WIDTH RESOLUTION OUT.qdq.onnx\n"
+               "       tflite_armnn_check MODEL.qdq.onnx MODEL.tflite\n";
+  return 2;
 }

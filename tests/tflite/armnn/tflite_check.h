@@ -9,16 +9,17 @@ namespace qcv::test {
 
 struct CheckResult {
   int64_t outputs = 0;
-  float step = 0;              // scale of the graph output's int8 tensor
+  float step = 0;              // scale of the .tflite output's int8 tensor
   double within_one_step = 0;  // fraction of outputs with |qcv - Arm NN| <= one step
   double max_steps = 0, mean_steps = 0;
   double top1_agreement = 0;   // fraction of batch rows with the same argmax
 };
 
 // input: NCHW float32 [B, C, H, W] for the QDQ graph; Arm NN gets it transposed to NHWC. The
-// .tflite must have been written for batch B.
+// .tflite must have been written for batch B. step: the scale of the .tflite output's int8 tensor
+// (tflite::ExportResult::output_scales).
 CheckResult compare_with_armnn(const ir::Graph& qdq, const std::string& tflite_bytes,
-                               const ir::Tensor& input, int threads = 2);
+                               const ir::Tensor& input, float step, int threads = 2);
 
 // A seeded N(0, 1) NCHW input of the graph's input shape with batch `batch`.
 ir::Tensor normal_input(const ir::Graph& g, int64_t batch, uint32_t seed);
