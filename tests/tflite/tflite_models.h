@@ -11,7 +11,7 @@ namespace qcv::test {
 
 // x[N,3,16,16] -> Conv3x3 s2 p1 (explicit PAD: not TF's SAME split) -> Relu -> depthwise 3x3
 // p1 (SAME) -> Clip(0,6) -> Conv1x1 -> Add(with a 1x1 conv of the Relu output) -> Relu ->
-// MaxPool3x3 s1 p1 (SAME) -> AveragePool2x2 -> GlobalAveragePool -> Flatten -> Gemm -> Relu ->
+// MaxPool3x3 s2 p1 (centered, not SAME) -> AveragePool2x2 -> GlobalAveragePool -> Flatten -> Gemm -> Relu ->
 // Reshape[N,12,1,1] -> Conv1x1 (classifier) -> Flatten -> logits[N,5].
 inline ir::Graph tiny_conv_net(uint32_t seed = 3, int64_t depth_multiplier = 2) {
   std::mt19937 rng(seed);
@@ -46,7 +46,7 @@ inline ir::Graph tiny_conv_net(uint32_t seed = 3, int64_t depth_multiplier = 2) 
   g.nodes.push_back(make_node("r2", "Relu", {"s"}, {"a3"}));
   g.nodes.push_back(make_node("maxpool", "MaxPool", {"a3"}, {"m"},
                               {{"kernel_shape", std::vector<int64_t>{3, 3}},
-                               {"strides", std::vector<int64_t>{1, 1}},
+                               {"strides", std::vector<int64_t>{2, 2}},
                                {"pads", std::vector<int64_t>{1, 1, 1, 1}}}));
   g.nodes.push_back(make_node("avgpool", "AveragePool", {"m"}, {"v"},
                               {{"kernel_shape", std::vector<int64_t>{2, 2}},

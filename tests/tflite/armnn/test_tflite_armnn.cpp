@@ -41,3 +41,10 @@ TEST(TfliteArmnn, ZooMobileNetV2MatchesQcvInt8) {
   const ir::Graph qdq = test::quantize_tflite(test::zoo_model("mobilenet_v2", 0.35f, 32, 10));
   expect_agreement(qdq, 2, "mobilenet_v2 x0.35 32px");
 }
+
+TEST(TfliteArmnn, ZooResNet18MatchesQcvInt8) {
+  // Float logits (a bounded int8 range in the .tflite), a 7x7/2 stem with a PAD, a centered
+  // 3x3/2 max pool, residual ADDs with fused RELU.
+  const ir::Graph qdq = test::quantize_tflite(test::zoo_model("resnet18", 1.f, 32, 10), 2);
+  expect_agreement(qdq, 2, "resnet18 32px");
+}
