@@ -186,6 +186,7 @@ class Lowering {
 
   void compute(int index) {
     const ir::Node& n = g_.nodes[index];
+    quantized(n, 0);  // a float graph fails here, naming its first op
     if (n.op == "Gemm" && g_.is_graph_output(n.outputs[0]) && g_.consumers(n.outputs[0]).empty()) {
       // qcv's schemes keep the logits float; TFLite needs them int8 (see bounded_output).
       const auto shape = tflite_shape(known_shape(g_, n.outputs[0]), n.outputs[0]);
