@@ -3,11 +3,13 @@
 # qcv's INT8 runtime on the QDQ file: one Markdown row per model. Each model is built with
 # trained-like BN parameters, PTQ'd with the tflite scheme on 8 seeded N(0,1) images
 # (tflite_armnn_check --make-qdq, as the CTest), exported for batch BATCH and run on seeded N(0,1)
-# images. Models the exporter refuses get its error in the row.
-# Usage: [RES=32] [BATCH=4] bench/tflite_armnn_zoo.sh [BUILD_DIR]
+# images. Models the exporter refuses get its error in the row. FLAGS (default --no-pad-ops:
+# Arm NN 20.08's int8 PAD fills with 0, not the zero point) go to export-tflite.
+# Usage: [RES=32] [BATCH=4] [FLAGS=...] bench/tflite_armnn_zoo.sh [BUILD_DIR]
 B=${1:-build}
 RES=${RES:-32}
 BATCH=${BATCH:-4}
+FLAGS=${FLAGS---no-pad-ops}
 Q=$B/src/cli/qcv
 T=$B/tests/tflite/tflite_armnn_check
 [ -x "$T" ] || { echo "no $T: configure with Arm NN installed (scripts/install-deps.sh)"; exit 1; }
@@ -19,7 +21,7 @@ echo "|---|---|---|---|---|---|---|---|---|"
 for m in $("$Q" models | awk 'NR > 1 {print $1}' | sort -u); do
   w=1; case $m in mobilenet*) w=0.5 ;; esac
   "$T" --make-qdq "$m" "$w" "$RES" "$dir/$m.qdq.onnx" >/dev/null || { echo "| $m | $w | $RES | PTQ failed |"; continue; }
-  if ! out=$("$Q" export-tflite "$dir/$m.qdq.onnx" -o "$dir/$m.tflite" --batch "$BATCH" 2>&1); then
+  if ! out=$("$Q" export-tflite "$dir/$m.qdq.onnx" -o "$dir/$m.tflite" --batch "$BATCH" $FLAGS 2>&1); then
     echo "| $m | $w | $RES | not exported: ${out#qcv: error: } |||||"
     continue
   fi

@@ -18,16 +18,22 @@ void add_export_tflite_command(CLI::App& app) {
       "(DEQUANTIZE)");
   static std::string input, output;
   static int64_t batch = 1;
+  static bool no_pad = false;
   cmd->add_option("model", input, "QDQ .onnx file")->required();
   cmd->add_option("-o,--output", output, "Output .tflite file")->required();
   cmd->add_option("--batch", batch, "Batch size the model is written for (TFLite shapes are static)")
       ->capture_default_str()
       ->check(integer_in(1, 1 << 20));
+  cmd->add_flag("--no-pad-ops", no_pad,
+                "Write centered stride-2 convolutions as a stride-1 SAME conv plus a 1x1 stride-2 "
+                "MAX_POOL_2D instead of PAD + VALID conv (more compute; for readers whose int8 PAD "
+                "fills with 0 instead of the zero point, such as Arm NN 20.08)");
   cmd->callback([] {
     ir::require_output_folder(output);
     ir::Graph g = onnx::load(input);
     tflite::ExportOptions options;
     options.batch = batch;
+    options.pad_ops = !no_pad;
     tflite::ExportResult r = tflite::convert(g, options);
     ir::write_file_atomically(output, r.bytes);
     std::string ops;

@@ -27,7 +27,7 @@ constexpr const char* kSupported =
 
 class Lowering {
  public:
-  explicit Lowering(const ir::Graph& g) : g_(g) {}
+  Lowering(const ir::Graph& g, const ExportOptions& options) : g_(g), options_(options) {}
 
   ModelBuilder model;
   std::map<std::string, int> op_counts;
@@ -44,6 +44,7 @@ class Lowering {
 
  private:
   const ir::Graph& g_;
+  const ExportOptions& options_;
   std::map<std::string, int> int8_;   // ONNX value -> the int8 tensor holding it
   std::map<std::string, int> float_;  // graph inputs -> float32 tensors
   std::set<int> done_;                // nodes lowered with the op before them
@@ -296,7 +297,6 @@ class Lowering {
     const int64_t co = wt.dim(0), ci = wt.dim(1), kh = wt.dim(2), kw = wt.dim(3);
     const int64_t group = n.attr_int("group", 1);
     const PadPlan plan = plan_padding(n, xs[2], xs[3], kh, kw);
-    if (plan.explicit_pad) in = pad(n, in, plan);
     const auto strides = n.attr_ints("strides", {1, 1});
     const auto dil = n.attr_ints("dilations", {1, 1});
     o.padding = plan.padding;
@@ -304,6 +304,20 @@ class Lowering {
     o.stride_w = int32_t(strides[1]);
     o.dilation_h = int32_t(dil[0]);
     o.dilation_w = int32_t(dil[1]);
+    // Centered windows (pads = dilation * (kernel - 1) / 2 on every side) are SAME at stride 1.
+    const bool centered = plan.top == plan.bottom && plan.left == plan.right &&
+                          2 * plan.top == dil[0] * (kh - 1) && 2 * plan.left == dil[1] * (kw - 1);
+    int subsample_to = -1;
+    if (plan.explicit_pad && !options_.pad_ops && centered) {
+      subsample_to = out;
+      out = int8_tensor(n.name + "_stride1", {model.tensor(in).shape[0], int32_t(xs[2]),
+                                             int32_t(xs[3]), int32_t(co)},
+                        model.tensor(out).quant);
+      o.padding = Padding::Same;
+      o.stride_h = o.stride_w = 1;
+    } else if (plan.explicit_pad) {
+      in = pad(n, in, plan);
+    }
     const int8_t* src = wt.data<int8_t>();
     std::vector<int8_t> dst(static_cast<size_t>(wt.numel()));
     TensorDef wd{n.name + "_weights", {}, TensorType::Int8, {}, 0};
@@ -336,6 +350,13 @@ class Lowering {
     const int w_t = model.add_constant(wd, vector_bytes(dst));
     const int b_t = bias(n, 2, in, w, co);
     emit(code, {in, w_t, b_t}, {out}, o);
+    if (subsample_to >= 0) {
+      OpOptions sub;
+      sub.filter_h = sub.filter_w = 1;
+      sub.stride_h = int32_t(strides[0]);
+      sub.stride_w = int32_t(strides[1]);
+      emit(OpCode::MaxPool2D, {out}, {subsample_to}, sub);
+    }
   }
 
   // Parameters for a Gemm's float output (no QuantizeLinear to take them from): the exact range
@@ -495,7 +516,7 @@ ExportResult convert(const ir::Graph& qdq, const ExportOptions& options) {
   g.value_info.clear();
   ir::infer_shapes(g);
   ir::Graph::Frozen frozen(g);
-  Lowering lowering(g);
+  Lowering lowering(g, options);
   lowering.run();
   ExportResult r;
   r.bytes = lowering.model.serialize(fmt::format("qcv export-tflite from graph '{}'", g.name));

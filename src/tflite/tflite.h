@@ -20,6 +20,12 @@ namespace qcv::tflite {
 
 struct ExportOptions {
   int64_t batch = 1;  // TFLite shapes are static: the batch the model is written for
+  // Explicit pads that are not TFLite's SAME split (PyTorch's stride-2 padding) become a PAD op
+  // (filling int8 with the zero point: real 0) before a VALID op. false: a centered stride-s
+  // conv becomes a stride-1 SAME conv and a 1x1 stride-s MAX_POOL_2D that subsamples it (s*s
+  // times the compute of that layer, no PAD), for readers whose int8 PAD fills with 0 instead of
+  // the zero point (Arm NN 20.08).
+  bool pad_ops = true;
 };
 
 struct ExportResult {
