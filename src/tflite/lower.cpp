@@ -296,6 +296,8 @@ class Lowering {
            n.name, w.axis);
     const int64_t co = wt.dim(0), ci = wt.dim(1), kh = wt.dim(2), kw = wt.dim(3);
     const int64_t group = n.attr_int("group", 1);
+    if (group < 1 || ci * group != xs[1])
+      fail("node '{}' (Conv): weights for {} x {} input channels, input has {}", n.name, ci, group, xs[1]);
     const PadPlan plan = plan_padding(n, xs[2], xs[3], kh, kw);
     const auto strides = n.attr_ints("strides", {1, 1});
     const auto dil = n.attr_ints("dilations", {1, 1});
@@ -394,11 +396,14 @@ class Lowering {
     if (model.tensor(in).shape.size() != 2)
       fail("node '{}' (Gemm): input of rank {}, expected 2", n.name, model.tensor(in).shape.size());
     const QuantConstant w = quant_constant(g_, n, 1, ir::DType::Int8);
+    if (w.values.rank() != 2) fail("node '{}' (Gemm): weights of rank {}, expected 2", n.name, w.values.rank());
     const bool trans_b = n.attr_int("transB", 0) != 0;
     const int64_t units = w.values.dim(trans_b ? 0 : 1), depth = w.values.dim(trans_b ? 1 : 0);
     if (w.scale.size() > 1 && w.axis != (trans_b ? 0 : 1))
       fail("node '{}' (Gemm): weights quantized per channel on axis {}, not the output axis", n.name,
            w.axis);
+    if (model.tensor(in).shape[1] != depth)
+      fail("node '{}' (Gemm): input depth {} but weights for {}", n.name, model.tensor(in).shape[1], depth);
     // FULLY_CONNECTED weights are [units, depth].
     const int8_t* src = w.values.data<int8_t>();
     std::vector<int8_t> dst(static_cast<size_t>(w.values.numel()));

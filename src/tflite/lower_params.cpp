@@ -32,6 +32,8 @@ Quantization activation_quant(const ir::Graph& g, const ir::Node& qdq) {
          qdq.name, qdq.op, ir::dtype_name(zp.dtype()));
   Quantization q;
   q.scale = {static_cast<float>(scale.as_double(0))};
+  if (!(q.scale[0] > 0) || !std::isfinite(q.scale[0]))
+    fail("node '{}' ({}): scale {} is not finite and positive", qdq.name, qdq.op, q.scale[0]);
   q.zero_point = {zp.as_int64(0)};
   return q;
 }
@@ -52,6 +54,9 @@ QuantConstant quant_constant(const ir::Graph& g, const ir::Node& node, size_t in
     fail("node '{}' ({}): '{}' is {}, expected {}", node.name, node.op, dq.input(0),
          ir::dtype_name(c.values.dtype()), ir::dtype_name(dtype));
   c.scale = initializer_of(g, dq, 1).to_float_vector();
+  for (float v : c.scale)
+    if (!(v > 0) || !std::isfinite(v))
+      fail("node '{}' ({}): scale {} is not finite and positive", dq.name, dq.op, v);
   if (!dq.input(2).empty()) {
     const ir::Tensor& zp = initializer_of(g, dq, 2);
     for (int64_t i = 0; i < zp.numel(); ++i)
@@ -90,6 +95,9 @@ PadPlan plan_padding(const ir::Node& node, int64_t in_h, int64_t in_w, int64_t k
   const auto strides = node.attr_ints("strides", {1, 1});
   const auto dilations = node.attr_ints("dilations", {1, 1});
   const std::string auto_pad = node.attr_string("auto_pad", "NOTSET");
+  for (const auto* v : {&strides, &dilations})
+    if (v->size() != 2 || (*v)[0] < 1 || (*v)[1] < 1 || (*v)[0] > INT32_MAX || (*v)[1] > INT32_MAX)
+      fail("node '{}' ({}): strides and dilations must be 2 values >= 1", node.name, node.op);
   // TensorFlow's SAME: output ceil(in / stride), the total padding split with the extra one last.
   auto same = [](int64_t in, int64_t k, int64_t s, int64_t d) {
     const int64_t out = (in + s - 1) / s;
