@@ -3,7 +3,8 @@
 # qcv's INT8 runtime on the QDQ file: one Markdown row per model. Each model is built with
 # trained-like BN parameters, PTQ'd with the tflite scheme on 8 seeded N(0,1) images
 # (tflite_armnn_check --make-qdq, as the CTest), exported for batch BATCH and run on seeded N(0,1)
-# images. Models the exporter refuses get its error in the row. FLAGS (default --no-pad-ops:
+# images. Float logits (the ResNets) get --output-range from 8 other seeded images through qcv's
+# INT8 runtime (tflite_armnn_check --output-range). Models the exporter refuses get its error. FLAGS (default --no-pad-ops:
 # Arm NN 20.08's int8 PAD fills with 0, not the zero point) go to export-tflite.
 # Usage: [RES=32] [BATCH=4] [FLAGS=...] bench/tflite_armnn_zoo.sh [BUILD_DIR]
 B=${1:-build}
@@ -21,13 +22,14 @@ echo "|---|---|---|---|---|---|---|---|---|"
 for m in $("$Q" models | awk 'NR > 1 {print $1}' | sort -u); do
   w=1; case $m in mobilenet*) w=0.5 ;; esac
   "$T" --make-qdq "$m" "$w" "$RES" "$dir/$m.qdq.onnx" >/dev/null || { echo "| $m | $w | $RES | PTQ failed |"; continue; }
-  if ! out=$("$Q" export-tflite "$dir/$m.qdq.onnx" -o "$dir/$m.tflite" --batch "$BATCH" $FLAGS 2>&1); then
+  range=$("$T" --output-range "$dir/$m.qdq.onnx")
+  if ! out=$("$Q" export-tflite "$dir/$m.qdq.onnx" -o "$dir/$m.tflite" --batch "$BATCH" $FLAGS --output-range="$range" 2>&1); then
     echo "| $m | $w | $RES | not exported: ${out#qcv: error: } |||||"
     continue
   fi
   mb=$(echo "$out" | sed -n 's/.*: \([0-9.]*\) MB.*/\1/p')
   ops=$(echo "$out" | sed -n 's/.*MB (\(.*\))/\1/p')
-  r=$("$T" "$dir/$m.qdq.onnx" "$dir/$m.tflite")
+  r=$("$T" "$dir/$m.qdq.onnx" "$dir/$m.tflite" "$range")
   if echo "$r" | grep -q error; then
     echo "| $m | $w | $RES | $mb | $ops | Arm NN: $r ||||"
     continue

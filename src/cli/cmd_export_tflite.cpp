@@ -1,6 +1,8 @@
 // qcv export-tflite: a QDQ ONNX file made with the tflite scheme -> a fully-integer .tflite file.
 #include <fmt/format.h>
 
+#include <vector>
+
 #include "cli/commands.h"
 #include "cli/option_checks.h"
 #include "ir/atomic_file.h"
@@ -19,6 +21,7 @@ void add_export_tflite_command(CLI::App& app) {
   static std::string input, output;
   static int64_t batch = 1;
   static bool no_pad = false;
+  static std::vector<float> output_range;
   cmd->add_option("model", input, "QDQ .onnx file")->required();
   cmd->add_option("-o,--output", output, "Output .tflite file")->required();
   cmd->add_option("--batch", batch, "Batch size the model is written for (TFLite shapes are static)")
@@ -28,12 +31,24 @@ void add_export_tflite_command(CLI::App& app) {
                 "Write centered stride-2 convolutions as a stride-1 SAME conv plus a 1x1 stride-2 "
                 "MAX_POOL_2D instead of PAD + VALID conv (more compute; for readers whose int8 PAD "
                 "fills with 0 instead of the zero point, such as Arm NN 20.08)");
+  cmd->add_option("--output-range", output_range,
+                  "LO,HI of float logits (a final Gemm the QDQ graph leaves float, as qcv's schemes "
+                  "do for ResNets), e.g. observed with `qcv run` on calibration images; default: "
+                  "the bound of every value the Gemm can produce (nothing saturates, wide step)")
+      ->delimiter(',')
+      ->expected(2);
   cmd->callback([] {
+    if (!output_range.empty() && !(output_range[0] < output_range[1]))
+      fail("--output-range {},{}: LO must be below HI", output_range[0], output_range[1]);
     ir::require_output_folder(output);
     ir::Graph g = onnx::load(input);
     tflite::ExportOptions options;
     options.batch = batch;
     options.pad_ops = !no_pad;
+    if (!output_range.empty()) {
+      options.output_lo = output_range[0];
+      options.output_hi = output_range[1];
+    }
     tflite::ExportResult r = tflite::convert(g, options);
     ir::write_file_atomically(output, r.bytes);
     std::string ops;

@@ -381,6 +381,13 @@ class Lowering {
       lo = std::min(lo, a);
       hi = std::max(hi, b);
     }
+    return range_quant(lo, hi);
+  }
+
+  // Asymmetric int8 parameters of [lo, hi] widened to hold 0 (as QuantizeLinear ranges are).
+  static Quantization range_quant(double lo, double hi) {
+    lo = std::min(lo, 0.0);
+    hi = std::max(hi, 0.0);
     Quantization q;
     const double scale = hi > lo ? (hi - lo) / 255.0 : 1.0;
     q.scale = {static_cast<float>(scale)};
@@ -413,7 +420,10 @@ class Lowering {
     std::vector<double> b_real;
     const int b_t = bias(n, 2, in, w, units, &b_real);
     if (model.tensor(out).quant.scale.empty())
-      model.mutable_tensor(out).quant = bounded_output(model.tensor(in).quant, dst, w.scale, b_real, depth);
+      model.mutable_tensor(out).quant =
+          options_.output_lo <= options_.output_hi
+              ? range_quant(options_.output_lo, options_.output_hi)
+              : bounded_output(model.tensor(in).quant, dst, w.scale, b_real, depth);
     if (w.scale.size() == 1) {
       const int w_t = model.add_constant({n.name + "_weights", {int32_t(units), int32_t(depth)},
                                           TensorType::Int8, weight_quant(w, 0), 0},

@@ -4,8 +4,9 @@
 // The model's float32 input is NHWC [batch, H, W, C] (the ONNX graph's NCHW input transposed),
 // quantized by a QUANTIZE op with the graph's input QuantizeLinear parameters; each output is
 // the int8 tensor of the graph's last QuantizeLinear, turned back into float32 by a DEQUANTIZE.
-// Float logits of a final Gemm (qcv's schemes leave them float) get an int8 tensor whose range
-// bounds every value the Gemm can produce from its int8 input (no data needed, nothing saturates).
+// Float logits of a final Gemm (qcv's schemes leave them float) get an int8 tensor over a given
+// range, or else over the bound of every value the Gemm can produce from its int8 input (no data
+// needed, nothing saturates, but a wide step).
 // Ops written: QUANTIZE, DEQUANTIZE, CONV_2D, DEPTHWISE_CONV_2D, PAD, ADD, MUL, MEAN,
 // MAX_POOL_2D, AVERAGE_POOL_2D, FULLY_CONNECTED, RESHAPE. Anything else fails naming the node.
 #pragma once
@@ -26,6 +27,9 @@ struct ExportOptions {
   // times the compute of that layer, no PAD), for readers whose int8 PAD fills with 0 instead of
   // the zero point (Arm NN 20.08).
   bool pad_ops = true;
+  // The range of float logits (a final Gemm's output that the QDQ graph leaves float), e.g.
+  // observed on calibration images; lo > hi (the default): the bound computed from the weights.
+  float output_lo = 1, output_hi = 0;
 };
 
 struct ExportResult {

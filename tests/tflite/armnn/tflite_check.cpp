@@ -23,6 +23,19 @@ ir::Tensor normal_input(const ir::Graph& g, int64_t batch, uint32_t seed) {
   return x;
 }
 
+std::pair<float, float> observed_output_range(const ir::Graph& qdq, int images, uint32_t seed) {
+  runtime::Session session(qdq, {2, true});
+  float lo = 0, hi = 0;
+  for (int i = 0; i < images; ++i) {
+    const ir::Tensor y = session.run({{qdq.inputs[0].name, normal_input(qdq, 1, seed + i)}})[0];
+    for (int64_t k = 0; k < y.numel(); ++k) {
+      lo = std::min(lo, y.data<float>()[k]);
+      hi = std::max(hi, y.data<float>()[k]);
+    }
+  }
+  return {lo, hi};
+}
+
 CheckResult compare_with_armnn(const ir::Graph& qdq, const std::string& tflite_bytes,
                                const ir::Tensor& input, float step, int threads) {
   runtime::Session session(qdq, {threads, true});

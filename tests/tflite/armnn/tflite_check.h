@@ -24,4 +24,8 @@ CheckResult compare_with_armnn(const ir::Graph& qdq, const std::string& tflite_b
 // A seeded N(0, 1) NCHW input of the graph's input shape with batch `batch`.
 ir::Tensor normal_input(const ir::Graph& g, int64_t batch, uint32_t seed);
 
+// The [min, max] of the graph's output over `images` seeded N(0, 1) images through qcv's INT8
+// runtime: the logits range for tflite::ExportOptions where the QDQ graph leaves them float.
+std::pair<float, float> observed_output_range(const ir::Graph& qdq, int images, uint32_t seed);
+
 }  // namespace qcv::test
