@@ -24,17 +24,19 @@ void add_export_tflite_command(CLI::App& app) {
   static std::vector<float> output_range;
   cmd->add_option("model", input, "QDQ .onnx file")->required();
   cmd->add_option("-o,--output", output, "Output .tflite file")->required();
-  cmd->add_option("--batch", batch, "Batch size the model is written for (TFLite shapes are static)")
+  cmd->add_option("--batch", batch,
+                  "Batch size the model is written for (TFLite shapes are static)")
       ->capture_default_str()
       ->check(integer_in(1, 1 << 20));
   cmd->add_flag("--no-pad-ops", no_pad,
                 "Write centered stride-2 convolutions as a stride-1 SAME conv plus a 1x1 stride-2 "
                 "MAX_POOL_2D instead of PAD + VALID conv (more compute; for readers whose int8 PAD "
                 "fills with 0 instead of the zero point, such as Arm NN 20.08)");
-  cmd->add_option("--output-range", output_range,
-                  "LO,HI of float logits (a final Gemm the QDQ graph leaves float, as qcv's schemes "
-                  "do for ResNets), e.g. observed with `qcv run` on calibration images; default: "
-                  "the bound of every value the Gemm can produce (nothing saturates, wide step)")
+  cmd->add_option(
+         "--output-range", output_range,
+         "LO,HI of float logits (a final Gemm the QDQ graph leaves float, as qcv's schemes "
+         "do for ResNets), e.g. observed with `qcv run` on calibration images; default: "
+         "the bound of every value the Gemm can produce (nothing saturates, wide step)")
       ->delimiter(',')
       ->expected(2);
   cmd->callback([] {

@@ -18,9 +18,8 @@ namespace qcv::tflite {
 
 namespace {
 
-const std::set<std::string> kComputeOps = {"Conv",    "Gemm",        "Add",
-                                           "Mul",     "MaxPool",     "AveragePool",
-                                           "GlobalAveragePool"};
+const std::set<std::string> kComputeOps = {
+    "Conv", "Gemm", "Add", "Mul", "MaxPool", "AveragePool", "GlobalAveragePool"};
 constexpr const char* kSupported =
     "Conv, Gemm, Add, Mul, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, "
     "Relu/Clip fused into the op before them, QuantizeLinear, DequantizeLinear";
@@ -63,10 +62,11 @@ class Lowering {
     const std::string& v = n.input(input);
     auto it = int8_.find(v);
     if (it == int8_.end())
-      fail("node '{}' ({}): input '{}' is not an int8 tensor (no QuantizeLinear -> "
-           "DequantizeLinear before it); export-tflite needs a fully quantized graph from "
-           "`qcv ptq --scheme tflite`",
-           n.name, n.op, v);
+      fail(
+          "node '{}' ({}): input '{}' is not an int8 tensor (no QuantizeLinear -> "
+          "DequantizeLinear before it); export-tflite needs a fully quantized graph from "
+          "`qcv ptq --scheme tflite`",
+          n.name, n.op, v);
     return it->second;
   }
 
@@ -82,7 +82,8 @@ class Lowering {
     if (it == int8_.end())
       fail("graph output '{}' is not quantized (no QuantizeLinear -> DequantizeLinear before it)",
            name);
-    const int t = model.add_tensor({name, model.tensor(it->second).shape, TensorType::Float32, {}, 0});
+    const int t =
+        model.add_tensor({name, model.tensor(it->second).shape, TensorType::Float32, {}, 0});
     emit(OpCode::Dequantize, {it->second}, {t});
     model.add_output(t);
     output_scales.push_back(model.tensor(it->second).quant.scale.at(0));
@@ -101,10 +102,12 @@ class Lowering {
   void quantize(const ir::Node& q) {
     auto it = float_.find(q.input(0));
     if (it == float_.end())
-      fail("node '{}' (QuantizeLinear): its input '{}' is neither a graph input nor the output "
-           "of an op export-tflite lowers (supported: {})",
-           q.name, q.input(0), kSupported);
-    const int t = int8_tensor(q.outputs[0], model.tensor(it->second).shape, activation_quant(g_, q));
+      fail(
+          "node '{}' (QuantizeLinear): its input '{}' is neither a graph input nor the output "
+          "of an op export-tflite lowers (supported: {})",
+          q.name, q.input(0), kSupported);
+    const int t =
+        int8_tensor(q.outputs[0], model.tensor(it->second).shape, activation_quant(g_, q));
     emit(OpCode::Quantize, {it->second}, {t});
     int8_[q.outputs[0]] = t;
   }
@@ -113,8 +116,8 @@ class Lowering {
     if (g_.is_initializer(dq.input(0))) return;  // weights and biases: read by their op
     auto it = int8_.find(dq.input(0));
     if (it == int8_.end())
-      fail("node '{}' (DequantizeLinear): its input '{}' is not an int8 tensor of the graph", dq.name,
-           dq.input(0));
+      fail("node '{}' (DequantizeLinear): its input '{}' is not an int8 tensor of the graph",
+           dq.name, dq.input(0));
     int8_[dq.outputs[0]] = it->second;
   }
 
@@ -124,9 +127,10 @@ class Lowering {
     const int in = quantized(n, 0);
     const ir::Shape in_shape = known_shape(g_, n.input(0));
     if (in_shape.size() == 4 && in_shape[2] * in_shape[3] != 1)
-      fail("node '{}' ({}): reshaping a {} NCHW tensor would need a TRANSPOSE (its elements are "
-           "in another order in NHWC); export-tflite flattens only [N, C, 1, 1]",
-           n.name, n.op, ir::shape_str(in_shape));
+      fail(
+          "node '{}' ({}): reshaping a {} NCHW tensor would need a TRANSPOSE (its elements are "
+          "in another order in NHWC); export-tflite flattens only [N, C, 1, 1]",
+          n.name, n.op, ir::shape_str(in_shape));
     const ir::Shape out_shape = known_shape(g_, n.outputs[0]);
     if (out_shape.size() == 4 && out_shape[2] * out_shape[3] != 1)
       fail("node '{}' ({}): reshape to {} (NCHW) is not written", n.name, n.op,
@@ -164,9 +168,11 @@ class Lowering {
     for (int step = 0; step < 2; ++step) {
       const auto readers = g_.consumers(value);
       if (g_.is_graph_output(value) || readers.size() != 1)
-        fail("node '{}' ({}): its output '{}' must be read by one QuantizeLinear only (an int8 "
-             "tensor in TFLite), found {} reader(s){}",
-             n.name, n.op, value, readers.size(), g_.is_graph_output(value) ? " and a graph output" : "");
+        fail(
+            "node '{}' ({}): its output '{}' must be read by one QuantizeLinear only (an int8 "
+            "tensor in TFLite), found {} reader(s){}",
+            n.name, n.op, value, readers.size(),
+            g_.is_graph_output(value) ? " and a graph output" : "");
       const ir::Node& next = g_.nodes[readers[0]];
       if (next.op == "QuantizeLinear") {
         chain.q = readers[0];
@@ -178,9 +184,10 @@ class Lowering {
         value = next.outputs[0];
         continue;
       }
-      fail("node '{}' ({}): its output goes to '{}' ({}) before any QuantizeLinear; TFLite needs "
-           "an int8 tensor there (only Relu/Clip fuse into the op)",
-           n.name, n.op, next.name, next.op);
+      fail(
+          "node '{}' ({}): its output goes to '{}' ({}) before any QuantizeLinear; TFLite needs "
+          "an int8 tensor there (only Relu/Clip fuse into the op)",
+          n.name, n.op, next.name, next.op);
     }
     fail("node '{}' ({}): no QuantizeLinear after its activation", n.name, n.op);
   }
@@ -210,8 +217,8 @@ class Lowering {
                   {out}, o);
     if (n.op == "GlobalAveragePool") {
       const std::vector<int32_t> axes = {1, 2};
-      const int axes_t = model.add_constant({n.name + "_axes", {2}, TensorType::Int32, {}, 0},
-                                            vector_bytes(axes));
+      const int axes_t =
+          model.add_constant({n.name + "_axes", {2}, TensorType::Int32, {}, 0}, vector_bytes(axes));
       o.keep_dims = true;
       return emit(OpCode::Mean, {quantized(n, 0), axes_t}, {out}, o);
     }
@@ -222,8 +229,9 @@ class Lowering {
   // fills with the zero point, i.e. real 0.
   int pad(const ir::Node& n, int in, const PadPlan& plan) {
     const TensorDef& t = model.tensor(in);
-    const std::vector<int32_t> pads = {0, 0, int32_t(plan.top), int32_t(plan.bottom), int32_t(plan.left),
-                                       int32_t(plan.right), 0, 0};
+    const std::vector<int32_t> pads = {
+        0, 0, int32_t(plan.top), int32_t(plan.bottom), int32_t(plan.left), int32_t(plan.right),
+        0, 0};
     const int pads_t = model.add_constant({n.name + "_paddings", {4, 2}, TensorType::Int32, {}, 0},
                                           vector_bytes(pads));
     std::vector<int32_t> shape = t.shape;
@@ -254,7 +262,8 @@ class Lowering {
              float_bias->numel(), channels);
       for (int64_t c = 0; c < channels; ++c) {
         const double v = std::nearbyint(float_bias->as_double(c) / q.scale[c]);
-        values.data<int32_t>()[c] = static_cast<int32_t>(std::clamp(v, -2147483648.0, 2147483647.0));
+        values.data<int32_t>()[c] =
+            static_cast<int32_t>(std::clamp(v, -2147483648.0, 2147483647.0));
       }
     } else if (!n.input(input).empty()) {
       QuantConstant b = quant_constant(g_, n, input, ir::DType::Int32);
@@ -292,12 +301,15 @@ class Lowering {
     if (wt.rank() != 4 || xs.size() != 4)
       fail("node '{}' (Conv): only 2-D convolutions are written", n.name);
     if (w.scale.size() > 1 && w.axis != 0)
-      fail("node '{}' (Conv): weights quantized per channel on axis {}, expected 0 (output channels)",
-           n.name, w.axis);
+      fail(
+          "node '{}' (Conv): weights quantized per channel on axis {}, expected 0 (output "
+          "channels)",
+          n.name, w.axis);
     const int64_t co = wt.dim(0), ci = wt.dim(1), kh = wt.dim(2), kw = wt.dim(3);
     const int64_t group = n.attr_int("group", 1);
     if (group < 1 || ci * group != xs[1])
-      fail("node '{}' (Conv): weights for {} x {} input channels, input has {}", n.name, ci, group, xs[1]);
+      fail("node '{}' (Conv): weights for {} x {} input channels, input has {}", n.name, ci, group,
+           xs[1]);
     const PadPlan plan = plan_padding(n, xs[2], xs[3], kh, kw);
     const auto strides = n.attr_ints("strides", {1, 1});
     const auto dil = n.attr_ints("dilations", {1, 1});
@@ -312,8 +324,8 @@ class Lowering {
     int subsample_to = -1;
     if (plan.explicit_pad && !options_.pad_ops && centered) {
       subsample_to = out;
-      out = int8_tensor(n.name + "_stride1", {model.tensor(in).shape[0], int32_t(xs[2]),
-                                             int32_t(xs[3]), int32_t(co)},
+      out = int8_tensor(n.name + "_stride1",
+                        {model.tensor(in).shape[0], int32_t(xs[2]), int32_t(xs[3]), int32_t(co)},
                         model.tensor(out).quant);
       o.padding = Padding::Same;
       o.stride_h = o.stride_w = 1;
@@ -345,9 +357,10 @@ class Lowering {
       o.depth_multiplier = int32_t(co / group);
       code = OpCode::DepthwiseConv2D;
     } else {
-      fail("node '{}' (Conv): group {} with {} input channels is neither a plain nor a depthwise "
-           "convolution; TFLite has no grouped convolution",
-           n.name, group, xs[1]);
+      fail(
+          "node '{}' (Conv): group {} with {} input channels is neither a plain nor a depthwise "
+          "convolution; TFLite has no grouped convolution",
+          n.name, group, xs[1]);
     }
     const int w_t = model.add_constant(wd, vector_bytes(dst));
     const int b_t = bias(n, 2, in, w, co);
@@ -361,40 +374,6 @@ class Lowering {
     }
   }
 
-  // Parameters for a Gemm's float output (no QuantizeLinear to take them from): the exact range
-  // its outputs can reach from the int8 input range, so that nothing saturates; the step is
-  // wider than a calibrated one would be. weights: [units, depth] int8.
-  static Quantization bounded_output(const Quantization& in, const std::vector<int8_t>& weights,
-                                     const std::vector<float>& w_scale,
-                                     const std::vector<double>& bias, int64_t depth) {
-    const double x_lo = in.scale[0] * (-128.0 - in.zero_point[0]);
-    const double x_hi = in.scale[0] * (127.0 - in.zero_point[0]);
-    double lo = 0, hi = 0;  // the range holds 0, as QuantizeLinear's do
-    for (size_t u = 0; u < bias.size(); ++u) {
-      const double s = w_scale[w_scale.size() == 1 ? 0 : u];
-      double a = bias[u], b = bias[u];
-      for (int64_t k = 0; k < depth; ++k) {
-        const double w = s * weights[u * depth + k];
-        a += std::min(w * x_lo, w * x_hi);
-        b += std::max(w * x_lo, w * x_hi);
-      }
-      lo = std::min(lo, a);
-      hi = std::max(hi, b);
-    }
-    return range_quant(lo, hi);
-  }
-
-  // Asymmetric int8 parameters of [lo, hi] widened to hold 0 (as QuantizeLinear ranges are).
-  static Quantization range_quant(double lo, double hi) {
-    lo = std::min(lo, 0.0);
-    hi = std::max(hi, 0.0);
-    Quantization q;
-    const double scale = hi > lo ? (hi - lo) / 255.0 : 1.0;
-    q.scale = {static_cast<float>(scale)};
-    q.zero_point = {static_cast<int64_t>(std::clamp(std::nearbyint(-128.0 - lo / scale), -128.0, 127.0))};
-    return q;
-  }
-
   void gemm(const ir::Node& n, int out, OpOptions o) {
     const int in = quantized(n, 0);
     if (n.attr_float("alpha", 1.f) != 1.f || n.attr_float("beta", 1.f) != 1.f ||
@@ -403,14 +382,16 @@ class Lowering {
     if (model.tensor(in).shape.size() != 2)
       fail("node '{}' (Gemm): input of rank {}, expected 2", n.name, model.tensor(in).shape.size());
     const QuantConstant w = quant_constant(g_, n, 1, ir::DType::Int8);
-    if (w.values.rank() != 2) fail("node '{}' (Gemm): weights of rank {}, expected 2", n.name, w.values.rank());
+    if (w.values.rank() != 2)
+      fail("node '{}' (Gemm): weights of rank {}, expected 2", n.name, w.values.rank());
     const bool trans_b = n.attr_int("transB", 0) != 0;
     const int64_t units = w.values.dim(trans_b ? 0 : 1), depth = w.values.dim(trans_b ? 1 : 0);
     if (w.scale.size() > 1 && w.axis != (trans_b ? 0 : 1))
-      fail("node '{}' (Gemm): weights quantized per channel on axis {}, not the output axis", n.name,
-           w.axis);
+      fail("node '{}' (Gemm): weights quantized per channel on axis {}, not the output axis",
+           n.name, w.axis);
     if (model.tensor(in).shape[1] != depth)
-      fail("node '{}' (Gemm): input depth {} but weights for {}", n.name, model.tensor(in).shape[1], depth);
+      fail("node '{}' (Gemm): input depth {} but weights for {}", n.name, model.tensor(in).shape[1],
+           depth);
     // FULLY_CONNECTED weights are [units, depth].
     const int8_t* src = w.values.data<int8_t>();
     std::vector<int8_t> dst(static_cast<size_t>(w.values.numel()));
@@ -425,16 +406,22 @@ class Lowering {
               ? range_quant(options_.output_lo, options_.output_hi)
               : bounded_output(model.tensor(in).quant, dst, w.scale, b_real, depth);
     if (w.scale.size() == 1) {
-      const int w_t = model.add_constant({n.name + "_weights", {int32_t(units), int32_t(depth)},
-                                          TensorType::Int8, weight_quant(w, 0), 0},
+      const int w_t = model.add_constant({n.name + "_weights",
+                                          {int32_t(units), int32_t(depth)},
+                                          TensorType::Int8,
+                                          weight_quant(w, 0),
+                                          0},
                                          vector_bytes(dst));
       return emit(OpCode::FullyConnected, {in, w_t, b_t}, {out}, o);
     }
     // Per-channel weights: a 1x1 CONV_2D between RESHAPEs computes the same sums, and readers
     // without per-channel FULLY_CONNECTED (older TFLite and Arm NN) accept it.
     const int32_t batch = model.tensor(in).shape[0];
-    const int w_t = model.add_constant({n.name + "_weights", {int32_t(units), 1, 1, int32_t(depth)},
-                                        TensorType::Int8, weight_quant(w, 0), 0},
+    const int w_t = model.add_constant({n.name + "_weights",
+                                        {int32_t(units), 1, 1, int32_t(depth)},
+                                        TensorType::Int8,
+                                        weight_quant(w, 0),
+                                        0},
                                        vector_bytes(dst));
     const int in4 = reshape_to(model.tensor(in).name + "_nhwc", in, {batch, 1, 1, int32_t(depth)});
     const int out4 = int8_tensor(n.name + "_conv_output", {batch, 1, 1, int32_t(units)},
@@ -446,7 +433,10 @@ class Lowering {
   // RESHAPE of an int8 tensor into a new tensor (same parameters) or into `out`.
   void reshape_into(int in, int out, const std::vector<int32_t>& shape) {
     const int shape_t = model.add_constant({model.tensor(out).name + "_shape",
-                                            {static_cast<int32_t>(shape.size())}, TensorType::Int32, {}, 0},
+                                            {static_cast<int32_t>(shape.size())},
+                                            TensorType::Int32,
+                                            {},
+                                            0},
                                            vector_bytes(shape));
     OpOptions o;
     o.new_shape = shape;
@@ -464,7 +454,8 @@ class Lowering {
     const auto k = n.attr_ints("kernel_shape");
     const auto strides = n.attr_ints("strides", {1, 1});
     if (k.size() != 2) fail("node '{}' ({}): only 2-D pooling is written", n.name, n.op);
-    if (n.attr_int("ceil_mode", 0) != 0 || n.attr_ints("dilations", {1, 1}) != std::vector<int64_t>{1, 1})
+    if (n.attr_int("ceil_mode", 0) != 0 ||
+        n.attr_ints("dilations", {1, 1}) != std::vector<int64_t>{1, 1})
       fail("node '{}' ({}): ceil_mode and dilations have no TFLite counterpart", n.name, n.op);
     const PadPlan plan = plan_padding(n, xs[2], xs[3], k[0], k[1]);
     const bool is_max = n.op == "MaxPool";
@@ -476,8 +467,10 @@ class Lowering {
     o.stride_w = int32_t(strides[1]);
     if (plan.explicit_pad) {
       if (!is_max)
-        fail("node '{}' (AveragePool): pads {} {} {} {} are not TFLite's SAME or VALID for this size",
-             n.name, plan.top, plan.left, plan.bottom, plan.right);
+        fail(
+            "node '{}' (AveragePool): pads {} {} {} {} are not TFLite's SAME or VALID for this "
+            "size",
+            n.name, plan.top, plan.left, plan.bottom, plan.right);
       if (plan.top == plan.bottom && plan.left == plan.right && 2 * plan.top + 1 == k[0] &&
           2 * plan.left + 1 == k[1]) {
         // Centered windows (ResNet's 3x3/2 pad 1): the stride-1 SAME max over every position
@@ -495,9 +488,10 @@ class Lowering {
       } else if (model.tensor(in).quant.zero_point[0] == -128) {
         in = pad(n, in, plan);  // the zero point is the lowest int8 value: it never wins a max
       } else {
-        fail("node '{}' (MaxPool): pads {} {} {} {} are neither TFLite's SAME nor centered, and "
-             "the input's zero point is not -128 (padding would change the max)",
-             n.name, plan.top, plan.left, plan.bottom, plan.right);
+        fail(
+            "node '{}' (MaxPool): pads {} {} {} {} are neither TFLite's SAME nor centered, and "
+            "the input's zero point is not -128 (padding would change the max)",
+            n.name, plan.top, plan.left, plan.bottom, plan.right);
       }
     }
     if (!is_max && n.attr_int("count_include_pad", 0) != 0 && plan.padding == Padding::Same)
@@ -523,8 +517,7 @@ ExportResult convert(const ir::Graph& qdq, const ExportOptions& options) {
   for (auto& in : g.inputs) {
     if (in.dtype != ir::DType::Float32)
       fail("graph input '{}' is {}, expected float32", in.name, ir::dtype_name(in.dtype));
-    if (!in.has_shape || in.shape.empty())
-      fail("graph input '{}': shape unknown", in.name);
+    if (!in.has_shape || in.shape.empty()) fail("graph input '{}': shape unknown", in.name);
     in.shape[0] = options.batch;
     if (!in.dim_names.empty()) in.dim_names[0].clear();
   }

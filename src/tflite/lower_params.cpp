@@ -1,5 +1,6 @@
 #include "tflite/lower_params.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace qcv::tflite {
@@ -18,18 +19,21 @@ const ir::Tensor& initializer_of(const ir::Graph& g, const ir::Node& node, size_
 Quantization activation_quant(const ir::Graph& g, const ir::Node& qdq) {
   const ir::Tensor& scale = initializer_of(g, qdq, 1);
   if (scale.numel() != 1)
-    fail("node '{}' ({}): per-channel activation quantization ({} scales); TFLite activations "
-         "are per tensor",
-         qdq.name, qdq.op, scale.numel());
+    fail(
+        "node '{}' ({}): per-channel activation quantization ({} scales); TFLite activations "
+        "are per tensor",
+        qdq.name, qdq.op, scale.numel());
   if (qdq.input(2).empty())
-    fail("node '{}' ({}): no zero point, so uint8; TFLite's integer models use int8 activations "
-         "(make the QDQ file with `qcv ptq --scheme tflite`)",
-         qdq.name, qdq.op);
+    fail(
+        "node '{}' ({}): no zero point, so uint8; TFLite's integer models use int8 activations "
+        "(make the QDQ file with `qcv ptq --scheme tflite`)",
+        qdq.name, qdq.op);
   const ir::Tensor& zp = initializer_of(g, qdq, 2);
   if (zp.dtype() != ir::DType::Int8)
-    fail("node '{}' ({}): activations quantized as {}; TFLite's integer models use int8 "
-         "(make the QDQ file with `qcv ptq --scheme tflite`)",
-         qdq.name, qdq.op, ir::dtype_name(zp.dtype()));
+    fail(
+        "node '{}' ({}): activations quantized as {}; TFLite's integer models use int8 "
+        "(make the QDQ file with `qcv ptq --scheme tflite`)",
+        qdq.name, qdq.op, ir::dtype_name(zp.dtype()));
   Quantization q;
   q.scale = {static_cast<float>(scale.as_double(0))};
   if (!(q.scale[0] > 0) || !std::isfinite(q.scale[0]))
@@ -43,10 +47,11 @@ QuantConstant quant_constant(const ir::Graph& g, const ir::Node& node, size_t in
   const std::string& name = node.input(input);
   const int p = g.producer(name);
   if (p < 0 || g.nodes[p].op != "DequantizeLinear" || !g.is_initializer(g.nodes[p].input(0)))
-    fail("node '{}' ({}): input {} '{}' is not a quantized constant (DequantizeLinear of an "
-         "initializer); TFLite integer models need {} {}",
-         node.name, node.op, input, name, ir::dtype_name(dtype),
-         dtype == ir::DType::Int32 ? "biases" : "weights");
+    fail(
+        "node '{}' ({}): input {} '{}' is not a quantized constant (DequantizeLinear of an "
+        "initializer); TFLite integer models need {} {}",
+        node.name, node.op, input, name, ir::dtype_name(dtype),
+        dtype == ir::DType::Int32 ? "biases" : "weights");
   const ir::Node& dq = g.nodes[p];
   QuantConstant c;
   c.values = initializer_of(g, dq, 0);
@@ -61,8 +66,8 @@ QuantConstant quant_constant(const ir::Graph& g, const ir::Node& node, size_t in
     const ir::Tensor& zp = initializer_of(g, dq, 2);
     for (int64_t i = 0; i < zp.numel(); ++i)
       if (zp.as_int64(i) != 0)
-        fail("node '{}' ({}): '{}' has a nonzero zero point; TFLite needs symmetric {}",
-             node.name, node.op, dq.input(0), dtype == ir::DType::Int32 ? "biases" : "weights");
+        fail("node '{}' ({}): '{}' has a nonzero zero point; TFLite needs symmetric {}", node.name,
+             node.op, dq.input(0), dtype == ir::DType::Int32 ? "biases" : "weights");
   }
   c.axis = dq.attr_int("axis", 1);
   if (c.axis < 0) c.axis += static_cast<int64_t>(c.values.rank());
@@ -115,7 +120,8 @@ PadPlan plan_padding(const ir::Node& node, int64_t in_h, int64_t in_w, int64_t k
   if (auto_pad != "NOTSET")
     fail("node '{}' ({}): auto_pad {} has no TFLite counterpart", node.name, node.op, auto_pad);
   const auto pads = node.attr_ints("pads", {0, 0, 0, 0});
-  if (pads.size() != 4) fail("node '{}' ({}): {} pads, expected 4", node.name, node.op, pads.size());
+  if (pads.size() != 4)
+    fail("node '{}' ({}): {} pads, expected 4", node.name, node.op, pads.size());
   if (pads == std::vector<int64_t>{0, 0, 0, 0}) return plan;
   if (pads[0] == sh.first && pads[2] == sh.second && pads[1] == sw.first && pads[3] == sw.second) {
     plan.padding = Padding::Same;
@@ -127,6 +133,41 @@ PadPlan plan_padding(const ir::Node& node, int64_t in_h, int64_t in_w, int64_t k
   plan.bottom = pads[2];
   plan.right = pads[3];
   return plan;
+}
+
+// Parameters for a Gemm's float output (no QuantizeLinear to take them from): the exact range
+// its outputs can reach from the int8 input range, so that nothing saturates; the step is
+// wider than a calibrated one would be. weights: [units, depth] int8.
+Quantization bounded_output(const Quantization& in, const std::vector<int8_t>& weights,
+                            const std::vector<float>& w_scale, const std::vector<double>& bias,
+                            int64_t depth) {
+  const double x_lo = in.scale[0] * (-128.0 - in.zero_point[0]);
+  const double x_hi = in.scale[0] * (127.0 - in.zero_point[0]);
+  double lo = 0, hi = 0;  // the range holds 0, as QuantizeLinear's do
+  for (size_t u = 0; u < bias.size(); ++u) {
+    const double s = w_scale[w_scale.size() == 1 ? 0 : u];
+    double a = bias[u], b = bias[u];
+    for (int64_t k = 0; k < depth; ++k) {
+      const double w = s * weights[u * depth + k];
+      a += std::min(w * x_lo, w * x_hi);
+      b += std::max(w * x_lo, w * x_hi);
+    }
+    lo = std::min(lo, a);
+    hi = std::max(hi, b);
+  }
+  return range_quant(lo, hi);
+}
+
+// Asymmetric int8 parameters of [lo, hi] widened to hold 0 (as QuantizeLinear ranges are).
+Quantization range_quant(double lo, double hi) {
+  lo = std::min(lo, 0.0);
+  hi = std::max(hi, 0.0);
+  Quantization q;
+  const double scale = hi > lo ? (hi - lo) / 255.0 : 1.0;
+  q.scale = {static_cast<float>(scale)};
+  q.zero_point = {
+      static_cast<int64_t>(std::clamp(std::nearbyint(-128.0 - lo / scale), -128.0, 127.0))};
+  return q;
 }
 
 std::string tensor_bytes(const ir::Tensor& t) {

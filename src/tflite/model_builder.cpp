@@ -70,8 +70,7 @@ std::pair<fb::BuiltinOptions, Offset<void>> options(FlatBufferBuilder& b, const 
       return {fb::BuiltinOptions_ReshapeOptions,
               fb::CreateReshapeOptions(b, b.CreateVector(o.new_shape)).Union()};
     case OpCode::Mean:
-      return {fb::BuiltinOptions_ReducerOptions,
-              fb::CreateReducerOptions(b, o.keep_dims).Union()};
+      return {fb::BuiltinOptions_ReducerOptions, fb::CreateReducerOptions(b, o.keep_dims).Union()};
     default:
       return {fb::BuiltinOptions_NONE, 0};
   }

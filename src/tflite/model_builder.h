@@ -29,9 +29,9 @@ enum class OpCode : int32_t {
 const char* op_code_name(OpCode code);
 
 struct Quantization {
-  std::vector<float> scale;        // empty: not quantized
+  std::vector<float> scale;  // empty: not quantized
   std::vector<int64_t> zero_point;
-  int32_t axis = 0;                // quantized_dimension (per-channel tensors)
+  int32_t axis = 0;  // quantized_dimension (per-channel tensors)
 };
 
 struct TensorDef {

@@ -33,7 +33,7 @@ struct ExportOptions {
 };
 
 struct ExportResult {
-  std::string bytes;                   // the .tflite file
+  std::string bytes;                     // the .tflite file
   std::map<std::string, int> op_counts;  // TFLite op name -> operators written
   std::vector<float> output_scales;      // the step of each output's int8 tensor
 };

@@ -11,7 +11,8 @@ TEST(CliExportTflite, ZooModelFromPtq) {
     GTEST_SKIP() << "dataset-fashion-mnist not installed";
   const std::string fp32 = tmp("tfl_mnv2.onnx"), qdq = tmp("tfl_mnv2.qdq.onnx"),
                     out = tmp("tfl_mnv2.tflite");
-  Result r = run_qcv("export --model mobilenet_v2 --width 0.35 --resolution 32 --classes 10 -o " + fp32);
+  Result r =
+      run_qcv("export --model mobilenet_v2 --width 0.35 --resolution 32 --classes 10 -o " + fp32);
   ASSERT_EQ(r.code, 0) << r.err;
   r = run_qcv("ptq " + fp32 + " --calib fashion-mnist --images 16 --scheme tflite -o " + qdq);
   ASSERT_EQ(r.code, 0) << r.err;
@@ -25,7 +26,8 @@ TEST(CliExportTflite, ZooModelFromPtq) {
 
 TEST(CliExportTflite, FloatModelAndMissingFolderAreErrors) {
   const std::string fp32 = tmp("tfl_float.onnx");
-  Result r = run_qcv("export --model mobilenet_v1 --width 0.25 --resolution 32 --classes 10 -o " + fp32);
+  Result r =
+      run_qcv("export --model mobilenet_v1 --width 0.25 --resolution 32 --classes 10 -o " + fp32);
   ASSERT_EQ(r.code, 0) << r.err;
   r = run_qcv("export-tflite " + fp32 + " -o " + tmp("tfl_float.tflite"));
   EXPECT_EQ(r.code, 1);

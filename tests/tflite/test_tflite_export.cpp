@@ -39,10 +39,16 @@ TEST(TfliteExport, TinyNetOpsAndFileIdentifier) {
     return 0.0;
   };
   const int requantized = (scale_of("m") != scale_of("a3")) + (scale_of("v") != scale_of("m"));
-  const std::map<std::string, int> want = {
-      {"QUANTIZE", 1 + requantized}, {"CONV_2D", 5}, {"DEPTHWISE_CONV_2D", 1}, {"PAD", 1},
-      {"ADD", 1},         {"MAX_POOL_2D", 2},     {"AVERAGE_POOL_2D", 1},   {"MEAN", 1},
-      {"RESHAPE", 5},     {"DEQUANTIZE", 1}};
+  const std::map<std::string, int> want = {{"QUANTIZE", 1 + requantized},
+                                           {"CONV_2D", 5},
+                                           {"DEPTHWISE_CONV_2D", 1},
+                                           {"PAD", 1},
+                                           {"ADD", 1},
+                                           {"MAX_POOL_2D", 2},
+                                           {"AVERAGE_POOL_2D", 1},
+                                           {"MEAN", 1},
+                                           {"RESHAPE", 5},
+                                           {"DEQUANTIZE", 1}};
   EXPECT_EQ(r.op_counts, want);
 }
 

@@ -11,8 +11,8 @@ namespace qcv::test {
 
 // x[N,3,16,16] -> Conv3x3 s2 p1 (explicit PAD: not TF's SAME split) -> Relu -> depthwise 3x3
 // p1 (SAME) -> Clip(0,6) -> Conv1x1 -> Add(with a 1x1 conv of the Relu output) -> Relu ->
-// MaxPool3x3 s2 p1 (centered, not SAME) -> AveragePool2x2 -> GlobalAveragePool -> Flatten -> Gemm -> Relu ->
-// Reshape[N,12,1,1] -> Conv1x1 (classifier) -> Flatten -> logits[N,5].
+// MaxPool3x3 s2 p1 (centered, not SAME) -> AveragePool2x2 -> GlobalAveragePool -> Flatten -> Gemm
+// -> Relu -> Reshape[N,12,1,1] -> Conv1x1 (classifier) -> Flatten -> logits[N,5].
 inline ir::Graph tiny_conv_net(uint32_t seed = 3, int64_t depth_multiplier = 2) {
   std::mt19937 rng(seed);
   ir::Graph g;
@@ -30,8 +30,8 @@ inline ir::Graph tiny_conv_net(uint32_t seed = 3, int64_t depth_multiplier = 2) 
                       int64_t group) {
     g.initializers[name + ".w"] = random_tensor({co, ci_per_group, k, k}, rng, -0.5f, 0.5f);
     g.initializers[name + ".b"] = random_tensor({co}, rng, -0.2f, 0.2f);
-    g.nodes.push_back(make_node(name, "Conv", {in, name + ".w", name + ".b"}, {out},
-                                conv_attrs(k, s, p, group)));
+    g.nodes.push_back(
+        make_node(name, "Conv", {in, name + ".w", name + ".b"}, {out}, conv_attrs(k, s, p, group)));
   };
   g.initializers["zero"] = ir::Tensor::scalar(0.f);
   g.initializers["six"] = ir::Tensor::scalar(6.f);
@@ -48,14 +48,15 @@ inline ir::Graph tiny_conv_net(uint32_t seed = 3, int64_t depth_multiplier = 2) 
                               {{"kernel_shape", std::vector<int64_t>{3, 3}},
                                {"strides", std::vector<int64_t>{2, 2}},
                                {"pads", std::vector<int64_t>{1, 1, 1, 1}}}));
-  g.nodes.push_back(make_node("avgpool", "AveragePool", {"m"}, {"v"},
-                              {{"kernel_shape", std::vector<int64_t>{2, 2}},
-                               {"strides", std::vector<int64_t>{1, 1}}}));
+  g.nodes.push_back(make_node(
+      "avgpool", "AveragePool", {"m"}, {"v"},
+      {{"kernel_shape", std::vector<int64_t>{2, 2}}, {"strides", std::vector<int64_t>{1, 1}}}));
   g.nodes.push_back(make_node("gap", "GlobalAveragePool", {"v"}, {"p"}));
   g.nodes.push_back(make_node("flat", "Flatten", {"p"}, {"f"}));
   g.initializers["fc.w"] = random_tensor({12, 8}, rng, -0.5f, 0.5f);
   g.initializers["fc.b"] = random_tensor({12}, rng, -0.2f, 0.2f);
-  g.nodes.push_back(make_node("fc", "Gemm", {"f", "fc.w", "fc.b"}, {"u"}, {{"transB", int64_t(1)}}));
+  g.nodes.push_back(
+      make_node("fc", "Gemm", {"f", "fc.w", "fc.b"}, {"u"}, {{"transB", int64_t(1)}}));
   g.nodes.push_back(make_node("r3", "Relu", {"u"}, {"a4"}));
   g.nodes.push_back(make_node("unflat", "Reshape", {"a4", "shape"}, {"a5"}));
   add_conv("cls", "a5", "y4", 5, 12, 1, 1, 0, 1);

@@ -6,14 +6,15 @@
 //       "lo,hi" of the output over 8 seeded N(0,1) images (other seeds than the check's), through
 //       qcv's INT8 runtime: export-tflite's --output-range for float logits;
 //   tflite_armnn_check MODEL.qdq.onnx MODEL.tflite [LO,HI]
-//       (LO,HI: the --output-range it was exported with) seeded N(0,1) images through qcv's INT8 runtime and through Arm NN (CpuRef); one JSON line.
+//       (LO,HI: the --output-range it was exported with) seeded N(0,1) images through qcv's INT8
+//       runtime and through Arm NN (CpuRef); one JSON line.
 #include <fmt/format.h>
 
 #include <cstdio>
 #include <fstream>
-#include <stdexcept>
 #include <iostream>
 #include <sstream>
+#include <stdexcept>
 
 #include "armnn_runner.h"
 #include "onnx/onnx.h"
@@ -44,8 +45,8 @@ int check(char** argv, const char* range) {
       throw std::runtime_error(std::string("bad range ") + range);
   }
   const float step = qcv::tflite::convert(qdq, options).output_scales.at(0);
-  const auto c = qcv::test::compare_with_armnn(qdq, bytes.str(),
-                                               qcv::test::normal_input(qdq, batch, 5), step);
+  const auto c =
+      qcv::test::compare_with_armnn(qdq, bytes.str(), qcv::test::normal_input(qdq, batch, 5), step);
   fmt::print(
       "{{\"outputs\":{},\"step\":{},\"within_one_step\":{:.4f},\"max_steps\":{:.3f},"
       "\"mean_steps\":{:.4f},\"top1_agreement\":{:.4f}}}\n",

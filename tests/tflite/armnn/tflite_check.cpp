@@ -9,9 +9,7 @@
 
 namespace qcv::test {
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 ir::Tensor normal_input(const ir::Graph& g, int64_t batch, uint32_t seed) {
   ir::Shape shape = g.inputs[0].shape;

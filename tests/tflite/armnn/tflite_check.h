@@ -12,7 +12,7 @@ struct CheckResult {
   float step = 0;              // scale of the .tflite output's int8 tensor
   double within_one_step = 0;  // fraction of outputs with |qcv - Arm NN| <= one step
   double max_steps = 0, mean_steps = 0;
-  double top1_agreement = 0;   // fraction of batch rows with the same argmax
+  double top1_agreement = 0;  // fraction of batch rows with the same argmax
 };
 
 // input: NCHW float32 [B, C, H, W] for the QDQ graph; Arm NN gets it transposed to NHWC. The
