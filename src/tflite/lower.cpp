@@ -503,9 +503,33 @@ class Lowering {
     const Quantization in_quant = model.tensor(in).quant;
     if (out_def.quant.scale == in_quant.scale && out_def.quant.zero_point == in_quant.zero_point)
       return emit(code, {in}, {out}, o);
+    if (!is_max && o.padding == Padding::Valid)
+      return average_as_depthwise(n, in, out, o);
     const int pooled = int8_tensor(n.name + "_pooled", out_def.shape, in_quant);
     emit(code, {in}, {pooled}, o);
     emit(OpCode::Quantize, {pooled}, {out});
+  }
+
+  // An unpadded average pool whose output parameters differ from its input's: a depthwise conv
+  // with every weight 1/(kh*kw) (int8 127 with that scale / 127), which rescales with one
+  // rounding, as qcv's kernel does (a pool then a QUANTIZE would round twice).
+  void average_as_depthwise(const ir::Node& n, int in, int out, OpOptions o) {
+    const int32_t channels = model.tensor(in).shape[3];
+    const int32_t kh = o.filter_h, kw = o.filter_w;
+    Quantization wq;
+    wq.scale.assign(channels, static_cast<float>(1.0 / (double(kh) * kw * 127.0)));
+    wq.zero_point.assign(channels, 0);
+    wq.axis = 3;
+    const std::vector<int8_t> ones(static_cast<size_t>(kh) * kw * channels, 127);
+    const int w_t = model.add_constant(
+        {n.name + "_weights", {1, kh, kw, channels}, TensorType::Int8, wq, 0}, vector_bytes(ones));
+    Quantization bq;
+    for (float ws : wq.scale) bq.scale.push_back(model.tensor(in).quant.scale[0] * ws);
+    bq.zero_point.assign(channels, 0);
+    const int b_t = model.add_constant({n.name + "_bias", {channels}, TensorType::Int32, bq, 0},
+                                       vector_bytes(std::vector<int32_t>(channels, 0)));
+    o.depth_multiplier = 1;
+    emit(OpCode::DepthwiseConv2D, {in, w_t, b_t}, {out}, o);
   }
 };
 

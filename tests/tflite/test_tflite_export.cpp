@@ -30,25 +30,29 @@ TEST(TfliteExport, TinyNetOpsAndFileIdentifier) {
   // a stride-1 SAME max pool then a 1x1/2 one (its QuantizeLinear, calibrated on the strided
   // output, may differ from the input's: then a QUANTIZE requantizes it); the Gemm's
   // per-channel weights make it a 1x1 CONV_2D between 2 RESHAPEs (plus the net's 3). One
-  // QUANTIZE for the input, and one more where a pool's QuantizeLinear has other parameters than
-  // its input (TFLite pools keep their input's).
+  // QUANTIZE for the input, and one more where the max pool's QuantizeLinear has other
+  // parameters than its input (TFLite pools keep their input's).
   auto scale_of = [&](const std::string& v) {
     for (const auto& n : qdq.nodes)
       if (n.op == "QuantizeLinear" && n.inputs[0] == v)
         return qdq.initializer(n.inputs[1])->as_double(0);
     return 0.0;
   };
-  const int requantized = (scale_of("m") != scale_of("a3")) + (scale_of("v") != scale_of("m"));
+  // The average pool rescales as a depthwise conv of weights 1/4 where its parameters change.
+  const bool avg_rescales = scale_of("v") != scale_of("m");
+  const int requantized = scale_of("m") != scale_of("p3");
   const std::map<std::string, int> want = {{"QUANTIZE", 1 + requantized},
                                            {"CONV_2D", 5},
-                                           {"DEPTHWISE_CONV_2D", 1},
+                                           {"DEPTHWISE_CONV_2D", 1 + avg_rescales},
                                            {"PAD", 1},
                                            {"ADD", 1},
+                                           {"MUL", 1},
                                            {"MAX_POOL_2D", 2},
-                                           {"AVERAGE_POOL_2D", 1},
                                            {"MEAN", 1},
                                            {"RESHAPE", 5},
                                            {"DEQUANTIZE", 1}};
+  EXPECT_TRUE(avg_rescales) << "the test means to cover the average pool's rescaling";
+  EXPECT_EQ(r.op_counts.count("AVERAGE_POOL_2D"), 0u);
   EXPECT_EQ(r.op_counts, want);
 }
 

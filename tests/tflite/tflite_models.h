@@ -44,7 +44,8 @@ inline ir::Graph tiny_conv_net(uint32_t seed = 3, int64_t depth_multiplier = 2) 
   add_conv("skip", "a1", "t4", 8, 8, 1, 1, 0, 1);
   g.nodes.push_back(make_node("add", "Add", {"t3", "t4"}, {"s"}));
   g.nodes.push_back(make_node("r2", "Relu", {"s"}, {"a3"}));
-  g.nodes.push_back(make_node("maxpool", "MaxPool", {"a3"}, {"m"},
+  g.nodes.push_back(make_node("mul", "Mul", {"a3", "t4"}, {"p3"}));
+  g.nodes.push_back(make_node("maxpool", "MaxPool", {"p3"}, {"m"},
                               {{"kernel_shape", std::vector<int64_t>{3, 3}},
                                {"strides", std::vector<int64_t>{2, 2}},
                                {"pads", std::vector<int64_t>{1, 1, 1, 1}}}));
