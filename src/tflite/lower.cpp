@@ -31,6 +31,7 @@ class Lowering {
   ModelBuilder model;
   std::map<std::string, int> op_counts;
   std::vector<float> output_scales;
+  std::vector<int64_t> output_zero_points;
 
   void run() {
     for (const auto& in : g_.inputs) input(in);
@@ -87,6 +88,7 @@ class Lowering {
     emit(OpCode::Dequantize, {it->second}, {t});
     model.add_output(t);
     output_scales.push_back(model.tensor(it->second).quant.scale.at(0));
+    output_zero_points.push_back(model.tensor(it->second).quant.zero_point.at(0));
   }
 
   void node(int index) {
@@ -503,8 +505,7 @@ class Lowering {
     const Quantization in_quant = model.tensor(in).quant;
     if (out_def.quant.scale == in_quant.scale && out_def.quant.zero_point == in_quant.zero_point)
       return emit(code, {in}, {out}, o);
-    if (!is_max && o.padding == Padding::Valid)
-      return average_as_depthwise(n, in, out, o);
+    if (!is_max && o.padding == Padding::Valid) return average_as_depthwise(n, in, out, o);
     const int pooled = int8_tensor(n.name + "_pooled", out_def.shape, in_quant);
     emit(code, {in}, {pooled}, o);
     emit(OpCode::Quantize, {pooled}, {out});
@@ -554,6 +555,7 @@ ExportResult convert(const ir::Graph& qdq, const ExportOptions& options) {
   r.bytes = lowering.model.serialize(fmt::format("qcv export-tflite from graph '{}'", g.name));
   r.op_counts = lowering.op_counts;
   r.output_scales = lowering.output_scales;
+  r.output_zero_points = lowering.output_zero_points;
   return r;
 }
 

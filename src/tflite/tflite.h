@@ -36,6 +36,7 @@ struct ExportResult {
   std::string bytes;                     // the .tflite file
   std::map<std::string, int> op_counts;  // TFLite op name -> operators written
   std::vector<float> output_scales;      // the step of each output's int8 tensor
+  std::vector<int64_t> output_zero_points;
 };
 
 // Throws qcv::Error naming the node for a graph it cannot write (an op without a TFLite int8

@@ -21,8 +21,9 @@ void expect_agreement(const ir::Graph& qdq, int64_t batch, const std::string& wh
   options.output_hi = output_range.second;
   const tflite::ExportResult r = tflite::convert(qdq, options);
   if (!pad_ops) EXPECT_EQ(r.op_counts.count("PAD"), 0u) << what;
-  const test::CheckResult c = test::compare_with_armnn(
-      qdq, r.bytes, test::normal_input(qdq, batch, 5), r.output_scales.at(0));
+  const test::CheckResult c =
+      test::compare_with_armnn(qdq, r.bytes, test::normal_input(qdq, batch, 5),
+                               r.output_scales.at(0), r.output_zero_points.at(0));
   std::cout << what << ": " << c.outputs << " outputs, " << 100 * c.within_one_step
             << "% within one step (" << c.step << "), max " << c.max_steps << " steps, mean "
             << c.mean_steps << ", top-1 agreement " << 100 * c.top1_agreement << "%\n";
@@ -37,7 +38,8 @@ TEST(TfliteArmnn, TinyConvNetMatchesQcvInt8) {
   const ir::Graph qdq = test::quantize_tflite(test::tiny_conv_net());
   // The exporter wrote every op family this net has (PAD for PyTorch-style stride-2 padding).
   const auto ops = tflite::convert(qdq).op_counts;
-  for (const char* op : {"CONV_2D", "DEPTHWISE_CONV_2D", "PAD", "ADD", "MUL", "MAX_POOL_2D", "MEAN", "RESHAPE", "QUANTIZE", "DEQUANTIZE"})
+  for (const char* op : {"CONV_2D", "DEPTHWISE_CONV_2D", "PAD", "ADD", "MUL", "MAX_POOL_2D", "MEAN",
+                         "RESHAPE", "QUANTIZE", "DEQUANTIZE"})
     EXPECT_TRUE(ops.count(op)) << op;
   expect_agreement(qdq, 32, "tiny conv net");
 }

@@ -44,9 +44,10 @@ int check(char** argv, const char* range) {
     if (std::sscanf(range, "%f,%f", &options.output_lo, &options.output_hi) != 2)
       throw std::runtime_error(std::string("bad range ") + range);
   }
-  const float step = qcv::tflite::convert(qdq, options).output_scales.at(0);
-  const auto c =
-      qcv::test::compare_with_armnn(qdq, bytes.str(), qcv::test::normal_input(qdq, batch, 5), step);
+  const qcv::tflite::ExportResult exported = qcv::tflite::convert(qdq, options);
+  const auto c = qcv::test::compare_with_armnn(
+      qdq, bytes.str(), qcv::test::normal_input(qdq, batch, 5), exported.output_scales.at(0),
+      exported.output_zero_points.at(0));
   fmt::print(
       "{{\"outputs\":{},\"step\":{},\"within_one_step\":{:.4f},\"max_steps\":{:.3f},"
       "\"mean_steps\":{:.4f},\"top1_agreement\":{:.4f}}}\n",

@@ -1,5 +1,6 @@
 #include "tflite_check.h"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -35,7 +36,8 @@ std::pair<float, float> observed_output_range(const ir::Graph& qdq, int images, 
 }
 
 CheckResult compare_with_armnn(const ir::Graph& qdq, const std::string& tflite_bytes,
-                               const ir::Tensor& input, float step, int threads) {
+                               const ir::Tensor& input, float step, int64_t zero_point,
+                               int threads) {
   runtime::Session session(qdq, {threads, true});
   const ir::Tensor want = session.run({{qdq.inputs[0].name, input}})[0];
 
@@ -57,8 +59,10 @@ CheckResult compare_with_armnn(const ir::Graph& qdq, const std::string& tflite_b
   r.step = step;
   int64_t within = 0;
   double sum = 0;
+  const double lo = double(step) * (-128 - zero_point), hi = double(step) * (127 - zero_point);
   for (int64_t i = 0; i < r.outputs; ++i) {
-    const double d = std::fabs(double(got[i]) - want.data<float>()[i]) / r.step;
+    const double q = std::clamp(double(want.data<float>()[i]), lo, hi);
+    const double d = std::fabs(double(got[i]) - q) / r.step;
     within += d <= 1.0 + 1e-3;
     sum += d;
     r.max_steps = std::max(r.max_steps, d);

@@ -16,10 +16,13 @@ struct CheckResult {
 };
 
 // input: NCHW float32 [B, C, H, W] for the QDQ graph; Arm NN gets it transposed to NHWC. The
-// .tflite must have been written for batch B. step: the scale of the .tflite output's int8 tensor
-// (tflite::ExportResult::output_scales).
+// .tflite must have been written for batch B. step, zero_point: the .tflite output's int8
+// parameters (tflite::ExportResult); qcv's float logits (a final Gemm the QDQ graph leaves float)
+// are saturated to that int8 range first, so that a logit outside a calibrated range counts as
+// the range's, not as an export error.
 CheckResult compare_with_armnn(const ir::Graph& qdq, const std::string& tflite_bytes,
-                               const ir::Tensor& input, float step, int threads = 2);
+                               const ir::Tensor& input, float step, int64_t zero_point,
+                               int threads = 2);
 
 // A seeded N(0, 1) NCHW input of the graph's input shape with batch `batch`.
 ir::Tensor normal_input(const ir::Graph& g, int64_t batch, uint32_t seed);
