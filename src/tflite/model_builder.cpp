@@ -8,7 +8,6 @@
 
 namespace qcv::tflite {
 
-namespace fb = qcv::tflite::fb;
 using flatbuffers::FlatBufferBuilder;
 using flatbuffers::Offset;
 
