@@ -283,6 +283,10 @@ class Lowering {
     if (real)
       for (int64_t c = 0; c < channels; ++c)
         real->push_back(double(values.data<int32_t>()[c]) * q.scale[c]);
+    if (w.scale.size() == 1) {  // per-tensor weights: a per-tensor bias (readers check the counts)
+      q.scale.resize(1);
+      q.zero_point.resize(1);
+    }
     return model.add_constant({n.name + "_bias", {int32_t(channels)}, TensorType::Int32, q, 0},
                               tensor_bytes(values));
   }

@@ -44,6 +44,13 @@ TEST(TfliteArmnn, TinyConvNetMatchesQcvInt8) {
   expect_agreement(qdq, 32, "tiny conv net");
 }
 
+TEST(TfliteArmnn, TinyConvNetPerTensorWeights) {
+  // Per-tensor weights (`qcv ptq --per-tensor-weights`): the Gemm is a FULLY_CONNECTED.
+  const ir::Graph qdq = test::quantize_tflite(test::tiny_conv_net(), 4, 11, false);
+  EXPECT_EQ(tflite::convert(qdq).op_counts.count("FULLY_CONNECTED"), 1u);
+  expect_agreement(qdq, 32, "tiny conv net, per-tensor weights");
+}
+
 TEST(TfliteArmnn, ZooMobileNetV2MatchesQcvInt8) {
   const ir::Graph qdq = test::quantize_tflite(test::zoo_model("mobilenet_v2", 0.35f, 32, 10));
   expect_agreement(qdq, 2, "mobilenet_v2 x0.35 32px", false);
