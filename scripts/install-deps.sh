@@ -15,6 +15,7 @@ packages=(
   libcairo2-dev fonts-dejavu-core chromium
   dataset-fashion-mnist libonnx-testdata
   python3-onnx python3-numpy
+  libflatbuffers-dev flatbuffers-compiler libarmnntfliteparser-dev libarmnn-cpuref-backend22
 )
 # Node.js runs the ONNX Runtime peer; take Debian's only where the machine has none of its own
 # (a node installed some other way conflicts with Debian's npm package).

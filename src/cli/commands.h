@@ -7,6 +7,7 @@ namespace qcv::cli {
 
 void add_models_command(CLI::App& app);
 void add_export_command(CLI::App& app);
+void add_export_tflite_command(CLI::App& app);  // cmd_export_tflite.cpp (tflite)
 void add_optimize_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_run_command(CLI::App& app);

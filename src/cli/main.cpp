@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "qcv 0.1.0");
   qcv::cli::add_models_command(app);
   qcv::cli::add_export_command(app);
+  qcv::cli::add_export_tflite_command(app);
   qcv::cli::add_optimize_command(app);
   qcv::cli::add_info_command(app);
 #ifdef QCV_HAVE_RUNTIME

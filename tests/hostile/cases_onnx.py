@@ -90,6 +90,7 @@ def cases(fx):
         "info": (["info", "in/m.onnx"], None),
         "optimize": (["optimize", "in/m.onnx", "-o", "out/o.onnx"], None),
         "run": (["run", "in/m.onnx", "-i", "x.npy", "-o", "out/y.npy"], None),
+        "export-tflite": (["export-tflite", "in/m.onnx", "-o", "out/o.tflite"], None),
     }
     for name, data in bad.items():
         for cmd, (args, _) in commands.items():

@@ -1,0 +1,72 @@
+// Exported .tflite files read and run by an independent implementation (Arm NN's TFLite parser,
+// CpuRef backend) against qcv's INT8 runtime on the QDQ file they come from.
+#include <gtest/gtest.h>
+
+#include "tflite/tflite.h"
+#include "tflite/tflite_models.h"
+#include "tflite_check.h"
+
+using namespace qcv;
+
+namespace {
+
+// pad_ops false for models with stride-2 convs after a Relu (zero point -128): Arm NN 20.08's
+// int8 PAD fills with 0, not the zero point (tflite::ExportOptions::pad_ops).
+void expect_agreement(const ir::Graph& qdq, int64_t batch, const std::string& what,
+                      bool pad_ops = true, std::pair<float, float> output_range = {1, 0}) {
+  tflite::ExportOptions options;
+  options.batch = batch;
+  options.pad_ops = pad_ops;
+  options.output_lo = output_range.first;
+  options.output_hi = output_range.second;
+  const tflite::ExportResult r = tflite::convert(qdq, options);
+  if (!pad_ops) EXPECT_EQ(r.op_counts.count("PAD"), 0u) << what;
+  const test::CheckResult c =
+      test::compare_with_armnn(qdq, r.bytes, test::normal_input(qdq, batch, 5),
+                               r.output_scales.at(0), r.output_zero_points.at(0));
+  std::cout << what << ": " << c.outputs << " outputs, " << 100 * c.within_one_step
+            << "% within one step (" << c.step << "), max " << c.max_steps << " steps, mean "
+            << c.mean_steps << ", top-1 agreement " << 100 * c.top1_agreement << "%\n";
+  ::testing::Test::RecordProperty("max_steps", std::to_string(c.max_steps));
+  EXPECT_GE(c.within_one_step, 0.99) << what;
+  EXPECT_LE(c.mean_steps, 1.0) << what;
+}
+
+}  // namespace
+
+TEST(TfliteArmnn, TinyConvNetMatchesQcvInt8) {
+  const ir::Graph qdq = test::quantize_tflite(test::tiny_conv_net());
+  // The exporter wrote every op family this net has (PAD for PyTorch-style stride-2 padding).
+  const auto ops = tflite::convert(qdq).op_counts;
+  for (const char* op : {"CONV_2D", "DEPTHWISE_CONV_2D", "PAD", "ADD", "MUL", "MAX_POOL_2D", "MEAN",
+                         "RESHAPE", "QUANTIZE", "DEQUANTIZE"})
+    EXPECT_TRUE(ops.count(op)) << op;
+  expect_agreement(qdq, 32, "tiny conv net");
+}
+
+TEST(TfliteArmnn, TinyConvNetPerTensorWeights) {
+  // Per-tensor weights (`qcv ptq --per-tensor-weights`): the Gemm is a FULLY_CONNECTED.
+  const ir::Graph qdq = test::quantize_tflite(test::tiny_conv_net(), 4, 11, false);
+  EXPECT_EQ(tflite::convert(qdq).op_counts.count("FULLY_CONNECTED"), 1u);
+  expect_agreement(qdq, 32, "tiny conv net, per-tensor weights");
+}
+
+TEST(TfliteArmnn, ZooMobileNetV2MatchesQcvInt8) {
+  const ir::Graph qdq = test::quantize_tflite(test::zoo_model("mobilenet_v2", 0.35f, 32, 10));
+  expect_agreement(qdq, 2, "mobilenet_v2 x0.35 32px", false);
+}
+
+TEST(TfliteArmnn, ZooResNet18MatchesQcvInt8) {
+  // Float logits (int8 in the .tflite: the bounded range, then the range observed on 8 other
+  // images), a 7x7/2 stem, a centered 3x3/2 max pool, residual ADDs with fused RELU.
+  const ir::Graph qdq = test::quantize_tflite(test::zoo_model("resnet18", 1.f, 32, 10), 2);
+  expect_agreement(qdq, 2, "resnet18 32px, bounded logits", false);
+  expect_agreement(qdq, 2, "resnet18 32px, observed logits range", false,
+                   test::observed_output_range(qdq, 8, 100));
+}
+
+TEST(TfliteArmnn, ZooMobileNetV3SmallMinimalisticMatchesQcvInt8) {
+  const ir::Graph qdq =
+      test::quantize_tflite(test::zoo_model("mobilenet_v3_small_minimalistic", 0.5f, 32, 10));
+  expect_agreement(qdq, 2, "mobilenet_v3_small_minimalistic x0.5 32px", false);
+}

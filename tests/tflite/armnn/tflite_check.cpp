@@ -1,0 +1,83 @@
+#include "tflite_check.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "armnn_runner.h"
+#include "ir/top_k.h"
+#include "runtime/session.h"
+
+namespace qcv::test {
+
+namespace {}  // namespace
+
+ir::Tensor normal_input(const ir::Graph& g, int64_t batch, uint32_t seed) {
+  ir::Shape shape = g.inputs[0].shape;
+  shape[0] = batch;
+  ir::Tensor x(ir::DType::Float32, shape);
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.f, 1.f);
+  for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = normal(rng);
+  return x;
+}
+
+std::pair<float, float> observed_output_range(const ir::Graph& qdq, int images, uint32_t seed) {
+  runtime::Session session(qdq, {2, true});
+  float lo = 0, hi = 0;
+  for (int i = 0; i < images; ++i) {
+    const ir::Tensor y = session.run({{qdq.inputs[0].name, normal_input(qdq, 1, seed + i)}})[0];
+    for (int64_t k = 0; k < y.numel(); ++k) {
+      lo = std::min(lo, y.data<float>()[k]);
+      hi = std::max(hi, y.data<float>()[k]);
+    }
+  }
+  return {lo, hi};
+}
+
+CheckResult compare_with_armnn(const ir::Graph& qdq, const std::string& tflite_bytes,
+                               const ir::Tensor& input, float step, int64_t zero_point,
+                               int threads) {
+  runtime::Session session(qdq, {threads, true});
+  const ir::Tensor want = session.run({{qdq.inputs[0].name, input}})[0];
+
+  const int64_t b = input.dim(0), c = input.dim(1), h = input.dim(2), w = input.dim(3);
+  std::vector<float> nhwc(static_cast<size_t>(input.numel()));
+  const float* x = input.data<float>();
+  for (int64_t n = 0; n < b; ++n)
+    for (int64_t k = 0; k < c; ++k)
+      for (int64_t y = 0; y < h; ++y)
+        for (int64_t z = 0; z < w; ++z)
+          nhwc[((n * h + y) * w + z) * c + k] = x[((n * c + k) * h + y) * w + z];
+  ArmnnModel model(tflite_bytes);
+  const std::vector<float> got = model.run(nhwc);
+  if (static_cast<int64_t>(got.size()) != want.numel())
+    fail("Arm NN gave {} outputs, qcv {}", got.size(), want.numel());
+
+  CheckResult r;
+  r.outputs = want.numel();
+  r.step = step;
+  int64_t within = 0;
+  double sum = 0;
+  const double lo = double(step) * (-128 - zero_point), hi = double(step) * (127 - zero_point);
+  for (int64_t i = 0; i < r.outputs; ++i) {
+    const double q = std::clamp(double(want.data<float>()[i]), lo, hi);
+    const double d = std::fabs(double(got[i]) - q) / r.step;
+    within += d <= 1.0 + 1e-3;
+    sum += d;
+    r.max_steps = std::max(r.max_steps, d);
+  }
+  r.within_one_step = double(within) / r.outputs;
+  r.mean_steps = sum / r.outputs;
+  const int64_t classes = want.numel() / b;
+  int64_t same = 0;
+  for (int64_t n = 0; n < b; ++n) {
+    const float* a = got.data() + n * classes;
+    const float* q = want.data<float>() + n * classes;
+    same += ir::top1_index(a, classes) == ir::top1_index(q, classes);
+  }
+  r.top1_agreement = double(same) / b;
+  return r;
+}
+
+}  // namespace qcv::test

@@ -1,0 +1,34 @@
+// The export check: the same input through qcv's INT8 runtime (the QDQ graph) and through Arm NN
+// (the .tflite file), outputs compared in units of the output's quantization step.
+#pragma once
+#include <string>
+
+#include "ir/ir.h"
+
+namespace qcv::test {
+
+struct CheckResult {
+  int64_t outputs = 0;
+  float step = 0;              // scale of the .tflite output's int8 tensor
+  double within_one_step = 0;  // fraction of outputs with |qcv - Arm NN| <= one step
+  double max_steps = 0, mean_steps = 0;
+  double top1_agreement = 0;  // fraction of batch rows with the same argmax
+};
+
+// input: NCHW float32 [B, C, H, W] for the QDQ graph; Arm NN gets it transposed to NHWC. The
+// .tflite must have been written for batch B. step, zero_point: the .tflite output's int8
+// parameters (tflite::ExportResult); qcv's float logits (a final Gemm the QDQ graph leaves float)
+// are saturated to that int8 range first, so that a logit outside a calibrated range counts as
+// the range's, not as an export error.
+CheckResult compare_with_armnn(const ir::Graph& qdq, const std::string& tflite_bytes,
+                               const ir::Tensor& input, float step, int64_t zero_point,
+                               int threads = 2);
+
+// A seeded N(0, 1) NCHW input of the graph's input shape with batch `batch`.
+ir::Tensor normal_input(const ir::Graph& g, int64_t batch, uint32_t seed);
+
+// The [min, max] of the graph's output over `images` seeded N(0, 1) images through qcv's INT8
+// runtime: the logits range for tflite::ExportOptions where the QDQ graph leaves them float.
+std::pair<float, float> observed_output_range(const ir::Graph& qdq, int images, uint32_t seed);
+
+}  // namespace qcv::test
