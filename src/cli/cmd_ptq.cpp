@@ -63,9 +63,10 @@ void add_ptq_command(CLI::App& app) {
                                    report, histograms;
   static model_input::InputFlags flags;
   static std::vector<std::string> exclude, include;
-  static int images = 512, batch = 16, threads = 0, bins = 2048;
+  static int images = 512, batch = 16, threads = 0, bins = 2048, weight_bits = 8;
   static double percentile = 99.99;
-  static bool per_tensor_weights = false;
+  static bool per_tensor_weights = false, cle = false, bias_correction = false;
+  static std::string cle_relu6 = "clip";
   cmd->add_option("model", model, "FP32 model .onnx file")->required();
   cmd->add_option("--calib", calib,
                   "Calibration dataset (fashion-mnist, cifar10:DIR, image folder)")
@@ -91,6 +92,20 @@ void add_ptq_command(CLI::App& app) {
                   "Node name or glob pattern forced to INT8 (wins over --exclude)");
   cmd->add_flag("--per-tensor-weights", per_tensor_weights,
                 "One weight scale per tensor, not per channel");
+  cmd->add_option("--weight-bits", weight_bits,
+                  "Weight bit width: 8, or 4 (values in [-7, 7] stored in int8, opset 13)")
+      ->capture_default_str()
+      ->check(one_of({"4", "8"}));
+  cmd->add_flag("--cle", cle,
+                "Cross-layer equalization of Conv->(Relu|ReLU6)->Conv pairs before quantizing");
+  cmd->add_option("--cle-relu6", cle_relu6,
+                  "ReLU6 between equalized convs: clip (exact: Relu then a per-channel bound), "
+                  "relu (replaced by Relu, changes FP32 above 6) or skip (pair left alone)")
+      ->capture_default_str()
+      ->check(one_of({"clip", "relu", "skip"}));
+  cmd->add_flag("--bias-correction", bias_correction,
+                "Empirical bias correction: each Conv/Gemm bias gets the mean output shift its "
+                "weight quantization causes on the calibration data");
   cmd->add_option("--batch", batch,
                   "Calibration batch size (peak memory grows with it: the runtime's activations "
                   "of one batch)")
@@ -167,6 +182,10 @@ void add_ptq_command(CLI::App& app) {
     quant::PtqOptions o;
     o.scheme = quant::scheme_by_name(scheme);
     if (per_tensor_weights) o.scheme.weight_per_channel = false;
+    o.scheme.weight_bits = weight_bits;
+    o.equalize = cle;
+    o.equalization.relu6 = quant::relu6_policy_by_name(cle_relu6);
+    o.bias_correction = bias_correction;
     o.overrides.exclude = exclude;
     o.overrides.include = include;
     o.calibration.method = quant::method_by_name(method);
@@ -176,8 +195,18 @@ void add_ptq_command(CLI::App& app) {
                subset->description(), ch, res, res, scheme, method);
     quant::PtqResult r =
         quant::quantize_ptq(std::move(graph), session_backend(threads), *calibration_data, o);
-    r.graph.metadata["qcv.quantization"] =
-        fmt::format("ptq scheme={} method={} images={}", scheme, method, subset->size());
+    r.graph.metadata["qcv.quantization"] = fmt::format(
+        "ptq scheme={} method={} images={} weight_bits={}{}{}", scheme, method, subset->size(),
+        weight_bits, cle ? " cle=" + cle_relu6 : "", bias_correction ? " bias_correction" : "");
+    if (cle) {
+      fmt::print(stderr,
+                 "qcv ptq: cross-layer equalization: {} conv pairs in {} rounds ({} ReLU6 made "
+                 "per-channel, {} replaced by Relu)\n",
+                 r.equalization.pairs, r.equalization.rounds, r.equalization.clips_made_per_channel,
+                 r.equalization.clips_replaced);
+      for (const std::string& why : r.equalization.skipped)
+        fmt::print(stderr, "qcv ptq: cross-layer equalization skipped {}\n", why);
+    }
     if (!flags.preprocess.empty()) r.graph.metadata["qcv.preprocess"] = flags.preprocess;
     if (!flags.mean.empty()) r.graph.metadata["qcv.mean"] = flags.mean;
     if (!flags.std.empty()) r.graph.metadata["qcv.std"] = flags.std;

@@ -171,16 +171,26 @@ class Workflow {
 
   std::string phase_ptq(const ir::Graph& fp32, const std::string& method) {
     const std::string out = "ptq_" + method + ".onnx";
-    const nlohmann::json key = {{"phase", "ptq"},
-                                {"fp32", fp32_digest_},
-                                {"scheme", w_.scheme},
-                                {"method", method},
-                                {"calibration", calibration_key()}};
+    nlohmann::json key = {{"phase", "ptq"},
+                          {"fp32", fp32_digest_},
+                          {"scheme", w_.scheme},
+                          {"method", method},
+                          {"calibration", calibration_key()}};
+    // Keyed only when set, so that earlier runs' phases stay reusable.
+    if (w_.per_tensor_weights) key["per_tensor_weights"] = true;
+    if (w_.weight_bits != 8) key["weight_bits"] = w_.weight_bits;
+    if (w_.cle) key["cle"] = w_.cle_relu6;
+    if (w_.bias_correction) key["bias_correction"] = true;
     if (reuse("ptq_" + method, out, key)) return out;
     log("ptq " + method + ": calibrating on " + std::to_string(w_.calib_images) + " images");
     quant::PtqOptions o;
     o.scheme = quant::scheme_by_name(w_.scheme);
     o.calibration.method = quant::method_by_name(method);
+    if (w_.per_tensor_weights) o.scheme.weight_per_channel = false;
+    o.scheme.weight_bits = w_.weight_bits;
+    o.equalize = w_.cle;
+    o.equalization.relu6 = quant::relu6_policy_by_name(w_.cle_relu6);
+    o.bias_correction = w_.bias_correction;
     onnx::save(quantize_with_calibration(fp32, calibration(), o), path(out));
     finish("ptq_" + method, key);
     return out;

@@ -3,9 +3,20 @@
 #include "config/values.h"
 #include "ir/error.h"
 #include "ir/input_file.h"
+#include "ir/parse_value.h"
 #include "quant/quant.h"
 
 namespace qcv::config {
+
+namespace {
+
+void read_flag(const YAML::Node& node, const std::string& key, bool& out) {
+  std::string v;
+  read(node, key, v);
+  if (!v.empty()) out = ir::parse_bool(key, v);
+}
+
+}  // namespace
 
 WorkflowConfig parse_workflow(const YAML::Node& y, const std::string& where) {
   const std::string in = "workflow config '" + where + "'";
@@ -14,7 +25,10 @@ WorkflowConfig parse_workflow(const YAML::Node& y, const std::string& where) {
   WorkflowConfig w;
   if (!y || y.IsNull()) return w;
   const YAML::Node ptq = y["ptq"], qat = y["qat"], deploy = y["deploy"], eval = y["eval"];
-  require_known_keys(ptq, {"scheme", "methods", "images"}, in + ": ptq");
+  require_known_keys(ptq,
+                     {"scheme", "methods", "images", "per_tensor_weights", "weight_bits", "cle",
+                      "cle_relu6", "bias_correction"},
+                     in + ": ptq");
   require_known_keys(qat,
                      {"init", "ranges", "freeze_ranges_after", "range_decay", "batch_norm",
                       "bn_fold_after", "train"},
@@ -28,6 +42,14 @@ WorkflowConfig parse_workflow(const YAML::Node& y, const std::string& where) {
     read(ptq, "scheme", w.scheme);
     read(ptq, "methods", w.ptq_methods);
     read(ptq, "images", w.calib_images, 1, 1 << 24);
+    read_flag(ptq, "per_tensor_weights", w.per_tensor_weights);
+    read(ptq, "weight_bits", w.weight_bits, 4, 8);
+    if (w.weight_bits != 4 && w.weight_bits != 8)
+      fail("ptq.weight_bits: {}, expected 4 or 8", w.weight_bits);
+    read_flag(ptq, "cle", w.cle);
+    read(ptq, "cle_relu6", w.cle_relu6);
+    quant::relu6_policy_by_name(w.cle_relu6);  // a typo fails here
+    read_flag(ptq, "bias_correction", w.bias_correction);
     read(qat, "init", w.qat_init);
     read(qat, "ranges", w.qat.ranges);
     read(qat, "freeze_ranges_after", w.qat.freeze_ranges_after, 0, 1000000);

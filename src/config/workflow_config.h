@@ -15,6 +15,11 @@ struct WorkflowConfig {
   std::string scheme = "tensorrt";
   std::vector<std::string> ptq_methods = {"max", "percentile", "entropy", "mse"};
   int calib_images = 512;
+  // PTQ extras (qcv ptq's --per-tensor-weights, --weight-bits, --cle, --cle-relu6,
+  // --bias-correction); QAT keeps its own defaults (8-bit per-channel weights).
+  bool per_tensor_weights = false, cle = false, bias_correction = false;
+  int weight_bits = 8;
+  std::string cle_relu6 = "clip";
   std::string qat_init = "max";  // a calibration method, or "best": the best PTQ (deployed top-1)
   train::TrainConfig qat_train = train::qat_defaults();
   train::QatOptions qat;

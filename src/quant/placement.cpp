@@ -140,6 +140,7 @@ class Planner {
     if (!w || w->dtype() != ir::DType::Float32) return;
     QuantTarget& t = target(n.inputs[1], TensorRole::Weight, "weight:" + n.op);
     t.axis = s_.weight_per_channel ? weight_axis(n, *w) : -1;
+    t.bits = s_.weight_bits;
     add_use(t, {i, 1});
   }
 

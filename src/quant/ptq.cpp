@@ -20,7 +20,18 @@ PtqResult quantize_ptq(ir::Graph graph, const Backend& backend, CalibrationData&
     if (n.name.empty()) n.name = graph.unique_name(n.op);
 
   PtqResult result;
+  if (options.equalize) {
+    result.equalization = equalize_cross_layer(graph, options.equalization);
+    ir::infer_shapes(graph);
+  }
   result.plan = plan_quantization(graph, options.scheme, options.overrides);
+  if (options.bias_correction) {
+    result.biases_corrected =
+        correct_bias(graph, result.plan, backend, data, options.calibration);
+    // A conv that had no bias has one now: placed again (int32 bias schemes quantize it).
+    ir::infer_shapes(graph);
+    result.plan = plan_quantization(graph, options.scheme, options.overrides);
+  }
   result.stats =
       collect_stats(graph, result.plan.activation_tensors(), backend, data, options.calibration);
   const auto& stats = result.stats;

@@ -1,10 +1,8 @@
 // Writes QuantizeLinear/DequantizeLinear pairs for a plan: scales and zero points become
 // initializers, weights are stored quantized (or kept float behind a Q for QAT), uses rewired.
 #include <algorithm>
-#include <climits>
 
 #include "quant/quant.h"
-#include "ref/ref.h"
 
 namespace qcv::quant {
 
@@ -35,26 +33,6 @@ ir::Tensor zero_point_tensor(const QuantParams& p) {
     }
   }
   return t;
-}
-
-// The quantized copy of a constant (weights: int8; biases: int32), with ONNX's rounding.
-ir::Tensor quantize_constant(const ir::Tensor& x, const QuantParams& p) {
-  ir::Tensor q(p.dtype, x.shape());
-  const float* xd = x.data<float>();
-  int64_t inner = 1;
-  for (size_t d = p.axis + 1; p.axis >= 0 && d < x.rank(); ++d) inner *= x.dim(d);
-  const int64_t channels = static_cast<int64_t>(p.scale.size());
-  for (int64_t i = 0; i < x.numel(); ++i) {
-    const int64_t c = p.axis >= 0 ? (i / inner) % channels : 0;
-    if (p.dtype == ir::DType::Int8) {
-      q.data<int8_t>()[i] =
-          static_cast<int8_t>(ref::quantize_value(xd[i], p.scale[c], p.zero_point[c], -128, 127));
-    } else {
-      q.data<int32_t>()[i] =
-          ref::quantize_value(xd[i], p.scale[c], p.zero_point[c], INT32_MIN, INT32_MAX);
-    }
-  }
-  return q;
 }
 
 // int32 bias scale: s_in * s_w (per weight channel when the weight is per channel).
@@ -138,7 +116,7 @@ std::map<std::string, QuantParams> insert_qdq(ir::Graph& graph, const QuantPlan&
     if (t.role != TensorRole::Weight || params.count(t.tensor)) continue;
     const ir::Tensor* w = graph.initializer(t.tensor);
     if (!w) fail("QDQ insertion: weight '{}' is not an initializer", t.tensor);
-    params[t.tensor] = weight_params(*w, t.axis);
+    params[t.tensor] = weight_params(*w, t.axis, t.bits);
   }
   for (const auto& t : plan.targets) {
     if (t.role == TensorRole::Activation) {

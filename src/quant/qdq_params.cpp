@@ -46,7 +46,8 @@ QuantParams params_for_range(float min, float max, ir::DType dtype, bool symmetr
   return p;
 }
 
-QuantParams weight_params(const ir::Tensor& weight, int64_t axis) {
+QuantParams weight_params(const ir::Tensor& weight, int64_t axis, int bits) {
+  if (bits < 2 || bits > 8) fail("weight quantization: {} bits, expected 2..8", bits);
   if (weight.dtype() != ir::DType::Float32)
     fail("weight quantization: weight is {}, expected float32", ir::dtype_name(weight.dtype()));
   if (axis >= static_cast<int64_t>(weight.rank()))
@@ -65,8 +66,10 @@ QuantParams weight_params(const ir::Tensor& weight, int64_t axis) {
   QuantParams p;
   p.dtype = ir::DType::Int8;
   p.axis = axis;
+  p.bits = bits;
+  const float qmax = static_cast<float>((1 << (bits - 1)) - 1);
   for (float a : amax) {
-    p.scale.push_back(a > 0 ? a / 127.0f : 1.0f);
+    p.scale.push_back(a > 0 ? a / qmax : 1.0f);
     p.zero_point.push_back(0);
   }
   return p;

@@ -30,6 +30,9 @@ struct QuantScheme {
   ir::DType activation_dtype = ir::DType::Int8;  // Int8 or UInt8
   bool activation_symmetric = true;              // zero point 0 (int8) or range fitted (asymmetric)
   bool weight_per_channel = true;                // symmetric int8, per output channel
+  // Weight bit width (2..8): values in [-2^(b-1), 2^(b-1)-1] stored in int8 (an int8 zero point,
+  // so the file stays opset 13); the symmetric scale amax / (2^(b-1)-1) uses [-7, 7] for 4 bits.
+  int weight_bits = 8;
   bool bias_int32 = false;  // Conv/Gemm bias as int32 (scale s_in * s_w) or kept FP32
   // Rule "input": float activation inputs of these ops are quantized.
   std::set<std::string> input_ops;
@@ -83,6 +86,7 @@ struct QuantTarget {
   ir::DType dtype = ir::DType::Int8;
   bool symmetric = true;
   int64_t axis = -1;  // per-channel axis (weights, biases); -1: per tensor
+  int bits = 8;       // weights: QuantScheme::weight_bits
   // Bias only: the quantized input activation and weight whose scales make the bias scale.
   std::string bias_input, bias_weight;
   // Activation only: a Relu/Clip node to drop, Q reading its input (remove_relu_before_q).
@@ -196,6 +200,7 @@ struct QuantParams {
   std::vector<int32_t> zero_point;
   int64_t axis = -1;
   ir::DType dtype = ir::DType::Int8;
+  int bits = 8;  // int8 weights holding fewer bits: values in [-2^(bits-1), 2^(bits-1)-1]
   float range_min = 0, range_max = 0;  // the calibrated range (activations)
 };
 
@@ -203,8 +208,13 @@ struct QuantParams {
 // asymmetric: the range widened to hold 0, scale = (max - min) / (qmax - qmin), zero point
 // round(qmin - min / scale). A zero range gets scale 1.
 QuantParams params_for_range(float min, float max, ir::DType dtype, bool symmetric);
-// Per-channel (axis >= 0) or per-tensor symmetric int8 parameters from a weight's abs-max.
-QuantParams weight_params(const ir::Tensor& weight, int64_t axis);
+// Per-channel (axis >= 0) or per-tensor symmetric int8 parameters from a weight's abs-max:
+// scale abs-max / (2^(bits-1) - 1), bits 2..8 (int4: values in [-7, 7] of an int8 tensor).
+QuantParams weight_params(const ir::Tensor& weight, int64_t axis, int bits = 8);
+// The quantized copy of a float constant (int8 weights within p.bits, int32 biases), rounded and
+// saturated as QuantizeLinear does; and its dequantized float values.
+ir::Tensor quantize_constant(const ir::Tensor& x, const QuantParams& p);
+ir::Tensor dequantize_constant(const ir::Tensor& q, const QuantParams& p);
 
 struct InsertOptions {
   // true: weights stored as int8 initializers read by a DequantizeLinear (PTQ files); false:
@@ -223,6 +233,40 @@ std::map<std::string, QuantParams> insert_qdq(ir::Graph& graph, const QuantPlan&
 // zero points of the right type and count (0 for int32), per-axis sizes matching the axis.
 // Throws qcv::Error naming the node.
 void validate_qdq(const ir::Graph& graph);
+
+// ---------------------------------------------------------------------------------------------
+// Advanced PTQ passes on the FP32 graph (BN already folded)
+
+// Cross-layer equalization (equalize.cpp) of Conv -> [Relu | Clip(0, M)] -> Conv pairs (also
+// with no activation; the second conv plain or depthwise): output channel i of the first conv
+// scaled by 1/s_i, input channel i of the second by s_i, s_i = sqrt(r1_i * r2_i) / r2_i from
+// the per-channel weight abs-max, so both get the range sqrt(r1_i * r2_i). Repeated over all
+// pairs until no s_i moves by more than `tolerance` (in log) or `max_rounds`.
+// Clip(0, M) (ReLU6) is not positive-homogeneous: min(x / s, M) != min(x, M) / s. Policies:
+// PerChannelClip (exact): the Clip becomes Relu -> Min(x, M / s_i per channel); Relu: the Clip
+// becomes a Relu (the DFQ paper's choice for MobileNetV2; the FP32 function changes where the
+// pre-activation exceeds M); Skip: the pair is left alone.
+enum class Relu6Policy { PerChannelClip, Relu, Skip };
+Relu6Policy relu6_policy_by_name(const std::string& name);  // clip | relu | skip
+struct EqualizeOptions {
+  Relu6Policy relu6 = Relu6Policy::PerChannelClip;
+  int max_rounds = 20;
+  double tolerance = 1e-3;
+};
+struct EqualizeReport {
+  int pairs = 0, rounds = 0;
+  int clips_made_per_channel = 0, clips_replaced = 0;
+  std::vector<std::string> skipped;  // "Conv 'x': why" for conv -> act -> conv chains left alone
+};
+EqualizeReport equalize_cross_layer(ir::Graph& graph, const EqualizeOptions& options = {});
+
+// Empirical bias correction (bias_correction.cpp): for each Conv/Gemm whose weight the plan
+// quantizes, the bias gains E[y_fp32 - y_wq] per output channel, the mean over the calibration
+// data of the output with FP32 weights minus the output with the weights as quantized (the same
+// FP32 inputs): by linearity conv(E[x], W - dq(q(W))) averaged over positions. A missing bias is
+// added. Returns the number of biases corrected.
+int correct_bias(ir::Graph& graph, const QuantPlan& plan, const Backend& backend,
+                 CalibrationData& data, const CalibrationOptions& progress);
 
 // ---------------------------------------------------------------------------------------------
 // Report and pipeline
@@ -247,6 +291,9 @@ struct PtqOptions {
   CalibrationOptions calibration;
   InsertOptions insert;
   bool optimize = true;  // passes::optimize first (BN folded into convs)
+  bool equalize = false;  // cross-layer equalization after optimize
+  EqualizeOptions equalization;
+  bool bias_correction = false;  // empirical bias correction before calibration
 };
 
 struct PtqResult {
@@ -254,6 +301,8 @@ struct PtqResult {
   QuantPlan plan;
   QuantReport report;
   std::map<std::string, TensorStats> stats;  // calibration statistics per observed tensor
+  EqualizeReport equalization;                // when PtqOptions::equalize
+  int biases_corrected = 0;                   // when PtqOptions::bias_correction
 };
 
 // FP32 graph -> optimize -> placement -> calibration -> QDQ graph.

@@ -53,6 +53,7 @@ std::string QuantReport::to_json() const {
     t["consumers"] = e.consumers;
     t["dtype"] = ir::dtype_name(e.params.dtype);
     t["axis"] = e.params.axis;
+    if (e.role == TensorRole::Weight) t["bits"] = e.params.bits;
     t["scale"] = e.params.scale;
     t["zero_point"] = e.params.zero_point;
     if (e.role == TensorRole::Activation) t["range"] = {e.params.range_min, e.params.range_max};
