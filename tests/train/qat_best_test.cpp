@@ -82,7 +82,7 @@ TEST(QatBest, TheInitializationIsEpochZeroAndWinsTies) {
   cfg.limit_test = 64;
   cfg.batch_size = 32;
   cfg.workers = 1;
-  cfg.threads = 2;
+  cfg.threads = 1;
   cfg.run_dir = dir + "/run";
   const train::TrainResult r = train::run_qat(cfg, train::QatOptions{});
   EXPECT_GE(r.init_top1, 0.0);
@@ -111,7 +111,7 @@ TEST(QatBest, QcvQatWritesAndNamesTheInitializationWhenNoEpochBeatsIt) {
   const std::string model = tiny_fp32(dir);
   const std::string common = " --data fashion-mnist --images 32 --epochs 1 --lr 0 --lr-schedule "
                              "constant --limit-train 64 --limit-test 64 --batch-size 32 "
-                             "--threads 2 --workers 1 ";
+                             "--threads 1 --workers 1 ";
   int code = 0;
   const std::string log =
       qcv_log("qat " + model + common + "-o " + dir + "/best.onnx", dir + "/best.log", &code);
