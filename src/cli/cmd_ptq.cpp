@@ -14,6 +14,7 @@
 #include "ir/atomic_file.h"
 #include "ir/npy.h"
 #include "onnx/onnx.h"
+#include "quant/calibration_guard.h"
 #include "quant/quant.h"
 #include "runtime/session.h"
 
@@ -37,17 +38,31 @@ quant::Backend session_backend(int threads) {
 }
 
 // Per observed tensor: the observed range, the histogram of |x| and the calibrated range, so that
-// a reference (bench/entropy_ref.py) can recompute the thresholds.
-std::string stats_json(const std::map<std::string, quant::TensorStats>& stats,
-                       const quant::CalibrationOptions& calibration) {
+// a reference (bench/entropy_ref.py) can recompute the thresholds. With auto, each tensor's
+// range is that of the method it got.
+std::string stats_json(const quant::PtqResult& r, const quant::CalibrationOptions& calibration) {
+  std::map<std::string, std::string> chosen;
+  for (const auto& e : r.report.entries) chosen[e.tensor] = e.method;
   nlohmann::json j = nlohmann::json::object();
-  for (const auto& [name, s] : stats) {
-    const auto [lo, hi] = calibrated_range(s, calibration, true, ir::DType::Int8);
+  for (const auto& [name, s] : r.stats) {
+    quant::CalibrationOptions c = calibration;
+    if (c.method == quant::CalibrationMethod::Auto)
+      c.method = quant::method_by_name(chosen[name].empty() ? "max" : chosen[name]);
+    const auto [lo, hi] = calibrated_range(s, c, true, ir::DType::Int8);
     j[name] = {
         {"min", s.min},    {"max", s.max},   {"max_abs", s.hist.max_abs}, {"counts", s.hist.counts},
         {"range_min", lo}, {"range_max", hi}};
   }
   return j.dump();
+}
+
+// The calibration guards' warnings and auto's choices, on stderr.
+void print_calibration_notes(const quant::PtqResult& r, const quant::ClipLimits& limits,
+                             bool has_report) {
+  for (const std::string& line : quant::calibration_notes(r, limits))
+    fmt::print(stderr, "qcv ptq: {}\n", line);
+  if (r.report.method == "auto" && !has_report)
+    fmt::print(stderr, "qcv ptq: --report FILE lists each tensor's method and error\n");
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
@@ -67,6 +82,7 @@ void add_ptq_command(CLI::App& app) {
   static double percentile = 99.99;
   static bool per_tensor_weights = false, cle = false, bias_correction = false;
   static std::string cle_relu6 = "clip";
+  static quant::ClipLimits clip_limits;
   cmd->add_option("model", model, "FP32 model .onnx file")->required();
   cmd->add_option("--calib", calib,
                   "Calibration dataset (fashion-mnist, cifar10:DIR, image folder)")
@@ -78,9 +94,21 @@ void add_ptq_command(CLI::App& app) {
   cmd->add_option("--scheme", scheme, "QDQ placement: tensorrt, onnxruntime or tflite")
       ->capture_default_str()
       ->check(one_of(quant::scheme_names()));
-  cmd->add_option("--method", method, "Calibration: max, percentile, entropy or mse")
+  cmd->add_option("--method", method,
+                  "Calibration: max, percentile, entropy, mse, or auto (per tensor the method "
+                  "with the lowest MSE of the fake-quantized tensor on the calibration data)")
       ->capture_default_str()
-      ->check(one_of({"max", "percentile", "entropy", "mse"}));
+      ->check(one_of({"max", "percentile", "entropy", "mse", "auto"}));
+  cmd->add_option("--clip-warn-values", clip_limits.values_percent,
+                  "Warn when a calibrated range clips more than this percent of a tensor's "
+                  "observed values")
+      ->capture_default_str()
+      ->check(number_in(0, 100));
+  cmd->add_option("--clip-warn-range", clip_limits.range_percent,
+                  "Warn when a calibrated range clips more than this percent of a tensor's "
+                  "observed |x| range")
+      ->capture_default_str()
+      ->check(number_in(0, 100));
   cmd->add_option("--percentile", percentile, "Percentile of |x| for --method percentile")
       ->capture_default_str()
       ->check(number_in(0, 100));
@@ -210,13 +238,14 @@ void add_ptq_command(CLI::App& app) {
     if (!flags.preprocess.empty()) r.graph.metadata["qcv.preprocess"] = flags.preprocess;
     if (!flags.mean.empty()) r.graph.metadata["qcv.mean"] = flags.mean;
     if (!flags.std.empty()) r.graph.metadata["qcv.std"] = flags.std;
+    print_calibration_notes(r, clip_limits, !report.empty());
     model_input::restore_layout(r.graph, file_layout);
     onnx::save(r.graph, output);
     if (!report.empty())
       ir::write_file_atomically(
           report, ends_with(report, ".json") ? r.report.to_json() : r.report.to_text());
     if (!histograms.empty())
-      ir::write_file_atomically(histograms, stats_json(r.stats, o.calibration));
+      ir::write_file_atomically(histograms, stats_json(r, o.calibration));
     int counts[3] = {0, 0, 0};
     for (const auto& e : r.report.entries) ++counts[static_cast<int>(e.role)];
     fmt::print(

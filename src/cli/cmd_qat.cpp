@@ -23,6 +23,7 @@ void add_qat_command(CLI::App& app) {
   static std::vector<std::string> exclude, include;
   static int images = 512;
   static bool keep_float_weights = false;
+  static std::string export_which = "best";
   static train::QatOptions qat;
   cmd->add_option("model", model, "FP32 model .onnx (qcv train output or an imported export)")
       ->required();
@@ -36,9 +37,9 @@ void add_qat_command(CLI::App& app) {
   cmd->add_option("--scheme", scheme, "QDQ placement: tensorrt, onnxruntime or tflite")
       ->capture_default_str()
       ->check(one_of(quant::scheme_names()));
-  cmd->add_option("--method", method, "Initial ranges: max, percentile, entropy or mse")
+  cmd->add_option("--method", method, "Initial ranges: max, percentile, entropy, mse or auto")
       ->capture_default_str()
-      ->check(one_of({"max", "percentile", "entropy", "mse"}));
+      ->check(one_of({"max", "percentile", "entropy", "mse", "auto"}));
   cmd->add_option("--images", images, "Calibration images")->capture_default_str()->check(positive());
   cmd->add_option("--exclude", exclude, "Node name or glob kept in FP32 (repeatable)");
   cmd->add_option("--include", include, "Node name or glob forced to INT8");
@@ -65,6 +66,12 @@ void add_qat_command(CLI::App& app) {
       ->check(non_negative());
   cmd->add_flag("--keep-float-weights", keep_float_weights,
                 "Export float weights behind Q->DQ (default: int8 weights, as PTQ writes)");
+  cmd->add_option("--export", export_which,
+                  "best: the best by test top-1 of the PTQ initialization (evaluated first) and "
+                  "the epochs, so QAT never writes a model worse than its init; last: the last "
+                  "epoch (warns when it is below the init)")
+      ->capture_default_str()
+      ->check(one_of({"best", "last"}));
   static std::unique_ptr<TrainFlags> flags;  // the callback reads it: static, renewed per call
   flags = std::make_unique<TrainFlags>(cmd, train::qat_defaults(), false,
                                        std::set<std::string>{"run_dir", "init", "dataset", "model", "width"});
@@ -86,13 +93,17 @@ void add_qat_command(CLI::App& app) {
     s.ptq.overrides.include = include;
     s.qat = qat;
     s.fold_weights = !keep_float_weights;
-    double top1 = 0;
-    ir::Graph g = quantization_aware_training(model, s, &top1);
+    s.export_last = export_which == "last";
+    QatOutcome o;
+    ir::Graph g = quantization_aware_training(model, s, &o);
     onnx::save(g, output);
     fmt::print(
-        "wrote {}: QAT {} epochs ({} ranges, {} scheme), torch-backend top-1 {:.2f}%; run "
+        "wrote {}: QAT {} epochs ({} ranges, {} scheme), {}, torch-backend top-1 {:.2f}%; run "
         "directory {}\n",
-        output, s.train.epochs, qat.ranges, scheme, top1, s.train.run_dir);
+        output, s.train.epochs, qat.ranges, scheme,
+        o.epoch == 0 ? std::string("the PTQ initialization (no epoch beat it)")
+                     : fmt::format("epoch {}", o.epoch),
+        o.top1, s.train.run_dir);
   });
 }
 

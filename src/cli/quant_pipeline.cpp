@@ -9,6 +9,7 @@
 #include "ir/parse_value.h"
 #include "ir/top_k.h"
 #include "onnx/onnx.h"
+#include "quant/calibration_guard.h"
 #include "runtime/session.h"
 
 namespace qcv::cli {
@@ -46,6 +47,12 @@ std::unique_ptr<quant::CalibrationData> calibration_data(const ir::Graph& g,
   return quant::loader_data(loader, g.inputs[0].name);
 }
 
+// The calibration guards' warnings (default limits) and auto's choices, on stderr.
+void print_calibration_notes(const quant::PtqResult& r, const std::string& who) {
+  for (const std::string& line : quant::calibration_notes(r, quant::ClipLimits{}))
+    fmt::print(stderr, "{}: {}\n", who, line);
+}
+
 }  // namespace
 
 ir::Graph quantize_with_calibration(const ir::Graph& file_graph, const CalibrationSetup& calib,
@@ -56,6 +63,7 @@ ir::Graph quantize_with_calibration(const ir::Graph& file_graph, const Calibrati
   quant::PtqOptions o = options;
   o.calibration.show_progress = false;
   quant::PtqResult r = quant::quantize_ptq(fp32, runtime_backend(calib.threads), *data, o);
+  print_calibration_notes(r, fmt::format("qcv: ptq {}", quant::method_name(o.calibration.method)));
   r.graph.metadata["qcv.quantization"] =
       fmt::format("ptq scheme={} method={} images={}", o.scheme.name,
                   quant::method_name(o.calibration.method), calib.images);
@@ -63,7 +71,52 @@ ir::Graph quantize_with_calibration(const ir::Graph& file_graph, const Calibrati
   return r.graph;
 }
 
-ir::Graph quantization_aware_training(const std::string& fp32_path, QatSetup s, double* top1) {
+namespace {
+
+double meta_top1(const ir::Graph& g) {
+  const std::string v = model_input::meta(g, "qcv.test_top1");
+  return v.empty() ? -1 : ir::parse_number("model metadata qcv.test_top1", v, 0, 100);
+}
+
+// Which of the run's models to write, and the line that says so.
+QatOutcome choose_qat_output(const std::string& run_dir, bool export_last, double init_top1,
+                             std::string& path) {
+  QatOutcome o;
+  o.init_top1 = init_top1;
+  const ir::Graph last = onnx::load(run_dir + "/final.onnx");
+  o.last_top1 = meta_top1(last);
+  const bool has_best = fs::exists(run_dir + "/best.onnx");
+  path = run_dir + (export_last || !has_best ? "/final.onnx" : "/best.onnx");
+  const ir::Graph chosen = path == run_dir + "/final.onnx" ? last : onnx::load(path);
+  o.top1 = meta_top1(chosen);
+  const std::string epoch = model_input::meta(chosen, "qcv.epoch");
+  o.epoch = epoch.empty() ? -1 : ir::parse_int("model metadata qcv.epoch", epoch, 0, 1 << 30);
+  if (o.epoch == 0) o.init_top1 = o.top1;
+  const std::string init =
+      o.init_top1 >= 0 ? fmt::format("PTQ init {:.2f}%", o.init_top1) : "PTQ init not rerun";
+  if (export_last) {
+    if (o.init_top1 >= 0 && o.top1 < o.init_top1)
+      fmt::print(stderr,
+                 "qcv qat: warning: writing the last epoch (ep{}, test top-1 {:.2f}%), which is "
+                 "BELOW its {}; without --export last qcv writes the best of the init and the "
+                 "epochs (run_dir/best.onnx)\n",
+                 o.epoch, o.top1, init);
+  } else if (o.epoch == 0) {
+    fmt::print(stderr,
+               "qcv qat: warning: no QAT epoch beat the PTQ initialization on the test split "
+               "({:.2f}%; last epoch {:.2f}%): writing the PTQ initialization\n",
+               o.top1, o.last_top1);
+  } else {
+    fmt::print(stderr, "qcv qat: best epoch (ep{}): test top-1 {:.2f}% ({}, last epoch {:.2f}%)\n",
+               o.epoch, o.top1, init, o.last_top1);
+  }
+  return o;
+}
+
+}  // namespace
+
+ir::Graph quantization_aware_training(const std::string& fp32_path, QatSetup s,
+                                      QatOutcome* outcome) {
   const std::string run_dir = s.train.run_dir;
   fs::create_directories(run_dir);
   const std::string init = run_dir + "/qat_init.onnx";
@@ -76,6 +129,7 @@ ir::Graph quantization_aware_training(const std::string& fp32_path, QatSetup s, 
     o.calibration.show_progress = false;
     quant::PtqResult r = quant::prepare_qat(fp32, runtime_backend(s.calib.threads), *data, o,
                                                  s.qat.batch_norm);
+    print_calibration_notes(r, "qcv qat: initial ranges");
     onnx::save(r.graph, init);  // atomic: a rerun finds a whole file or none
   }
   const ir::Graph init_graph = onnx::load(init);
@@ -96,21 +150,24 @@ ir::Graph quantization_aware_training(const std::string& fp32_path, QatSetup s, 
   s.train.channels = meta_int("qcv.channels", shape_ch);
   s.train.resume = fs::exists(run_dir + "/checkpoint/state.json") ||
                    fs::exists(run_dir + "/checkpoint.old/state.json");
+  double init_top1 = -1;
   if (!fs::exists(run_dir + "/final.onnx")) {
     const train::TrainResult r = train::run_qat(s.train, s.qat);
     if (r.stopped_early)
       fail("QAT stopped after epoch {} as asked; rerun to resume", r.epochs_done);
+    init_top1 = r.init_top1;
   }
-  ir::Graph g = onnx::load(run_dir + "/final.onnx");
-  if (top1) {
-    const std::string v = model_input::meta(g, "qcv.test_top1");
-    *top1 = v.empty() ? test_top1(g, s.calib.dataset, "torch", s.train.limit_test) : ir::parse_number("model metadata qcv.test_top1", v, 0, 100);
-  }
+  std::string chosen;
+  QatOutcome o = choose_qat_output(run_dir, s.export_last, init_top1, chosen);
+  ir::Graph g = onnx::load(chosen);
+  if (o.top1 < 0) o.top1 = test_top1(g, s.calib.dataset, "torch", s.train.limit_test);
+  if (outcome) *outcome = o;
   if (s.fold_weights) quant::fold_weight_quantization(g);
   model_input::restore_layout(g, file_layout);
   g.metadata["qcv.quantization"] =
-      fmt::format("qat scheme={} init={} ranges={} epochs={}", s.ptq.scheme.name,
-                  quant::method_name(s.ptq.calibration.method), s.qat.ranges, s.train.epochs);
+      fmt::format("qat scheme={} init={} ranges={} epochs={} written=ep{}", s.ptq.scheme.name,
+                  quant::method_name(s.ptq.calibration.method), s.qat.ranges, s.train.epochs,
+                  o.epoch);
   return g;
 }
 

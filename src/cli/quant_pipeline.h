@@ -31,13 +31,23 @@ struct QatSetup {
   train::TrainConfig train;  // qat_defaults() plus overrides; init and run_dir set here
   train::QatOptions qat;
   bool fold_weights = true;  // export int8 weights (else float weights behind Q->DQ)
+  bool export_last = false;  // write the last epoch, not the best of init and epochs
+};
+
+// What quantization_aware_training wrote.
+struct QatOutcome {
+  double top1 = 0;        // test top-1 (torch backend, percent) of the model written
+  int64_t epoch = -1;     // its epoch: 0 is the PTQ initialization
+  double init_top1 = -1;  // the PTQ initialization's test top-1; -1: not known in this process
+  double last_top1 = -1;  // the last epoch's
 };
 
 // FP32 model file -> QAT init (run_dir/qat_init.onnx, reused when present) -> fine-tuning
-// (resumed when run_dir holds a checkpoint) -> exported QDQ graph. `top1` gets the final test
-// top-1 of the torch backend (percent).
+// (resumed when run_dir holds a checkpoint) -> exported QDQ graph: the best by test top-1 of the
+// PTQ initialization (evaluated first) and the epochs, or with export_last the last epoch. Says
+// on stderr which it wrote, with a warning when QAT ended below its initialization.
 ir::Graph quantization_aware_training(const std::string& fp32_path, QatSetup setup,
-                                      double* top1 = nullptr);
+                                      QatOutcome* outcome = nullptr);
 
 // Top-1 and top-5 (percent) on the test split in the runtime ("runtime") or the training backend
 // ("torch"); test_top1 is the first of them.

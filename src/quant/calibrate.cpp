@@ -211,6 +211,8 @@ std::pair<float, float> calibrated_range(const TensorStats& stats,
       break;
     case CalibrationMethod::Max:
       break;
+    case CalibrationMethod::Auto:
+      fail("calibrated_range: method auto is chosen per tensor (quant::choose_methods)");
   }
   const float t = static_cast<float>(threshold);
   return {std::max(stats.min, -t), std::min(stats.max, t)};

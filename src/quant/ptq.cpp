@@ -1,5 +1,6 @@
 // The PTQ pipeline: FP32 graph -> optimize -> placement -> calibration -> QDQ graph.
 #include "passes/passes.h"
+#include "quant/calibration_guard.h"
 #include "quant/quant.h"
 
 namespace qcv::quant {
@@ -35,11 +36,17 @@ PtqResult quantize_ptq(ir::Graph graph, const Backend& backend, CalibrationData&
   result.stats =
       collect_stats(graph, result.plan.activation_tensors(), backend, data, options.calibration);
   const auto& stats = result.stats;
+  const bool automatic = options.calibration.method == CalibrationMethod::Auto;
+  std::map<std::string, MethodChoice> chosen;
+  if (automatic)
+    chosen = choose_methods(graph, result.plan, stats, backend, data, options.calibration);
   std::map<std::string, QuantParams> params;
   for (const auto& t : result.plan.targets) {
     if (t.role != TensorRole::Activation) continue;
     const TensorStats& s = stats.at(t.tensor);
-    auto [lo, hi] = calibrated_range(s, options.calibration, t.symmetric, t.dtype);
+    CalibrationOptions c = options.calibration;
+    if (automatic) c.method = chosen.at(t.tensor).method;
+    auto [lo, hi] = calibrated_range(s, c, t.symmetric, t.dtype);
     params[t.tensor] = params_for_range(lo, hi, t.dtype, t.symmetric);
   }
   // Names of the readers, for the report, before insertion rewires them.
@@ -61,6 +68,14 @@ PtqResult quantize_ptq(ir::Graph graph, const Backend& backend, CalibrationData&
     e.rule = t.rule;
     e.consumers = readers[t.tensor];
     e.params = params.at(t.tensor);
+    if (t.role == TensorRole::Activation) {
+      e.method = method_name(options.calibration.method);
+      if (automatic) {
+        const MethodChoice& c = chosen.at(t.tensor);
+        e.method = method_name(c.method);
+        for (const MethodTrial& trial : c.trials) e.method_mse[method_name(trial.method)] = trial.mse;
+      }
+    }
     result.report.entries.push_back(e);
   }
   result.graph = std::move(graph);

@@ -107,8 +107,10 @@ QuantPlan plan_quantization(const ir::Graph& graph, const QuantScheme& scheme,
 // ---------------------------------------------------------------------------------------------
 // Calibration
 
-enum class CalibrationMethod { Max, Percentile, Entropy, Mse };
-CalibrationMethod method_by_name(const std::string& name);  // max|percentile|entropy|mse
+// Auto: per tensor, the method whose range quantizes it with the lowest error on the calibration
+// data (calibration_guard.h).
+enum class CalibrationMethod { Max, Percentile, Entropy, Mse, Auto };
+CalibrationMethod method_by_name(const std::string& name);  // max|percentile|entropy|mse|auto
 const char* method_name(CalibrationMethod method);
 
 // Histogram of |x| over [0, max_abs] in equal bins (bin i covers [i*w, (i+1)*w), the last bin
@@ -187,7 +189,7 @@ std::map<std::string, TensorStats> collect_stats(const ir::Graph& graph,
                                                  const CalibrationOptions& options);
 
 // The calibrated [min, max] of a tensor for a method (max: the observed range; otherwise the
-// observed range clipped to [-T, T] for the method's threshold T).
+// observed range clipped to [-T, T] for the method's threshold T). Not for Auto (choose_methods).
 std::pair<float, float> calibrated_range(const TensorStats& stats,
                                          const CalibrationOptions& options, bool symmetric,
                                          ir::DType dtype);
@@ -277,6 +279,8 @@ struct ReportEntry {
   std::string rule;
   std::vector<std::string> consumers;  // node names reading the DQ output
   QuantParams params;
+  std::string method;  // activations: the calibration method of the range (auto: the chosen one)
+  std::map<std::string, double> method_mse;  // auto: each candidate's error (calibration_guard.h)
 };
 struct QuantReport {
   std::string scheme, method;

@@ -35,7 +35,9 @@ std::string QuantReport::to_text() const {
             : "";
     out += fmt::format("{:<40} {:<10} {:<6} {:>4} {:>24} {:>10} {:>23}  {}\n", e.tensor,
                        role_name(e.role), ir::dtype_name(e.params.dtype), e.params.axis,
-                       scale_summary(e.params), zero_point_summary(e.params), range, e.rule);
+                       scale_summary(e.params), zero_point_summary(e.params), range,
+                       method == "auto" && !e.method.empty() ? e.rule + " (auto: " + e.method + ")"
+                                                             : e.rule);
   }
   return out;
 }
@@ -56,7 +58,11 @@ std::string QuantReport::to_json() const {
     if (e.role == TensorRole::Weight) t["bits"] = e.params.bits;
     t["scale"] = e.params.scale;
     t["zero_point"] = e.params.zero_point;
-    if (e.role == TensorRole::Activation) t["range"] = {e.params.range_min, e.params.range_max};
+    if (e.role == TensorRole::Activation) {
+      t["range"] = {e.params.range_min, e.params.range_max};
+      t["method"] = e.method;
+      if (!e.method_mse.empty()) t["method_mse"] = e.method_mse;
+    }
     j["tensors"].push_back(t);
   }
   return j.dump(2) + "\n";

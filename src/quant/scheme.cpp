@@ -116,7 +116,8 @@ CalibrationMethod method_by_name(const std::string& name) {
   if (name == "percentile") return CalibrationMethod::Percentile;
   if (name == "entropy") return CalibrationMethod::Entropy;
   if (name == "mse") return CalibrationMethod::Mse;
-  fail("unknown calibration method '{}' (expected max, percentile, entropy or mse)", name);
+  if (name == "auto") return CalibrationMethod::Auto;
+  fail("unknown calibration method '{}' (expected max, percentile, entropy, mse or auto)", name);
 }
 
 const char* method_name(CalibrationMethod method) {
@@ -129,6 +130,8 @@ const char* method_name(CalibrationMethod method) {
       return "entropy";
     case CalibrationMethod::Mse:
       return "mse";
+    case CalibrationMethod::Auto:
+      return "auto";
   }
   return "?";
 }

@@ -35,6 +35,7 @@ void save_checkpoint(const std::string& run_dir, const ir::Graph& graph,
   nlohmann::json j = {{"epochs_done", state.epochs_done},
                       {"step", state.step},
                       {"best_top1", state.best_top1},
+                      {"best_epoch", state.best_epoch},
                       {"ema_updates", ema ? ema->updates() : 0}};
   ir::write_file_atomically((tmp / "state.json").string(), j.dump(2) + "\n");
   folder.commit();
@@ -68,6 +69,15 @@ TrainerState read_checkpoint_state(const std::string& path) {
       !(j["best_top1"].get<double>() >= 0 && j["best_top1"].get<double>() <= 100))
     fail("checkpoint '{}': bad state.json: 'best_top1' must be a percentage from 0 to 100", path);
   state.best_top1 = j["best_top1"].get<double>();
+  // Optional (checkpoints written before it was recorded): unknown, the next best replaces it.
+  if (j.contains("best_epoch")) {
+    if (!j["best_epoch"].is_number_integer() || j["best_epoch"].get<int64_t>() < -1 ||
+        j["best_epoch"].get<int64_t>() > state.epochs_done)
+      fail("checkpoint '{}': bad state.json: 'best_epoch' must be an integer from -1 to "
+           "epochs_done",
+           path);
+    state.best_epoch = j["best_epoch"].get<int64_t>();
+  }
   return state;
 }
 

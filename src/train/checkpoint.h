@@ -1,6 +1,6 @@
 // Checkpoints: RUN_DIR/checkpoint/ holds the graph with its trained weights (model.onnx) and the
 // trainer state beside it: optimizer.pt (torch::save), ema.pt (EMA weights), rng.pt (torch's
-// CPU generator) and state.json (epoch, step, best accuracy). The directory is written as
+// CPU generator) and state.json (epoch, step, best accuracy and epoch). The directory is written as
 // checkpoint.tmp and swapped in with renames, so a kill -9 at any moment leaves a complete
 // checkpoint (checkpoint/, or checkpoint.old/ during the swap).
 #pragma once
@@ -17,6 +17,7 @@ struct TrainerState {
   int64_t epochs_done = 0;  // completed epochs
   int64_t step = 0;         // optimizer steps so far
   double best_top1 = 0;
+  int64_t best_epoch = -1;  // the epoch best.onnx holds (0: the initialization); -1: none yet
   int64_t ema_updates = 0;
 };
 

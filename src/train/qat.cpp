@@ -90,7 +90,8 @@ QatHooks qat_hooks(const ir::Graph& graph, const QatOptions& options, int world_
 
 TrainResult run_qat(const TrainConfig& cfg, const QatOptions& options) {
   if (cfg.init.empty()) fail("QAT needs a QDQ model to fine-tune (init)");
-  const QatHooks q = qat_hooks(onnx::load(cfg.init), options, cfg.world_size);
+  QatHooks q = qat_hooks(onnx::load(cfg.init), options, cfg.world_size);
+  q.hooks.evaluate_init = true;  // the PTQ initialization is epoch 0: best.onnx is never worse
   const TrainHooks& hooks = q.hooks;
   const std::shared_ptr<BatchNormFolding>& folding = q.folding;
   TrainResult r = run_training(cfg, hooks);
@@ -99,11 +100,12 @@ TrainResult run_qat(const TrainConfig& cfg, const QatOptions& options) {
                "qcv qat: {} activation ranges refit on the first training batch (the calibration's "
                "BN running statistics did not describe the training forward), e.g. '{}'\n",
                q.observers->refitted().size(), q.observers->refitted().front());
-  const std::string final_path = cfg.run_dir + "/final.onnx";
-  if (folding && !r.stopped_early && cfg.rank == 0 && std::filesystem::exists(final_path)) {
-    ir::Graph g = onnx::load(final_path);
+  for (const char* name : {"/final.onnx", "/best.onnx"}) {
+    const std::string path = cfg.run_dir + name;
+    if (!folding || r.stopped_early || cfg.rank != 0 || !std::filesystem::exists(path)) continue;
+    ir::Graph g = onnx::load(path);
     quant::fold_qat_batch_norm(g);  // frozen statistics: the folded conv is what was trained
-    onnx::save(g, final_path);
+    onnx::save(g, path);
   }
   return r;
 }

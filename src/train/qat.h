@@ -25,7 +25,8 @@ struct QatHooks {
 QatHooks qat_hooks(const ir::Graph& graph, const QatOptions& options, int world_size = 1);
 
 // Fine-tunes cfg.init (a QDQ graph with float weights) as configured; writes what run_training
-// writes into cfg.run_dir (final.onnx: the trained QDQ graph, weights still float).
+// writes into cfg.run_dir (final.onnx: the trained QDQ graph, weights still float; best.onnx:
+// the best of the initialization, evaluated first as epoch 0, and the epochs, by test top-1).
 TrainResult run_qat(const TrainConfig& cfg, const QatOptions& options);
 
 }  // namespace qcv::train

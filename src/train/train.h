@@ -21,7 +21,9 @@ namespace qcv::train {
 struct TrainResult {
   int epochs_done = 0;
   double best_top1 = 0;   // percent
+  int64_t best_epoch = -1;  // the epoch best.onnx holds (0: the initialization, evaluate_init)
   double final_top1 = 0;  // percent, with EMA weights when EMA is on
+  double init_top1 = -1;  // percent, the initialization's (evaluate_init, fresh runs); -1: not run
   double seconds = 0;
   double images_per_s = 0;
   bool stopped_early = false;  // stop_after_epochs reached
@@ -40,6 +42,9 @@ struct TrainHooks {
   std::function<void(TorchGraph&, int64_t epoch)> on_epoch_start;
   // Before the module is built from the (loaded or initial) graph: e.g. QAT range observers.
   std::function<void(TorchGraphOptions&, const ir::Graph&)> configure_module;
+  // Evaluate the initial model before training (as epoch 0, a candidate for best.onnx), so that a
+  // fine-tuning that only loses accuracy keeps its starting point (QAT).
+  bool evaluate_init = false;
 };
 TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks);
 

@@ -13,6 +13,7 @@
 #include "models/models.h"
 #include "onnx/onnx.h"
 #include "train/allocator.h"
+#include "train/best_epoch.h"
 #include "train/checkpoint.h"
 #include "train/distributed.h"
 #include "train/logging.h"
@@ -340,7 +341,27 @@ TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks) {
                           cfg.batch_size, test_set->description()));
 
   TrainResult result;
-  result.best_top1 = state.best_top1;
+  BestEpoch best{state.best_epoch, state.best_top1};
+  // Evaluates the module's eval weights; writes best.onnx when they are the best so far.
+  auto evaluate_epoch = [&](int64_t epoch_number) {
+    EvalStats e;
+    with_eval_weights(module, ema.get(), [&] {
+      e = evaluate(module, test_loader, dist);
+      if (!best.offer(epoch_number, e.top1)) return;
+      ir::Graph best_graph = graph;
+      module.write_back(best_graph);
+      best_graph.metadata["qcv.epoch"] = std::to_string(epoch_number);
+      best_graph.metadata["qcv.test_top1"] = fmt::format("{:.2f}", e.top1);
+      if (dist.is_main()) onnx::save(best_graph, run_dir + "/best.onnx");
+    });
+    state.best_epoch = best.epoch;
+    state.best_top1 = best.top1;
+    return e;
+  };
+  if (hooks.evaluate_init && state.epochs_done == 0) {
+    result.init_top1 = evaluate_epoch(0).top1;
+    log.message(fmt::format("epoch 0 (the initial model): test top-1 {:.2f}%", result.init_top1));
+  }
   const auto run_start = Clock::now();
   int64_t images_total = 0;
   double train_seconds_total = 0;
@@ -401,20 +422,10 @@ TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks) {
     m.train_loss = seen ? loss_sum / double(seen) : 0;
     m.train_top1 = seen ? 100.0 * double(correct) / double(seen) : 0;
     m.images_per_s = double(seen) / std::max(train_seconds, 1e-9);
-    with_eval_weights(module, ema.get(), [&] {
-      EvalStats e = evaluate(module, test_loader, dist);
-      m.test_loss = e.loss;
-      m.test_top1 = e.top1;
-      m.test_top5 = e.top5;
-      if (e.top1 > state.best_top1 || epoch == 0) {
-        state.best_top1 = std::max(state.best_top1, e.top1);
-        ir::Graph best = graph;
-        module.write_back(best);
-        best.metadata["qcv.epoch"] = std::to_string(epoch + 1);
-        best.metadata["qcv.test_top1"] = fmt::format("{:.2f}", e.top1);
-        if (dist.is_main()) onnx::save(best, run_dir + "/best.onnx");
-      }
-    });
+    const EvalStats e = evaluate_epoch(epoch + 1);
+    m.test_loss = e.loss;
+    m.test_top1 = e.top1;
+    m.test_top5 = e.top5;
     state.epochs_done = epoch + 1;
     module.write_back(graph);
     graph.metadata["qcv.epoch"] = std::to_string(epoch + 1);
@@ -438,6 +449,7 @@ TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks) {
   }
   result.epochs_done = static_cast<int>(state.epochs_done);
   result.best_top1 = state.best_top1;
+  result.best_epoch = state.best_epoch;
   result.seconds = seconds_since(run_start);
   result.images_per_s = train_seconds_total > 0 ? double(images_total) / train_seconds_total : 0;
   if (!result.stopped_early && dist.is_main()) {
