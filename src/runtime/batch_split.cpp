@@ -29,6 +29,12 @@ const std::set<std::string> kAlongAxis = {
     "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin", "LayerNormalization", "Gather",
     "CumSum"};
 
+// Ops whose every input is data of the same images; the others read images only through their
+// first input (a Split's sizes or a Reshape's shape computed from an input is not a batch).
+const std::set<std::string> kAllInputsData = {
+    "Add", "Sub", "Mul", "Div", "Pow", "Min", "Max", "Sum", "Mean", "Where", "Equal", "Less",
+    "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or", "Xor", "MatMul", "Concat"};
+
 bool touches_batch_axis(const ir::Node& n, size_t rank) {
   const auto axis0 = [rank](int64_t a) { return a == 0 || a + static_cast<int64_t>(rank) == 0; };
   if (n.has_attr("axis") && axis0(n.attr_int("axis"))) return true;
@@ -72,8 +78,10 @@ bool batch_is_independent(ir::Graph g) {
       if (!known && !axis) return false;
       if (n.op == "Gemm" && n.attr_int("transA", 0) != 0) return false;
       size_t rank = 0;
-      for (const std::string& name : n.inputs) {
+      for (size_t k = 0; k < n.inputs.size(); ++k) {
+        const std::string& name = n.inputs[k];
         if (!imaged.count(name)) continue;
+        if (k > 0 && !kAllInputsData.count(n.op)) return false;
         auto v = g.value_type(name);
         if (!v || !v->has_shape || v->shape.empty() || v->shape[0] != kTest) return false;
         rank = std::max(rank, v->shape.size());

@@ -129,6 +129,19 @@ TEST(BatchSizes, IndependenceFollowsTheBatchAxis) {
   EXPECT_FALSE(one_node("Transpose", {{"perm", Ints{1, 0, 2}}}));
   EXPECT_TRUE(one_node("Reshape", {}, {24}));    // [N, 4, 6] -> [N, 24]: each image's row whole
   EXPECT_FALSE(one_node("Reshape", {}, {12}));   // [N, 4, 6] -> [2N, 12]
+  // Split sizes fed as a second input (ONNX's test_split_variable_parts_2d): not images.
+  GraphMaker m;
+  ir::Node split;
+  split.name = "split";
+  split.op = "Split";
+  split.inputs = {m.input("x", {2, 6}), "sizes"};
+  split.outputs = {"a", "b"};
+  split.attrs = {{"axis", int64_t{1}}};
+  m.g.inputs.push_back(ir::make_value("sizes", ir::DType::Int64, {2}));
+  m.g.nodes.push_back(split);
+  m.output("a");
+  m.output("b");
+  EXPECT_FALSE(runtime::batch_is_independent(m.g));
   EXPECT_EQ(runtime::batch_slices(16, 2), 2);
   EXPECT_EQ(runtime::batch_slices(3, 4), 3);
   EXPECT_EQ(runtime::batch_slices(1, 8), 1);
