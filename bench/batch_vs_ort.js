@@ -3,7 +3,8 @@
 // same runs: on a machine other processes keep busy, wall time measures the scheduler too).
 // Interleaved rounds, a fresh process per engine, model and size; medians over the rounds.
 // Usage: NODE_PATH=bench/node_modules node bench/batch_vs_ort.js [--batch 1,4,16,64]
-//          [--threads 2] [--rounds 3] [--images 64] [--qcv build/src/cli/qcv] MODEL.onnx...
+//          [--threads 2] [--rounds 3] [--images 64] [--whole 1] [--qcv build/src/cli/qcv] MODEL.onnx...
+// --whole 1 adds qcv with --whole-batch (each layer split over all threads, no batch slices).
 // A model given as FP32.onnx=INT8.onnx gets an FP32 and an INT8 row per size. Each size runs
 // max(3, images / batch) timed iterations after 2 untimed ones. The load average is printed
 // before and after: ratios are only meaningful between runs of the same round.
@@ -54,9 +55,10 @@ function main() {
   if (String(opt.spin) === '0') env.OMP_WAIT_POLICY = 'PASSIVE';
   const last = out => JSON.parse(out.trim().split('\n').pop());
   const iters = b => Math.max(3, Math.ceil(Number(opt.images) / b));
-  const qcvRun = (m, b) => last(execFileSync(opt.qcv, [
-    'bench', m, '--batch', b, '--threads', opt.threads, '--iters', iters(b), '--warmup', 2, '--json'],
-    {encoding: 'utf8', env}));
+  const qcvRun = (m, b, whole) => last(execFileSync(opt.qcv, [
+    'bench', m, '--batch', b, '--threads', opt.threads, '--iters', iters(b), '--warmup', 2, '--json',
+    ...(whole ? ['--whole-batch'] : [])], {encoding: 'utf8', env}));
+  const whole = String(opt.whole || '0') === '1';
   const ortRun = (m, b) => last(execFileSync(process.execPath, [
     __filename, '--ort-worker', m, b, iters(b), opt.threads], {encoding: 'utf8', env}));
   const files = [];
@@ -73,21 +75,24 @@ function main() {
   const rows = [];
   for (const {file, label} of files) {
     for (const b of sizes) {
-      const r = {q: [], o: [], qc: [], oc: []};
+      const r = {q: [], o: [], w: [], qc: [], oc: [], wc: []};
       for (let k = 0; k < Number(opt.rounds); ++k) {
         // Alternate which engine goes first so that drift in machine load hits both alike.
-        for (const e of k % 2 ? ['o', 'q'] : ['q', 'o']) {
-          const res = e === 'q' ? qcvRun(file, b) : ortRun(file, b);
+        const order = k % 2 ? ['o', 'q', 'w'] : ['w', 'q', 'o'];
+        for (const e of order.filter(e => e !== 'w' || whole)) {
+          const res = e === 'o' ? ortRun(file, b) : qcvRun(file, b, e === 'w');
           r[e].push(res.throughput);
           r[e + 'c'].push(res.cpu_ms_per_image);
         }
         process.stderr.write(`${label} batch ${b} round ${k + 1}: qcv ${r.q[k].toFixed(1)}, ` +
-                             `ORT ${r.o[k].toFixed(1)} images/s\n`);
+                             `ORT ${r.o[k].toFixed(1)}` +
+                             (whole ? `, qcv whole-batch ${r.w[k].toFixed(1)}` : '') + ' images/s\n');
       }
       // Ratios per round (both engines timed side by side), then their median.
       rows.push({label, b, q: median(r.q), o: median(r.o), qc: median(r.qc), oc: median(r.oc),
                  ratio: median(r.q.map((q, k) => q / r.o[k])),
-                 cratio: median(r.qc.map((q, k) => r.oc[k] / q))});
+                 cratio: median(r.qc.map((q, k) => r.oc[k] / q)),
+                 w: whole ? median(r.w) : 0, wratio: whole ? median(r.w.map((w, k) => w / r.o[k])) : 0});
     }
   }
   const load1 = os.loadavg();
@@ -96,11 +101,13 @@ function main() {
               `${os.cpus().length} CPUs, load average ${load0[0].toFixed(1)} before, ` +
               `${load1[0].toFixed(1)} after\n`);
   console.log('| model | batch | qcv images/s | ORT images/s | qcv/ORT images/s | qcv CPU ms/image | ' +
-              'ORT CPU ms/image | ORT/qcv CPU time |');
-  console.log('|---|---|---|---|---|---|---|---|');
+              'ORT CPU ms/image | ORT/qcv CPU time |' +
+              (whole ? ' qcv whole-batch images/s | whole-batch/ORT |' : ''));
+  console.log('|---|---|---|---|---|---|---|---|' + (whole ? '---|---|' : ''));
   for (const r of rows)
     console.log(`| ${r.label} | ${r.b} | ${r.q.toFixed(1)} | ${r.o.toFixed(1)} | ${r.ratio.toFixed(2)} | ` +
-                `${r.qc.toFixed(2)} | ${r.oc.toFixed(2)} | ${r.cratio.toFixed(2)} |`);
+                `${r.qc.toFixed(2)} | ${r.oc.toFixed(2)} | ${r.cratio.toFixed(2)} |` +
+                (whole ? ` ${r.w.toFixed(1)} | ${r.wratio.toFixed(2)} |` : ''));
 }
 
 Promise.resolve(main()).catch(e => { console.error(e.message || e); process.exit(1); });

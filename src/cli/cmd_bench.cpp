@@ -28,7 +28,7 @@ void add_bench_command(CLI::App& app) {
   static std::string model;
   static std::string batches = "1";
   static int threads = 0, iters = 100, warmup = 10;
-  static bool json = false, plan = false;
+  static bool json = false, plan = false, whole = false;
   cmd->add_option("model", model, "Model .onnx file")->required();
   cmd->add_option("--batch", batches,
                   "Batch size, or sizes to sweep (1,4,16,64): run in increasing order by one "
@@ -42,6 +42,9 @@ void add_bench_command(CLI::App& app) {
                 "Print one JSON object per line, one per batch size (batch, compile_ms, "
                 "first_run_ms, median_ms, p90_ms, min_ms, throughput in images/s, "
                 "cpu_ms_per_image, peak_rss_mb so far, peak_activation_mb)");
+  cmd->add_flag("--whole-batch", whole,
+                "Run each batch as one plan with every layer split over all threads, not as "
+                "slices of the batch on their own threads (for comparison)");
   cmd->add_flag("--plan", plan,
                 "List each batch size's compiled plan first: each step's kernel (oneDNN "
                 "implementation or reference), node and operands");
@@ -51,6 +54,7 @@ void add_bench_command(CLI::App& app) {
     sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
     runtime::SessionOptions options;
     options.threads = threads;
+    options.split_batch = !whole;
     // compile_ms: file to ready Session (load, passes, fusion, primitives, weight reordering, memory
     // planning of batch 1), comparable with ONNX Runtime's session creation; first_run_ms
     // includes planning the benchmarked batch when it is not 1.
