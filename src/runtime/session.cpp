@@ -75,8 +75,8 @@ struct Session::Impl {
     return slot->plan->run(*ctx, ordered);
   }
 
-  // The batch in `slices` parts run at once, slice k on its own thread (the caller runs the
-  // last) with its share of the threads; the outputs joined along the batch.
+  // The batch in `slices` parts run at once, slice k on its own thread with its share of the
+  // threads; the outputs joined along the batch.
   std::vector<ir::Tensor> run_slices(const std::vector<const ir::Tensor*>& ordered, int slices) {
     const int64_t n = ordered[0]->dim(0);
     const int total = threads();
@@ -98,10 +98,17 @@ struct Session::Impl {
         errors[k] = std::current_exception();
       }
     };
-    std::vector<std::thread> pool;
-    for (int k = 0; k + 1 < slices; ++k) pool.emplace_back(work, k);
-    work(slices - 1);
-    for (std::thread& t : pool) t.join();
+    if (total <= slices) {
+      // One thread per slice: the OpenMP team of the caller (kept between runs, waiting as
+      // OMP_WAIT_POLICY says) runs them; oneDNN's regions nested inside run on one thread.
+#pragma omp parallel for num_threads(slices) schedule(static, 1)
+      for (int k = 0; k < slices; ++k) work(k);
+    } else {
+      std::vector<std::thread> pool;
+      for (int k = 0; k + 1 < slices; ++k) pool.emplace_back(work, k);
+      work(slices - 1);
+      for (std::thread& t : pool) t.join();
+    }
     set_threads();  // the caller's team size back after its slice
     for (const std::exception_ptr& e : errors)
       if (e) std::rethrow_exception(e);
