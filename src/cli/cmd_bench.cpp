@@ -1,12 +1,13 @@
-// qcv bench: latency percentiles, throughput and peak memory of a model in the runtime.
+// qcv bench: latency percentiles, throughput and peak memory of a model in the runtime, for one
+// batch size or a sweep of several (one Session, a plan compiled per size).
 #include <fmt/format.h>
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
-#include <random>
 
+#include "cli/bench_timing.h"
 #include "cli/commands.h"
 #include "cli/option_checks.h"
 #include "onnx/onnx.h"
@@ -15,101 +16,86 @@
 namespace qcv::cli {
 
 namespace {
-// Random inputs with the model's shapes, the symbolic (batch) dimension set to `batch`.
-std::map<std::string, ir::Tensor> random_feeds(const std::vector<ir::Value>& inputs, int batch) {
-  std::mt19937 rng(0);
-  std::normal_distribution<float> normal(0.f, 1.f);
-  std::map<std::string, ir::Tensor> feeds;
-  for (const ir::Value& v : inputs) {
-    ir::Shape shape = v.shape;
-    for (size_t i = 0; i < shape.size(); ++i)
-      if (shape[i] < 0) {
-        if (i != 0) fail("input '{}': dimension {} is unknown; only the batch may be", v.name, i);
-        shape[i] = batch;
-      }
-    if (!shape.empty() && v.shape[0] >= 0 && v.shape[0] != batch)
-      fail("input '{}' has a fixed batch of {}, cannot bench batch {}", v.name, v.shape[0], batch);
-    if (v.dtype != ir::DType::Float32) fail("input '{}': only float32 inputs can be benchmarked", v.name);
-    ir::Tensor t(ir::DType::Float32, shape);
-    for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = normal(rng);
-    feeds[v.name] = t;
-  }
-  return feeds;
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) fail("bench: no timed iterations to take a percentile of");
-  std::sort(v.begin(), v.end());
-  size_t i = std::min(v.size() - 1, static_cast<size_t>(p * (v.size() - 1) + 0.5));
-  return v[i];
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;
 }
 }  // namespace
 
 void add_bench_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Measure latency, throughput and peak memory");
   static std::string model;
-  static int batch = 1, threads = 0, iters = 100, warmup = 10;
-  static bool json = false, plan = false;
+  static std::string batches = "1";
+  static int threads = 0, iters = 100, warmup = 10;
+  static bool json = false, plan = false, whole = false;
   cmd->add_option("model", model, "Model .onnx file")->required();
-  cmd->add_option("--batch", batch, "Batch size")->capture_default_str()->check(positive());
+  cmd->add_option("--batch", batches,
+                  "Batch size, or sizes to sweep (1,4,16,64): run in increasing order by one "
+                  "Session, each with its own compiled plan")
+      ->capture_default_str()
+      ->check(integer_list_in(1));
   cmd->add_option("--threads", threads, "Threads (0: all cores)")->capture_default_str()->check(non_negative());
-  cmd->add_option("--iters", iters, "Timed iterations")->capture_default_str()->check(positive());
+  cmd->add_option("--iters", iters, "Timed iterations per batch size")->capture_default_str()->check(positive());
   cmd->add_option("--warmup", warmup, "Untimed iterations first")->capture_default_str()->check(non_negative());
   cmd->add_flag("--json", json,
-                "Print JSON (compile_ms, median_ms, p90_ms, throughput, peak_rss_mb)");
+                "Print one JSON object per line, one per batch size (batch, compile_ms, "
+                "first_run_ms, median_ms, p90_ms, min_ms, throughput in images/s, "
+                "cpu_ms_per_image, peak_rss_mb so far, peak_activation_mb)");
+  cmd->add_flag("--whole-batch", whole,
+                "Run each batch as one plan with every layer split over all threads, not as "
+                "slices of the batch on their own threads (for comparison)");
   cmd->add_flag("--plan", plan,
-                "List the compiled plan first: each step's kernel (oneDNN implementation or "
-                "reference), node and operands");
+                "List each batch size's compiled plan first: each step's kernel (oneDNN "
+                "implementation or reference), node and operands");
   cmd->callback([] {
+    std::vector<int> sizes = parse_integer_list(batches);
+    std::sort(sizes.begin(), sizes.end());  // peak RSS then grows with the batch, row by row
+    sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
     runtime::SessionOptions options;
     options.threads = threads;
+    options.split_batch = !whole;
     // compile_ms: file to ready Session (load, passes, fusion, primitives, weight reordering, memory
     // planning of batch 1), comparable with ONNX Runtime's session creation; first_run_ms
     // includes planning the benchmarked batch when it is not 1.
     using ms_t = std::chrono::duration<double, std::milli>;
     auto c0 = std::chrono::steady_clock::now();
     runtime::Session session(onnx::load(model), options);
-    auto c1 = std::chrono::steady_clock::now();
-    auto feeds = random_feeds(session.inputs(), batch);
-    auto c2 = std::chrono::steady_clock::now();
-    session.run(feeds);
-    const double compile_ms = ms_t(c1 - c0).count(),
-                 first_run_ms = ms_t(std::chrono::steady_clock::now() - c2).count();
-    if (plan) fmt::print(stderr, "{}", session.describe_plan());
-    else if (!session.plan_warning().empty()) fmt::print(stderr, "{}\n", session.plan_warning());
-    for (int i = 0; i < warmup; ++i) session.run(feeds);
-    std::vector<double> ms;
-    ms.reserve(iters);
-    for (int i = 0; i < iters; ++i) {
-      auto t0 = std::chrono::steady_clock::now();
-      session.run(feeds);
-      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    }
-    double mean = 0;
-    for (double m : ms) mean += m / ms.size();
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    nlohmann::json j = {{"model", model},
-                        {"batch", batch},
-                        {"threads", threads},
-                        {"iters", iters},
-                        {"compile_ms", compile_ms},
-                        {"first_run_ms", first_run_ms},
-                        {"median_ms", percentile(ms, 0.5)},
-                        {"p90_ms", percentile(ms, 0.9)},
-                        {"min_ms", percentile(ms, 0.0)},
-                        {"throughput", batch * 1000.0 / mean},
-                        {"peak_rss_mb", usage.ru_maxrss / 1024.0},
-                        {"peak_activation_mb", session.peak_activation_bytes() / 1048576.0}};
-    if (json) {
-      fmt::print("{}\n", j.dump(2));
-    } else {
-      fmt::print("{}: batch {}, {} iterations\n  compile {:.1f} ms, first run {:.1f} ms\n"
-                 "  median {:.3f} ms, p90 {:.3f} ms, min {:.3f} ms\n"
-                 "  throughput {:.1f} images/s\n  peak RSS {:.1f} MB, activations {:.1f} MB\n",
-                 model, batch, iters, compile_ms, first_run_ms, j["median_ms"].get<double>(), j["p90_ms"].get<double>(),
-                 j["min_ms"].get<double>(), j["throughput"].get<double>(),
-                 j["peak_rss_mb"].get<double>(), j["peak_activation_mb"].get<double>());
+    const double compile_ms = ms_t(std::chrono::steady_clock::now() - c0).count();
+    if (!json)
+      fmt::print("{}: {} threads, {} iterations per batch size, compile {:.1f} ms\n"
+                 "{:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}\n",
+                 model, threads, iters, compile_ms, "batch", "images/s", "median ms", "p90 ms",
+                 "min ms", "CPU ms/im", "1st run ms", "RSS MB", "arena MB");
+    bool warned = false;
+    for (int batch : sizes) {
+      BatchTiming t = time_batch(session, batch, warmup, iters, [&] {
+        if (plan) fmt::print(stderr, "batch {}:\n{}", batch, session.describe_plan());
+        else if (!warned && !session.plan_warning().empty())
+          fmt::print(stderr, "{}\n", session.plan_warning());
+        warned = true;
+      });
+      if (json) {
+        nlohmann::json j = {{"model", model},
+                            {"batch", batch},
+                            {"threads", threads},
+                            {"iters", iters},
+                            {"compile_ms", compile_ms},
+                            {"first_run_ms", t.first_run_ms},
+                            {"median_ms", t.median_ms},
+                            {"p90_ms", t.p90_ms},
+                            {"min_ms", t.min_ms},
+                            {"throughput", t.images_per_s},
+                            {"cpu_ms_per_image", t.cpu_ms_per_image},
+                            {"peak_rss_mb", peak_rss_mb()},
+                            {"peak_activation_mb", t.peak_activation_mb}};
+        fmt::print("{}\n", j.dump());
+      } else {
+        fmt::print("{:>6} {:>10.1f} {:>10.3f} {:>10.3f} {:>10.3f} {:>10.3f} {:>10.1f} {:>10.1f} {:>9.1f}\n",
+                   batch, t.images_per_s, t.median_ms, t.p90_ms, t.min_ms, t.cpu_ms_per_image,
+                   t.first_run_ms, peak_rss_mb(), t.peak_activation_mb);
+      }
+      std::fflush(stdout);  // a row as soon as its size is done (long sweeps)
     }
   });
 }

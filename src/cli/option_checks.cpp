@@ -25,6 +25,38 @@ CLI::Validator integer_in(int64_t lo, int64_t hi) {
                                             : fmt::format(">={}", lo));
 }
 
+static std::vector<std::string> comma_parts(const std::string& text) {
+  std::vector<std::string> parts(1);
+  for (char c : text) {
+    if (c == ',') parts.emplace_back();
+    else parts.back() += c;
+  }
+  return parts;
+}
+
+CLI::Validator integer_list_in(int64_t lo, int64_t hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& text) -> std::string {
+        try {
+          for (const std::string& part : comma_parts(text)) {
+            if (part.empty()) return fmt::format("'{}': an empty item in the list", text);
+            ir::parse_int("", part, lo, hi);
+          }
+          return "";
+        } catch (const Error& e) {
+          return e.what();
+        }
+      },
+      fmt::format("N[,N...] in {}..{}", lo, hi));
+}
+
+std::vector<int> parse_integer_list(const std::string& text) {
+  std::vector<int> values;
+  for (const std::string& part : comma_parts(text))
+    values.push_back(static_cast<int>(ir::parse_int("", part, INT32_MIN, INT32_MAX)));
+  return values;
+}
+
 CLI::Validator number_in(double lo, double hi) {
   return CLI::Validator(
       [lo, hi](std::string& text) -> std::string {

@@ -12,6 +12,9 @@ namespace qcv::cli {
 
 // An integer in [lo, hi].
 CLI::Validator integer_in(int64_t lo, int64_t hi = std::numeric_limits<int>::max());
+// Integers in [lo, hi] separated by commas ("1,4,16"); parse_integer_list reads the checked text.
+CLI::Validator integer_list_in(int64_t lo, int64_t hi = std::numeric_limits<int>::max());
+std::vector<int> parse_integer_list(const std::string& text);
 // A finite number in [lo, hi].
 CLI::Validator number_in(double lo, double hi);
 // One of a fixed set of names (a scheme, a method, a preset): anything else is a usage error.

@@ -5,9 +5,12 @@
 
 #include <map>
 #include <mutex>
+#include <exception>
 #include <set>
+#include <thread>
 
 #include "passes/passes.h"
+#include "runtime/batch_split.h"
 #include "runtime/compiler.h"
 #include "runtime/fusion.h"
 #include "runtime/plan.h"
@@ -32,12 +35,90 @@ struct Session::Impl {
   const Plan* last = nullptr;
   std::set<std::string> released;  // initializers whose only copy is in `weights`
   bool quantized = false;          // the model has QuantizeLinear/DequantizeLinear nodes
+  bool splittable = false;         // batch_is_independent(graph), decided once
+  int last_slices = 1;             // slices the last run's batch ran as
   // Guards plans, last, weights, released and graph.initializers (compiling a new shape).
   mutable std::mutex mu;
 
+  int threads() const { return options.threads > 0 ? options.threads : omp_get_num_procs(); }
   void set_threads() const {
     // Debian's oneDNN uses OpenMP: its team size is the calling thread's omp_set_num_threads.
-    omp_set_num_threads(options.threads > 0 ? options.threads : omp_get_num_procs());
+    omp_set_num_threads(threads());
+  }
+
+  // One run of the plan of these feeds' shapes, on the calling thread's OpenMP team.
+  std::vector<ir::Tensor> run_plan(const std::vector<const ir::Tensor*>& ordered) {
+    std::vector<ir::Shape> shapes;
+    for (const ir::Tensor* t : ordered) shapes.push_back(t->shape());
+    PlanSlot* slot = nullptr;
+    std::unique_ptr<ExecContext> ctx;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      slot = &plan_for(shapes);
+      last = slot->plan.get();
+      if (!slot->idle.empty()) {
+        ctx = std::move(slot->idle.back());
+        slot->idle.pop_back();
+      }
+    }
+    // Plans are never removed, so slot stays valid; a new context is made outside the lock.
+    if (!ctx) ctx = slot->plan->make_context();
+    struct GiveBack {  // the context returns to the pool on success and on a throw alike
+      Impl& impl;
+      PlanSlot& slot;
+      std::unique_ptr<ExecContext>& ctx;
+      ~GiveBack() {
+        std::lock_guard<std::mutex> lock(impl.mu);
+        slot.idle.push_back(std::move(ctx));
+      }
+    } give_back{*this, *slot, ctx};
+    return slot->plan->run(*ctx, ordered);
+  }
+
+  // The batch in `slices` parts run at once, slice k on its own thread with its share of the
+  // threads; the outputs joined along the batch.
+  std::vector<ir::Tensor> run_slices(const std::vector<const ir::Tensor*>& ordered, int slices) {
+    const int64_t n = ordered[0]->dim(0);
+    const int total = threads();
+    std::vector<std::vector<ir::Tensor>> feeds(slices), outs(slices);
+    std::vector<std::exception_ptr> errors(slices);
+    int64_t begin = 0;
+    for (int k = 0; k < slices; ++k) {
+      const int64_t count = n / slices + (k < n % slices ? 1 : 0);
+      for (const ir::Tensor* t : ordered) feeds[k].push_back(batch_rows(*t, begin, count));
+      begin += count;
+    }
+    auto work = [&](int k) {
+      try {
+        omp_set_num_threads(total / slices + (k < total % slices ? 1 : 0));
+        std::vector<const ir::Tensor*> part;
+        for (const ir::Tensor& t : feeds[k]) part.push_back(&t);
+        outs[k] = run_plan(part);
+      } catch (...) {
+        errors[k] = std::current_exception();
+      }
+    };
+    if (total <= slices) {
+      // One thread per slice: the OpenMP team of the caller (kept between runs, waiting as
+      // OMP_WAIT_POLICY says) runs them; oneDNN's regions nested inside run on one thread.
+#pragma omp parallel for num_threads(slices) schedule(static, 1)
+      for (int k = 0; k < slices; ++k) work(k);
+    } else {
+      std::vector<std::thread> pool;
+      for (int k = 0; k + 1 < slices; ++k) pool.emplace_back(work, k);
+      work(slices - 1);
+      for (std::thread& t : pool) t.join();
+    }
+    set_threads();  // the caller's team size back after its slice
+    for (const std::exception_ptr& e : errors)
+      if (e) std::rethrow_exception(e);
+    std::vector<ir::Tensor> joined;
+    for (size_t o = 0; o < outs[0].size(); ++o) {
+      std::vector<ir::Tensor> parts;
+      for (int k = 0; k < slices; ++k) parts.push_back(outs[k][o]);
+      joined.push_back(join_rows(parts));
+    }
+    return joined;
   }
 
   // With mu held.
@@ -170,6 +251,8 @@ Session::Session(ir::Graph graph, SessionOptions options) : impl_(std::make_uniq
   }
   graph.outputs.resize(results);
   impl_->graph = std::move(graph);
+  // Decided before weights are released: shape inference of the copy needs them.
+  impl_->splittable = options.split_batch && !options.observer && batch_is_independent(impl_->graph);
   // Compile the batch-1 plan now, so that anything the engine cannot run fails here.
   std::vector<ir::Shape> shapes;
   for (const ir::Value& in : impl_->graph.inputs) {
@@ -194,36 +277,26 @@ std::vector<ir::Tensor> Session::run(const std::map<std::string, ir::Tensor>& fe
   std::vector<const ir::Tensor*> ordered;
   impl_->check_feeds(feeds, ordered);
   impl_->set_threads();
-  std::vector<ir::Shape> shapes;
-  for (const ir::Tensor* t : ordered) shapes.push_back(t->shape());
-  Impl::PlanSlot* slot = nullptr;
-  std::unique_ptr<ExecContext> ctx;
+  int slices = 1;
+  if (impl_->splittable && !ordered.empty()) {
+    const int64_t n = ordered[0]->rank() ? ordered[0]->dim(0) : 0;
+    bool same = true;  // every input carries the same batch
+    for (const ir::Tensor* t : ordered) same = same && t->rank() > 0 && t->dim(0) == n;
+    if (same) slices = batch_slices(n, impl_->threads());
+  }
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
-    slot = &impl_->plan_for(shapes);
-    impl_->last = slot->plan.get();
-    if (!slot->idle.empty()) {
-      ctx = std::move(slot->idle.back());
-      slot->idle.pop_back();
-    }
+    impl_->last_slices = slices;
   }
-  // Plans are never removed, so slot stays valid; a new context is made outside the lock.
-  if (!ctx) ctx = slot->plan->make_context();
-  struct GiveBack {  // the context returns to the pool on success and on a throw alike
-    Impl& impl;
-    Impl::PlanSlot& slot;
-    std::unique_ptr<ExecContext>& ctx;
-    ~GiveBack() {
-      std::lock_guard<std::mutex> lock(impl.mu);
-      slot.idle.push_back(std::move(ctx));
-    }
-  } give_back{*impl_, *slot, ctx};
-  return slot->plan->run(*ctx, ordered);
+  return slices > 1 ? impl_->run_slices(ordered, slices) : impl_->run_plan(ordered);
 }
 
 size_t Session::peak_activation_bytes() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  return impl_->last ? impl_->last->arena_bytes() + impl_->last->scratchpad_bytes() : 0;
+  // A batch run in slices holds one context per slice at once.
+  return impl_->last ? (impl_->last->arena_bytes() + impl_->last->scratchpad_bytes()) *
+                           static_cast<size_t>(impl_->last_slices)
+                     : 0;
 }
 
 size_t Session::weight_bytes() const {

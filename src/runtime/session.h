@@ -25,6 +25,9 @@ struct SessionOptions {
   // Relu is computed as its own value. Unknown names fail at construction.
   std::vector<std::string> observe;
   ValueObserver observer;
+  // A batch of N >= 2 with T >= 2 threads runs as min(T, N) slices at once, each on its own
+  // thread (runtime/batch_split.h), when the graph never mixes images and no observer is set.
+  bool split_batch = true;
 };
 
 class Session {
@@ -40,12 +43,12 @@ class Session {
 
   // Runs the graph. Throws qcv::Error on a missing/unknown input or a wrong dtype/shape.
   // Dimension 0 of every input is the batch: any size runs (one plan is compiled and cached per
-  // input-shape signature). Several threads may call run on one Session at once: each call
+  // input-shape signature; a batch split into slices uses the plans of the slices' sizes). Several threads may call run on one Session at once: each call
   // takes its own execution context (arena, scratchpad, arguments) from a pool, making one when
   // all are busy. A SessionOptions::observer is then called from those threads concurrently.
   std::vector<ir::Tensor> run(const std::map<std::string, ir::Tensor>& feeds);
 
-  // Peak bytes of activation memory of the last planned shape.
+  // Peak bytes of activation memory of the last run (its plan's, times the slices it ran as).
   size_t peak_activation_bytes() const;
   // Bytes of weights the Session holds: the copies reordered for its primitives, and the
   // initializers it still keeps (a weight read only by its Conv/Gemm primitive is kept once).

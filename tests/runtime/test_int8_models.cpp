@@ -3,45 +3,13 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "int8_test_util.h"
-#include "models/models.h"
 #include "passes/passes.h"
-#include "quant/quant.h"
+#include "zoo_int8_util.h"
 
 using namespace qcv;
 using namespace qcv::testing;
 
 namespace {
-
-struct ModelCase {
-  std::string model, scheme;
-};
-
-ir::Graph quantized_zoo_model(const ModelCase& c, int resolution) {
-  models::ModelSpec spec;
-  spec.name = c.model;
-  spec.resolution = resolution;
-  spec.classes = 37;
-  spec.width = c.model.rfind("mobilenet", 0) == 0 ? 0.5f : 1.f;
-  ir::Graph g = models::build(spec);
-  std::vector<std::map<std::string, ir::Tensor>> batches;
-  for (uint32_t k = 0; k < 4; ++k)
-    batches.push_back({{g.inputs[0].name, random_tensor({1, 3, resolution, resolution}, 100 + k)}});
-  auto data = quant::feeds_data(batches);
-  quant::Backend backend = [](const ir::Graph& graph, const std::vector<std::string>& observed,
-                              quant::Observer observer) -> quant::Runner {
-    runtime::SessionOptions o;
-    o.threads = 2;
-    o.observe = observed;
-    o.observer = std::move(observer);
-    auto s = std::make_shared<runtime::Session>(graph, o);
-    return [s](const std::map<std::string, ir::Tensor>& feeds) { s->run(feeds); };
-  };
-  quant::PtqOptions options;
-  options.scheme = quant::scheme_by_name(c.scheme);
-  options.calibration.show_progress = false;
-  return quant::quantize_ptq(g, backend, *data, options).graph;
-}
 
 // The scale of the QuantizeLinear behind a graph output read through a DequantizeLinear, or 0.
 float output_step(const ir::Graph& g) {
