@@ -3,6 +3,8 @@
 #include <malloc.h>
 #include <omp.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <set>
@@ -12,6 +14,7 @@
 #include "runtime/fusion.h"
 #include "runtime/plan.h"
 #include "runtime/qdq.h"
+#include "runtime/thread_policy.h"
 
 namespace qcv::runtime {
 
@@ -27,7 +30,9 @@ struct Session::Impl {
     std::unique_ptr<Plan> plan;
     std::vector<std::unique_ptr<ExecContext>> idle;
   };
-  std::map<std::vector<ir::Shape>, PlanSlot> plans;  // by input shapes
+  // By team size (oneDNN fixes a primitive's thread count when it is created) and input shapes.
+  std::map<std::pair<int, std::vector<ir::Shape>>, PlanSlot> plans;
+  ThreadChooser threads{ThreadSettings{}};
   std::vector<ir::Value> observe_only;  // observed values that are not graph outputs
   const Plan* last = nullptr;
   std::set<std::string> released;  // initializers whose only copy is in `weights`
@@ -35,18 +40,18 @@ struct Session::Impl {
   // Guards plans, last, weights, released and graph.initializers (compiling a new shape).
   mutable std::mutex mu;
 
-  void set_threads() const {
-    // Debian's oneDNN uses OpenMP: its team size is the calling thread's omp_set_num_threads.
-    omp_set_num_threads(options.threads > 0 ? options.threads : omp_get_num_procs());
-  }
+  // Debian's oneDNN uses OpenMP: its team size is the calling thread's omp_set_num_threads, read
+  // when a primitive is created and when it runs.
+  static void set_threads(int n) { omp_set_num_threads(n); }
 
-  // With mu held.
-  PlanSlot& plan_for(const std::vector<ir::Shape>& shapes) {
-    auto it = plans.find(shapes);
+  // With mu held; the calling thread's team size is already `team`.
+  PlanSlot& plan_for(const std::vector<ir::Shape>& shapes, int team) {
+    auto key = std::make_pair(team, shapes);
+    auto it = plans.find(key);
     if (it != plans.end()) return it->second;
     std::unique_ptr<Plan> plan = compile(shapes);
     release_weights();  // after compile's graph copy is gone, so that the bytes are freed
-    PlanSlot& slot = plans[shapes];
+    PlanSlot& slot = plans[key];
     slot.idle.push_back(plan->make_context());
     slot.plan = std::move(plan);
     return slot;
@@ -142,7 +147,11 @@ struct Session::Impl {
 
 Session::Session(ir::Graph graph, SessionOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
-  impl_->set_threads();
+  const ThreadSettings ts =
+      thread_settings(options.threads, options.adapt_threads, std::getenv("OMP_NUM_THREADS"),
+                      std::getenv("OMP_DYNAMIC"), omp_get_num_procs());
+  impl_->threads = ThreadChooser(ts);
+  Impl::set_threads(ts.max_threads);
   for (const ir::Node& n : graph.nodes)
     impl_->quantized = impl_->quantized || n.op == "QuantizeLinear" || n.op == "DequantizeLinear";
   const size_t results = graph.outputs.size();
@@ -180,7 +189,7 @@ Session::Session(ir::Graph graph, SessionOptions options) : impl_(std::make_uniq
       if (d < 0) return;
     shapes.push_back(s);
   }
-  impl_->last = impl_->plan_for(shapes).plan.get();
+  impl_->last = impl_->plan_for(shapes, ts.max_threads).plan.get();
 }
 
 Session::~Session() = default;
@@ -193,14 +202,16 @@ const std::vector<ir::Value>& Session::outputs() const { return impl_->graph.out
 std::vector<ir::Tensor> Session::run(const std::map<std::string, ir::Tensor>& feeds) {
   std::vector<const ir::Tensor*> ordered;
   impl_->check_feeds(feeds, ordered);
-  impl_->set_threads();
   std::vector<ir::Shape> shapes;
   for (const ir::Tensor* t : ordered) shapes.push_back(t->shape());
   Impl::PlanSlot* slot = nullptr;
   std::unique_ptr<ExecContext> ctx;
+  int team = 1;
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
-    slot = &impl_->plan_for(shapes);
+    team = impl_->threads.next();
+    Impl::set_threads(team);
+    slot = &impl_->plan_for(shapes, team);
     impl_->last = slot->plan.get();
     if (!slot->idle.empty()) {
       ctx = std::move(slot->idle.back());
@@ -218,7 +229,17 @@ std::vector<ir::Tensor> Session::run(const std::map<std::string, ir::Tensor>& fe
       slot.idle.push_back(std::move(ctx));
     }
   } give_back{*impl_, *slot, ctx};
-  return slot->plan->run(*ctx, ordered);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<ir::Tensor> out = slot->plan->run(*ctx, ordered);
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->threads.record(team, took.count());
+  return out;
+}
+
+int Session::threads_in_use() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->threads.current();
 }
 
 size_t Session::peak_activation_bytes() const {
