@@ -41,13 +41,13 @@ mkdir -p "$WORK"
 if [ ! -d "$WORK/png" ]; then
   python3 - "$WORK/png" <<'EOF'
 import os, random, struct, sys, zlib
-d = sys.argv[1]; os.makedirs(d + ".tmp", exist_ok=True); rng = random.Random(7)
+d = sys.argv[1]; os.makedirs(d + ".tmp/noise", exist_ok=True); rng = random.Random(7)
 def chunk(t, b): return struct.pack(">I", len(b)) + t + b + struct.pack(">I", zlib.crc32(t + b))
 for i in range(16):
     rows = b"".join(b"\0" + bytes(rng.randrange(256) for _ in range(224 * 3)) for _ in range(224))
     png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 224, 224, 8, 2, 0, 0, 0))
     png += chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
-    open(f"{d}.tmp/{i:02d}.png", "wb").write(png)
+    open(f"{d}.tmp/noise/{i:02d}.png", "wb").write(png)  # ImageFolder: root/<class>/<image>
 os.rename(d + ".tmp", d)
 EOF
 fi
