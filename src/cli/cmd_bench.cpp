@@ -79,6 +79,7 @@ void add_bench_command(CLI::App& app) {
         nlohmann::json j = {{"model", model},
                             {"batch", batch},
                             {"threads", threads},
+                            {"threads_in_use", session.threads_in_use()},  // fewer on busy cores
                             {"iters", iters},
                             {"compile_ms", compile_ms},
                             {"first_run_ms", t.first_run_ms},

@@ -3,6 +3,8 @@
 #include <malloc.h>
 #include <omp.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <exception>
@@ -15,6 +17,7 @@
 #include "runtime/fusion.h"
 #include "runtime/plan.h"
 #include "runtime/qdq.h"
+#include "runtime/thread_policy.h"
 
 namespace qcv::runtime {
 
@@ -30,7 +33,9 @@ struct Session::Impl {
     std::unique_ptr<Plan> plan;
     std::vector<std::unique_ptr<ExecContext>> idle;
   };
-  std::map<std::vector<ir::Shape>, PlanSlot> plans;  // by input shapes
+  // By team size (oneDNN fixes a primitive's thread count when it is created) and input shapes.
+  std::map<std::pair<int, std::vector<ir::Shape>>, PlanSlot> plans;
+  ThreadChooser threads{ThreadSettings{}};
   std::vector<ir::Value> observe_only;  // observed values that are not graph outputs
   const Plan* last = nullptr;
   std::set<std::string> released;  // initializers whose only copy is in `weights`
@@ -40,21 +45,24 @@ struct Session::Impl {
   // Guards plans, last, weights, released and graph.initializers (compiling a new shape).
   mutable std::mutex mu;
 
-  int threads() const { return options.threads > 0 ? options.threads : omp_get_num_procs(); }
-  void set_threads() const {
-    // Debian's oneDNN uses OpenMP: its team size is the calling thread's omp_set_num_threads.
-    omp_set_num_threads(threads());
-  }
+  ThreadSettings settings;  // the most threads, adaptive or not (thread_settings)
+  // Debian's oneDNN uses OpenMP: its team size is the calling thread's omp_set_num_threads, read
+  // when a primitive is created and when it runs.
+  static void set_threads(int n) { omp_set_num_threads(n); }
 
-  // One run of the plan of these feeds' shapes, on the calling thread's OpenMP team.
-  std::vector<ir::Tensor> run_plan(const std::vector<const ir::Tensor*>& ordered) {
+  // One run of the plan of these feeds' shapes on `team` threads; team 0: the size the
+  // ThreadChooser picks now, and the run's duration is recorded for it.
+  std::vector<ir::Tensor> run_plan(const std::vector<const ir::Tensor*>& ordered, int team) {
     std::vector<ir::Shape> shapes;
     for (const ir::Tensor* t : ordered) shapes.push_back(t->shape());
+    const bool adaptive = team == 0;
     PlanSlot* slot = nullptr;
     std::unique_ptr<ExecContext> ctx;
     {
       std::lock_guard<std::mutex> lock(mu);
-      slot = &plan_for(shapes);
+      if (adaptive) team = threads.next();
+      set_threads(team);
+      slot = &plan_for(shapes, team);
       last = slot->plan.get();
       if (!slot->idle.empty()) {
         ctx = std::move(slot->idle.back());
@@ -72,14 +80,21 @@ struct Session::Impl {
         slot.idle.push_back(std::move(ctx));
       }
     } give_back{*this, *slot, ctx};
-    return slot->plan->run(*ctx, ordered);
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<ir::Tensor> out = slot->plan->run(*ctx, ordered);
+    if (adaptive) {
+      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
+      std::lock_guard<std::mutex> lock(mu);
+      threads.record(team, took.count());
+    }
+    return out;
   }
 
   // The batch in `slices` parts run at once, slice k on its own thread with its share of the
   // threads; the outputs joined along the batch.
   std::vector<ir::Tensor> run_slices(const std::vector<const ir::Tensor*>& ordered, int slices) {
     const int64_t n = ordered[0]->dim(0);
-    const int total = threads();
+    const int total = settings.max_threads;
     std::vector<std::vector<ir::Tensor>> feeds(slices), outs(slices);
     std::vector<std::exception_ptr> errors(slices);
     int64_t begin = 0;
@@ -90,10 +105,9 @@ struct Session::Impl {
     }
     auto work = [&](int k) {
       try {
-        omp_set_num_threads(total / slices + (k < total % slices ? 1 : 0));
         std::vector<const ir::Tensor*> part;
         for (const ir::Tensor& t : feeds[k]) part.push_back(&t);
-        outs[k] = run_plan(part);
+        outs[k] = run_plan(part, total / slices + (k < total % slices ? 1 : 0));
       } catch (...) {
         errors[k] = std::current_exception();
       }
@@ -109,7 +123,7 @@ struct Session::Impl {
       work(slices - 1);
       for (std::thread& t : pool) t.join();
     }
-    set_threads();  // the caller's team size back after its slice
+    set_threads(settings.max_threads);  // the caller's team size back after its slice
     for (const std::exception_ptr& e : errors)
       if (e) std::rethrow_exception(e);
     std::vector<ir::Tensor> joined;
@@ -121,13 +135,14 @@ struct Session::Impl {
     return joined;
   }
 
-  // With mu held.
-  PlanSlot& plan_for(const std::vector<ir::Shape>& shapes) {
-    auto it = plans.find(shapes);
+  // With mu held; the calling thread's team size is already `team`.
+  PlanSlot& plan_for(const std::vector<ir::Shape>& shapes, int team) {
+    auto key = std::make_pair(team, shapes);
+    auto it = plans.find(key);
     if (it != plans.end()) return it->second;
     std::unique_ptr<Plan> plan = compile(shapes);
     release_weights();  // after compile's graph copy is gone, so that the bytes are freed
-    PlanSlot& slot = plans[shapes];
+    PlanSlot& slot = plans[key];
     slot.idle.push_back(plan->make_context());
     slot.plan = std::move(plan);
     return slot;
@@ -223,7 +238,12 @@ struct Session::Impl {
 
 Session::Session(ir::Graph graph, SessionOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
-  impl_->set_threads();
+  const ThreadSettings ts =
+      thread_settings(options.threads, options.adapt_threads, std::getenv("OMP_NUM_THREADS"),
+                      std::getenv("OMP_DYNAMIC"), omp_get_num_procs());
+  impl_->settings = ts;
+  impl_->threads = ThreadChooser(ts);
+  Impl::set_threads(ts.max_threads);
   for (const ir::Node& n : graph.nodes)
     impl_->quantized = impl_->quantized || n.op == "QuantizeLinear" || n.op == "DequantizeLinear";
   const size_t results = graph.outputs.size();
@@ -263,7 +283,7 @@ Session::Session(ir::Graph graph, SessionOptions options) : impl_(std::make_uniq
       if (d < 0) return;
     shapes.push_back(s);
   }
-  impl_->last = impl_->plan_for(shapes).plan.get();
+  impl_->last = impl_->plan_for(shapes, ts.max_threads).plan.get();
 }
 
 Session::~Session() = default;
@@ -276,19 +296,23 @@ const std::vector<ir::Value>& Session::outputs() const { return impl_->graph.out
 std::vector<ir::Tensor> Session::run(const std::map<std::string, ir::Tensor>& feeds) {
   std::vector<const ir::Tensor*> ordered;
   impl_->check_feeds(feeds, ordered);
-  impl_->set_threads();
   int slices = 1;
   if (impl_->splittable && !ordered.empty()) {
     const int64_t n = ordered[0]->rank() ? ordered[0]->dim(0) : 0;
     bool same = true;  // every input carries the same batch
     for (const ir::Tensor* t : ordered) same = same && t->rank() > 0 && t->dim(0) == n;
-    if (same) slices = batch_slices(n, impl_->threads());
+    if (same) slices = batch_slices(n, impl_->settings.max_threads);
   }
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
     impl_->last_slices = slices;
   }
-  return slices > 1 ? impl_->run_slices(ordered, slices) : impl_->run_plan(ordered);
+  return slices > 1 ? impl_->run_slices(ordered, slices) : impl_->run_plan(ordered, 0);
+}
+
+int Session::threads_in_use() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->threads.current();
 }
 
 size_t Session::peak_activation_bytes() const {

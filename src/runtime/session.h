@@ -18,7 +18,10 @@ using ValueObserver = std::function<void(const std::string& name, const ir::Tens
 struct SessionOptions {
   SessionOptions(int threads_ = 0, bool optimize_ = true)  // NOLINT: {threads, optimize} reads well
       : threads(threads_), optimize(optimize_) {}
-  int threads = 0;       // 0: all cores
+  int threads = 0;       // the most threads a run uses; 0: OMP_NUM_THREADS, else all cores
+  // Time the runs and use fewer threads while that is faster (a core busy with another
+  // process); see runtime/thread_policy.h. Off when false or when OMP_DYNAMIC is set.
+  bool adapt_threads = true;
   bool optimize = true;  // run passes::optimize before compiling
   // Values handed to `observer` during each run (calibration statistics without keeping every
   // activation of a batch alive). An observed value is never fused away: a Conv output read by a
@@ -47,6 +50,9 @@ class Session {
   // takes its own execution context (arena, scratchpad, arguments) from a pool, making one when
   // all are busy. A SessionOptions::observer is then called from those threads concurrently.
   std::vector<ir::Tensor> run(const std::map<std::string, ir::Tensor>& feeds);
+
+  // The team size runs use now (SessionOptions::threads or fewer, see adapt_threads).
+  int threads_in_use() const;
 
   // Peak bytes of activation memory of the last run (its plan's, times the slices it ran as).
   size_t peak_activation_bytes() const;
