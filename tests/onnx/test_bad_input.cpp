@@ -5,38 +5,23 @@
 #include <random>
 
 #include "onnx/onnx.h"
+#include "load_errors.h"
 #include "sample_graphs.h"
 
 namespace ir = qcv::ir;
 namespace pb = ::onnx;
 namespace qonnx = qcv::onnx;
 using qcv::test::TempDir;
+using qcv::test::bytes_error;
+using qcv::test::contains;
+using qcv::test::load_error;
 using qcv::test::write_file;
 
 namespace {
 
 // The message of the qcv::Error that loading `path` throws ("" if it does not throw).
-std::string load_error(const std::string& path) {
-  try {
-    qonnx::load(path);
-  } catch (const qcv::Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
-std::string bytes_error(const std::string& bytes, const std::string& origin = "bytes.onnx") {
-  try {
-    qonnx::load_from_bytes(bytes, origin);
-  } catch (const qcv::Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
 
 // A valid opset-13 model (one Relu) to break in various ways.
 pb::ModelProto relu_model() {

@@ -7,12 +7,14 @@
 
 #include "onnx/onnx.h"
 #include "ref/ref.h"
+#include "load_errors.h"
 #include "sample_graphs.h"
 
 namespace ir = qcv::ir;
 namespace pb = ::onnx;
 namespace qonnx = qcv::onnx;
 using qcv::test::TempDir;
+using qcv::test::load_error;
 using qcv::test::write_file;
 
 namespace {
@@ -60,14 +62,6 @@ std::string weight_bytes(size_t leading_zeros) {
   return bytes;
 }
 
-std::string load_error(const std::string& path) {
-  try {
-    qonnx::load(path);
-  } catch (const qcv::Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 
 #include "ir/npy.h"
 #include "onnx/onnx.h"
+#include "load_errors.h"
 #include "ort_peer.h"
 #include "ref/ref.h"
 #include "runtime/session.h"
@@ -16,6 +17,7 @@
 namespace ir = qcv::ir;
 namespace pb = ::onnx;
 namespace qonnx = qcv::onnx;
+using qcv::test::bytes_error;
 
 namespace {
 
@@ -33,14 +35,6 @@ int count_of(const std::string& text, const std::string& needle) {
   return n;
 }
 
-std::string load_error(const pb::ModelProto& m) {
-  try {
-    qonnx::load_from_bytes(m.SerializeAsString(), "q.onnx");
-  } catch (const qcv::Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 // A protobuf model under construction: opset 13 plus com.microsoft 1.
 struct ModelBuilder {
@@ -263,7 +257,7 @@ TEST(QOperator, OtherDomainsAreRefusedByName) {
     b.io("x", pb::TensorProto::FLOAT, {1, 4}, true);
     b.io("y", pb::TensorProto::FLOAT, {1, 4}, false);
     b.node("x1", "Frob", {"x"}, {"y"}, domain);
-    std::string msg = load_error(b.m);
+    std::string msg = bytes_error(b.m, "q.onnx");
     EXPECT_NE(msg.find(std::string("node 'x1' (Frob): op 'Frob' of domain '") + domain +
                        "' is not supported"),
               std::string::npos)
@@ -274,7 +268,7 @@ TEST(QOperator, OtherDomainsAreRefusedByName) {
   b.io("x", pb::TensorProto::FLOAT, {1, 4}, true);
   b.io("y", pb::TensorProto::FLOAT, {1, 4}, false);
   b.node("add", "QLinearAdd", {"x", "x", "x", "x", "x", "x", "x", "x"}, {"y"});
-  EXPECT_NE(load_error(b.m).find("unsupported op 'QLinearAdd'"), std::string::npos);
+  EXPECT_NE(bytes_error(b.m, "q.onnx").find("unsupported op 'QLinearAdd'"), std::string::npos);
 }
 
 TEST(QOperator, ChannelsLastIsRefused) {
@@ -286,7 +280,7 @@ TEST(QOperator, ChannelsLastIsRefused) {
   pb::NodeProto& n =
       b.node("gap", "QLinearGlobalAveragePool", {"x", "s", "z", "s", "z"}, {"y"}, "com.microsoft");
   add_int(n, "channels_last", 1);
-  std::string msg = load_error(b.m);
+  std::string msg = bytes_error(b.m, "q.onnx");
   EXPECT_NE(msg.find("node 'gap' (QLinearGlobalAveragePool): channels_last=1"), std::string::npos)
       << msg;
 }

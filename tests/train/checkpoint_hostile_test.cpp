@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "data/test_files.h"
+#include "one_conv_graph.h"
 #include "train/checkpoint.h"
 #include "train/ema.h"
 #include "train/torch_graph.h"
@@ -18,19 +19,6 @@ namespace {
 using data::testing::expect_error;
 using data::testing::TempDir;
 
-ir::Graph one_conv(float w0, float w1) {
-  ir::Graph g;
-  g.inputs = {ir::make_value("x", ir::DType::Float32, {1, 1, 1, 1})};
-  g.outputs = {ir::make_value("y")};
-  g.initializers["W"] = ir::Tensor::from_vector<float>({2, 1, 1, 1}, {w0, w1});
-  ir::Node n;
-  n.name = "conv";
-  n.op = "Conv";
-  n.inputs = {"x", "W"};
-  n.outputs = {"y"};
-  g.nodes = {n};
-  return g;
-}
 
 TEST(CheckpointHostile, StateJsonFieldsAreValidated) {
   TempDir dir;
@@ -58,7 +46,7 @@ TEST(CheckpointHostile, StateJsonFieldsAreValidated) {
 
 TEST(CheckpointHostile, TypesAndEmaShapesMustMatchTheModel) {
   TempDir dir;
-  ir::Graph g = one_conv(1.0f, -1.0f);
+  ir::Graph g = test::one_conv_graph(1.0f, -1.0f);
   TorchGraph m(g);
   torch::optim::SGD sgd(m.parameter_tensors(), torch::optim::SGDOptions(0.1));
   WeightEma ema(m, 0.5);
@@ -67,7 +55,7 @@ TEST(CheckpointHostile, TypesAndEmaShapesMustMatchTheModel) {
   // An EMA tensor of shape [1] would broadcast into W's [2, 1, 1, 1] without a word.
   std::vector<at::Tensor> wrong = {at::ones({1})};
   torch::save(wrong, dir.path() + "/checkpoint/ema.pt");
-  ir::Graph g2 = one_conv(0.0f, 0.0f);
+  ir::Graph g2 = test::one_conv_graph(0.0f, 0.0f);
   TorchGraph m2(g2);
   torch::optim::SGD sgd2(m2.parameter_tensors(), torch::optim::SGDOptions(0.1));
   WeightEma ema2(m2, 0.5);

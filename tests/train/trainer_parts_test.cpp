@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "ir/ir.h"
+#include "one_conv_graph.h"
 #include "train/checkpoint.h"
 #include "train/ema.h"
 #include "train/loss.h"
@@ -19,22 +20,7 @@
 using namespace qcv;
 using namespace qcv::train;
 
-namespace {
-// y = Conv(x, W) with a 1x1 kernel: one parameter tensor of two values.
-ir::Graph tiny_graph(float w0, float w1) {
-  ir::Graph g;
-  g.inputs = {ir::make_value("x", ir::DType::Float32, {1, 1, 1, 1})};
-  g.outputs = {ir::make_value("y")};
-  g.initializers["W"] = ir::Tensor::from_vector<float>({2, 1, 1, 1}, {w0, w1});
-  ir::Node n;
-  n.name = "conv";
-  n.op = "Conv";
-  n.inputs = {"x", "W"};
-  n.outputs = {"y"};
-  g.nodes = {n};
-  return g;
-}
-}  // namespace
+using qcv::test::one_conv_graph;
 
 TEST(Loss, LabelSmoothingMatchesHandComputation) {
   // logits (1, 2, 3), label 2: log-softmax = x - log(e + e^2 + e^3).
@@ -66,7 +52,7 @@ TEST(Loss, LabelSmoothingMatchesHandComputation) {
 }
 
 TEST(Ema, FollowsTheDecayWithWarmup) {
-  TorchGraph m(tiny_graph(1.0f, 2.0f));
+  TorchGraph m(one_conv_graph(1.0f, 2.0f));
   WeightEma ema(m, 0.9);
   at::Tensor w = m.parameters()[0].tensor;
   {
@@ -118,7 +104,7 @@ TEST(Checkpoint, RoundTripsWeightsOptimizerEmaAndState) {
   const std::string dir = std::string(QCV_BINARY_DIR) + "/test_train_checkpoint";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  ir::Graph g = tiny_graph(1.0f, -1.0f);
+  ir::Graph g = one_conv_graph(1.0f, -1.0f);
   TorchGraph m(g);
   torch::optim::SGD sgd(m.parameter_tensors(), torch::optim::SGDOptions(0.1).momentum(0.9));
   WeightEma ema(m, 0.5);
@@ -136,7 +122,7 @@ TEST(Checkpoint, RoundTripsWeightsOptimizerEmaAndState) {
   save_checkpoint(dir, g, sgd, &ema, state);
   const double ema0 = ema.shadow()[0].flatten()[0].item<double>();
 
-  ir::Graph g2 = tiny_graph(0.0f, 0.0f);
+  ir::Graph g2 = one_conv_graph(0.0f, 0.0f);
   TorchGraph m2(g2);
   torch::optim::SGD sgd2(m2.parameter_tensors(), torch::optim::SGDOptions(0.1).momentum(0.9));
   WeightEma ema2(m2, 0.5);
