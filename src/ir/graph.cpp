@@ -134,19 +134,25 @@ int Graph::find_node(const std::string& node_name) const {
 }
 
 std::string Graph::unique_name(const std::string& prefix) const {
-  std::unordered_set<std::string> used;
-  for (const Value& v : inputs) used.insert(v.name);
-  for (const Value& v : outputs) used.insert(v.name);
-  for (const auto& [k, t] : initializers) used.insert(k);
-  for (const Node& n : nodes) {
-    used.insert(n.name);
-    for (const std::string& o : n.outputs) used.insert(o);
+  return NameGenerator(*this)(prefix);
+}
+
+NameGenerator::NameGenerator(const Graph& g) {
+  for (const Value& v : g.inputs) used_.insert(v.name);
+  for (const Value& v : g.outputs) used_.insert(v.name);
+  for (const auto& [k, t] : g.initializers) used_.insert(k);
+  for (const Node& n : g.nodes) {
+    used_.insert(n.name);
+    for (const std::string& o : n.outputs) used_.insert(o);
   }
-  if (!used.count(prefix)) return prefix;
-  for (int i = 1;; ++i) {
-    std::string candidate = prefix + "_" + std::to_string(i);
-    if (!used.count(candidate)) return candidate;
-  }
+}
+
+std::string NameGenerator::operator()(const std::string& prefix) {
+  std::string name = prefix;
+  int& suffix = next_suffix_[prefix];  // many calls with one prefix stay linear
+  while (used_.count(name)) name = prefix + "_" + std::to_string(++suffix);
+  used_.insert(name);
+  return name;
 }
 
 std::string Graph::add_initializer(const std::string& prefix, Tensor t) {

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "ir/tensor.h"
@@ -86,7 +88,8 @@ class Graph {
   std::vector<int> consumers(const std::string& value) const;
   int find_node(const std::string& node_name) const;  // -1 if absent
 
-  // A name not yet used by any value or node: prefix, prefix_1, prefix_2, ...
+  // A name not yet used by any value or node: prefix, prefix_1, prefix_2, ... It reads the
+  // whole graph: a pass that adds many names uses a NameGenerator instead.
   std::string unique_name(const std::string& prefix) const;
   // Adds an initializer under a fresh name derived from prefix; returns the name.
   std::string add_initializer(const std::string& prefix, Tensor t);
@@ -123,6 +126,21 @@ class Graph {
     }
   };
   mutable IndexSlot lookup_;
+};
+
+// Fresh names for a pass that adds many nodes, values or initializers: the graph's names are
+// collected once (Graph::unique_name collects them per call: quadratic in a loop). Names are
+// reserved when issued; names the pass adds to the graph by other means must be reserved too.
+class NameGenerator {
+ public:
+  explicit NameGenerator(const Graph& g);
+  // prefix, prefix_1, prefix_2, ...: the first not yet used; now used.
+  std::string operator()(const std::string& prefix);
+  void reserve(const std::string& name) { used_.insert(name); }
+
+ private:
+  std::unordered_set<std::string> used_;
+  std::unordered_map<std::string, int> next_suffix_;
 };
 
 }  // namespace qcv::ir

@@ -17,8 +17,9 @@ PtqResult quantize_ptq(ir::Graph graph, const Backend& backend, CalibrationData&
     ir::infer_shapes(graph);
   }
   // Overrides and the report name nodes: give every node a name.
+  ir::NameGenerator names(graph);
   for (auto& n : graph.nodes)
-    if (n.name.empty()) n.name = graph.unique_name(n.op);
+    if (n.name.empty()) n.name = names(n.op);
 
   PtqResult result;
   if (options.equalize) {

@@ -60,32 +60,38 @@ QuantParams bias_params(const QuantTarget& t, const ir::Tensor& bias,
 
 class Inserter {
  public:
-  explicit Inserter(ir::Graph& g) : g_(g) {}
+  explicit Inserter(ir::Graph& g) : g_(g), names_(g) {}
 
   // Adds Q (when `quantize_input` is set) and DQ; returns the DQ output name.
   std::string add_pair(const std::string& tensor, const std::string& q_input, const QuantParams& p,
                        bool quantize_input) {
-    const std::string scale = g_.add_initializer(tensor + "_scale", scale_tensor(p));
-    const std::string zp = g_.add_initializer(tensor + "_zero_point", zero_point_tensor(p));
+    const std::string scale = add_initializer(tensor + "_scale", scale_tensor(p));
+    const std::string zp = add_initializer(tensor + "_zero_point", zero_point_tensor(p));
     std::string dq_input = q_input;
     if (quantize_input) {
       ir::Node q;
       q.op = "QuantizeLinear";
-      q.name = g_.unique_name(tensor + "_QuantizeLinear");
+      q.name = names_(tensor + "_QuantizeLinear");
       q.inputs = {q_input, scale, zp};
-      q.outputs = {g_.unique_name(tensor + "_quantized")};
+      q.outputs = {names_(tensor + "_quantized")};
       if (p.axis >= 0) q.attrs["axis"] = p.axis;
       dq_input = q.outputs[0];
       g_.nodes.push_back(q);
     }
     ir::Node dq;
     dq.op = "DequantizeLinear";
-    dq.name = g_.unique_name(tensor + "_DequantizeLinear");
+    dq.name = names_(tensor + "_DequantizeLinear");
     dq.inputs = {dq_input, scale, zp};
-    dq.outputs = {g_.unique_name(tensor + "_dequantized")};
+    dq.outputs = {names_(tensor + "_dequantized")};
     if (p.axis >= 0) dq.attrs["axis"] = p.axis;
     g_.nodes.push_back(dq);
     return dq.outputs[0];
+  }
+
+  std::string add_initializer(const std::string& prefix, ir::Tensor t) {
+    const std::string name = names_(prefix);
+    g_.initializers[name] = std::move(t);
+    return name;
   }
 
   void rewire(const QuantTarget& t, const std::string& dq_out) {
@@ -101,6 +107,7 @@ class Inserter {
   }
 
   ir::Graph& g_;
+  ir::NameGenerator names_;  // every name this pass adds
 };
 
 }  // namespace
@@ -140,8 +147,7 @@ std::map<std::string, QuantParams> insert_qdq(ir::Graph& graph, const QuantPlan&
     const QuantParams& p = params.at(t.tensor);
     std::string dq_out;
     if (options.fold_weights || t.role == TensorRole::Bias) {
-      const std::string q =
-          graph.add_initializer(t.tensor + "_quantized", quantize_constant(*x, p));
+      const std::string q = ins.add_initializer(t.tensor + "_quantized", quantize_constant(*x, p));
       dq_out = ins.add_pair(t.tensor, q, p, false);
     } else {
       dq_out = ins.add_pair(t.tensor, t.tensor, p, true);

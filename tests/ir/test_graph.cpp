@@ -70,6 +70,24 @@ TEST(Graph, UniqueNameAvoidsCollisions) {
   EXPECT_EQ(g.unique_name("x"), "x_2");
 }
 
+TEST(Graph, NameGeneratorReservesWhatItIssues) {
+  Graph g;
+  g.inputs = {input("x", {1})};
+  g.initializers["x_2"] = Tensor::scalar(1.0f);
+  g.nodes = {node("relu", "Relu", {"x"}, {"y"})};
+  NameGenerator names(g);
+  // Names already in the graph (input, initializer, node, node output) are skipped; each name
+  // issued is taken, so a prefix asked for again gets the next free suffix.
+  EXPECT_EQ(names("x"), "x_1");
+  EXPECT_EQ(names("x"), "x_3");
+  EXPECT_EQ(names("relu"), "relu_1");
+  EXPECT_EQ(names("y"), "y_1");
+  EXPECT_EQ(names("z"), "z");
+  names.reserve("w");
+  EXPECT_EQ(names("w"), "w_1");
+  EXPECT_EQ(names("z"), "z_1");
+}
+
 TEST(Tensor, FromVectorAndReshape) {
   Tensor t = Tensor::from_vector<float>({2, 3}, {1, 2, 3, 4, 5, 6});
   EXPECT_EQ(t.numel(), 6);
