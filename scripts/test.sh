@@ -2,6 +2,7 @@
 # Installs, builds and runs the test suite:
 #  1. Debug + AddressSanitizer/UBSan without LibTorch: every test except the training layer's.
 #     Configuring with QCV_WITH_TORCH=OFF also proves that the runtime and the CLI need no LibTorch.
+#     -O0 except the computing layers (CMakeLists.txt): UBSan at -O1 tripled the build time.
 #  2. Release with LibTorch: the training layer's tests (LibTorch under ASan is slow to build on
 #     2 cores and reports its own allocations).
 #  3. libFuzzer (clang, ASan/UBSan): every fuzz/fuzz_*.cpp target for 30 s on its seed corpus.

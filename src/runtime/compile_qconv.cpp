@@ -212,6 +212,7 @@ std::string int8_label(const ir::Graph& g, int anchor, const std::string& kind, 
 }
 
 bool PlanBuilder::build_qconv(int i) {
+  if (!int8_sums_exact()) return false;  // FP32 on the dequantized values instead (dnnl_util.h)
   const ir::Node& n = g_.nodes[i];
   auto xq = as_int8(n.input(0));
   if (!xq) return false;

@@ -9,6 +9,7 @@ namespace qcv::runtime {
 using dnnl::memory;
 
 bool PlanBuilder::build_qgemm(int i) {
+  if (!int8_sums_exact()) return false;  // FP32 on the dequantized values instead (dnnl_util.h)
   const ir::Node& n = g_.nodes[i];
   if (n.attr_int("transA", 0) != 0) return false;
   auto xq = as_int8(n.input(0));

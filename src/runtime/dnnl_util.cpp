@@ -85,4 +85,13 @@ bool is_fast(const dnnl::primitive_desc_base& pd) {
   return std::string(pd.impl_info_str()).find("ref") == std::string::npos;
 }
 
+bool int8_sums_exact() {
+  static const bool exact = [] {
+    const unsigned isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());  // feature bits
+    auto has = [isa](unsigned bits) { return (isa & bits) == bits; };
+    return has(dnnl_cpu_isa_avx2_vnni) || has(dnnl_cpu_isa_avx512_core_vnni);
+  }();
+  return exact;
+}
+
 }  // namespace qcv::runtime

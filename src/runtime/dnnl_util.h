@@ -24,4 +24,10 @@ std::string md_str(const memory::desc& md);
 // A primitive descriptor is "fast" when oneDNN picked a JIT kernel rather than a reference one.
 bool is_fast(const dnnl::primitive_desc_base& pd);
 
+// Whether oneDNN's int8 convolutions and matmuls give exact integer sums on this CPU. Without
+// VNNI (AVX2, AVX-512 before Cascade Lake, AMD before Zen 4) they add pairs of u8 x s8 products
+// in saturating 16-bit lanes (vpmaddubsw): 255 x 127 x 2 overflows, and outputs end many steps
+// off. There the runtime computes those layers in FP32 on the dequantized values instead.
+bool int8_sums_exact();
+
 }  // namespace qcv::runtime

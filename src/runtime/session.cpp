@@ -14,6 +14,7 @@
 #include "passes/passes.h"
 #include "runtime/batch_split.h"
 #include "runtime/compiler.h"
+#include "runtime/dnnl_util.h"
 #include "runtime/fusion.h"
 #include "runtime/plan.h"
 #include "runtime/qdq.h"
@@ -192,15 +193,21 @@ struct Session::Impl {
   }
 
   // A quantized model is meant to run in integer kernels: a reference step there is slow (and
-  // usually means a pattern the int8 builders missed), so it is named.
+  // usually means a pattern the int8 builders missed), so it is named; so is a CPU on which the
+  // int8 convolutions cannot run in integers (dnnl_util.h, int8_sums_exact).
   std::string reference_warning(const Plan& plan) const {
     if (!quantized) return "";
+    std::string warning;
+    if (!int8_sums_exact())
+      warning = "WARNING: this CPU has no VNNI: int8 convolutions and matmuls run in FP32 on the "
+                "dequantized values (oneDNN's int8 kernels without VNNI saturate 16-bit sums)";
     std::vector<std::string> refs = plan.reference_steps();
-    if (refs.empty()) return "";
+    if (refs.empty()) return warning;
     std::string names;
     for (const std::string& r : refs) names += (names.empty() ? "" : ", ") + r;
-    return "WARNING: quantized (QDQ) model runs " + std::to_string(refs.size()) +
-           " step(s) in reference kernels (qcv's or oneDNN's ref:): " + names;
+    return warning + (warning.empty() ? "" : "\n") + "WARNING: quantized (QDQ) model runs " +
+           std::to_string(refs.size()) + " step(s) in reference kernels (qcv's or oneDNN's ref:): " +
+           names;
   }
 
   void check_feeds(const std::map<std::string, ir::Tensor>& feeds,
