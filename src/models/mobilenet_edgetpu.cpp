@@ -33,15 +33,15 @@ struct EdgeTpuRow {
 constexpr int64_t kStemChannels = 32;
 constexpr int64_t kLastChannels = 1280;
 constexpr EdgeTpuRow kBlocks[] = {
-    {true, 3, 1, 16, 1, true},      // 32 -> 16: only the 1x1 projection (no expansion at 1x)
-    {true, 3, 2, 32, 8, true},      {true, 3, 1, 32, 4, true},     {true, 3, 1, 32, 4, true},
-    {true, 3, 1, 32, 4, true},      {true, 3, 2, 48, 8, true},     {true, 3, 1, 48, 4, true},
-    {true, 3, 1, 48, 4, true},      {true, 3, 1, 48, 4, true},     {false, 3, 2, 96, 8, true},
-    {false, 3, 1, 96, 4, true},     {false, 3, 1, 96, 4, true},    {false, 3, 1, 96, 4, true},
+    {true, 3, 1, 16, 1, true},  // 32 -> 16: only the 1x1 projection (no expansion at 1x)
+    {true, 3, 2, 32, 8, true},   {true, 3, 1, 32, 4, true},   {true, 3, 1, 32, 4, true},
+    {true, 3, 1, 32, 4, true},   {true, 3, 2, 48, 8, true},   {true, 3, 1, 48, 4, true},
+    {true, 3, 1, 48, 4, true},   {true, 3, 1, 48, 4, true},   {false, 3, 2, 96, 8, true},
+    {false, 3, 1, 96, 4, true},  {false, 3, 1, 96, 4, true},  {false, 3, 1, 96, 4, true},
     {false, 3, 1, 96, 8, false},  // the 14x14 stage's fifth block has no residual in the spec
-    {false, 3, 1, 96, 4, true},     {false, 3, 1, 96, 4, true},    {false, 3, 1, 96, 4, true},
-    {false, 5, 2, 160, 8, true},    {false, 5, 1, 160, 4, true},   {false, 5, 1, 160, 4, true},
-    {false, 5, 1, 160, 4, true},    {false, 3, 1, 192, 8, true},
+    {false, 3, 1, 96, 4, true},  {false, 3, 1, 96, 4, true},  {false, 3, 1, 96, 4, true},
+    {false, 5, 2, 160, 8, true}, {false, 5, 1, 160, 4, true}, {false, 5, 1, 160, 4, true},
+    {false, 5, 1, 160, 4, true}, {false, 3, 1, 192, 8, true},
 };
 
 }  // namespace

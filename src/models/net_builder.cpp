@@ -159,8 +159,7 @@ Feature NetBuilder::inverted_bottleneck(const Feature& x, const std::string& nam
                       block.act);
   } else {
     if (expand) y = conv_bn_act(y, name + ".expand", block.expanded, 1, 1, 1, block.act);
-    y = conv_bn_act(y, name + ".dw", y.channels, block.kernel, block.stride, y.channels,
-                    block.act);
+    y = conv_bn_act(y, name + ".dw", y.channels, block.kernel, block.stride, y.channels, block.act);
   }
   y = conv_bn_act(y, name + ".project", block.out_channels, 1, 1, 1, Act::None);  // linear
   if (block.residual && block.stride == 1 && x.channels == block.out_channels)

@@ -45,10 +45,10 @@ constexpr int64_t kBottleneckExpansion = 4;
 // A style as the choices the code makes.
 struct Layout {
   bool preactivation = false;
-  bool conv_bias = false;             // Keras: convs keep their bias (see the v2 exceptions)
-  bool stride_on_first_1x1 = false;   // Keras v1: in a bottleneck's conv1, not its conv2
-  bool stride_on_last_unit = false;   // Keras v2: the last unit of a stage strides, not the first
-  bool pooled_shortcut = false;       // Keras v2: a stride with the channels kept: MaxPool 1x1
+  bool conv_bias = false;            // Keras: convs keep their bias (see the v2 exceptions)
+  bool stride_on_first_1x1 = false;  // Keras v1: in a bottleneck's conv1, not its conv2
+  bool stride_on_last_unit = false;  // Keras v2: the last unit of a stage strides, not the first
+  bool pooled_shortcut = false;      // Keras v2: a stride with the channels kept: MaxPool 1x1
   float bn_epsilon = 1e-5f;
 };
 
@@ -150,8 +150,8 @@ ir::Graph build_resnet(const ModelSpec& spec, int depth, ResNetStyle style) {
     const int units = t.blocks_per_stage[stage];
     for (int unit = 0; unit < units; ++unit) {
       std::string name = fmt::format("layer{}.{}", stage + 1, unit);
-      bool strides = l.stride_on_last_unit ? stage + 1 < stages && unit == units - 1
-                                           : stage > 0 && unit == 0;
+      bool strides =
+          l.stride_on_last_unit ? stage + 1 < stages && unit == units - 1 : stage > 0 && unit == 0;
       int64_t stride = strides ? 2 : 1;
       x = l.preactivation ? unit_v2(b, x, name, inner, out, stride, t.bottleneck, l)
                           : unit_v1(b, x, name, inner, out, stride, t.bottleneck, l);

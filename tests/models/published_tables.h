@@ -87,9 +87,9 @@ inline const std::vector<Row>& tf_mobilenet_edgetpu() {
 // KerasResNetsByHand.
 inline const std::vector<Row>& keras_resnets() {
   static const std::vector<Row> rows = {
-      {"resnet50_keras", 1.0f, 224, 3800, 25.64},     {"resnet101_keras", 1.0f, 224, 7600, 44.71},
-      {"resnet152_keras", 1.0f, 224, 11300, 60.42},   {"resnet50_v2_keras", 1.0f, 224, -1, 25.61},
-      {"resnet101_v2_keras", 1.0f, 224, -1, 44.68},   {"resnet152_v2_keras", 1.0f, 224, -1, 60.38},
+      {"resnet50_keras", 1.0f, 224, 3800, 25.64},   {"resnet101_keras", 1.0f, 224, 7600, 44.71},
+      {"resnet152_keras", 1.0f, 224, 11300, 60.42}, {"resnet50_v2_keras", 1.0f, 224, -1, 25.61},
+      {"resnet101_v2_keras", 1.0f, 224, -1, 44.68}, {"resnet152_v2_keras", 1.0f, 224, -1, 60.38},
   };
   return rows;
 }

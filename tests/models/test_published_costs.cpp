@@ -110,8 +110,9 @@ TEST_F(PublishedCosts, EveryRowWithin3Percent) {
     bool params_truncated = p.name == "mobilenet_edgetpu";
     bool macs_ok = want_macs < 0 || matches(macs, want_macs, 1.0, truncated);  // -1: none printed
     bool ok = macs_ok && matches(params, want_params, params_unit, params_truncated);
-    std::string macs_vs = want_macs < 0 ? "   none printed"
-                                        : fmt::format("{:7.1f} (x{:.3f})", want_macs, macs / want_macs);
+    std::string macs_vs = want_macs < 0
+                              ? "   none printed"
+                              : fmt::format("{:7.1f} (x{:.3f})", want_macs, macs / want_macs);
     std::printf("%-32s %4.2f %3d  MACs %9.2f M vs %s  params %7.3f M vs %5.2f (x%.3f)%s%s\n",
                 p.name.c_str(), p.width, p.resolution, macs, macs_vs.c_str(), params, want_params,
                 params / want_params, ok ? "" : "  <-- OFF", note.c_str());
@@ -174,7 +175,7 @@ TEST_F(PublishedCosts, TfMobileNetEdgeTpuTableExactly) {
     const ZooEntry& e = find(*zoo_, p);
     Breakdown b = breakdown(e.spec, e.cost);
     SCOPED_TRACE(key(p.name, p.width, p.resolution));
-    EXPECT_EQ(e.cost.macs / 1000000, static_cast<int64_t>(p.mmacs));        // truncated
+    EXPECT_EQ(e.cost.macs / 1000000, static_cast<int64_t>(p.mmacs));            // truncated
     EXPECT_EQ(b.weights / 100000, static_cast<int64_t>(p.mparams * 10 + 0.5));  // truncated, no BN
   }
 }
@@ -261,11 +262,11 @@ HandCount keras_resnet_by_hand(const std::vector<int>& blocks, bool v2) {
         hw = o;
       } else {  // block2: stride in 2_conv of the LAST block of stacks 1..3
         const int64_t s = i == blocks[stage] - 1 && stage < 3 ? 2 : 1, o = hw / s;
-        h.bn(cin);                                           // preact_bn
-        if (i == 0) h.conv(hw, cin, 1, out, true);           // 0_conv (stride 1 in block 1)
-        h.conv(hw, cin, 1, f, false), h.bn(f);               // 1_conv (no bias), 1_bn
-        h.conv(o, f, 3, f, false), h.bn(f);                  // 2_conv (no bias), 2_bn
-        h.conv(o, f, 1, out, true);                          // 3_conv
+        h.bn(cin);                                  // preact_bn
+        if (i == 0) h.conv(hw, cin, 1, out, true);  // 0_conv (stride 1 in block 1)
+        h.conv(hw, cin, 1, f, false), h.bn(f);      // 1_conv (no bias), 1_bn
+        h.conv(o, f, 3, f, false), h.bn(f);         // 2_conv (no bias), 2_bn
+        h.conv(o, f, 1, out, true);                 // 3_conv
         hw = o;
       }
       cin = out;
