@@ -35,15 +35,11 @@ ir::Graph build_mobilenet_v2(const ModelSpec& spec) {
   for (const InvertedResidualRow& row : kV2Blocks) {
     int64_t out = make_divisible(row.out_channels * spec.width);
     for (int r = 0; r < row.repeats; ++r) {
-      std::string name = fmt::format("features.{}", index++);
-      int64_t stride = r == 0 ? row.stride : 1;
-      Feature block_in = x;
-      if (row.expansion != 1)
-        x = b.conv_bn_act(x, name + ".expand", make_divisible(x.channels * row.expansion), 1, 1, 1,
-                          Act::Relu6);
-      x = b.conv_bn_act(x, name + ".dw", x.channels, 3, stride, x.channels, Act::Relu6);
-      x = b.conv_bn_act(x, name + ".project", out, 1, 1, 1, Act::None);  // linear bottleneck
-      if (stride == 1 && block_in.channels == out) x = b.add(x, block_in, name + ".add");
+      InvertedBottleneck block;
+      block.expanded = row.expansion == 1 ? x.channels : make_divisible(x.channels * row.expansion);
+      block.out_channels = out;
+      block.stride = r == 0 ? row.stride : 1;
+      x = b.inverted_bottleneck(x, fmt::format("features.{}", index++), block);
     }
   }
   // The last layer only grows with the width (published tables: 0.35 keeps 1280).

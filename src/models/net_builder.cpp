@@ -116,7 +116,7 @@ Feature NetBuilder::batch_norm(const Feature& x, const std::string& name) {
       {x.name, add_constant(name + ".weight", {c}, 1.0f), add_constant(name + ".bias", {c}, 0.0f),
        add_constant(name + ".running_mean", {c}, 0.0f),
        add_constant(name + ".running_var", {c}, 1.0f)});
-  n.attrs["epsilon"] = 1e-5f;  // PyTorch's default (TF uses 1e-3)
+  n.attrs["epsilon"] = bn_epsilon_;
   n.attrs["momentum"] = 0.9f;  // ONNX convention: running = momentum * running + (1 - m) * batch
   return {name, c};
 }
@@ -144,6 +144,27 @@ Feature NetBuilder::conv_bn_act(const Feature& x, const std::string& name, int64
   Feature y = conv(x, name + ".conv", out_channels, kernel, stride, groups);
   y = batch_norm(y, name + ".bn");
   return activation(y, act, name + ".act");
+}
+
+Feature NetBuilder::inverted_bottleneck(const Feature& x, const std::string& name,
+                                        const InvertedBottleneck& block) {
+  const bool expand = block.expanded != x.channels;
+  if (block.fused && !expand && block.stride != 1)
+    fail("model builder: fused block '{}' has no expansion conv to carry stride {}", name,
+         block.stride);
+  Feature y = x;
+  if (block.fused) {
+    if (expand)
+      y = conv_bn_act(y, name + ".expand", block.expanded, block.kernel, block.stride, 1,
+                      block.act);
+  } else {
+    if (expand) y = conv_bn_act(y, name + ".expand", block.expanded, 1, 1, 1, block.act);
+    y = conv_bn_act(y, name + ".dw", y.channels, block.kernel, block.stride, y.channels, block.act);
+  }
+  y = conv_bn_act(y, name + ".project", block.out_channels, 1, 1, 1, Act::None);  // linear
+  if (block.residual && block.stride == 1 && x.channels == block.out_channels)
+    y = add(y, x, name + ".add");
+  return y;
 }
 
 Feature NetBuilder::hard_sigmoid(const Feature& x, const std::string& name) {

@@ -23,6 +23,21 @@ enum class Act { None, Relu, Relu6, HardSwish };
 // `min_value` (default divisor), and never more than 10% below `value`.
 int64_t make_divisible(double value, int64_t divisor = 8, int64_t min_value = 0);
 
+// An inverted bottleneck: name.expand (1x1 conv-BN-act to `expanded` channels, omitted when
+// `expanded` equals the input's), name.dw (kxk depthwise conv-BN-act carrying the stride),
+// name.project (linear 1x1 conv-BN), and name.add when `residual` and the stride is 1 and the
+// channels are kept. fused: name.expand is one full kxk conv carrying the stride and there is no
+// depthwise conv (MobileNet EdgeTPU's early stages, where a full conv runs faster on the TPU).
+struct InvertedBottleneck {
+  int64_t expanded = 0;
+  int64_t out_channels = 0;
+  int64_t kernel = 3;
+  int64_t stride = 1;
+  Act act = Act::Relu6;
+  bool fused = false;
+  bool residual = true;
+};
+
 class NetBuilder {
  public:
   // Creates the graph input "input" [N, in_channels, R, R] with N symbolic.
@@ -36,10 +51,15 @@ class NetBuilder {
   // 1x1 conv with bias and N(0, 0.01) weights: the TF-style classifier / head layers.
   Feature classifier_conv(const Feature& x, const std::string& name, int64_t out_channels);
   Feature batch_norm(const Feature& x, const std::string& name);
+  // The epsilon of the BatchNormalization nodes made from now on (PyTorch's 1e-5 by default).
+  void set_batch_norm_epsilon(float epsilon) { bn_epsilon_ = epsilon; }
   Feature activation(const Feature& x, Act act, const std::string& name);
   // name.conv -> name.bn -> name.act (the act node omitted for Act::None).
   Feature conv_bn_act(const Feature& x, const std::string& name, int64_t out_channels,
                       int64_t kernel, int64_t stride, int64_t groups, Act act);
+  // An inverted bottleneck (MobileNet V2, EdgeTPU; see InvertedBottleneck).
+  Feature inverted_bottleneck(const Feature& x, const std::string& name,
+                              const InvertedBottleneck& block);
 
   Feature hard_sigmoid(const Feature& x, const std::string& name);  // relu6(x + 3) / 6
   Feature add(const Feature& a, const Feature& b, const std::string& name);
@@ -67,6 +87,7 @@ class NetBuilder {
   ir::Graph graph_;
   Feature input_;
   bool init_weights_;
+  float bn_epsilon_ = 1e-5f;  // PyTorch's default (TF uses 1e-3, Keras' ResNets 1.001e-5)
   std::mt19937_64 rng_;
   bool has_spare_ = false;  // the polar method gives normals in pairs
   double spare_ = 0;

@@ -29,8 +29,11 @@ std::vector<ModelSpec> zoo_specs() {
     for (float w : {1.0f, 0.75f}) specs.push_back(make_spec(name, w, 224, kTfClasses));
   for (const char* name : {"mobilenet_v3_large_minimalistic", "mobilenet_v3_small_minimalistic"})
     specs.push_back(make_spec(name, 1.0f, 224, kTfClasses));
-  for (const char* name : {"resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
-                           "resnet50_v2", "resnet101_v2", "resnet152_v2"})
+  for (float w : {1.0f, 0.75f}) specs.push_back(make_spec("mobilenet_edgetpu", w, 224, kTfClasses));
+  for (const char* name :
+       {"resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnet50_v2", "resnet101_v2",
+        "resnet152_v2", "resnet50_keras", "resnet101_keras", "resnet152_keras", "resnet50_v2_keras",
+        "resnet101_v2_keras", "resnet152_v2_keras"})
     specs.push_back(make_spec(name, 1.0f, 224, 1000));
   return specs;
 }

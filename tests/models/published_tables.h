@@ -1,8 +1,9 @@
 // The published MACs/params figures the zoo is checked against, transcribed by hand.
 // TF rows: tensorflow/models research/mobilenet README (copied in shared/seeds/004_*.txt), 1001
 // classes. ResNet rows: torchvision's model documentation ("GFLOPS" there are multiply-adds),
-// 1000 classes.
+// 1000 classes; keras.applications' documented parameter counts (see keras_resnets()).
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,41 @@ inline const std::vector<Row>& torchvision_resnets() {
       {"resnet152", 1.0f, 224, 11560, 60.19},
   };
   return rows;
+}
+
+// The MobileNet library's EdgeTPU rows (shared/seeds/004_*.txt, 1001 classes): MACs and params
+// are truncated there, and the params count no BN parameters (see TfMobileNetEdgeTpuTableExactly).
+inline const std::vector<Row>& tf_mobilenet_edgetpu() {
+  static const std::vector<Row> rows = {
+      {"mobilenet_edgetpu", 1.0f, 224, 990, 4.0},
+      {"mobilenet_edgetpu", 0.75f, 224, 624, 2.9},
+  };
+  return rows;
+}
+
+// keras.applications' ResNets (ImageNet, 1000 classes, with top). Params: the documented totals
+// (Keras' "Total params", which count the BN moving mean and variance too; exact figures in
+// keras_total_params()). MACs: Keras publishes none; the v1 rows take He et al. 2016's Table 1
+// (3.8, 7.6, 11.3 x 10^9 FLOPs, i.e. multiply-adds, of the original layout Keras ports, stride on
+// the first 1x1 conv); the V2 rows have none (-1) and are checked by hand in
+// KerasResNetsByHand.
+inline const std::vector<Row>& keras_resnets() {
+  static const std::vector<Row> rows = {
+      {"resnet50_keras", 1.0f, 224, 3800, 25.64},   {"resnet101_keras", 1.0f, 224, 7600, 44.71},
+      {"resnet152_keras", 1.0f, 224, 11300, 60.42}, {"resnet50_v2_keras", 1.0f, 224, -1, 25.61},
+      {"resnet101_v2_keras", 1.0f, 224, -1, 44.68}, {"resnet152_v2_keras", 1.0f, 224, -1, 60.38},
+  };
+  return rows;
+}
+
+inline int64_t keras_total_params(const std::string& name) {
+  if (name == "resnet50_keras") return 25636712;
+  if (name == "resnet101_keras") return 44707176;
+  if (name == "resnet152_keras") return 60419944;
+  if (name == "resnet50_v2_keras") return 25613800;
+  if (name == "resnet101_v2_keras") return 44675560;
+  if (name == "resnet152_v2_keras") return 60380648;
+  return -1;
 }
 
 }  // namespace qcv::models::published

@@ -124,6 +124,66 @@ TEST(Build, ReadableNamesAndLayouts) {
   }
 }
 
+// Where the Keras layouts put their strides, biases and shortcuts (keras.applications resnet.py),
+// and EdgeTPU's fused blocks: the structure the MACs/params tests cannot see.
+TEST(Build, KerasResNetAndEdgeTpuLayouts) {
+  auto strides = [](const ir::Graph& g, const std::string& node) {
+    return g.nodes[g.find_node(node)].attr_ints("strides");
+  };
+  const std::vector<int64_t> one = {1, 1}, two = {2, 2};
+  ir::Graph v1 = build(spec_of("resnet50_keras"));
+  EXPECT_EQ(strides(v1, "layer2.0.conv1"), two);  // the first 1x1 conv strides
+  EXPECT_EQ(strides(v1, "layer2.0.conv2"), one);
+  EXPECT_EQ(strides(v1, "layer2.0.downsample.0"), two);
+  EXPECT_NE(v1.initializer("layer1.0.conv2.bias"), nullptr);  // every conv has a bias
+  EXPECT_NE(v1.initializer("conv1.bias"), nullptr);
+  EXPECT_FLOAT_EQ(v1.nodes[v1.find_node("layer3.4.bn2")].attr_float("epsilon", 0), 1.001e-5f);
+
+  ir::Graph v2 = build(spec_of("resnet50_v2_keras"));
+  // Stage 1 (3 units) strides in its LAST unit's 3x3 conv; the shortcut there max-pools the
+  // unit's input 1x1/2; stage 4 does not stride.
+  EXPECT_EQ(strides(v2, "layer1.0.conv2"), one);
+  EXPECT_EQ(strides(v2, "layer1.2.conv2"), two);
+  const ir::Node& pool = v2.nodes[v2.find_node("layer1.2.downsample.pool")];
+  EXPECT_EQ(pool.op, "MaxPool");
+  EXPECT_EQ(pool.attr_ints("kernel_shape"), one);
+  EXPECT_EQ(pool.attr_ints("strides"), two);
+  EXPECT_EQ(pool.inputs[0], "layer1.1.add");
+  EXPECT_EQ(strides(v2, "layer4.2.conv2"), one);
+  EXPECT_LT(v2.find_node("layer4.2.downsample.pool"), 0);
+  // The first unit's projection reads the pre-activation, stride 1, with a bias.
+  const ir::Node& proj = v2.nodes[v2.find_node("layer2.0.downsample.0")];
+  EXPECT_EQ(proj.inputs[0], "layer2.0.relu0");
+  EXPECT_EQ(proj.attr_ints("strides"), one);
+  EXPECT_EQ(proj.inputs.size(), 3u);
+  EXPECT_EQ(v2.initializer("layer2.0.conv1.bias"), nullptr);  // 1_conv, 2_conv: no bias
+  EXPECT_EQ(v2.initializer("layer2.0.conv2.bias"), nullptr);
+  EXPECT_NE(v2.initializer("layer2.0.conv3.bias"), nullptr);
+  EXPECT_GE(v2.find_node("post_bn"), 0);
+
+  ir::Graph e = build(spec_of("mobilenet_edgetpu"));
+  // Block 1 (x1): only the 1x1 projection 32 -> 16. Block 2: fused 3x3 stride-2 expansion
+  // 16 -> 128, no depthwise. Block 10: the first regular one (expansion 48 -> 384, dw).
+  EXPECT_EQ(e.initializer("features.1.expand.conv.weight"), nullptr);
+  EXPECT_EQ(e.initializer("features.1.project.conv.weight")->shape(), (ir::Shape{16, 32, 1, 1}));
+  EXPECT_EQ(e.initializer("features.2.expand.conv.weight")->shape(), (ir::Shape{128, 16, 3, 3}));
+  EXPECT_EQ(strides(e, "features.2.expand.conv"), two);
+  EXPECT_LT(e.find_node("features.2.dw.conv"), 0);
+  EXPECT_GE(e.find_node("features.3.add"), 0);
+  EXPECT_EQ(e.initializer("features.10.expand.conv.weight")->shape(), (ir::Shape{384, 48, 1, 1}));
+  EXPECT_EQ(e.initializer("features.10.dw.conv.weight")->shape(), (ir::Shape{384, 1, 3, 3}));
+  EXPECT_LT(e.find_node("features.14.add"), 0);  // 96 -> 96, stride 1, but no residual
+  EXPECT_GE(e.find_node("features.15.add"), 0);
+  EXPECT_EQ(e.initializer("features.18.dw.conv.weight")->shape(), (ir::Shape{768, 1, 5, 5}));
+  for (const ir::Node& n : e.nodes) EXPECT_TRUE(n.op != "Clip" && n.op != "HardSwish") << n.name;
+  // 0.75 scales every block but keeps the 1280-wide last conv.
+  ModelSpec s = spec_of("mobilenet_edgetpu");
+  s.width = 0.75f;
+  ir::Graph e75 = build(s);
+  EXPECT_EQ(e75.initializer("features.0.conv.weight")->shape(), (ir::Shape{24, 3, 3, 3}));
+  EXPECT_EQ(e75.initializer("features.23.conv.weight")->shape(), (ir::Shape{1280, 144, 1, 1}));
+}
+
 bool same_bytes(const ir::Graph& a, const ir::Graph& b) {
   if (a.initializers.size() != b.initializers.size()) return false;
   for (const auto& [name, t] : a.initializers) {
