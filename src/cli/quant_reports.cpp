@@ -29,8 +29,8 @@ nlohmann::json context_json(const ReportContext& c) {
 }
 
 const char* kRanking =
-    "most damaging first: the larger top-1 drop with only the node quantized, then the larger "
-    "top-1 gain with only the node in FP32, then the lower output SQNR with only it quantized";
+    "most damaging first: the larger top-1 drop with only the node quantized, then the lower "
+    "output SQNR with only it quantized, then the larger top-1 with only the node in FP32";
 
 }  // namespace
 

@@ -29,8 +29,9 @@ double sqnr_db(const std::vector<float>& ref, const std::vector<float>& x) {
 bool more_damaging(const NodeSensitivity& a, const NodeSensitivity& b) {
   if (a.top1_only_quantized != b.top1_only_quantized)
     return a.top1_only_quantized < b.top1_only_quantized;
-  if (a.top1_only_fp32 != b.top1_only_fp32) return a.top1_only_fp32 > b.top1_only_fp32;
-  return a.sqnr_only_quantized < b.sqnr_only_quantized;
+  if (a.sqnr_only_quantized != b.sqnr_only_quantized)
+    return a.sqnr_only_quantized < b.sqnr_only_quantized;
+  return a.top1_only_fp32 > b.top1_only_fp32;
 }
 
 namespace {

@@ -44,8 +44,9 @@ struct SensitivityResult {
   std::vector<TensorSensitivity> tensors;         // in plan order
 };
 
-// The one ranking: the larger top-1 drop with only the node quantized first; equal drops: the
-// larger top-1 gain with only the node in FP32; then the lower output SQNR with only it quantized.
+// The one ranking: the larger top-1 drop with only the node quantized first; equal drops (top-1
+// moves in steps of 100/N): the lower output SQNR with only it quantized; then the larger top-1
+// with only the node in FP32.
 bool more_damaging(const NodeSensitivity& a, const NodeSensitivity& b);
 
 struct SensitivityOptions {
