@@ -236,8 +236,14 @@ class Workflow {
     const passes::InputLayout layout = model_input::adopt_nchw(g, "");
     const ImageSubset calib = image_subset(g, w_.dataset, "train", w_.calib_images, {});
     auto data = calibration_batches(g, calib, 16);
-    const ImageSubset eval = image_subset(
-        g, w_.dataset, "test", w_.tune_eval_images > 0 ? w_.tune_eval_images : 1 << 30, {});
+    // Default: the results table's images (the first eval.limit_test), so that the drop tune
+    // meets is the one the table shows.
+    const ImageSubset eval =
+        w_.tune_eval_images > 0
+            ? image_subset(g, w_.dataset, "test", w_.tune_eval_images, {})
+            : image_subset(g, w_.dataset, "test",
+                           w_.limit_test > 0 ? static_cast<int>(std::min<int64_t>(w_.limit_test, 1 << 30)) : 1 << 30,
+                           {}, true);
     const EvalSet set(g, eval, 100, w_.threads);
     quant::PtqOptions o;
     o.scheme = quant::scheme_by_name(w_.scheme);

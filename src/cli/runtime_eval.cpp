@@ -47,7 +47,7 @@ double batch1_latency_ms(const ir::Graph& graph, int threads, int runs) {
 
 ImageSubset image_subset(const ir::Graph& graph, const std::string& dataset,
                          const std::string& split, int images,
-                         const model_input::InputFlags& flags) {
+                         const model_input::InputFlags& flags, bool first) {
   if (graph.inputs.size() != 1)
     fail("the model has {} inputs; only single-input classifiers are supported",
          graph.inputs.size());
@@ -58,8 +58,14 @@ ImageSubset image_subset(const ir::Graph& graph, const std::string& dataset,
       model_input::preprocessing(graph, meta_dataset.empty() ? dataset : meta_dataset, flags);
   data::ImageFolderOptions folder;
   folder.channels = s.preprocess.channels;
-  s.images = data::random_subset(data::open_dataset(dataset, split, folder),
-                                 static_cast<size_t>(images), /*seed=*/0);
+  auto all = data::open_dataset(dataset, split, folder);
+  if (first) {
+    std::vector<int64_t> indices(std::min(all->size(), static_cast<size_t>(images)));
+    for (size_t i = 0; i < indices.size(); ++i) indices[i] = static_cast<int64_t>(i);
+    s.images = std::make_shared<data::SubsetDataset>(all, std::move(indices));
+  } else {
+    s.images = data::random_subset(all, static_cast<size_t>(images), /*seed=*/0);
+  }
   return s;
 }
 

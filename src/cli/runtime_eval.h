@@ -20,15 +20,16 @@ quant::Backend runtime_backend(int threads);
 // Median latency (ms) of one image through the runtime.
 double batch1_latency_ms(const ir::Graph& graph, int threads, int runs = 200);
 
-// `images` images spread over a split (seed 0), preprocessed for `graph` (NCHW interface) from
-// the flags, its metadata and its input shape.
+// `images` images spread over a split (seed 0), or with `first` its first `images` (the
+// workflow's table), preprocessed for `graph` (NCHW interface) from the flags, its metadata and
+// its input shape.
 struct ImageSubset {
   data::Preprocess preprocess;
   std::shared_ptr<data::Dataset> images;
 };
 ImageSubset image_subset(const ir::Graph& graph, const std::string& dataset,
                          const std::string& split, int images,
-                         const model_input::InputFlags& flags);
+                         const model_input::InputFlags& flags, bool first = false);
 
 // Calibration batches of a subset for the graph's single input.
 std::unique_ptr<quant::CalibrationData> calibration_batches(const ir::Graph& graph,

@@ -25,7 +25,7 @@ struct WorkflowConfig {
   bool tune = false, tune_relative = false;
   double tune_max_drop = 0.5, tune_timeout = 0;
   int tune_max_trials = 50;
-  int tune_eval_images = 0;  // spread over the test split; 0: all of it
+  int tune_eval_images = 0;  // spread over the test split; 0: the table's (eval.limit_test)
   std::string qat_init = "max";  // a calibration method, or "best": the best PTQ (deployed top-1)
   train::TrainConfig qat_train = train::qat_defaults();
   train::QatOptions qat;

@@ -36,8 +36,9 @@ class Search {
   bool timed_out() const { return o_.timeout_s > 0 && seconds() >= o_.timeout_s; }
 
   // Evaluates and times a graph; keeps it when it is the best so far.
+  // `change`: what this trial changed, for the progress line ("" for none).
   const TuneTrial& trial(const std::string& stage, const PtqCalibration& c,
-                         const std::vector<std::string>& fp32_nodes) {
+                         const std::vector<std::string>& fp32_nodes, const std::string& change) {
     PtqResult q = quantize_calibrated(c, fp32_nodes);
     TuneTrial t;
     t.stage = stage;
@@ -58,7 +59,7 @@ class Search {
                     "{:.3f} ms{}",
                     index + 1, stage, t.method, fp32_nodes.size(),
                     fp32_nodes.size() == 1 ? "" : "s",
-                    fp32_nodes.empty() ? "" : ", last " + fp32_nodes.back(), t.top1, t.drop,
+                    change.empty() ? "" : ", " + change, t.top1, t.drop,
                     o_.relative ? "%" : " points", t.latency_ms, t.meets ? ": meets" : ""));
     return r_.trials.back();
   }
@@ -104,7 +105,7 @@ TuneResult tune_quantization(const ir::Graph& fp32, const Backend& backend, Cali
     PtqOptions p = base;
     p.calibration.method = m;
     auto c = std::make_unique<PtqCalibration>(calibrate_ptq(fp32, backend, data, p, true));
-    const double top1 = search.trial("method", *c, {}).top1;
+    const double top1 = search.trial("method", *c, {}, "").top1;
     if (top1 > chosen_top1) chosen_top1 = top1, chosen = std::move(c);
   }
   if (r.met) {
@@ -132,7 +133,7 @@ TuneResult tune_quantization(const ir::Graph& fp32, const Backend& backend, Cali
     }
     fallback.push_back(n.node);
     ++fallbacks;
-    if (search.trial("fallback", *chosen, fallback).meets) {
+    if (search.trial("fallback", *chosen, fallback, "+ " + n.node).meets) {
       met = true;
       r.ended = "criterion met";
       break;
@@ -149,7 +150,7 @@ TuneResult tune_quantization(const ir::Graph& fp32, const Backend& backend, Cali
       std::vector<std::string> fewer = fallback;
       fewer.erase(fewer.begin() + k);
       ++fallbacks;
-      if (search.trial("restore", *chosen, fewer).meets) fallback = fewer;
+      if (search.trial("restore", *chosen, fewer, "put back " + fallback[k]).meets) fallback = fewer;
     }
   }
   return r;
