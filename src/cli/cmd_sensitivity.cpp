@@ -28,8 +28,8 @@ void add_sensitivity_command(CLI::App& app) {
     QuantInputs in = load_quant_inputs(f);
     fmt::print(stderr, "qcv sensitivity: {}: calibrating on {} ({}), evaluating on {}\n", f.model,
                in.calib_description, method, in.eval_description);
-    const quant::PtqCalibration c = quant::calibrate_ptq(in.fp32, runtime_backend(f.threads),
-                                                         *in.calibration, options, true);
+    const quant::PtqCalibration c =
+        quant::calibrate_ptq(in.fp32, runtime_backend(f.threads), *in.calibration, options, true);
     quant::SensitivityOptions so;
     so.progress = [](const std::string& line) { fmt::print(stderr, "qcv {}\n", line); };
     const quant::SensitivityResult r = quant::analyze_sensitivity(
@@ -37,8 +37,8 @@ void add_sensitivity_command(CLI::App& app) {
         runtime_backend(f.threads), *in.calibration, so);
     const ReportContext ctx{f.model, in.calib_description, in.eval_description, f.scheme, ""};
     write_sensitivity(out_dir, r, ctx);
-    fmt::print("wrote {}/sensitivity.json, .md, .png, .svg: {} nodes; most damaging: {}\n",
-               out_dir, r.nodes.size(), r.nodes.empty() ? "none" : r.nodes.front().node);
+    fmt::print("wrote {}/sensitivity.json, .md, .png, .svg: {} nodes; most damaging: {}\n", out_dir,
+               r.nodes.size(), r.nodes.empty() ? "none" : r.nodes.front().node);
   });
 }
 

@@ -77,15 +77,16 @@ void add_tune_command(CLI::App& app) {
     const std::string nodes =
         best.fp32_nodes.empty() ? "none" : fmt::format("{}", fmt::join(best.fp32_nodes, ", "));
     if (r.met) {
-      fmt::print("wrote {}: criterion met, method {}, top-1 {:.2f}% (FP32 {:.2f}%), {} FP32 "
-                 "node(s): {}\n",
-                 output, best.method, best.top1, r.fp32_top1, best.fp32_nodes.size(), nodes);
+      fmt::print(
+          "wrote {}: criterion met, method {}, top-1 {:.2f}% (FP32 {:.2f}%), {} FP32 "
+          "node(s): {}\n",
+          output, best.method, best.top1, r.fp32_top1, best.fp32_nodes.size(), nodes);
       return;
     }
-    fmt::print("wrote {}: criterion NOT met ({}); best found: method {}, top-1 {:.2f}% (FP32 "
-               "{:.2f}%), {} FP32 node(s): {}\n",
-               output, r.ended, best.method, best.top1, r.fp32_top1, best.fp32_nodes.size(),
-               nodes);
+    fmt::print(
+        "wrote {}: criterion NOT met ({}); best found: method {}, top-1 {:.2f}% (FP32 "
+        "{:.2f}%), {} FP32 node(s): {}\n",
+        output, r.ended, best.method, best.top1, r.fp32_top1, best.fp32_nodes.size(), nodes);
     fmt::print(stderr, "qcv tune: criterion not met: exit 3\n");
     std::fflush(nullptr);
     std::exit(3);  // documented: not met, the best found written

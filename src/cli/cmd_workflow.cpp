@@ -53,8 +53,8 @@ class Workflow {
     if (w_.tune) {
       int fp32_nodes = 0;
       const std::string file = phase_tune(fp32_graph, fp32_nodes);
-      rows.push_back(evaluate(file, fmt::format("PTQ tuned ({} FP32 node{})", fp32_nodes,
-                                                fp32_nodes == 1 ? "" : "s")));
+      rows.push_back(evaluate(
+          file, fmt::format("PTQ tuned ({} FP32 node{})", fp32_nodes, fp32_nodes == 1 ? "" : "s")));
     }
     const std::string init = w_.qat_init == "best" && !best_method.empty() ? best_method
                              : w_.qat_init == "best"                       ? "max"
@@ -227,7 +227,8 @@ class Workflow {
     if (reuse("tune", out, key) && fs::exists(report)) {
       std::ifstream in(report);
       const auto j = nlohmann::json::parse(in);
-      fp32_nodes = static_cast<int>(j["trials"].at(j["best_trial"].get<int>() - 1)["fp32_nodes"].size());
+      fp32_nodes =
+          static_cast<int>(j["trials"].at(j["best_trial"].get<int>() - 1)["fp32_nodes"].size());
       return out;
     }
     log(fmt::format("tune: methods, then FP32 fallback until the top-1 drop <= {}{}",
@@ -242,7 +243,9 @@ class Workflow {
         w_.tune_eval_images > 0
             ? image_subset(g, w_.dataset, "test", w_.tune_eval_images, {})
             : image_subset(g, w_.dataset, "test",
-                           w_.limit_test > 0 ? static_cast<int>(std::min<int64_t>(w_.limit_test, 1 << 30)) : 1 << 30,
+                           w_.limit_test > 0
+                               ? static_cast<int>(std::min<int64_t>(w_.limit_test, 1 << 30))
+                               : 1 << 30,
                            {}, true);
     const EvalSet set(g, eval, 100, w_.threads);
     quant::PtqOptions o;
@@ -269,10 +272,10 @@ class Workflow {
     if (!r.met) log("tune: criterion NOT met (" + r.ended + "); writing the best found");
     model_input::restore_layout(r.best_graph, layout);
     onnx::save(r.best_graph, path(out));
-    write_tune(path("tune"), r, t,
-               {model_name(), calib.images->description(), eval.images->description(),
-                w_.scheme, ""},
-               out);
+    write_tune(
+        path("tune"), r, t,
+        {model_name(), calib.images->description(), eval.images->description(), w_.scheme, ""},
+        out);
     finish("tune", key);
     return out;
   }

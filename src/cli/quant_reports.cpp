@@ -24,7 +24,10 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
 }
 
 nlohmann::json context_json(const ReportContext& c) {
-  return {{"model", c.model}, {"calib", c.calib}, {"eval", c.eval}, {"scheme", c.scheme},
+  return {{"model", c.model},
+          {"calib", c.calib},
+          {"eval", c.eval},
+          {"scheme", c.scheme},
           {"command", c.command}};
 }
 
@@ -96,7 +99,8 @@ void write_sensitivity(const std::string& dir, const quant::SensitivityResult& r
   ir::write_file_atomically(dir + "/sensitivity.md", sensitivity_markdown(r, c));
   BarChart chart;
   chart.title = "Top-1 drop with only this node quantized (" + r.method + ")";
-  chart.x_label = fmt::format("top-1 drop vs FP32 {:.2f}% (points); note: output SQNR", r.fp32_top1);
+  chart.x_label =
+      fmt::format("top-1 drop vs FP32 {:.2f}% (points); note: output SQNR", r.fp32_top1);
   for (const quant::NodeSensitivity& n : r.nodes)
     chart.bars.push_back({n.node + " (" + n.op + ")", r.fp32_top1 - n.top1_only_quantized,
                           db_text(n.sqnr_only_quantized) + " dB"});
@@ -146,8 +150,8 @@ std::string tune_markdown(const quant::TuneResult& r, const quant::TuneOptions& 
                                              : fmt::format("{}: `{}`", t.fp32_nodes.size(),
                                                            join(t.fp32_nodes, "`, `"));
     s += fmt::format("| {}{} | {} | {} | {} | {:.2f} | {:.2f} | {:.3f} | {} |\n", k + 1,
-                     int(k) == r.best ? " (written)" : "", t.stage, t.method, nodes, t.top1,
-                     t.drop, t.latency_ms, t.meets ? "yes" : "no");
+                     int(k) == r.best ? " (written)" : "", t.stage, t.method, nodes, t.top1, t.drop,
+                     t.latency_ms, t.meets ? "yes" : "no");
   }
   if (!c.command.empty()) s += fmt::format("\nCommand: `{}`\n", c.command);
   return s;

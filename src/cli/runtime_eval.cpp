@@ -46,8 +46,8 @@ double batch1_latency_ms(const ir::Graph& graph, int threads, int runs) {
 }
 
 ImageSubset image_subset(const ir::Graph& graph, const std::string& dataset,
-                         const std::string& split, int images,
-                         const model_input::InputFlags& flags, bool first) {
+                         const std::string& split, int images, const model_input::InputFlags& flags,
+                         bool first) {
   if (graph.inputs.size() != 1)
     fail("the model has {} inputs; only single-input classifiers are supported",
          graph.inputs.size());
@@ -104,8 +104,8 @@ quant::EvalOutcome EvalSet::evaluate(const ir::Graph& graph) const {
     const ir::Tensor logits = session.run({{input_, x}}).at(0);
     const int64_t n = x.dim(0);
     if (logits.numel() % std::max<int64_t>(n, 1) != 0)
-      fail("evaluation: model output {} does not split into {} rows",
-           ir::shape_str(logits.shape()), n);
+      fail("evaluation: model output {} does not split into {} rows", ir::shape_str(logits.shape()),
+           n);
     const int64_t classes = logits.numel() / n;
     const float* l = logits.data<float>();
     for (int64_t i = 0; i < n; ++i, ++k)

@@ -28,8 +28,8 @@ struct ImageSubset {
   std::shared_ptr<data::Dataset> images;
 };
 ImageSubset image_subset(const ir::Graph& graph, const std::string& dataset,
-                         const std::string& split, int images,
-                         const model_input::InputFlags& flags, bool first = false);
+                         const std::string& split, int images, const model_input::InputFlags& flags,
+                         bool first = false);
 
 // Calibration batches of a subset for the graph's single input.
 std::unique_ptr<quant::CalibrationData> calibration_batches(const ir::Graph& graph,

@@ -139,7 +139,8 @@ PtqResult quantize_calibrated(const PtqCalibration& c, const std::vector<std::st
       if (automatic) {
         const MethodChoice& m = c.chosen.at(t.tensor);
         e.method = method_name(m.method);
-        for (const MethodTrial& trial : m.trials) e.method_mse[method_name(trial.method)] = trial.mse;
+        for (const MethodTrial& trial : m.trials)
+          e.method_mse[method_name(trial.method)] = trial.mse;
       }
     }
     result.report.entries.push_back(e);

@@ -102,7 +102,8 @@ SensitivityResult analyze_sensitivity(const ir::Graph& fp32, const PtqCalibratio
   const EvalOutcome all = evaluate(full.graph);
   r.quantized_top1 = all.top1;
   r.quantized_sqnr = sqnr_db(ref.logits, all.logits);
-  say(fmt::format("sensitivity: FP32 top-1 {:.2f}%, all quantized ({}) {:.2f}% (output SQNR "
+  say(
+      fmt::format("sensitivity: FP32 top-1 {:.2f}%, all quantized ({}) {:.2f}% (output SQNR "
                   "{:.1f} dB)",
                   r.fp32_top1, r.method, r.quantized_top1, r.quantized_sqnr));
 
@@ -146,15 +147,14 @@ SensitivityResult analyze_sensitivity(const ir::Graph& fp32, const PtqCalibratio
     }
     const double spent =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    say(fmt::format("sensitivity: node {}/{} {} ({}): only it quantized {:.2f}% ({:.1f} dB){}, "
-                    "ETA {:.0f} s",
-                    k + 1, nodes.size(), s.node, s.op, s.top1_only_quantized,
-                    s.sqnr_only_quantized,
-                    options.only_fp32_trials
-                        ? fmt::format(", only it FP32 {:.2f}% ({:.1f} dB)", s.top1_only_fp32,
-                                      s.sqnr_only_fp32)
-                        : "",
-                    spent / double(k + 1) * double(nodes.size() - k - 1)));
+    say(fmt::format(
+        "sensitivity: node {}/{} {} ({}): only it quantized {:.2f}% ({:.1f} dB){}, "
+        "ETA {:.0f} s",
+        k + 1, nodes.size(), s.node, s.op, s.top1_only_quantized, s.sqnr_only_quantized,
+        options.only_fp32_trials
+            ? fmt::format(", only it FP32 {:.2f}% ({:.1f} dB)", s.top1_only_fp32, s.sqnr_only_fp32)
+            : "",
+        spent / double(k + 1) * double(nodes.size() - k - 1)));
     r.nodes.push_back(s);
   }
   std::stable_sort(r.nodes.begin(), r.nodes.end(), more_damaging);

@@ -33,7 +33,8 @@ struct TensorSensitivity {
   std::string tensor;
   TensorRole role = TensorRole::Activation;
   std::vector<std::string> consumers;
-  double sqnr_db = 0;  // x against DQ(Q(x)): weights as stored, activations over the calibration data
+  double sqnr_db =
+      0;  // x against DQ(Q(x)): weights as stored, activations over the calibration data
 };
 
 struct SensitivityResult {
@@ -50,7 +51,7 @@ struct SensitivityResult {
 bool more_damaging(const NodeSensitivity& a, const NodeSensitivity& b);
 
 struct SensitivityOptions {
-  bool only_fp32_trials = true;                    // false: only the "only quantized" trials
+  bool only_fp32_trials = true;                      // false: only the "only quantized" trials
   std::function<void(const std::string&)> progress;  // one line per node (stderr when unset)
 };
 
@@ -58,6 +59,7 @@ struct SensitivityOptions {
 // `backend` and `data` measure the activations' SQNR in one pass over the calibration data.
 SensitivityResult analyze_sensitivity(const ir::Graph& fp32, const PtqCalibration& c,
                                       const Evaluate& evaluate, const Backend& backend,
-                                      CalibrationData& data, const SensitivityOptions& options = {});
+                                      CalibrationData& data,
+                                      const SensitivityOptions& options = {});
 
 }  // namespace qcv::quant

@@ -55,12 +55,12 @@ class Search {
       r_.met = t.meets;
       r_.best_graph = std::move(q.graph);
     }
-    say(fmt::format("tune: trial {} ({}, {}, {} FP32 node{}{}): top-1 {:.2f}% (drop {:.2f}{}) "
+    say(
+        fmt::format("tune: trial {} ({}, {}, {} FP32 node{}{}): top-1 {:.2f}% (drop {:.2f}{}) "
                     "{:.3f} ms{}",
                     index + 1, stage, t.method, fp32_nodes.size(),
-                    fp32_nodes.size() == 1 ? "" : "s",
-                    change.empty() ? "" : ", " + change, t.top1, t.drop,
-                    o_.relative ? "%" : " points", t.latency_ms, t.meets ? ": meets" : ""));
+                    fp32_nodes.size() == 1 ? "" : "s", change.empty() ? "" : ", " + change, t.top1,
+                    t.drop, o_.relative ? "%" : " points", t.latency_ms, t.meets ? ": meets" : ""));
     return r_.trials.back();
   }
 
@@ -150,7 +150,8 @@ TuneResult tune_quantization(const ir::Graph& fp32, const Backend& backend, Cali
       std::vector<std::string> fewer = fallback;
       fewer.erase(fewer.begin() + k);
       ++fallbacks;
-      if (search.trial("restore", *chosen, fewer, "put back " + fallback[k]).meets) fallback = fewer;
+      if (search.trial("restore", *chosen, fewer, "put back " + fallback[k]).meets)
+        fallback = fewer;
     }
   }
   return r;

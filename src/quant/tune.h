@@ -14,8 +14,8 @@ namespace qcv::quant {
 struct TuneOptions {
   double max_drop = 0.5;  // top-1 points (or percent of the FP32 top-1 with relative)
   bool relative = false;
-  int max_trials = 50;     // fallback trials (the method trials and the analysis not counted)
-  double timeout_s = 0;    // no new trial after this many seconds; 0: none
+  int max_trials = 50;   // fallback trials (the method trials and the analysis not counted)
+  double timeout_s = 0;  // no new trial after this many seconds; 0: none
   std::vector<CalibrationMethod> methods = {CalibrationMethod::Max, CalibrationMethod::Percentile,
                                             CalibrationMethod::Entropy, CalibrationMethod::Mse};
   std::function<void(const std::string&)> progress;  // stderr when unset

@@ -18,7 +18,9 @@ using namespace qcv_cli_test;  // run_qcv, tmp, slurp
 
 namespace {
 
-bool have_fashion_mnist() { return std::filesystem::is_directory("/usr/share/datasets/fashion-mnist"); }
+bool have_fashion_mnist() {
+  return std::filesystem::is_directory("/usr/share/datasets/fashion-mnist");
+}
 
 // A Fashion-MNIST classifier built so that one node is known to be harmful to quantize:
 // x[N,1,28,28] -> Flatten -> a Gemm (identity, plus an output column holding 1000) -> b Gemm
@@ -86,7 +88,7 @@ TEST(CliTune, HelpAndUsageErrors) {
   EXPECT_NE(help.out.find("exit 3"), std::string::npos);
   const std::string m = tmp("absent.onnx");
   for (const std::string args :
-       {"tune " + m + " --calib fashion-mnist -o " + tmp("o.onnx"),  // no --eval
+       {"tune " + m + " --calib fashion-mnist -o " + tmp("o.onnx"),   // no --eval
         "tune " + m + " --calib fashion-mnist --eval fashion-mnist",  // no -o
         "tune " + m + " --calib fashion-mnist --eval fashion-mnist -o x.onnx --max-drop -1",
         "tune " + m + " --calib fashion-mnist --eval fashion-mnist -o x.onnx --methods kl",
@@ -109,7 +111,8 @@ TEST(CliTune, SensitivityRanksTheOutlierNodeFirst) {
   const std::string model = outlier_classifier(), dir = tmp("sens");
   Result r = run_qcv("sensitivity " + model +
                      " --calib fashion-mnist --eval fashion-mnist --images 64 --eval-images 500 "
-                     "-o " + dir);
+                     "-o " +
+                     dir);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("node 2/2"), std::string::npos) << r.err;  // progress lines
   const auto j = nlohmann::json::parse(slurp(dir + "/sensitivity.json"));
@@ -132,7 +135,8 @@ TEST(CliTune, FallsBackExactlyTheOutlierNode) {
   const std::string model = outlier_classifier(), out = tmp("tuned.onnx"), dir = tmp("tune");
   Result r = run_qcv("tune " + model +
                      " --calib fashion-mnist --eval fashion-mnist --images 64 --eval-images 500 "
-                     "--max-drop 2 --latency-runs 3 -o " + out + " --report " + dir);
+                     "--max-drop 2 --latency-runs 3 -o " +
+                     out + " --report " + dir);
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(slurp(dir + "/tune.json"));
   EXPECT_TRUE(j["met"].get<bool>());
@@ -150,8 +154,8 @@ TEST(CliTune, FallsBackExactlyTheOutlierNode) {
   std::filesystem::remove(out);
   r = run_qcv("tune " + model +
               " --calib fashion-mnist --eval fashion-mnist --images 64 --eval-images 500 "
-              "--methods max --max-drop 2 --max-trials 0 --latency-runs 3 -o " + out +
-              " --report " + dir);
+              "--methods max --max-drop 2 --max-trials 0 --latency-runs 3 -o " +
+              out + " --report " + dir);
   EXPECT_EQ(r.code, 3) << r.err;
   EXPECT_TRUE(std::filesystem::exists(out));
   EXPECT_NE(r.out.find("criterion NOT met"), std::string::npos) << r.out;
@@ -167,8 +171,8 @@ TEST(CliTune, MetByTheFirstMethodNeedsNoAnalysis) {
   // Any quantized model is within 100 points: the method trials meet it.
   Result r = run_qcv("tune " + model +
                      " --calib fashion-mnist --eval fashion-mnist --images 64 --eval-images 200 "
-                     "--methods max --methods mse --max-drop 100 --latency-runs 3 -o " + out +
-                     " --report " + dir);
+                     "--methods max --methods mse --max-drop 100 --latency-runs 3 -o " +
+                     out + " --report " + dir);
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(slurp(dir + "/tune.json"));
   EXPECT_TRUE(j["met"].get<bool>());

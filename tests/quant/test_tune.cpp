@@ -34,7 +34,7 @@ ir::Graph outlier_net() {
     wa.data<float>()[7 * 8 + i] = 0;  // h[:,7] is its bias alone
     ba.data<float>()[i] = i == 7 ? 1000.0f : 0.0f;
     wb.data<float>()[i * 8 + 7] = 0.001f * float(i + 1);  // b reads the 1000 ...
-    bb.data<float>()[i] = -float(i + 1);                   // ... and cancels it
+    bb.data<float>()[i] = -float(i + 1);                  // ... and cancels it
   }
   g.initializers["Wa"] = wa;
   g.initializers["Ba"] = ba;
@@ -137,7 +137,8 @@ TEST(Sensitivity, RanksTheOutlierNodeFirst) {
   EXPECT_GT(r.nodes[0].top1_only_fp32, 95.0);       // and keeping it alone in FP32 saves it
   for (size_t k = 1; k < 3; ++k) EXPECT_GT(r.nodes[k].top1_only_quantized, 95.0);
   // The logits with only b quantized are far noisier than with only a or c.
-  for (size_t k = 1; k < 3; ++k) EXPECT_LT(r.nodes[0].sqnr_only_quantized + 10, r.nodes[k].sqnr_only_quantized);
+  for (size_t k = 1; k < 3; ++k)
+    EXPECT_LT(r.nodes[0].sqnr_only_quantized + 10, r.nodes[k].sqnr_only_quantized);
   // h's own SQNR stays high (the 1000s are exact and dominate its energy): why the ranking is by
   // accuracy and output SQNR, not by each tensor's own error.
   std::vector<std::string> tensors;

@@ -14,7 +14,8 @@ TEST(FloatResidualQdq, ConvSumReadsTheDequantizedSkip) {
     const std::string x = m.input("x", {-1, channels, 6, 6});
     const std::string scale = m.constant(ir::Tensor::from_vector<float>({}, {0.02f}));
     const std::string zero = m.constant(ir::Tensor::from_vector<int8_t>({}, {0}));
-    const std::string c = m.conv(x, channels, channels, 3, {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+    const std::string c =
+        m.conv(x, channels, channels, 3, {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
     const std::string q = m.node("QuantizeLinear", {x, scale, zero});
     const std::string dq = m.node("DequantizeLinear", {q, scale, zero});
     const std::string y = m.node("Add", {c, dq});
