@@ -182,4 +182,29 @@ TEST(CliTune, MetByTheFirstMethodNeedsNoAnalysis) {
   EXPECT_FALSE(std::filesystem::exists(dir + "/sensitivity.json"));
 }
 
+TEST(CliTune, WorkflowTunePhaseAndRow) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  if (run_qcv("--help").out.find("workflow") == std::string::npos)
+    GTEST_SKIP() << "built without LibTorch";
+  const std::string model = outlier_classifier(), dir = tmp("wf"), config = tmp("wf.yaml");
+  write(config, "fp32_model: " + model +
+                    "\nptq: {methods: [max], images: 64}\n"
+                    "tune: {max_drop: 2}\n"
+                    "qat: {init: max, train: {limit_train: 64, limit_test: 200, epochs: 1}}\n"
+                    "deploy: {threads: 1, latency_runs: 3}\neval: {limit_test: 500}\n");
+  Result r = run_qcv("workflow --config " + config + " -o " + dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto results = nlohmann::json::parse(slurp(dir + "/results.json"));
+  bool row = false;
+  for (const auto& x : results["rows"]) row = row || x["mode"] == "PTQ tuned (1 FP32 node)";
+  EXPECT_TRUE(row) << results.dump(1);
+  const auto tune = nlohmann::json::parse(slurp(dir + "/tune/tune.json"));
+  EXPECT_EQ(tune["trials"][tune["best_trial"].get<int>() - 1]["fp32_nodes"],
+            nlohmann::json::array({"b"}));
+  r = run_qcv("workflow --config " + config + " -o " + dir);  // a rerun reuses the phase
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("tune: unchanged"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("PTQ tuned (1 FP32 node)"), std::string::npos) << r.out;
+}
+
 #endif  // QCV_HAVE_DATA
