@@ -1,6 +1,8 @@
 // The flags `qcv sensitivity` and `qcv tune` share: data, placement and PTQ passes, as `qcv ptq`
 // spells them, turned into the calibration setup and quant::PtqOptions.
 #pragma once
+#include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -36,7 +38,8 @@ inline void add_quant_flags(CLI::App* cmd, QuantFlags& f) {
                   "Evaluation images (spread over the split; 0: all)")
       ->capture_default_str()
       ->check(non_negative());
-  cmd->add_option("--batch", f.batch, "Batch size of calibration and evaluation")
+  cmd->add_option("--batch", f.batch,
+                  "Calibration batch size (evaluation runs batches of at least 100)")
       ->capture_default_str()
       ->check(positive());
   cmd->add_option("--scheme", f.scheme, "QDQ placement: tensorrt, onnxruntime or tflite")
@@ -101,7 +104,7 @@ inline QuantInputs load_quant_inputs(const QuantFlags& f) {
   in.calibration = calibration_batches(in.fp32, calib, f.batch);
   const ImageSubset eval = image_subset(in.fp32, f.eval, f.eval_split,
                                         f.eval_images > 0 ? f.eval_images : 1 << 30, f.input);
-  in.eval = std::make_unique<EvalSet>(in.fp32, eval, f.batch < 64 ? 100 : f.batch, f.threads);
+  in.eval = std::make_unique<EvalSet>(in.fp32, eval, std::max(100, f.batch), f.threads);
   in.calib_description = calib.images->description();
   in.eval_description = eval.images->description();
   return in;
