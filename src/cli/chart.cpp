@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <tuple>
 
@@ -236,13 +237,95 @@ void check(cairo_status_t s, const char* what) {
   if (s != CAIRO_STATUS_SUCCESS) fail("chart: {}: {}", what, cairo_status_to_string(s));
 }
 
-void draw_on(cairo_surface_t* surface, const ScatterChart& chart, int width, int height) {
+using Render = std::function<void(cairo_t*)>;
+
+void draw_on(cairo_surface_t* surface, const Render& render_to) {
   check(cairo_surface_status(surface), "creating the surface");
   cairo_t* cr = cairo_create(surface);
-  render(cr, chart, width, height);
+  render_to(cr);
   const cairo_status_t s = cairo_status(cr);
   cairo_destroy(cr);
   check(s, "drawing");
+}
+
+// One drawing as PNG and SVG, the SVG titled and described in words.
+ChartImages draw_both(const Render& render_to, int width, int height, const std::string& title,
+                      const std::string& description) {
+  ChartImages out;
+  cairo_surface_t* image = cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height);
+  try {
+    draw_on(image, render_to);
+    check(cairo_surface_write_to_png_stream(image, append, &out.png), "writing the PNG");
+  } catch (...) {
+    cairo_surface_destroy(image);
+    throw;
+  }
+  cairo_surface_destroy(image);
+
+  cairo_surface_t* svg = cairo_svg_surface_create_for_stream(append, &out.svg, width, height);
+  try {
+    cairo_svg_surface_set_document_unit(svg, CAIRO_SVG_UNIT_PX);
+    draw_on(svg, render_to);
+    cairo_surface_finish(svg);
+    check(cairo_surface_status(svg), "writing the SVG");
+  } catch (...) {
+    cairo_surface_destroy(svg);
+    throw;
+  }
+  cairo_surface_destroy(svg);
+  // <title> and <desc> as the first children of the root element.
+  const size_t root = out.svg.find("<svg");
+  const size_t open_end = root == std::string::npos ? root : out.svg.find('>', root);
+  if (open_end == std::string::npos) fail("chart: cairo wrote no <svg> element");
+  out.svg.insert(open_end + 1, "\n<title>" + xml_escape(title) + "</title>\n<desc>" +
+                                   xml_escape(description) + "</desc>");
+  return out;
+}
+
+// Bars from a zero line (negative values go left of it), labels in a left column.
+void render_bars(cairo_t* cr, const BarChart& c, int W, int H) {
+  constexpr double kRow = 22, kTop = 60, kBottom = 60, kRight = 170;
+  colour(cr, 0xffffff);
+  cairo_paint(cr);
+  font(cr, 12);
+  double label_w = 60;
+  for (const Bar& b : c.bars) label_w = std::max(label_w, text_width(cr, b.label));
+  const double x0 = std::min(label_w + 20, W * 0.45), x1 = W - kRight;
+  double lo = 0, hi = 0;
+  for (const Bar& b : c.bars) lo = std::min(lo, b.value), hi = std::max(hi, b.value);
+  const Axis ax = linear_axis(lo, hi > lo ? hi : lo + 1);
+  auto px = [&](double v) { return x0 + (v - ax.lo) / (ax.hi - ax.lo) * (x1 - x0); };
+  const double y0 = kTop, y1 = H - kBottom;
+  cairo_set_line_width(cr, 1);
+  for (double v : ax.ticks) {
+    colour(cr, 0xdddddd);
+    cairo_move_to(cr, std::round(px(v)) + 0.5, y0);
+    cairo_line_to(cr, std::round(px(v)) + 0.5, y1);
+    cairo_stroke(cr);
+    colour(cr, 0x000000);
+    const std::string s = fixed(v, ax.digits);
+    text(cr, px(v) - text_width(cr, s) / 2, y1 + 18, s);
+  }
+  for (size_t i = 0; i < c.bars.size(); ++i) {
+    const Bar& b = c.bars[i];
+    const double y = y0 + kRow * double(i);
+    const double a = px(std::min(0.0, b.value)), e = px(std::max(0.0, b.value));
+    colour(cr, series_colour(0));
+    cairo_rectangle(cr, a, y + 3, std::max(e - a, 1.0), kRow - 6);
+    cairo_fill(cr);
+    colour(cr, 0x000000);
+    text(cr, x0 - 8 - text_width(cr, b.label), y + kRow / 2 + 4, b.label);
+    const std::string v = fixed(b.value, c.digits) + (b.note.empty() ? "" : "  " + b.note);
+    text(cr, e + 6, y + kRow / 2 + 4, v);
+  }
+  colour(cr, 0x000000);
+  cairo_move_to(cr, std::round(px(0)) + 0.5, y0);
+  cairo_line_to(cr, std::round(px(0)) + 0.5, y1);
+  cairo_stroke(cr);
+  font(cr, 18, true);
+  text(cr, (W - text_width(cr, c.title)) / 2, 32, c.title);
+  font(cr, 14);
+  text(cr, (x0 + x1 - text_width(cr, c.x_label)) / 2, H - 20, c.x_label);
 }
 
 // The chart in words, for screen readers, search and tests (the SVG's glyphs are outlines).
@@ -276,35 +359,17 @@ std::string xml_escape(const std::string& s) {
 }
 
 ChartImages draw_scatter(const ScatterChart& chart, int width, int height) {
-  ChartImages out;
-  cairo_surface_t* image = cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height);
-  try {
-    draw_on(image, chart, width, height);
-    check(cairo_surface_write_to_png_stream(image, append, &out.png), "writing the PNG");
-  } catch (...) {
-    cairo_surface_destroy(image);
-    throw;
-  }
-  cairo_surface_destroy(image);
+  return draw_both([&](cairo_t* cr) { render(cr, chart, width, height); }, width, height,
+                   chart.title, svg_description(chart));
+}
 
-  cairo_surface_t* svg = cairo_svg_surface_create_for_stream(append, &out.svg, width, height);
-  try {
-    cairo_svg_surface_set_document_unit(svg, CAIRO_SVG_UNIT_PX);
-    draw_on(svg, chart, width, height);
-    cairo_surface_finish(svg);
-    check(cairo_surface_status(svg), "writing the SVG");
-  } catch (...) {
-    cairo_surface_destroy(svg);
-    throw;
-  }
-  cairo_surface_destroy(svg);
-  // <title> and <desc> as the first children of the root element.
-  const size_t root = out.svg.find("<svg");
-  const size_t open_end = root == std::string::npos ? root : out.svg.find('>', root);
-  if (open_end == std::string::npos) fail("chart: cairo wrote no <svg> element");
-  out.svg.insert(open_end + 1, "\n<title>" + xml_escape(chart.title) + "</title>\n<desc>" +
-                                   xml_escape(svg_description(chart)) + "</desc>");
-  return out;
+ChartImages draw_bars(const BarChart& chart, int width) {
+  const int height = 120 + 22 * static_cast<int>(std::max<size_t>(chart.bars.size(), 1));
+  std::string d = fmt::format("x: {}.", chart.x_label);
+  for (const Bar& b : chart.bars)
+    d += fmt::format(" {}: {:g}{}.", b.label, b.value, b.note.empty() ? "" : " " + b.note);
+  return draw_both([&](cairo_t* cr) { render_bars(cr, chart, width, height); }, width, height,
+                   chart.title, d);
 }
 
 void write_chart(const ChartImages& images, const std::string& stem) {

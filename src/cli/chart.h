@@ -1,6 +1,6 @@
 // Charts drawn with cairo: one drawing rendered to PNG (RGB) and to SVG, text set in DejaVu Sans
 // through fontconfig. A scatter chart of labelled points, optionally joined per series (the
-// workflow's accuracy vs latency, `qcv models`' MACs vs top-1).
+// workflow's accuracy vs latency, `qcv models`' MACs vs top-1), and a horizontal bar chart.
 #pragma once
 #include <limits>
 #include <string>
@@ -34,6 +34,21 @@ struct ChartImages {
 
 // Throws qcv::Error if cairo fails (no memory, no font).
 ChartImages draw_scatter(const ScatterChart& chart, int width = 900, int height = 600);
+
+// A horizontal bar chart (`qcv sensitivity`): one bar per row, top to bottom, from 0 to value,
+// labelled on the left, the value and a note written after the bar.
+struct Bar {
+  std::string label;
+  double value = 0;
+  std::string note;  // after the value ("" for none)
+};
+struct BarChart {
+  std::string title, x_label;
+  std::vector<Bar> bars;
+  int digits = 2;  // of the values written
+};
+// The height grows with the number of bars.
+ChartImages draw_bars(const BarChart& chart, int width = 1000);
 
 // The series colours, 0xRRGGBB (tests find points by them).
 unsigned series_colour(int series);

@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/option_checks.h"
 #include "cli/model_input.h"
+#include "cli/runtime_eval.h"
 #include "config/calibration.h"
 #include "data/data.h"
 #include "ir/atomic_file.h"
@@ -21,21 +22,6 @@
 namespace qcv::cli {
 
 namespace {
-
-// The runtime as the calibration backend: each observed tensor is handed over as soon as it is
-// computed, the memory planner reusing its buffer afterwards.
-quant::Backend session_backend(int threads) {
-  return [threads](const ir::Graph& g, const std::vector<std::string>& observed,
-                   quant::Observer observer) -> quant::Runner {
-    runtime::SessionOptions o;
-    o.threads = threads;
-    o.optimize = false;  // the PTQ pipeline already optimized it
-    o.observe = observed;
-    o.observer = std::move(observer);
-    auto session = std::make_shared<runtime::Session>(g, o);
-    return [session](const std::map<std::string, ir::Tensor>& feeds) { session->run(feeds); };
-  };
-}
 
 // Per observed tensor: the observed range, the histogram of |x| and the calibrated range, so that
 // a reference (bench/entropy_ref.py) can recompute the thresholds. With auto, each tensor's
@@ -222,7 +208,7 @@ void add_ptq_command(CLI::App& app) {
     fmt::print(stderr, "qcv ptq: {} on {} ({}x{}x{}), scheme {}, method {}\n", model,
                subset->description(), ch, res, res, scheme, method);
     quant::PtqResult r =
-        quant::quantize_ptq(std::move(graph), session_backend(threads), *calibration_data, o);
+        quant::quantize_ptq(std::move(graph), runtime_backend(threads), *calibration_data, o);
     r.graph.metadata["qcv.quantization"] = fmt::format(
         "ptq scheme={} method={} images={} weight_bits={}{}{}", scheme, method, subset->size(),
         weight_bits, cle ? " cle=" + cle_relu6 : "", bias_correction ? " bias_correction" : "");

@@ -7,10 +7,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <filesystem>
 
 #include "cli/commands.h"
 #include "cli/quant_pipeline.h"
+#include "cli/quant_reports.h"
+#include "cli/runtime_eval.h"
 #include "cli/workflow_phase.h"
 #include "cli/workflow_report.h"
 #include "config/workflow_config.h"
@@ -46,6 +49,12 @@ class Workflow {
       rows.push_back(evaluate(file, "PTQ (" + m + ")"));
       if (rows.back().deployed_top1 > best_top1)
         best_top1 = rows.back().deployed_top1, best_method = m;
+    }
+    if (w_.tune) {
+      int fp32_nodes = 0;
+      const std::string file = phase_tune(fp32_graph, fp32_nodes);
+      rows.push_back(evaluate(
+          file, fmt::format("PTQ tuned ({} FP32 node{})", fp32_nodes, fp32_nodes == 1 ? "" : "s")));
     }
     const std::string init = w_.qat_init == "best" && !best_method.empty() ? best_method
                              : w_.qat_init == "best"                       ? "max"
@@ -193,6 +202,81 @@ class Workflow {
     o.bias_correction = w_.bias_correction;
     onnx::save(quantize_with_calibration(fp32, calibration(), o), path(out));
     finish("ptq_" + method, key);
+    return out;
+  }
+
+  // qcv tune inside the workflow: ptq_tuned.onnx, and tune/ (tune.json, tune.md, sensitivity.*).
+  // The number of FP32 nodes is read back from the report when the phase is reused.
+  std::string phase_tune(const ir::Graph& fp32, int& fp32_nodes) {
+    const std::string out = "ptq_tuned.onnx";
+    nlohmann::json key = {{"phase", "tune"},
+                          {"fp32", fp32_digest_},
+                          {"scheme", w_.scheme},
+                          {"methods", w_.ptq_methods},
+                          {"calibration", calibration_key()},
+                          {"max_drop", w_.tune_max_drop},
+                          {"relative", w_.tune_relative},
+                          {"max_trials", w_.tune_max_trials},
+                          {"timeout", w_.tune_timeout},
+                          {"eval_images", w_.tune_eval_images}};
+    if (w_.per_tensor_weights) key["per_tensor_weights"] = true;
+    if (w_.weight_bits != 8) key["weight_bits"] = w_.weight_bits;
+    if (w_.cle) key["cle"] = w_.cle_relu6;
+    if (w_.bias_correction) key["bias_correction"] = true;
+    const std::string report = path("tune/tune.json");
+    if (reuse("tune", out, key) && fs::exists(report)) {
+      std::ifstream in(report);
+      const auto j = nlohmann::json::parse(in);
+      fp32_nodes =
+          static_cast<int>(j["trials"].at(j["best_trial"].get<int>() - 1)["fp32_nodes"].size());
+      return out;
+    }
+    log(fmt::format("tune: methods, then FP32 fallback until the top-1 drop <= {}{}",
+                    w_.tune_max_drop, w_.tune_relative ? "% of FP32" : " points"));
+    ir::Graph g = fp32;
+    const passes::InputLayout layout = model_input::adopt_nchw(g, "");
+    const ImageSubset calib = image_subset(g, w_.dataset, "train", w_.calib_images, {});
+    auto data = calibration_batches(g, calib, 16);
+    // Default: the results table's images (the first eval.limit_test), so that the drop tune
+    // meets is the one the table shows.
+    const ImageSubset eval =
+        w_.tune_eval_images > 0
+            ? image_subset(g, w_.dataset, "test", w_.tune_eval_images, {})
+            : image_subset(g, w_.dataset, "test",
+                           w_.limit_test > 0
+                               ? static_cast<int>(std::min<int64_t>(w_.limit_test, 1 << 30))
+                               : 1 << 30,
+                           {}, true);
+    const EvalSet set(g, eval, 100, w_.threads);
+    quant::PtqOptions o;
+    o.scheme = quant::scheme_by_name(w_.scheme);
+    if (w_.per_tensor_weights) o.scheme.weight_per_channel = false;
+    o.scheme.weight_bits = w_.weight_bits;
+    o.equalize = w_.cle;
+    o.equalization.relu6 = quant::relu6_policy_by_name(w_.cle_relu6);
+    o.bias_correction = w_.bias_correction;
+    o.calibration.show_progress = false;
+    quant::TuneOptions t;
+    t.max_drop = w_.tune_max_drop;
+    t.relative = w_.tune_relative;
+    t.max_trials = w_.tune_max_trials;
+    t.timeout_s = w_.tune_timeout;
+    t.methods.clear();
+    for (const std::string& m : w_.ptq_methods) t.methods.push_back(quant::method_by_name(m));
+    t.progress = [this](const std::string& line) { log(line); };
+    quant::TuneResult r = quant::tune_quantization(
+        g, runtime_backend(w_.threads), *data, o,
+        [&](const ir::Graph& q) { return set.evaluate(q); },
+        [&](const ir::Graph& q) { return batch1_latency_ms(q, w_.threads, 50); }, t);
+    fp32_nodes = static_cast<int>(r.trials.at(r.best).fp32_nodes.size());
+    if (!r.met) log("tune: criterion NOT met (" + r.ended + "); writing the best found");
+    model_input::restore_layout(r.best_graph, layout);
+    onnx::save(r.best_graph, path(out));
+    write_tune(
+        path("tune"), r, t,
+        {model_name(), calib.images->description(), eval.images->description(), w_.scheme, ""},
+        out);
+    finish("tune", key);
     return out;
   }
 

@@ -15,6 +15,8 @@ void add_bench_command(CLI::App& app);
 void add_eval_command(CLI::App& app);      // cmd_eval.cpp (runtime backend; torch backend if built)
 void add_classify_command(CLI::App& app);  // cmd_classify.cpp
 void add_ptq_command(CLI::App& app);       // cmd_ptq.cpp (quant + runtime + data)
+void add_sensitivity_command(CLI::App& app);  // cmd_sensitivity.cpp (quant + runtime + data)
+void add_tune_command(CLI::App& app);         // cmd_tune.cpp (quant + runtime + data)
 void add_shards_command(CLI::App& app);    // cmd_shards.cpp (data)
 void add_train_command(CLI::App& app);     // cmd_train.cpp, only with LibTorch
 void add_qat_command(CLI::App& app);       // cmd_qat.cpp (quant + train + runtime)

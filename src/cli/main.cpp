@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
   qcv::cli::add_eval_command(app);
   qcv::cli::add_classify_command(app);
   qcv::cli::add_ptq_command(app);
+  qcv::cli::add_sensitivity_command(app);
+  qcv::cli::add_tune_command(app);
   qcv::cli::add_shards_command(app);
 #endif
 #ifdef QCV_HAVE_TORCH

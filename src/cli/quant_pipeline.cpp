@@ -15,19 +15,6 @@
 namespace qcv::cli {
 namespace fs = std::filesystem;
 
-quant::Backend runtime_backend(int threads) {
-  return [threads](const ir::Graph& g, const std::vector<std::string>& observed,
-                   quant::Observer observer) -> quant::Runner {
-    runtime::SessionOptions o;
-    o.threads = threads;
-    o.optimize = false;  // already optimized
-    o.observe = observed;
-    o.observer = std::move(observer);
-    auto session = std::make_shared<runtime::Session>(g, o);
-    return [session](const std::map<std::string, ir::Tensor>& feeds) { session->run(feeds); };
-  };
-}
-
 namespace {
 
 std::unique_ptr<quant::CalibrationData> calibration_data(const ir::Graph& g,
@@ -219,30 +206,6 @@ TestAccuracy test_accuracy(const ir::Graph& file_graph, const std::string& datas
   }
   if (count == 0) return {};
   return {100.0 * double(correct) / double(count), 100.0 * double(correct5) / double(count)};
-}
-
-double batch1_latency_ms(const ir::Graph& graph, int threads, int runs) {
-  if (runs < 1) fail("latency: {} timed runs, need at least 1 for a median", runs);
-  runtime::SessionOptions so;
-  so.threads = threads;
-  runtime::Session session(graph, so);
-  const ir::Value& in = session.inputs().at(0);
-  ir::Shape shape = in.shape;
-  for (int64_t& d : shape) d = d < 0 ? 1 : d;
-  shape[0] = 1;
-  ir::Tensor x(ir::DType::Float32, shape);
-  std::fill_n(x.data<float>(), x.numel(), 0.5f);
-  const std::map<std::string, ir::Tensor> feeds = {{in.name, x}};
-  for (int i = 0; i < 10; ++i) session.run(feeds);
-  std::vector<double> ms;
-  for (int i = 0; i < runs; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    session.run(feeds);
-    ms.push_back(
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
-  return ms[ms.size() / 2];
 }
 
 }  // namespace qcv::cli

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/runtime_eval.h"
 #include "data/data.h"
 #include "ir/ir.h"
 #include "quant/quant.h"
@@ -17,9 +18,6 @@ struct CalibrationSetup {
   int batch = 16;
   int threads = 0;
 };
-
-// The runtime (oneDNN) as the calibration backend (observed tensors handed over as computed).
-quant::Backend runtime_backend(int threads);
 
 // PTQ of an FP32 graph (method from options.calibration), int8 weights.
 ir::Graph quantize_with_calibration(const ir::Graph& fp32, const CalibrationSetup& calib,
@@ -58,8 +56,5 @@ TestAccuracy test_accuracy(const ir::Graph& graph, const std::string& dataset,
                            const std::string& backend, int64_t limit = 0, int threads = 0);
 double test_top1(const ir::Graph& graph, const std::string& dataset, const std::string& backend,
                  int64_t limit = 0, int threads = 0);
-
-// Median latency (ms) of one image through the runtime.
-double batch1_latency_ms(const ir::Graph& graph, int threads, int runs = 200);
 
 }  // namespace qcv::cli

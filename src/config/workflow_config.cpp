@@ -20,11 +20,14 @@ void read_flag(const YAML::Node& node, const std::string& key, bool& out) {
 
 WorkflowConfig parse_workflow(const YAML::Node& y, const std::string& where) {
   const std::string in = "workflow config '" + where + "'";
-  require_known_keys(y, {"title", "dataset", "fp32_model", "train", "ptq", "qat", "deploy", "eval"},
-                     in);
+  require_known_keys(
+      y, {"title", "dataset", "fp32_model", "train", "ptq", "tune", "qat", "deploy", "eval"}, in);
   WorkflowConfig w;
   if (!y || y.IsNull()) return w;
-  const YAML::Node ptq = y["ptq"], qat = y["qat"], deploy = y["deploy"], eval = y["eval"];
+  const YAML::Node ptq = y["ptq"], qat = y["qat"], deploy = y["deploy"], eval = y["eval"],
+                   tune = y["tune"];
+  require_known_keys(tune, {"max_drop", "relative", "max_trials", "timeout", "eval_images"},
+                     in + ": tune");
   require_known_keys(ptq,
                      {"scheme", "methods", "images", "per_tensor_weights", "weight_bits", "cle",
                       "cle_relu6", "bias_correction"},
@@ -50,6 +53,12 @@ WorkflowConfig parse_workflow(const YAML::Node& y, const std::string& where) {
     read(ptq, "cle_relu6", w.cle_relu6);
     quant::relu6_policy_by_name(w.cle_relu6);  // a typo fails here
     read_flag(ptq, "bias_correction", w.bias_correction);
+    w.tune = static_cast<bool>(tune);
+    read(tune, "max_drop", w.tune_max_drop, 0, 100);
+    read_flag(tune, "relative", w.tune_relative);
+    read(tune, "max_trials", w.tune_max_trials, 0, 1000000);
+    read(tune, "timeout", w.tune_timeout, 0, 1e9);
+    read(tune, "eval_images", w.tune_eval_images, 0, 1 << 30);
     read(qat, "init", w.qat_init);
     read(qat, "ranges", w.qat.ranges);
     read(qat, "freeze_ranges_after", w.qat.freeze_ranges_after, 0, 1000000);

@@ -1,6 +1,6 @@
 // A `qcv workflow` experiment (configs/workflow_*.yaml) as checked data: every section and key is
 // known (a typo is an error, as in trainer configs), numbers are finite and in range, method and
-// scheme names exist. Sections: title, dataset, fp32_model, train, ptq, qat, deploy, eval.
+// scheme names exist. Sections: title, dataset, fp32_model, train, ptq, tune, qat, deploy, eval.
 #pragma once
 #include <string>
 #include <vector>
@@ -20,6 +20,12 @@ struct WorkflowConfig {
   bool per_tensor_weights = false, cle = false, bias_correction = false;
   int weight_bits = 8;
   std::string cle_relu6 = "clip";
+  // tune: (qcv tune) present: a phase after PTQ tries ptq.methods, then falls back to FP32 the
+  // most sensitive nodes until the top-1 drop is within max_drop; its model gets a results row.
+  bool tune = false, tune_relative = false;
+  double tune_max_drop = 0.5, tune_timeout = 0;
+  int tune_max_trials = 50;
+  int tune_eval_images = 0;  // spread over the test split; 0: the table's (eval.limit_test)
   std::string qat_init = "max";  // a calibration method, or "best": the best PTQ (deployed top-1)
   train::TrainConfig qat_train = train::qat_defaults();
   train::QatOptions qat;

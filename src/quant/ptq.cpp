@@ -1,12 +1,36 @@
-// The PTQ pipeline: FP32 graph -> optimize -> placement -> calibration -> QDQ graph.
+// The PTQ pipeline: FP32 graph -> optimize -> placement -> calibration -> QDQ graph, in two halves
+// (quant/fallback.h) so that one calibration can serve many placements.
+#include <algorithm>
+
 #include "passes/passes.h"
 #include "quant/calibration_guard.h"
+#include "quant/fallback.h"
 #include "quant/quant.h"
 
 namespace qcv::quant {
 
-PtqResult quantize_ptq(ir::Graph graph, const Backend& backend, CalibrationData& data,
-                       const PtqOptions& options) {
+namespace {
+
+Overrides with_excluded(Overrides o, const std::vector<std::string>& nodes) {
+  o.exclude.insert(o.exclude.end(), nodes.begin(), nodes.end());
+  return o;
+}
+
+// The activation targets plans with one more node excluded add to `plan` (fused activations).
+QuantPlan with_fallback_targets(const ir::Graph& graph, QuantPlan plan, const PtqOptions& o) {
+  for (const ir::Node& n : graph.nodes) {
+    const QuantPlan other =
+        plan_quantization(graph, o.scheme, with_excluded(o.overrides, {n.name}));
+    for (const QuantTarget& t : other.targets)
+      if (t.role == TensorRole::Activation && !plan.find(t.tensor)) plan.targets.push_back(t);
+  }
+  return plan;
+}
+
+}  // namespace
+
+PtqCalibration calibrate_ptq(ir::Graph graph, const Backend& backend, CalibrationData& data,
+                             const PtqOptions& options, bool for_fallback) {
   for (const auto& n : graph.nodes)
     if (n.op == "QuantizeLinear" || n.op == "DequantizeLinear")
       fail("ptq: graph '{}' is already quantized ({} node '{}')", graph.name, n.op, n.name);
@@ -21,34 +45,76 @@ PtqResult quantize_ptq(ir::Graph graph, const Backend& backend, CalibrationData&
   for (auto& n : graph.nodes)
     if (n.name.empty()) n.name = names(n.op);
 
-  PtqResult result;
+  PtqCalibration c;
+  c.options = options;
   if (options.equalize) {
-    result.equalization = equalize_cross_layer(graph, options.equalization);
+    c.equalization = equalize_cross_layer(graph, options.equalization);
     ir::infer_shapes(graph);
   }
-  result.plan = plan_quantization(graph, options.scheme, options.overrides);
+  c.plan = plan_quantization(graph, options.scheme, options.overrides);
   if (options.bias_correction) {
-    result.biases_corrected =
-        correct_bias(graph, result.plan, backend, data, options.calibration);
+    std::map<std::string, std::string> before;
+    for (const ir::Node& n : graph.nodes) before[n.name] = n.input(2);
+    c.biases_corrected = correct_bias(graph, c.plan, backend, data, options.calibration);
+    for (const ir::Node& n : graph.nodes)
+      if (n.input(2) != before[n.name]) c.original_bias[n.name] = before[n.name];
     // A conv that had no bias has one now: placed again (int32 bias schemes quantize it).
     ir::infer_shapes(graph);
-    result.plan = plan_quantization(graph, options.scheme, options.overrides);
+    c.plan = plan_quantization(graph, options.scheme, options.overrides);
   }
-  result.stats =
-      collect_stats(graph, result.plan.activation_tensors(), backend, data, options.calibration);
-  const auto& stats = result.stats;
+  const QuantPlan observed = for_fallback ? with_fallback_targets(graph, c.plan, options) : c.plan;
+  c.stats = collect_stats(graph, observed.activation_tensors(), backend, data, options.calibration);
   const bool automatic = options.calibration.method == CalibrationMethod::Auto;
-  std::map<std::string, MethodChoice> chosen;
   if (automatic)
-    chosen = choose_methods(graph, result.plan, stats, backend, data, options.calibration);
+    c.chosen = choose_methods(graph, observed, c.stats, backend, data, options.calibration);
+  for (const auto& t : observed.targets) {
+    if (t.role != TensorRole::Activation) continue;
+    CalibrationOptions m = options.calibration;
+    if (automatic) m.method = c.chosen.at(t.tensor).method;
+    auto [lo, hi] = calibrated_range(c.stats.at(t.tensor), m, t.symmetric, t.dtype);
+    c.activation_params[t.tensor] = params_for_range(lo, hi, t.dtype, t.symmetric);
+  }
+  c.prepared = std::move(graph);
+  return c;
+}
+
+PtqResult quantize_calibrated(const PtqCalibration& c, const std::vector<std::string>& fp32_nodes) {
+  const PtqOptions& options = c.options;
+  ir::Graph graph = c.prepared;
+  PtqResult result;
+  result.equalization = c.equalization;
+  result.biases_corrected = c.biases_corrected;
+  result.stats = c.stats;
+  const Overrides overrides = with_excluded(options.overrides, fp32_nodes);
+  if (fp32_nodes.empty()) {
+    result.plan = c.plan;
+  } else {
+    // A node left in FP32 keeps its own bias: the correction was for its quantized weight.
+    bool restored = false;
+    for (ir::Node& n : graph.nodes) {
+      auto it = c.original_bias.find(n.name);
+      if (it == c.original_bias.end() || !overrides.excluded(n.name) || overrides.included(n.name))
+        continue;
+      if (it->second.empty())
+        n.inputs.resize(2);
+      else
+        n.inputs[2] = it->second;
+      restored = true;
+    }
+    if (restored) {
+      passes::eliminate_dead_code(graph);
+      ir::infer_shapes(graph);
+    }
+    result.plan = plan_quantization(graph, options.scheme, overrides);
+  }
+  const bool automatic = options.calibration.method == CalibrationMethod::Auto;
   std::map<std::string, QuantParams> params;
   for (const auto& t : result.plan.targets) {
     if (t.role != TensorRole::Activation) continue;
-    const TensorStats& s = stats.at(t.tensor);
-    CalibrationOptions c = options.calibration;
-    if (automatic) c.method = chosen.at(t.tensor).method;
-    auto [lo, hi] = calibrated_range(s, c, t.symmetric, t.dtype);
-    params[t.tensor] = params_for_range(lo, hi, t.dtype, t.symmetric);
+    auto it = c.activation_params.find(t.tensor);
+    if (it == c.activation_params.end())
+      fail("ptq: '{}' was not calibrated (calibrate_ptq without for_fallback?)", t.tensor);
+    params[t.tensor] = it->second;
   }
   // Names of the readers, for the report, before insertion rewires them.
   std::map<std::string, std::vector<std::string>> readers;
@@ -72,15 +138,43 @@ PtqResult quantize_ptq(ir::Graph graph, const Backend& backend, CalibrationData&
     if (t.role == TensorRole::Activation) {
       e.method = method_name(options.calibration.method);
       if (automatic) {
-        const MethodChoice& c = chosen.at(t.tensor);
-        e.method = method_name(c.method);
-        for (const MethodTrial& trial : c.trials) e.method_mse[method_name(trial.method)] = trial.mse;
+        const MethodChoice& m = c.chosen.at(t.tensor);
+        e.method = method_name(m.method);
+        for (const MethodTrial& trial : m.trials)
+          e.method_mse[method_name(trial.method)] = trial.mse;
       }
     }
     result.report.entries.push_back(e);
   }
   result.graph = std::move(graph);
   return result;
+}
+
+PtqResult quantize_ptq(ir::Graph graph, const Backend& backend, CalibrationData& data,
+                       const PtqOptions& options) {
+  return quantize_calibrated(calibrate_ptq(std::move(graph), backend, data, options));
+}
+
+std::vector<std::string> quantizable_nodes(const PtqCalibration& c) {
+  // A plan as comparable data: tensor -> sorted uses.
+  const auto signature = [](const QuantPlan& p) {
+    std::map<std::string, std::vector<Use>> s;
+    for (const QuantTarget& t : p.targets) {
+      auto uses = t.uses;
+      std::sort(uses.begin(), uses.end());
+      s[t.tensor] = uses;
+    }
+    return s;
+  };
+  const auto full = signature(c.plan);
+  std::vector<std::string> out;
+  for (const ir::Node& n : c.prepared.nodes) {
+    if (c.options.overrides.excluded(n.name) && !c.options.overrides.included(n.name)) continue;
+    const QuantPlan p = plan_quantization(c.prepared, c.options.scheme,
+                                          with_excluded(c.options.overrides, {n.name}));
+    if (signature(p) != full) out.push_back(n.name);
+  }
+  return out;
 }
 
 }  // namespace qcv::quant

@@ -73,12 +73,15 @@ bool PlanBuilder::build_conv(int i) {
   dnnl::memory weights =
       cached_weights(n.name + "/W", pd.weights_desc(), plain_md(wshape), w->raw());
   cache_.note_source(n.input(1), {n.name + "/W", n.name, w->shape(), wshape});
+  // The residual accumulates in the destination's layout: an operand in another one (a
+  // dequantized, plain tensor) is reordered first, as the int8 conv does.
+  int acc = -1;
+  if (!chain.sum_operand.empty()) acc = ensure_md(value_of(chain.sum_operand), pd.dst_desc());
   int dst = define(chain.output, pd.dst_desc(), out);
   PrimitiveStep& s = add_weighted_step(chain_label(n, chain, g_, pd.impl_info_str()),
                                        dnnl::convolution_forward(pd), pd, src, weights, b, dst);
   s.dst_value = dst;
-  if (!chain.sum_operand.empty()) {
-    int acc = value_of(chain.sum_operand);
+  if (acc >= 0) {
     s.reads.push_back(acc);
     s.accumulate_src = acc;
     s.inplace_src = acc;

@@ -1,0 +1,44 @@
+// One calibration, many QDQ graphs: `qcv sensitivity` and `qcv tune` try many sets of nodes left
+// in FP32 without calibrating again for each. calibrate_ptq runs quantize_ptq's first half
+// (optimize, CLE, placement, bias correction, calibration, ranges) once; quantize_calibrated
+// writes the QDQ graph with extra nodes excluded, exactly what `qcv ptq --exclude NODE...` would
+// write from the same calibration.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "quant/calibration_guard.h"
+#include "quant/quant.h"
+
+namespace qcv::quant {
+
+struct PtqCalibration {
+  ir::Graph prepared;  // FP32: optimized, nodes named, equalized, biases corrected
+  PtqOptions options;
+  QuantPlan plan;  // with options.overrides only
+  std::map<std::string, TensorStats> stats;
+  std::map<std::string, QuantParams> activation_params;  // every tensor a plan may quantize
+  std::map<std::string, MethodChoice> chosen;            // method auto: per tensor
+  EqualizeReport equalization;
+  int biases_corrected = 0;
+  // Bias correction: node name -> its bias input before correction ("" for none), so that a node
+  // left in FP32 gets its own bias back.
+  std::map<std::string, std::string> original_bias;
+};
+
+// quantize_ptq's preparation and calibration. With for_fallback, the statistics also cover the
+// tensors a plan with any one more node excluded quantizes instead (a fused activation left out
+// moves an output-rule Q to the op's own output).
+PtqCalibration calibrate_ptq(ir::Graph graph, const Backend& backend, CalibrationData& data,
+                             const PtqOptions& options, bool for_fallback = false);
+
+// The QDQ graph with `fp32_nodes` (node names) excluded on top of the options' overrides. Throws
+// qcv::Error when the new plan needs a range the calibration did not measure.
+PtqResult quantize_calibrated(const PtqCalibration& calibration,
+                              const std::vector<std::string>& fp32_nodes = {});
+
+// The nodes whose exclusion changes the plan (what --exclude can act on), in graph order.
+std::vector<std::string> quantizable_nodes(const PtqCalibration& calibration);
+
+}  // namespace qcv::quant
