@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/option_checks.h"
 #include "cli/model_input.h"
+#include "cli/quant_flags.h"
 #include "cli/runtime_eval.h"
 #include "config/calibration.h"
 #include "data/data.h"
@@ -60,14 +61,10 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 void add_ptq_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("ptq", "Post-training quantization into an ONNX QDQ model");
-  static std::string model, calib, split = "train", scheme = "tensorrt", method = "max", output,
-                                   report, histograms;
+  static std::string model, calib, split = "train", method = "max", output, report, histograms;
   static model_input::InputFlags flags;
-  static std::vector<std::string> exclude, include;
-  static int images = 512, batch = 16, threads = 0, bins = 2048, weight_bits = 8;
-  static double percentile = 99.99;
-  static bool per_tensor_weights = false, cle = false, bias_correction = false;
-  static std::string cle_relu6 = "clip";
+  static PtqPassFlags passes;
+  static int images = 512, batch = 16, threads = 0;
   static quant::ClipLimits clip_limits;
   cmd->add_option("model", model, "FP32 model .onnx file")->required();
   cmd->add_option("--calib", calib,
@@ -77,9 +74,6 @@ void add_ptq_command(CLI::App& app) {
   cmd->add_option("--images", images, "Calibration images (spread over the split)")
       ->capture_default_str()
       ->check(positive());
-  cmd->add_option("--scheme", scheme, "QDQ placement: tensorrt, onnxruntime or tflite")
-      ->capture_default_str()
-      ->check(one_of(quant::scheme_names()));
   cmd->add_option("--method", method,
                   "Calibration: max, percentile, entropy, mse, or auto (per tensor the method "
                   "with the lowest MSE of the fake-quantized tensor on the calibration data)")
@@ -95,31 +89,7 @@ void add_ptq_command(CLI::App& app) {
                   "observed |x| range")
       ->capture_default_str()
       ->check(number_in(0, 100));
-  cmd->add_option("--percentile", percentile, "Percentile of |x| for --method percentile")
-      ->capture_default_str()
-      ->check(number_in(0, 100));
-  cmd->add_option("--bins", bins, "Histogram bins for percentile/entropy/mse")
-      ->capture_default_str()
-      ->check(integer_in(1, 1 << 24));
-  cmd->add_option("--exclude", exclude, "Node name or glob pattern kept in FP32 (repeatable)");
-  cmd->add_option("--include", include,
-                  "Node name or glob pattern forced to INT8 (wins over --exclude)");
-  cmd->add_flag("--per-tensor-weights", per_tensor_weights,
-                "One weight scale per tensor, not per channel");
-  cmd->add_option("--weight-bits", weight_bits,
-                  "Weight bit width: 8, or 4 (values in [-7, 7] stored in int8, opset 13)")
-      ->capture_default_str()
-      ->check(one_of({"4", "8"}));
-  cmd->add_flag("--cle", cle,
-                "Cross-layer equalization of Conv->(Relu|ReLU6)->Conv pairs before quantizing");
-  cmd->add_option("--cle-relu6", cle_relu6,
-                  "ReLU6 between equalized convs: clip (exact: Relu then a per-channel bound), "
-                  "relu (replaced by Relu, changes FP32 above 6) or skip (pair left alone)")
-      ->capture_default_str()
-      ->check(one_of({"clip", "relu", "skip"}));
-  cmd->add_flag("--bias-correction", bias_correction,
-                "Empirical bias correction: each Conv/Gemm bias gets the mean output shift its "
-                "weight quantization causes on the calibration data");
+  add_ptq_pass_flags(cmd, passes);
   cmd->add_option("--batch", batch,
                   "Calibration batch size (peak memory grows with it: the runtime's activations "
                   "of one batch)")
@@ -151,8 +121,8 @@ void add_ptq_command(CLI::App& app) {
       if (!out.empty()) ir::require_output_folder(out);
     quant::CalibrationOptions wanted;  // settings first: no model loaded for a bad flag
     wanted.method = quant::method_by_name(method);
-    wanted.num_bins = bins;
-    wanted.percentile = percentile;
+    wanted.num_bins = passes.bins;
+    wanted.percentile = passes.percentile;
     config::check_calibration(wanted);
     ir::Graph graph = onnx::load(model);
     if (graph.inputs.size() != 1)
@@ -193,26 +163,16 @@ void add_ptq_command(CLI::App& app) {
     auto loader = std::make_shared<data::DataLoader>(subset, pre, lo);
     auto calibration_data = quant::loader_data(loader, input.name);
 
-    quant::PtqOptions o;
-    o.scheme = quant::scheme_by_name(scheme);
-    if (per_tensor_weights) o.scheme.weight_per_channel = false;
-    o.scheme.weight_bits = weight_bits;
-    o.equalize = cle;
-    o.equalization.relu6 = quant::relu6_policy_by_name(cle_relu6);
-    o.bias_correction = bias_correction;
-    o.overrides.exclude = exclude;
-    o.overrides.include = include;
-    o.calibration.method = quant::method_by_name(method);
-    o.calibration.percentile = percentile;
-    o.calibration.num_bins = bins;
+    const quant::PtqOptions o = ptq_options(passes, method);
     fmt::print(stderr, "qcv ptq: {} on {} ({}x{}x{}), scheme {}, method {}\n", model,
-               subset->description(), ch, res, res, scheme, method);
+               subset->description(), ch, res, res, passes.scheme, method);
     quant::PtqResult r =
         quant::quantize_ptq(std::move(graph), runtime_backend(threads), *calibration_data, o);
     r.graph.metadata["qcv.quantization"] = fmt::format(
-        "ptq scheme={} method={} images={} weight_bits={}{}{}", scheme, method, subset->size(),
-        weight_bits, cle ? " cle=" + cle_relu6 : "", bias_correction ? " bias_correction" : "");
-    if (cle) {
+        "ptq scheme={} method={} images={} weight_bits={}{}{}", passes.scheme, method,
+        subset->size(), passes.weight_bits, passes.cle ? " cle=" + passes.cle_relu6 : "",
+        passes.bias_correction ? " bias_correction" : "");
+    if (passes.cle) {
       fmt::print(stderr,
                  "qcv ptq: cross-layer equalization: {} conv pairs in {} rounds ({} ReLU6 made "
                  "per-channel, {} replaced by Relu)\n",
@@ -236,7 +196,7 @@ void add_ptq_command(CLI::App& app) {
     for (const auto& e : r.report.entries) ++counts[static_cast<int>(e.role)];
     fmt::print(
         "wrote {}: {} activations, {} weights, {} biases quantized ({} scheme, {} calibration)\n",
-        output, counts[0], counts[1], counts[2], scheme, method);
+        output, counts[0], counts[1], counts[2], passes.scheme, method);
   });
 }
 

@@ -24,7 +24,8 @@ void add_sensitivity_command(CLI::App& app) {
   cmd->add_option("-o,--output", out_dir, "Report folder")->capture_default_str();
   cmd->callback([] {
     ir::require_output_folder(out_dir);
-    const quant::PtqOptions options = ptq_options(f, method);
+    quant::PtqOptions options = ptq_options(f.passes, method);
+    options.calibration.show_progress = false;  // the command reports its own progress
     QuantInputs in = load_quant_inputs(f);
     fmt::print(stderr, "qcv sensitivity: {}: calibrating on {} ({}), evaluating on {}\n", f.model,
                in.calib_description, method, in.eval_description);
@@ -35,7 +36,7 @@ void add_sensitivity_command(CLI::App& app) {
     const quant::SensitivityResult r = quant::analyze_sensitivity(
         in.fp32, c, [&](const ir::Graph& g) { return in.eval->evaluate(g); },
         runtime_backend(f.threads), *in.calibration, so);
-    const ReportContext ctx{f.model, in.calib_description, in.eval_description, f.scheme, ""};
+    const ReportContext ctx{f.model, in.calib_description, in.eval_description, f.passes.scheme, ""};
     write_sensitivity(out_dir, r, ctx);
     fmt::print("wrote {}/sensitivity.json, .md, .png, .svg: {} nodes; most damaging: {}\n", out_dir,
                r.nodes.size(), r.nodes.empty() ? "none" : r.nodes.front().node);

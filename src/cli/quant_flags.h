@@ -14,13 +14,68 @@
 
 namespace qcv::cli {
 
-struct QuantFlags {
-  std::string model, calib, eval, calib_split = "train", eval_split = "test";
-  int images = 512, eval_images = 0, batch = 16, threads = 0, weight_bits = 8, bins = 2048;
+// How PTQ places and computes: the flags of `ptq`, `sensitivity` and `tune` alike.
+struct PtqPassFlags {
   std::string scheme = "tensorrt", cle_relu6 = "clip";
   double percentile = 99.99;
+  int bins = 2048, weight_bits = 8;
   bool per_tensor_weights = false, cle = false, bias_correction = false;
   std::vector<std::string> exclude, include;
+};
+
+inline void add_ptq_pass_flags(CLI::App* cmd, PtqPassFlags& f) {
+  cmd->add_option("--scheme", f.scheme, "QDQ placement: tensorrt, onnxruntime or tflite")
+      ->capture_default_str()
+      ->check(one_of(quant::scheme_names()));
+  cmd->add_option("--percentile", f.percentile, "Percentile of |x| for the percentile method")
+      ->capture_default_str()
+      ->check(number_in(0, 100));
+  cmd->add_option("--bins", f.bins, "Histogram bins for percentile/entropy/mse")
+      ->capture_default_str()
+      ->check(integer_in(1, 1 << 24));
+  cmd->add_option("--exclude", f.exclude, "Node name or glob pattern kept in FP32 (repeatable)");
+  cmd->add_option("--include", f.include,
+                  "Node name or glob pattern forced to INT8 (wins over --exclude)");
+  cmd->add_flag("--per-tensor-weights", f.per_tensor_weights,
+                "One weight scale per tensor, not per channel");
+  cmd->add_option("--weight-bits", f.weight_bits,
+                  "Weight bit width: 8, or 4 (values in [-7, 7] stored in int8, opset 13)")
+      ->capture_default_str()
+      ->check(one_of({"4", "8"}));
+  cmd->add_flag("--cle", f.cle,
+                "Cross-layer equalization of Conv->(Relu|ReLU6)->Conv pairs before quantizing");
+  cmd->add_option("--cle-relu6", f.cle_relu6,
+                  "ReLU6 between equalized convs: clip (exact: Relu then a per-channel bound), "
+                  "relu (replaced by Relu, changes FP32 above 6) or skip (pair left alone)")
+      ->capture_default_str()
+      ->check(one_of({"clip", "relu", "skip"}));
+  cmd->add_flag("--bias-correction", f.bias_correction,
+                "Empirical bias correction: each Conv/Gemm bias gets the mean output shift its "
+                "weight quantization causes on the calibration data (a node left in FP32 keeps "
+                "its own bias)");
+}
+
+inline quant::PtqOptions ptq_options(const PtqPassFlags& f, const std::string& method) {
+  quant::PtqOptions o;
+  o.scheme = quant::scheme_by_name(f.scheme);
+  if (f.per_tensor_weights) o.scheme.weight_per_channel = false;
+  o.scheme.weight_bits = f.weight_bits;
+  o.equalize = f.cle;
+  o.equalization.relu6 = quant::relu6_policy_by_name(f.cle_relu6);
+  o.bias_correction = f.bias_correction;
+  o.overrides.exclude = f.exclude;
+  o.overrides.include = f.include;
+  o.calibration.method = quant::method_by_name(method);
+  o.calibration.percentile = f.percentile;
+  o.calibration.num_bins = f.bins;
+  return o;
+}
+
+// `sensitivity` and `tune`: the passes, a calibration and an evaluation set.
+struct QuantFlags {
+  std::string model, calib, eval, calib_split = "train", eval_split = "test";
+  int images = 512, eval_images = 0, batch = 16, threads = 0;
+  PtqPassFlags passes;
   model_input::InputFlags input;
 };
 
@@ -42,49 +97,11 @@ inline void add_quant_flags(CLI::App* cmd, QuantFlags& f) {
                   "Calibration batch size (evaluation runs batches of at least 100)")
       ->capture_default_str()
       ->check(positive());
-  cmd->add_option("--scheme", f.scheme, "QDQ placement: tensorrt, onnxruntime or tflite")
-      ->capture_default_str()
-      ->check(one_of(quant::scheme_names()));
-  cmd->add_option("--percentile", f.percentile, "Percentile of |x| for the percentile method")
-      ->capture_default_str()
-      ->check(number_in(0, 100));
-  cmd->add_option("--bins", f.bins, "Histogram bins for percentile/entropy/mse")
-      ->capture_default_str()
-      ->check(integer_in(1, 1 << 24));
-  cmd->add_option("--exclude", f.exclude, "Node name or glob pattern always kept in FP32");
-  cmd->add_option("--include", f.include, "Node name or glob pattern forced to INT8");
-  cmd->add_flag("--per-tensor-weights", f.per_tensor_weights,
-                "One weight scale per tensor, not per channel");
-  cmd->add_option("--weight-bits", f.weight_bits, "Weight bit width: 8 or 4")
-      ->capture_default_str()
-      ->check(one_of({"4", "8"}));
-  cmd->add_flag("--cle", f.cle, "Cross-layer equalization before quantizing (as qcv ptq)");
-  cmd->add_option("--cle-relu6", f.cle_relu6, "ReLU6 between equalized convs: clip, relu or skip")
-      ->capture_default_str()
-      ->check(one_of({"clip", "relu", "skip"}));
-  cmd->add_flag("--bias-correction", f.bias_correction,
-                "Empirical bias correction (as qcv ptq); a node left in FP32 keeps its own bias");
+  add_ptq_pass_flags(cmd, f.passes);
   cmd->add_option("--threads", f.threads, "Runtime threads (0: all cores)")
       ->capture_default_str()
       ->check(non_negative());
   model_input::add_input_options(cmd, f.input);
-}
-
-inline quant::PtqOptions ptq_options(const QuantFlags& f, const std::string& method) {
-  quant::PtqOptions o;
-  o.scheme = quant::scheme_by_name(f.scheme);
-  if (f.per_tensor_weights) o.scheme.weight_per_channel = false;
-  o.scheme.weight_bits = f.weight_bits;
-  o.equalize = f.cle;
-  o.equalization.relu6 = quant::relu6_policy_by_name(f.cle_relu6);
-  o.bias_correction = f.bias_correction;
-  o.overrides.exclude = f.exclude;
-  o.overrides.include = f.include;
-  o.calibration.method = quant::method_by_name(method);
-  o.calibration.percentile = f.percentile;
-  o.calibration.num_bins = f.bins;
-  o.calibration.show_progress = false;
-  return o;
 }
 
 // The model with an NCHW interface, its calibration batches and its evaluation set.
