@@ -155,7 +155,9 @@ void apply_config_node(const YAML::Node& node, TrainConfig& cfg, const std::stri
     if (!item.second.IsScalar() && !item.second.IsNull())
       fail("{}: key '{}' must have a single value", where, key);
     try {
-      set_config_value(cfg, key, item.second.IsNull() ? std::string() : item.second.Scalar());
+      const std::string value = item.second.IsNull() ? std::string() : item.second.Scalar();
+      config::require_utf8(key, value);
+      set_config_value(cfg, key, value);
     } catch (const Error& e) {
       fail("{}: {}", where, e.what());
     }

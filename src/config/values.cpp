@@ -45,6 +45,36 @@ void require_known_keys(const YAML::Node& node, const std::vector<std::string>& 
   }
 }
 
+void require_utf8(const std::string& key, const std::string& text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  for (size_t i = 0; i < n;) {
+    const unsigned c = p[i];
+    // The sequence length, and the range of its second byte (which rules out overlong forms,
+    // surrogates and code points above U+10FFFF); later bytes are 10xxxxxx.
+    size_t len = 0;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c < 0x80) {
+      len = 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    }
+    bool ok = len > 0 && i + len <= n;
+    for (size_t k = 1; ok && k < len; ++k)
+      ok = k == 1 ? p[i + 1] >= lo && p[i + 1] <= hi : (p[i + k] & 0xC0) == 0x80;
+    if (!ok) fail("'{}': not valid UTF-8 text (byte {} of the value)", key, i);
+    i += len;
+  }
+}
+
 namespace {
 // The scalar text of node[key], or false if absent; a mapping or sequence there is an error.
 bool scalar(const YAML::Node& node, const std::string& key, std::string& text) {
@@ -53,6 +83,7 @@ bool scalar(const YAML::Node& node, const std::string& key, std::string& text) {
   if (!v) return false;
   if (!v.IsScalar()) fail("'{}' must be a single value", key);
   text = v.Scalar();
+  require_utf8(key, text);
   return true;
 }
 }  // namespace
@@ -73,6 +104,7 @@ void read(const YAML::Node& node, const std::string& key, std::vector<std::strin
   out.clear();
   for (const YAML::Node& item : v) {
     if (!item.IsScalar()) fail("'{}': each item must be a single value", key);
+    require_utf8(key, item.Scalar());
     out.push_back(item.Scalar());
   }
 }

@@ -104,16 +104,21 @@ ShardDataset::ShardDataset(std::vector<std::string> shard_paths, ShardOptions op
   const bool keep_open = shards_.size() <= kMaxOpenShards;
   int64_t max_label = -1;
   const uint64_t max_image = limits::max_tensor_bytes();
+  // A constructor that throws runs no destructor: the shards opened so far are closed here (a
+  // bad shard in a long-running process must not leak a descriptor per attempt).
+  struct CloseOnError {
+    std::vector<int>& fds;
+    bool done = false;
+    ~CloseOnError() {
+      for (int fd : fds)
+        if (!done && fd >= 0) ::close(fd);
+    }
+  } guard{descriptors_};
   for (size_t s = 0; s < shards_.size(); ++s) {
     const std::string& path = shards_[s];
-    int fd = open_shard(path);
-    std::vector<TarMember> members;
-    try {
-      members = list_tar_members(fd, path);
-    } catch (...) {
-      ::close(fd);
-      throw;
-    }
+    const int fd = open_shard(path);
+    descriptors_.push_back(fd);
+    const std::vector<TarMember> members = list_tar_members(fd, path);
     // Group members by key, in order of first appearance.
     struct Parts {
       const TarMember* image = nullptr;
@@ -158,11 +163,9 @@ ShardDataset::ShardDataset(std::vector<std::string> shard_paths, ShardOptions op
       samples_.push_back(
           {key, static_cast<uint32_t>(s), sample.image->offset, sample.image->size, label});
     }
-    if (keep_open) {
-      descriptors_.push_back(fd);
-    } else {
+    if (!keep_open) {
       ::close(fd);
-      descriptors_.push_back(-1);
+      descriptors_.back() = -1;
     }
   }
   if (samples_.empty()) fail("{}: no samples in {} shards", shards_[0], shards_.size());
@@ -177,6 +180,7 @@ ShardDataset::ShardDataset(std::vector<std::string> shard_paths, ShardOptions op
     for (int64_t label = 0; label <= max_label; ++label)
       class_names_.push_back(std::to_string(label));
   }
+  guard.done = true;
 }
 
 ShardDataset::~ShardDataset() {
