@@ -10,18 +10,13 @@
 namespace qcv::passes {
 namespace {
 
-// Per-channel affine map of an inference BatchNormalization: y = x * factor + shift.
-struct ChannelAffine {
-  std::vector<double> factor, shift;
-};
-
 const ir::Tensor* float_initializer(const ir::Graph& g, const std::string& name) {
   const ir::Tensor* t = g.initializer(name);
   return t && t->dtype() == ir::DType::Float32 ? t : nullptr;
 }
 
-// The BN's affine map, or nullopt when its parameters are not constant float vectors of
-// `channels` elements or it runs in training mode.
+}  // namespace
+
 std::optional<ChannelAffine> batch_norm_affine(const ir::Graph& g, const ir::Node& bn,
                                                int64_t channels) {
   if (bn.attr_int("training_mode", 0) != 0) return std::nullopt;
@@ -43,6 +38,8 @@ std::optional<ChannelAffine> batch_norm_affine(const ir::Graph& g, const ir::Nod
   }
   return a;
 }
+
+namespace {
 
 // New bias b' = b * factor + shift, from an optional per-channel bias (all zeros when absent).
 ir::Tensor folded_bias(const ir::Tensor* bias, double bias_scale, const ChannelAffine& a) {

@@ -5,6 +5,7 @@
 
 #include "common/graph_builder.h"
 #include "models/models.h"
+#include "passes/passes.h"
 #include "quant/quant.h"
 
 namespace qcv::test {
@@ -112,6 +113,25 @@ inline ir::Graph zoo_model(const std::string& name, float width, int resolution,
   ir::Graph g = models::build(spec);
   randomize_batch_norm(g);
   return g;
+}
+
+// The FP32 graph cut after `value` (a 4-D activation): GlobalAveragePool -> Flatten is the new
+// output, for a check that stops before a random deep net's rounding flips pile up.
+inline ir::Graph cut_after(ir::Graph g, const std::string& value) {
+  g.nodes.push_back(make_node("cut.pool", "GlobalAveragePool", {value}, {"cut.pooled"}));
+  g.nodes.push_back(make_node("cut.flatten", "Flatten", {"cut.pooled"}, {"cut"}));
+  g.outputs = {ir::make_value("cut")};
+  g.value_info.clear();
+  passes::eliminate_dead_code(g);
+  ir::validate(g);
+  ir::infer_shapes(g);
+  return g;
+}
+
+inline int count_op(const ir::Graph& g, const std::string& op) {
+  int count = 0;
+  for (const auto& n : g.nodes) count += n.op == op;
+  return count;
 }
 
 }  // namespace qcv::test
