@@ -5,7 +5,8 @@
 # (512) calibration images; the logits, float in the QDQ file, get export-tflite's --output-range
 # from qcv's INT8 logits on the first 512 training images. --no-pad-ops: Arm NN 20.08's int8 PAD
 # fills with 0, not the zero point.
-# Usage: [IMAGES=512] [METHOD=max] [BATCH=16] bench/tflite_armnn_fashion.sh FP32.onnx [BUILD_DIR]
+# LIMIT: only the first N test images (0: all 10,000; CpuRef is a slow reference backend).
+# Usage: [IMAGES=512] [METHOD=max] [BATCH=16] [LIMIT=0] bench/tflite_armnn_fashion.sh FP32.onnx [BUILD_DIR]
 set -euo pipefail
 M=${1:?usage: bench/tflite_armnn_fashion.sh FP32.onnx [BUILD_DIR]}
 B=${2:-build}
@@ -20,5 +21,5 @@ trap 'rm -rf "$dir"' EXIT
 range=$(/usr/bin/python3 -c "import numpy as n; l = n.load('$dir/cal/logits.npy'); print(f'{l.min()},{l.max()}')")
 "$Q" export-tflite "$dir/q.onnx" -o "$dir/q.tflite" --batch "${BATCH:-16}" --no-pad-ops \
   --output-range="$range"
-"$Q" eval "$dir/q.onnx" --data fashion-mnist --dump "$dir/test"
+"$Q" eval "$dir/q.onnx" --data fashion-mnist --limit "${LIMIT:-0}" --dump "$dir/test"
 "$T" --eval "$dir/q.tflite" "$dir/test"
