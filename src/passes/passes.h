@@ -33,6 +33,10 @@ struct ChannelAffine {
 // `channels` elements or it runs in training mode.
 std::optional<ChannelAffine> batch_norm_affine(const ir::Graph& g, const ir::Node& bn,
                                                int64_t channels);
+// Every inference BatchNormalization left on a 4-D tensor of known channels (no conv to fold
+// into: ResNet v2's pre-activation BN) becomes a 1x1 depthwise Conv with weight factor and bias
+// shift per channel: an op that quantizes as TFLite runs it (int8 weights, int32 bias).
+bool batch_norm_to_depthwise_conv(ir::Graph& g);
 // Removes nodes whose outputs nobody reads and initializers nobody uses.
 bool eliminate_dead_code(ir::Graph& g);
 // A constant-mode zero Pad of spatial axes only (Keras' ZeroPadding2D) whose readers are all Conv

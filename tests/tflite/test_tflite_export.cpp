@@ -102,10 +102,24 @@ TEST(TfliteExport, HardSigmoidRangeAboveOneIsRefused) {
 }
 
 TEST(TfliteExport, ResNetV2PreActivationBatchNormIsADepthwiseConv) {
-  // BatchNormalizations after an Add (nothing to fold into) stay in the QDQ graph between int8
-  // tensors: each is a 1x1 DEPTHWISE_CONV_2D (ResNet v2 has no other depthwise conv).
+  // BatchNormalizations after an Add or a pool (nothing to fold into) become 1x1 depthwise Convs
+  // in the tflite scheme's QDQ graph, then DEPTHWISE_CONV_2Ds (ResNet v2 has no other).
   const ir::Graph qdq = test::quantize_tflite(test::zoo_model("resnet50_v2", 0.25f, 32, 10), 1);
-  const int norms = test::count_op(qdq, "BatchNormalization");
-  EXPECT_EQ(norms, 17);  // one per unit (16) and the final one
-  EXPECT_EQ(tflite::convert(qdq).op_counts.at("DEPTHWISE_CONV_2D"), norms);
+  int depthwise = 0;
+  for (const auto& n : qdq.nodes) depthwise += n.op == "Conv" && n.attr_int("group", 1) > 1;
+  EXPECT_EQ(test::count_op(qdq, "BatchNormalization"), 0);
+  EXPECT_EQ(depthwise, 17);  // one per unit (16) and the final one
+  EXPECT_EQ(tflite::convert(qdq).op_counts.at("DEPTHWISE_CONV_2D"), depthwise);
+}
+
+TEST(TfliteExport, FloatBatchNormBetweenInt8TensorsIsADepthwiseConv) {
+  // A QDQ file that kept the BN float (another tool's placement, or before the rewrite): the
+  // exporter still writes it as a 1x1 DEPTHWISE_CONV_2D.
+  quant::QuantScheme scheme = quant::scheme_by_name("tflite");
+  scheme.batch_norm_as_depthwise_conv = false;
+  scheme.output_ops.insert("BatchNormalization");
+  const ir::Graph qdq =
+      test::quantize_tflite(test::zoo_model("resnet50_v2", 0.25f, 32, 10), 1, 11, true, scheme);
+  EXPECT_EQ(test::count_op(qdq, "BatchNormalization"), 17);
+  EXPECT_EQ(tflite::convert(qdq).op_counts.at("DEPTHWISE_CONV_2D"), 17);
 }

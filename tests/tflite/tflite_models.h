@@ -71,7 +71,8 @@ inline ir::Graph tiny_conv_net(uint32_t seed = 3, int64_t depth_multiplier = 2) 
 // PTQ with the tflite scheme (max calibration) on `images` seeded N(0,1) images, calibrated by
 // the reference kernels (exact, no runtime needed).
 inline ir::Graph quantize_tflite(const ir::Graph& fp32, int images = 4, uint32_t seed = 11,
-                                 bool per_channel = true) {
+                                 bool per_channel = true,
+                                 quant::QuantScheme scheme = quant::scheme_by_name("tflite")) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal(0.f, 1.f);
   std::vector<std::map<std::string, ir::Tensor>> batches;
@@ -84,7 +85,7 @@ inline ir::Graph quantize_tflite(const ir::Graph& fp32, int images = 4, uint32_t
   }
   auto data = quant::feeds_data(batches);
   quant::PtqOptions options;
-  options.scheme = quant::scheme_by_name("tflite");
+  options.scheme = scheme;
   options.scheme.weight_per_channel = per_channel;
   options.calibration.show_progress = false;
   return quant::quantize_ptq(fp32, quant::reference_backend(), *data, options).graph;
