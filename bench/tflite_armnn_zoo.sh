@@ -6,7 +6,8 @@
 # images. Float logits (the ResNets) get --output-range from 8 other seeded images through qcv's
 # INT8 runtime (tflite_armnn_check --output-range). Models the exporter refuses get its error. FLAGS (default --no-pad-ops:
 # Arm NN 20.08's int8 PAD fills with 0, not the zero point) go to export-tflite.
-# Usage: [RES=32] [BATCH=4] [FLAGS=...] bench/tflite_armnn_zoo.sh [BUILD_DIR]
+# MODELS: a space-separated subset of `qcv models` (default: all).
+# Usage: [RES=32] [BATCH=4] [FLAGS=...] [MODELS=...] bench/tflite_armnn_zoo.sh [BUILD_DIR]
 B=${1:-build}
 RES=${RES:-32}
 BATCH=${BATCH:-4}
@@ -19,7 +20,7 @@ trap 'rm -rf "$dir"' EXIT
 json() { sed -n "s/.*\"$1\":\([-0-9.e]*\).*/\1/p"; }
 echo "| model | width | res | .tflite MB | TFLite ops | outputs within 1 step | max / mean steps | output step | top-1 agreement |"
 echo "|---|---|---|---|---|---|---|---|---|"
-for m in $("$Q" models | awk 'NR > 1 {print $1}' | sort -u); do
+for m in ${MODELS:-$("$Q" models | awk 'NR > 1 {print $1}' | sort -u)}; do
   w=1; case $m in mobilenet*) w=0.5 ;; esac
   "$T" --make-qdq "$m" "$w" "$RES" "$dir/$m.qdq.onnx" >/dev/null || { echo "| $m | $w | $RES | PTQ failed |"; continue; }
   range=$("$T" --output-range "$dir/$m.qdq.onnx")

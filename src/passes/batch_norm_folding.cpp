@@ -10,18 +10,13 @@
 namespace qcv::passes {
 namespace {
 
-// Per-channel affine map of an inference BatchNormalization: y = x * factor + shift.
-struct ChannelAffine {
-  std::vector<double> factor, shift;
-};
-
 const ir::Tensor* float_initializer(const ir::Graph& g, const std::string& name) {
   const ir::Tensor* t = g.initializer(name);
   return t && t->dtype() == ir::DType::Float32 ? t : nullptr;
 }
 
-// The BN's affine map, or nullopt when its parameters are not constant float vectors of
-// `channels` elements or it runs in training mode.
+}  // namespace
+
 std::optional<ChannelAffine> batch_norm_affine(const ir::Graph& g, const ir::Node& bn,
                                                int64_t channels) {
   if (bn.attr_int("training_mode", 0) != 0) return std::nullopt;
@@ -43,6 +38,8 @@ std::optional<ChannelAffine> batch_norm_affine(const ir::Graph& g, const ir::Nod
   }
   return a;
 }
+
+namespace {
 
 // New bias b' = b * factor + shift, from an optional per-channel bias (all zeros when absent).
 ir::Tensor folded_bias(const ir::Tensor* bias, double bias_scale, const ChannelAffine& a) {
@@ -141,6 +138,37 @@ bool try_fold(ir::Graph& g, size_t i) {
 }
 
 }  // namespace
+
+bool batch_norm_to_depthwise_conv(ir::Graph& g) {
+  bool changed = false;
+  for (ir::Node& bn : g.nodes) {
+    if (bn.op != "BatchNormalization" || bn.inputs.size() != 5) continue;
+    bool extra_read = false;
+    for (size_t k = 1; k < bn.outputs.size(); ++k) extra_read = extra_read || is_read(g, bn.outputs[k]);
+    const auto x = g.value_type(bn.input(0));
+    if (extra_read || !x || !x->has_shape || x->shape.size() != 4 || x->shape[1] <= 0) continue;
+    const int64_t channels = x->shape[1];
+    const auto affine = batch_norm_affine(g, bn, channels);
+    if (!affine) continue;
+    ir::Tensor w(ir::DType::Float32, {channels, 1, 1, 1}), b(ir::DType::Float32, {channels});
+    for (int64_t c = 0; c < channels; ++c) {
+      w.data<float>()[c] = static_cast<float>(affine->factor[c]);
+      b.data<float>()[c] = static_cast<float>(affine->shift[c]);
+    }
+    ir::Node conv;
+    conv.name = bn.name;
+    conv.op = "Conv";
+    conv.inputs = {bn.input(0), g.add_initializer(bn.name + "_weight", w),
+                   g.add_initializer(bn.name + "_bias", b)};
+    conv.outputs = {bn.outputs[0]};
+    conv.attrs["group"] = channels;
+    conv.attrs["kernel_shape"] = std::vector<int64_t>{1, 1};
+    bn = conv;
+    changed = true;
+  }
+  if (changed) g.value_info.clear();
+  return changed;
+}
 
 bool fold_batch_norm(ir::Graph& g) {
   bool changed = false;

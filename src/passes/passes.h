@@ -1,6 +1,9 @@
 // Graph passes. Each has one signature: bool pass(Graph&) returns whether it changed the graph;
 // when nothing matches it leaves the graph untouched. optimize() orders them (see pipeline.cpp).
 #pragma once
+#include <optional>
+#include <vector>
+
 #include "ir/ir.h"
 
 namespace qcv::passes {
@@ -22,6 +25,18 @@ bool fold_constants(ir::Graph& g);
 // output, and weights, bias and BN parameters are float initializers; also when an activation
 // follows the BN. Folded weights are new initializers (the originals may be shared).
 bool fold_batch_norm(ir::Graph& g);
+// Per-channel affine map of an inference BatchNormalization: y = x * factor + shift.
+struct ChannelAffine {
+  std::vector<double> factor, shift;
+};
+// The BN's affine map, or nullopt when its parameters are not constant float vectors of
+// `channels` elements or it runs in training mode.
+std::optional<ChannelAffine> batch_norm_affine(const ir::Graph& g, const ir::Node& bn,
+                                               int64_t channels);
+// Every inference BatchNormalization left on a 4-D tensor of known channels (no conv to fold
+// into: ResNet v2's pre-activation BN) becomes a 1x1 depthwise Conv with weight factor and bias
+// shift per channel: an op that quantizes as TFLite runs it (int8 weights, int32 bias).
+bool batch_norm_to_depthwise_conv(ir::Graph& g);
 // Removes nodes whose outputs nobody reads and initializers nobody uses.
 bool eliminate_dead_code(ir::Graph& g);
 // A constant-mode zero Pad of spatial axes only (Keras' ZeroPadding2D) whose readers are all Conv

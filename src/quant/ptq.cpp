@@ -40,6 +40,8 @@ PtqCalibration calibrate_ptq(ir::Graph graph, const Backend& backend, Calibratio
     ir::validate(graph);
     ir::infer_shapes(graph);
   }
+  if (options.scheme.batch_norm_as_depthwise_conv && passes::batch_norm_to_depthwise_conv(graph))
+    ir::infer_shapes(graph);
   // Overrides and the report name nodes: give every node a name.
   ir::NameGenerator names(graph);
   for (auto& n : graph.nodes)

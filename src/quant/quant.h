@@ -47,6 +47,9 @@ struct QuantScheme {
   // ORT's quantizer style: a Relu (or Clip with min 0) whose output is quantized with a range
   // starting at 0 is dropped, the Q saturation doing its job exactly.
   bool remove_relu_before_q = false;
+  // A BatchNormalization no conv absorbs becomes a 1x1 depthwise Conv before placement
+  // (passes::batch_norm_to_depthwise_conv): int8 weights and an int32 bias, as TFLite runs it.
+  bool batch_norm_as_depthwise_conv = false;
 };
 
 // "tensorrt", "onnxruntime", "tflite"; throws qcv::Error listing them for anything else.

@@ -52,7 +52,10 @@ QuantScheme onnxruntime() {
 
 // TensorFlow Lite (Model Garden seed): int8 asymmetric activations quantized where a fused kernel
 // writes them (after Conv+activation, Add, pooling) and at the graph input; symmetric per-channel
-// weights, int32 biases.
+// weights, int32 biases. TFLite fuses only Relu/Relu6 into an op; HardSwish, HardSigmoid and
+// Sigmoid are int8 ops of their own (HARD_SWISH, LOGISTIC), so the tensor before them is int8 too.
+// A BatchNormalization no conv absorbs (ResNet v2's pre-activation) becomes a 1x1 depthwise
+// Conv first, quantized like any conv (int8 weights, int32 bias): the integers TFLite computes.
 QuantScheme tflite() {
   QuantScheme s;
   s.name = "tflite";
@@ -60,9 +63,11 @@ QuantScheme tflite() {
   s.activation_symmetric = false;
   s.weight_per_channel = true;
   s.bias_int32 = true;
-  s.output_ops = join(join(kMatmulOps, kPoolOps), {"Add", "Concat", "Mul"});
-  s.fused_activations = {"Relu", "Clip", "HardSwish", "HardSigmoid", "Sigmoid"};
+  s.output_ops = join(join(kMatmulOps, kPoolOps),
+                      {"Add", "Concat", "Mul", "HardSwish", "HardSigmoid", "Sigmoid"});
+  s.fused_activations = {"Relu", "Clip"};
   s.quantize_graph_inputs = true;
+  s.batch_norm_as_depthwise_conv = true;
   return s;
 }
 

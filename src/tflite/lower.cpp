@@ -11,6 +11,7 @@
 #include <limits>
 #include <set>
 
+#include "passes/passes.h"
 #include "tflite/lower_params.h"
 #include "tflite/tflite.h"
 
@@ -18,11 +19,14 @@ namespace qcv::tflite {
 
 namespace {
 
-const std::set<std::string> kComputeOps = {
-    "Conv", "Gemm", "Add", "Mul", "MaxPool", "AveragePool", "GlobalAveragePool"};
+const std::set<std::string> kComputeOps = {"Conv",        "Gemm",        "Add",
+                                           "Mul",         "MaxPool",     "AveragePool",
+                                           "GlobalAveragePool",          "HardSwish",
+                                           "HardSigmoid", "BatchNormalization"};
 constexpr const char* kSupported =
-    "Conv, Gemm, Add, Mul, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, "
-    "Relu/Clip fused into the op before them, QuantizeLinear, DequantizeLinear";
+    "Conv, Gemm, Add, Mul, MaxPool, AveragePool, GlobalAveragePool, HardSwish, HardSigmoid, "
+    "BatchNormalization, Flatten, Reshape, Relu/Clip fused into the op before them, "
+    "QuantizeLinear, DequantizeLinear";
 
 class Lowering {
  public:
@@ -217,6 +221,13 @@ class Lowering {
     if (n.op == "Add" || n.op == "Mul")
       return emit(n.op == "Add" ? OpCode::Add : OpCode::Mul, {quantized(n, 0), quantized(n, 1)},
                   {out}, o);
+    if (n.op == "HardSwish") {
+      if (chain.activation != Activation::None)
+        fail("node '{}' (HardSwish): TFLite's HARD_SWISH fuses no activation after it", n.name);
+      return emit(OpCode::HardSwish, {quantized(n, 0)}, {out});
+    }
+    if (n.op == "HardSigmoid") return hard_sigmoid(n, out, o);
+    if (n.op == "BatchNormalization") return batch_norm(n, out, o);
     if (n.op == "GlobalAveragePool") {
       const std::vector<int32_t> axes = {1, 2};
       const int axes_t =
@@ -516,23 +527,88 @@ class Lowering {
   }
 
   // An unpadded average pool whose output parameters differ from its input's: a depthwise conv
-  // with every weight 1/(kh*kw) (int8 127 with that scale / 127), which rescales with one
-  // rounding, as qcv's kernel does (a pool then a QUANTIZE would round twice).
+  // with every weight 1/(kh*kw), which rescales with one rounding, as qcv's kernel does (a pool
+  // then a QUANTIZE would round twice).
   void average_as_depthwise(const ir::Node& n, int in, int out, OpOptions o) {
+    const size_t channels = static_cast<size_t>(model.tensor(in).shape[3]);
+    const double weight = 1.0 / (double(o.filter_h) * o.filter_w);
+    depthwise_affine(n, in, out, o, std::vector<double>(channels, weight),
+                     std::vector<double>(channels, 0.0));
+  }
+
+  // HardSigmoid max(0, min(1, alpha x + beta)) as a 1x1 depthwise conv (weight alpha, bias beta).
+  // The clamp is the output's int8 saturation: a calibrated range of values in [0, 1] starts at 0
+  // (zero point -128) and ends at most at 1. (A fused RELU_N1_TO_1 is not read by Arm NN 20.08's
+  // DEPTHWISE_CONV_2D.)
+  void hard_sigmoid(const ir::Node& n, int out, OpOptions o) {
+    const int in = quantized(n, 0);
+    if (o.activation != Activation::None)
+      fail("node '{}' (HardSigmoid): an activation after it is not written", n.name);
+    if (model.tensor(in).shape.size() != 4)
+      fail("node '{}' (HardSigmoid): input of rank {}, only rank 4 (NHWC) is written", n.name,
+           model.tensor(in).shape.size());
+    const Quantization& q = model.tensor(out).quant;
+    const double hi = (127.0 - double(q.zero_point.at(0))) * q.scale.at(0);
+    if (q.zero_point[0] != -128 || hi > 1.0 + 1e-6)
+      fail(
+          "node '{}' (HardSigmoid): output range [{}, {}] is not within [0, 1] starting at 0, "
+          "so int8 saturation is not the clamp TFLite needs",
+          n.name, static_cast<float>((-128.0 - double(q.zero_point[0])) * q.scale[0]),
+          static_cast<float>(hi));
+    const size_t channels = static_cast<size_t>(model.tensor(in).shape[3]);
+    o.filter_h = o.filter_w = 1;
+    depthwise_affine(n, in, out, o, std::vector<double>(channels, n.attr_float("alpha", 0.2f)),
+                     std::vector<double>(channels, n.attr_float("beta", 0.5f)));
+  }
+
+  // An inference BatchNormalization left between int8 tensors (ResNet v2's pre-activation, no
+  // conv before it to fold into): a 1x1 depthwise conv with per-channel factor and shift, its
+  // Relu fused.
+  void batch_norm(const ir::Node& n, int out, OpOptions o) {
+    const int in = quantized(n, 0);
+    if (model.tensor(in).shape.size() != 4)
+      fail("node '{}' (BatchNormalization): input of rank {}, only rank 4 (NHWC) is written",
+           n.name, model.tensor(in).shape.size());
+    const int64_t channels = model.tensor(in).shape[3];
+    const auto affine = passes::batch_norm_affine(g_, n, channels);
+    if (!affine)
+      fail(
+          "node '{}' (BatchNormalization): parameters are not constant float vectors of {} "
+          "channels (or training mode)",
+          n.name, channels);
+    o.filter_h = o.filter_w = 1;
+    depthwise_affine(n, in, out, o, affine->factor, affine->shift);
+  }
+
+  // y[c] = factor[c] * (sum of x[c] over the o.filter_h x o.filter_w window) + shift[c] as a
+  // DEPTHWISE_CONV_2D: per-channel int8 weights +-127 (or 0) with scale |factor| / 127, int32 bias
+  // shift / (input scale * weight scale). One rounding, to `out`'s parameters.
+  void depthwise_affine(const ir::Node& n, int in, int out, OpOptions o,
+                        const std::vector<double>& factor, const std::vector<double>& shift) {
     const int32_t channels = model.tensor(in).shape[3];
     const int32_t kh = o.filter_h, kw = o.filter_w;
-    Quantization wq;
-    wq.scale.assign(channels, static_cast<float>(1.0 / (double(kh) * kw * 127.0)));
+    const double in_scale = model.tensor(in).quant.scale[0];
+    Quantization wq, bq;
+    std::vector<int8_t> weights(static_cast<size_t>(kh) * kw * channels);
+    std::vector<int32_t> biases(static_cast<size_t>(channels));
+    for (int32_t c = 0; c < channels; ++c) {
+      const double f = factor[c];
+      const float scale = f == 0 ? 1.f : static_cast<float>(std::fabs(f) / 127.0);
+      const int8_t value = f > 0 ? 127 : f < 0 ? -127 : 0;
+      for (int32_t k = 0; k < kh * kw; ++k) weights[static_cast<size_t>(k) * channels + c] = value;
+      wq.scale.push_back(scale);
+      bq.scale.push_back(static_cast<float>(in_scale * scale));
+      const double b = std::nearbyint(shift[c] / (in_scale * double(scale)));
+      biases[c] = static_cast<int32_t>(std::clamp(b, -2147483648.0, 2147483647.0));
+    }
     wq.zero_point.assign(channels, 0);
     wq.axis = 3;
-    const std::vector<int8_t> ones(static_cast<size_t>(kh) * kw * channels, 127);
-    const int w_t = model.add_constant(
-        {n.name + "_weights", {1, kh, kw, channels}, TensorType::Int8, wq, 0}, vector_bytes(ones));
-    Quantization bq;
-    for (float ws : wq.scale) bq.scale.push_back(model.tensor(in).quant.scale[0] * ws);
     bq.zero_point.assign(channels, 0);
+    const int w_t =
+        model.add_constant({n.name + "_weights", {1, kh, kw, channels}, TensorType::Int8, wq, 0},
+                           vector_bytes(weights));
     const int b_t = model.add_constant({n.name + "_bias", {channels}, TensorType::Int32, bq, 0},
-                                       vector_bytes(std::vector<int32_t>(channels, 0)));
+                                       vector_bytes(biases));
     o.depth_multiplier = 1;
     emit(OpCode::DepthwiseConv2D, {in, w_t, b_t}, {out}, o);
   }

@@ -25,6 +25,7 @@ enum class OpCode : int32_t {
   Pad = 34,
   Mean = 40,
   Quantize = 114,
+  HardSwish = 117,
 };
 const char* op_code_name(OpCode code);
 

@@ -73,9 +73,53 @@ TEST(TfliteExport, Uint8SchemeIsRefused) {
   EXPECT_NE(e.find("--scheme tflite"), std::string::npos) << e;
 }
 
-TEST(TfliteExport, HardSwishAfterConvNamesTheNodes) {
-  ir::Graph g = test::zoo_model("mobilenet_v3_small", 0.5f, 32, 10);
-  const std::string e = error_of(test::quantize_tflite(g, 1));
-  EXPECT_NE(e.find("(Conv)"), std::string::npos) << e;
-  EXPECT_NE(e.find("(HardSwish)"), std::string::npos) << e;
+TEST(TfliteExport, MobileNetV3SmallHardSwishAndSqueezeExcite) {
+  // The tflite scheme puts an int8 tensor before each HardSwish and HardSigmoid: one HARD_SWISH
+  // per HardSwish node, the squeeze-excite gate (HardSigmoid) a 1x1 DEPTHWISE_CONV_2D next to
+  // the net's depthwise convs, its product a broadcasting MUL; counted on the FP32 graph.
+  const ir::Graph fp32 = test::zoo_model("mobilenet_v3_small", 0.5f, 32, 10);
+  int depthwise = 0;
+  for (const auto& n : fp32.nodes) depthwise += n.op == "Conv" && n.attr_int("group", 1) > 1;
+  const tflite::ExportResult r = tflite::convert(test::quantize_tflite(fp32, 1));
+  ASSERT_GT(test::count_op(fp32, "HardSigmoid"), 0);
+  EXPECT_EQ(r.op_counts.at("HARD_SWISH"), test::count_op(fp32, "HardSwish"));
+  EXPECT_EQ(r.op_counts.at("DEPTHWISE_CONV_2D"), depthwise + test::count_op(fp32, "HardSigmoid"));
+  EXPECT_EQ(r.op_counts.at("MUL"), test::count_op(fp32, "Mul"));
+}
+
+TEST(TfliteExport, HardSigmoidRangeAboveOneIsRefused) {
+  // The gate's clamp is the output's saturation; a range reaching past 1 would not clamp.
+  ir::Graph qdq = test::quantize_tflite(test::zoo_model("mobilenet_v3_small", 0.5f, 32, 10), 1);
+  for (const auto& n : qdq.nodes) {
+    if (n.op != "HardSigmoid") continue;
+    const ir::Node& q = qdq.nodes[qdq.consumers(n.outputs[0]).at(0)];
+    qdq.initializers.at(q.input(1)) = ir::Tensor::scalar(2.f / 255);
+    const std::string e = error_of(qdq);
+    EXPECT_NE(e.find("'" + n.name + "' (HardSigmoid)"), std::string::npos) << e;
+    EXPECT_NE(e.find("[0, 2]"), std::string::npos) << e;
+    break;
+  }
+}
+
+TEST(TfliteExport, ResNetV2PreActivationBatchNormIsADepthwiseConv) {
+  // BatchNormalizations after an Add or a pool (nothing to fold into) become 1x1 depthwise Convs
+  // in the tflite scheme's QDQ graph, then DEPTHWISE_CONV_2Ds (ResNet v2 has no other).
+  const ir::Graph qdq = test::quantize_tflite(test::zoo_model("resnet50_v2", 0.25f, 32, 10), 1);
+  int depthwise = 0;
+  for (const auto& n : qdq.nodes) depthwise += n.op == "Conv" && n.attr_int("group", 1) > 1;
+  EXPECT_EQ(test::count_op(qdq, "BatchNormalization"), 0);
+  EXPECT_EQ(depthwise, 17);  // one per unit (16) and the final one
+  EXPECT_EQ(tflite::convert(qdq).op_counts.at("DEPTHWISE_CONV_2D"), depthwise);
+}
+
+TEST(TfliteExport, FloatBatchNormBetweenInt8TensorsIsADepthwiseConv) {
+  // A QDQ file that kept the BN float (another tool's placement, or before the rewrite): the
+  // exporter still writes it as a 1x1 DEPTHWISE_CONV_2D.
+  quant::QuantScheme scheme = quant::scheme_by_name("tflite");
+  scheme.batch_norm_as_depthwise_conv = false;
+  scheme.output_ops.insert("BatchNormalization");
+  const ir::Graph qdq =
+      test::quantize_tflite(test::zoo_model("resnet50_v2", 0.25f, 32, 10), 1, 11, true, scheme);
+  EXPECT_EQ(test::count_op(qdq, "BatchNormalization"), 17);
+  EXPECT_EQ(tflite::convert(qdq).op_counts.at("DEPTHWISE_CONV_2D"), 17);
 }

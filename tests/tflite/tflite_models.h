@@ -5,6 +5,7 @@
 
 #include "common/graph_builder.h"
 #include "models/models.h"
+#include "passes/passes.h"
 #include "quant/quant.h"
 
 namespace qcv::test {
@@ -70,7 +71,8 @@ inline ir::Graph tiny_conv_net(uint32_t seed = 3, int64_t depth_multiplier = 2) 
 // PTQ with the tflite scheme (max calibration) on `images` seeded N(0,1) images, calibrated by
 // the reference kernels (exact, no runtime needed).
 inline ir::Graph quantize_tflite(const ir::Graph& fp32, int images = 4, uint32_t seed = 11,
-                                 bool per_channel = true) {
+                                 bool per_channel = true,
+                                 quant::QuantScheme scheme = quant::scheme_by_name("tflite")) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal(0.f, 1.f);
   std::vector<std::map<std::string, ir::Tensor>> batches;
@@ -83,7 +85,7 @@ inline ir::Graph quantize_tflite(const ir::Graph& fp32, int images = 4, uint32_t
   }
   auto data = quant::feeds_data(batches);
   quant::PtqOptions options;
-  options.scheme = quant::scheme_by_name("tflite");
+  options.scheme = scheme;
   options.scheme.weight_per_channel = per_channel;
   options.calibration.show_progress = false;
   return quant::quantize_ptq(fp32, quant::reference_backend(), *data, options).graph;
@@ -112,6 +114,25 @@ inline ir::Graph zoo_model(const std::string& name, float width, int resolution,
   ir::Graph g = models::build(spec);
   randomize_batch_norm(g);
   return g;
+}
+
+// The FP32 graph cut after `value` (a 4-D activation): GlobalAveragePool -> Flatten is the new
+// output, for a check that stops before a random deep net's rounding flips pile up.
+inline ir::Graph cut_after(ir::Graph g, const std::string& value) {
+  g.nodes.push_back(make_node("cut.pool", "GlobalAveragePool", {value}, {"cut.pooled"}));
+  g.nodes.push_back(make_node("cut.flatten", "Flatten", {"cut.pooled"}, {"cut"}));
+  g.outputs = {ir::make_value("cut")};
+  g.value_info.clear();
+  passes::eliminate_dead_code(g);
+  ir::validate(g);
+  ir::infer_shapes(g);
+  return g;
+}
+
+inline int count_op(const ir::Graph& g, const std::string& op) {
+  int count = 0;
+  for (const auto& n : g.nodes) count += n.op == op;
+  return count;
 }
 
 }  // namespace qcv::test

@@ -65,6 +65,32 @@ TEST(TfliteArmnn, ZooResNet18MatchesQcvInt8) {
                    test::observed_output_range(qdq, 8, 100));
 }
 
+TEST(TfliteArmnn, ZooMobileNetV3SmallMatchesQcvInt8) {
+  // HARD_SWISH, the squeeze-excite gate as a 1x1 DEPTHWISE_CONV_2D and its broadcasting MUL.
+  const ir::Graph fp32 = test::zoo_model("mobilenet_v3_small", 0.5f, 32, 10);
+  const ir::Graph qdq = test::quantize_tflite(fp32);
+  const auto ops = tflite::convert(qdq).op_counts;
+  EXPECT_TRUE(ops.count("HARD_SWISH"));
+  expect_agreement(qdq, 2, "mobilenet_v3_small x0.5 32px", false);
+  // The random net's logits span few steps; the 1024 head activations (pooled) carry more.
+  const ir::Graph head = test::quantize_tflite(test::cut_after(fp32, "classifier.head.act"));
+  expect_agreement(head, 2, "mobilenet_v3_small x0.5 32px, head activations", false);
+}
+
+TEST(TfliteArmnn, ZooResNet50V2MatchesQcvInt8) {
+  // Pre-activation BatchNormalizations as 1x1 depthwise Convs (int8 weights, int32 bias) in the
+  // QDQ graph, DEPTHWISE_CONV_2Ds with RELU fused in the .tflite. The whole net with the bounded
+  // logits range (a coarse step), and cut after layer2 (pooled, 256 values per image, a fine
+  // step): with the observed logits range the whole random net is 70% within one step (the
+  // flips of deep random ResNets, README "TFLite export").
+  const ir::Graph fp32 = test::zoo_model("resnet50_v2", 0.25f, 32, 10);
+  const ir::Graph qdq = test::quantize_tflite(fp32);
+  ASSERT_EQ(test::count_op(qdq, "BatchNormalization"), 0);
+  expect_agreement(qdq, 2, "resnet50_v2 x0.25 32px, bounded logits", false);
+  const ir::Graph cut = test::quantize_tflite(test::cut_after(fp32, "layer2.3.add"));
+  expect_agreement(cut, 2, "resnet50_v2 x0.25 32px through layer2", false);
+}
+
 TEST(TfliteArmnn, ZooMobileNetV3SmallMinimalisticMatchesQcvInt8) {
   const ir::Graph qdq =
       test::quantize_tflite(test::zoo_model("mobilenet_v3_small_minimalistic", 0.5f, 32, 10));

@@ -7,7 +7,11 @@
 //       qcv's INT8 runtime: export-tflite's --output-range for float logits;
 //   tflite_armnn_check MODEL.qdq.onnx MODEL.tflite [LO,HI]
 //       (LO,HI: the --output-range it was exported with) seeded N(0,1) images through qcv's INT8
-//       runtime and through Arm NN (CpuRef); one JSON line.
+//       runtime and through Arm NN (CpuRef); one JSON line;
+//   tflite_armnn_check --eval MODEL.tflite DUMP_DIR
+//       the images of `qcv eval MODEL.qdq.onnx --dump DUMP_DIR` (inputs.npy, labels.npy,
+//       logits.npy: qcv's INT8 runtime) through Arm NN: both top-1s and their agreement, one
+//       JSON line.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -17,6 +21,7 @@
 #include <stdexcept>
 
 #include "armnn_runner.h"
+#include "ir/npy.h"
 #include "onnx/onnx.h"
 #include "tflite/tflite.h"
 #include "tflite/tflite_models.h"
@@ -55,6 +60,25 @@ int check(char** argv, const char* range) {
   return 0;
 }
 
+std::string read_bytes(const char* path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw std::runtime_error(std::string("cannot read ") + path);
+  std::stringstream bytes;
+  bytes << f.rdbuf();
+  return bytes.str();
+}
+
+int evaluate(char** argv) {
+  const std::string dir = argv[3];
+  const auto r = qcv::test::evaluate_armnn(
+      read_bytes(argv[2]), qcv::ir::load_npy(dir + "/inputs.npy"),
+      qcv::ir::load_npy(dir + "/labels.npy"), qcv::ir::load_npy(dir + "/logits.npy"));
+  fmt::print(
+      "{{\"images\":{},\"armnn_top1\":{:.2f},\"qcv_top1\":{:.2f},\"top1_agreement\":{:.2f}}}\n",
+      r.images, r.armnn_top1, r.qcv_top1, r.top1_agreement);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -65,6 +89,7 @@ int main(int argc, char** argv) {
       fmt::print("{},{}\n", r.first, r.second);
       return 0;
     }
+    if (argc == 4 && std::string(argv[1]) == "--eval") return evaluate(argv);
     if (argc == 3 || argc == 4) return check(argv, argc == 4 ? argv[3] : nullptr);
   } catch (const std::exception& e) {
     fmt::print("{{\"error\":\"{}\"}}\n", e.what());
@@ -72,6 +97,7 @@ int main(int argc, char** argv) {
   }
   std::cerr << "usage: tflite_armnn_check --make-qdq MODEL WIDTH RESOLUTION OUT.qdq.onnx\n"
                "       tflite_armnn_check --output-range MODEL.qdq.onnx\n"
-               "       tflite_armnn_check MODEL.qdq.onnx MODEL.tflite [LO,HI]\n";
+               "       tflite_armnn_check MODEL.qdq.onnx MODEL.tflite [LO,HI]\n"
+               "       tflite_armnn_check --eval MODEL.tflite DUMP_DIR\n";
   return 2;
 }

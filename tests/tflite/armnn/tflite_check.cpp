@@ -10,7 +10,22 @@
 
 namespace qcv::test {
 
-namespace {}  // namespace
+namespace {
+
+// NCHW float32 -> the NHWC order a .tflite input takes.
+std::vector<float> to_nhwc(const ir::Tensor& input) {
+  const int64_t b = input.dim(0), c = input.dim(1), h = input.dim(2), w = input.dim(3);
+  std::vector<float> nhwc(static_cast<size_t>(input.numel()));
+  const float* x = input.data<float>();
+  for (int64_t n = 0; n < b; ++n)
+    for (int64_t k = 0; k < c; ++k)
+      for (int64_t y = 0; y < h; ++y)
+        for (int64_t z = 0; z < w; ++z)
+          nhwc[((n * h + y) * w + z) * c + k] = x[((n * c + k) * h + y) * w + z];
+  return nhwc;
+}
+
+}  // namespace
 
 ir::Tensor normal_input(const ir::Graph& g, int64_t batch, uint32_t seed) {
   ir::Shape shape = g.inputs[0].shape;
@@ -41,16 +56,9 @@ CheckResult compare_with_armnn(const ir::Graph& qdq, const std::string& tflite_b
   runtime::Session session(qdq, {threads, true});
   const ir::Tensor want = session.run({{qdq.inputs[0].name, input}})[0];
 
-  const int64_t b = input.dim(0), c = input.dim(1), h = input.dim(2), w = input.dim(3);
-  std::vector<float> nhwc(static_cast<size_t>(input.numel()));
-  const float* x = input.data<float>();
-  for (int64_t n = 0; n < b; ++n)
-    for (int64_t k = 0; k < c; ++k)
-      for (int64_t y = 0; y < h; ++y)
-        for (int64_t z = 0; z < w; ++z)
-          nhwc[((n * h + y) * w + z) * c + k] = x[((n * c + k) * h + y) * w + z];
+  const int64_t b = input.dim(0);
   ArmnnModel model(tflite_bytes);
-  const std::vector<float> got = model.run(nhwc);
+  const std::vector<float> got = model.run(to_nhwc(input));
   if (static_cast<int64_t>(got.size()) != want.numel())
     fail("Arm NN gave {} outputs, qcv {}", got.size(), want.numel());
 
@@ -77,6 +85,41 @@ CheckResult compare_with_armnn(const ir::Graph& qdq, const std::string& tflite_b
     same += ir::top1_index(a, classes) == ir::top1_index(q, classes);
   }
   r.top1_agreement = double(same) / b;
+  return r;
+}
+
+DatasetResult evaluate_armnn(const std::string& tflite_bytes, const ir::Tensor& inputs,
+                             const ir::Tensor& labels, const ir::Tensor& qcv_logits) {
+  ArmnnModel model(tflite_bytes);
+  const int64_t batch = model.input_shape().at(0), images = inputs.dim(0);
+  const int64_t per_image = inputs.numel() / images, classes = qcv_logits.numel() / images;
+  if (labels.numel() != images || qcv_logits.dim(0) != images)
+    fail("{} inputs, {} labels, {} logits rows", images, labels.numel(), qcv_logits.dim(0));
+  DatasetResult r;
+  r.images = images;
+  int64_t armnn_right = 0, qcv_right = 0, same = 0;
+  for (int64_t first = 0; first < images; first += batch) {
+    // The last batch is padded with zero images whose outputs are not counted.
+    ir::Shape shape = inputs.shape();
+    shape[0] = batch;
+    ir::Tensor x(ir::DType::Float32, shape);
+    const int64_t n = std::min(batch, images - first);
+    std::copy_n(inputs.data<float>() + first * per_image, n * per_image, x.data<float>());
+    const std::vector<float> got = model.run(to_nhwc(x));
+    if (static_cast<int64_t>(got.size()) != batch * classes)
+      fail("Arm NN gave {} outputs for {} x {} classes", got.size(), batch, classes);
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t label = labels.data<int64_t>()[first + i];
+      const int64_t a = ir::top1_index(got.data() + i * classes, classes);
+      const int64_t q = ir::top1_index(qcv_logits.data<float>() + (first + i) * classes, classes);
+      armnn_right += a == label;
+      qcv_right += q == label;
+      same += a == q;
+    }
+  }
+  r.armnn_top1 = 100.0 * armnn_right / images;
+  r.qcv_top1 = 100.0 * qcv_right / images;
+  r.top1_agreement = 100.0 * same / images;
   return r;
 }
 

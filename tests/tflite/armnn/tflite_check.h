@@ -31,4 +31,13 @@ ir::Tensor normal_input(const ir::Graph& g, int64_t batch, uint32_t seed);
 // runtime: the logits range for tflite::ExportOptions where the QDQ graph leaves them float.
 std::pair<float, float> observed_output_range(const ir::Graph& qdq, int images, uint32_t seed);
 
+// A labelled set through Arm NN against qcv's logits on the same preprocessed images (`qcv eval
+// --dump`): inputs NCHW float32 [N, C, H, W], labels int64 [N], qcv_logits [N, classes].
+struct DatasetResult {
+  int64_t images = 0;
+  double armnn_top1 = 0, qcv_top1 = 0, top1_agreement = 0;  // percent
+};
+DatasetResult evaluate_armnn(const std::string& tflite_bytes, const ir::Tensor& inputs,
+                             const ir::Tensor& labels, const ir::Tensor& qcv_logits);
+
 }  // namespace qcv::test
