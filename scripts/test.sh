@@ -12,11 +12,12 @@ scripts/install-deps.sh
 echo "== Debug + ASan/UBSan, without LibTorch"
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DQCV_SANITIZE=ON -DQCV_WITH_TORCH=OFF
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp
 ctest --test-dir build-asan --output-on-failure -j2
 echo "== Release with LibTorch: training tests"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DQCV_WITH_TORCH=ON >/dev/null
 ninja -C build qcv test_train
-unset ASAN_OPTIONS UBSAN_OPTIONS
+unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 ctest --test-dir build --output-on-failure -j2 -L test_train
 echo "== libFuzzer targets, 30 s each"
 bench/fuzz.sh 30

@@ -156,7 +156,7 @@ void apply_config_node(const YAML::Node& node, TrainConfig& cfg, const std::stri
       fail("{}: key '{}' must have a single value", where, key);
     try {
       const std::string value = item.second.IsNull() ? std::string() : item.second.Scalar();
-      config::require_utf8(key, value);
+      config::require_text(key, value);
       set_config_value(cfg, key, value);
     } catch (const Error& e) {
       fail("{}: {}", where, e.what());

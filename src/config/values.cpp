@@ -45,7 +45,7 @@ void require_known_keys(const YAML::Node& node, const std::vector<std::string>& 
   }
 }
 
-void require_utf8(const std::string& key, const std::string& text) {
+void require_text(const std::string& key, const std::string& text) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
   for (size_t i = 0; i < n;) {
@@ -55,6 +55,8 @@ void require_utf8(const std::string& key, const std::string& text) {
     size_t len = 0;
     unsigned lo = 0x80, hi = 0xBF;
     if (c < 0x80) {
+      if ((c < 0x20 && c != '\t') || c == 0x7f)
+        fail("'{}': control character {:#04x} at byte {} of the value", key, c, i);
       len = 1;
     } else if (c >= 0xC2 && c <= 0xDF) {
       len = 2;
@@ -83,7 +85,7 @@ bool scalar(const YAML::Node& node, const std::string& key, std::string& text) {
   if (!v) return false;
   if (!v.IsScalar()) fail("'{}' must be a single value", key);
   text = v.Scalar();
-  require_utf8(key, text);
+  require_text(key, text);
   return true;
 }
 }  // namespace
@@ -104,7 +106,7 @@ void read(const YAML::Node& node, const std::string& key, std::vector<std::strin
   out.clear();
   for (const YAML::Node& item : v) {
     if (!item.IsScalar()) fail("'{}': each item must be a single value", key);
-    require_utf8(key, item.Scalar());
+    require_text(key, item.Scalar());
     out.push_back(item.Scalar());
   }
 }

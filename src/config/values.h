@@ -17,10 +17,11 @@ YAML::Node load_yaml_file(const std::string& path, const std::string& what = "co
 void require_known_keys(const YAML::Node& node, const std::vector<std::string>& known,
                         const std::string& where);
 
-// Fails naming `key` unless `text` is valid UTF-8 (RFC 3629: no overlong forms, no surrogates):
-// YAML is Unicode text, and yaml-cpp writes invalid bytes back as U+FFFD, so a config written
-// by qcv would not read back as the one it came from.
-void require_utf8(const std::string& key, const std::string& text);
+// Fails naming `key` unless `text` is valid UTF-8 (RFC 3629: no overlong forms, no surrogates)
+// without control characters other than tab. YAML is Unicode text, yaml-cpp writes invalid bytes
+// back as U+FFFD and a trailing carriage return unquoted (read back as a line break), so a config
+// qcv writes would not read back as the one it came from; names and paths never need them.
+void require_text(const std::string& key, const std::string& text);
 
 // Typed scalar reads of node[key] if present (the target keeps its value otherwise).
 void read(const YAML::Node& node, const std::string& key, std::string& out);
