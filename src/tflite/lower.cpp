@@ -241,7 +241,7 @@ class Lowering {
   // A PAD op before a window op whose ONNX pads are not TFLite's SAME or VALID. The int8 PAD
   // fills with the zero point, i.e. real 0.
   int pad(const ir::Node& n, int in, const PadPlan& plan) {
-    const TensorDef& t = model.tensor(in);
+    const TensorDef t = model.tensor(in);  // a copy: adding tensors moves them
     const std::vector<int32_t> pads = {
         0, 0, int32_t(plan.top), int32_t(plan.bottom), int32_t(plan.left), int32_t(plan.right),
         0, 0};
@@ -492,7 +492,7 @@ class Lowering {
           2 * plan.left + 1 == k[1]) {
         // Centered windows (ResNet's 3x3/2 pad 1): the stride-1 SAME max over every position
         // (padding ignored, as ONNX's -inf padding), then every stride-th one by a 1x1 max.
-        const TensorDef& t = model.tensor(in);
+        const TensorDef t = model.tensor(in);  // a copy: adding tensors moves them
         o.padding = Padding::Same;
         o.stride_h = o.stride_w = 1;
         const int all = int8_tensor(n.name + "_stride1", t.shape, t.quant);
@@ -516,7 +516,7 @@ class Lowering {
            n.name);
     // TFLite's int8 pools keep the input's parameters; a QUANTIZE (int8 -> int8) moves the
     // result to those of the QuantizeLinear after the op when they differ.
-    const TensorDef& out_def = model.tensor(out);
+    const TensorDef out_def = model.tensor(out);  // a copy: adding tensors moves them
     const Quantization in_quant = model.tensor(in).quant;
     if (out_def.quant.scale == in_quant.scale && out_def.quant.zero_point == in_quant.zero_point)
       return emit(code, {in}, {out}, o);
