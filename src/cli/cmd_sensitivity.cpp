@@ -36,7 +36,8 @@ void add_sensitivity_command(CLI::App& app) {
     const quant::SensitivityResult r = quant::analyze_sensitivity(
         in.fp32, c, [&](const ir::Graph& g) { return in.eval->evaluate(g); },
         runtime_backend(f.threads), *in.calibration, so);
-    const ReportContext ctx{f.model, in.calib_description, in.eval_description, f.passes.scheme, ""};
+    const ReportContext ctx{f.model, in.calib_description, in.eval_description, f.passes.scheme,
+                            ""};
     write_sensitivity(out_dir, r, ctx);
     fmt::print("wrote {}/sensitivity.json, .md, .png, .svg: {} nodes; most damaging: {}\n", out_dir,
                r.nodes.size(), r.nodes.empty() ? "none" : r.nodes.front().node);

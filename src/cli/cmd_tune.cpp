@@ -69,11 +69,12 @@ void add_tune_command(CLI::App& app) {
     r.best_graph.metadata["qcv.quantization"] = fmt::format(
         "tune scheme={} method={} images={} weight_bits={} fp32_nodes={} top1={:.2f} "
         "fp32_top1={:.2f}",
-        f.passes.scheme, best.method, f.images, f.passes.weight_bits, best.fp32_nodes.size(), best.top1,
-        r.fp32_top1);
+        f.passes.scheme, best.method, f.images, f.passes.weight_bits, best.fp32_nodes.size(),
+        best.top1, r.fp32_top1);
     model_input::restore_layout(r.best_graph, in.file_layout);
     onnx::save(r.best_graph, output);
-    const ReportContext ctx{f.model, in.calib_description, in.eval_description, f.passes.scheme, ""};
+    const ReportContext ctx{f.model, in.calib_description, in.eval_description, f.passes.scheme,
+                            ""};
     if (!report_dir.empty()) write_tune(report_dir, r, o, ctx, output);
     const std::string nodes =
         best.fp32_nodes.empty() ? "none" : fmt::format("{}", fmt::join(best.fp32_nodes, ", "));

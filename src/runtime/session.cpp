@@ -206,8 +206,8 @@ struct Session::Impl {
     std::string names;
     for (const std::string& r : refs) names += (names.empty() ? "" : ", ") + r;
     return warning + (warning.empty() ? "" : "\n") + "WARNING: quantized (QDQ) model runs " +
-           std::to_string(refs.size()) + " step(s) in reference kernels (qcv's or oneDNN's ref:): " +
-           names;
+           std::to_string(refs.size()) +
+           " step(s) in reference kernels (qcv's or oneDNN's ref:): " + names;
   }
 
   void check_feeds(const std::map<std::string, ir::Tensor>& feeds,
@@ -279,7 +279,8 @@ Session::Session(ir::Graph graph, SessionOptions options) : impl_(std::make_uniq
   graph.outputs.resize(results);
   impl_->graph = std::move(graph);
   // Decided before weights are released: shape inference of the copy needs them.
-  impl_->splittable = options.split_batch && !options.observer && batch_is_independent(impl_->graph);
+  impl_->splittable =
+      options.split_batch && !options.observer && batch_is_independent(impl_->graph);
   // Compile the batch-1 plan now, so that anything the engine cannot run fails here.
   std::vector<ir::Shape> shapes;
   for (const ir::Value& in : impl_->graph.inputs) {
