@@ -92,6 +92,21 @@ struct Frame {
   int w, h;
 };
 
+// A light vertical grid line from y0 to y1 at each x tick, labelled under y1.
+template <class Px, class Label>
+void x_grid(cairo_t* cr, const std::vector<double>& ticks, const Px& px, double y0, double y1,
+            const Label& label) {
+  for (double v : ticks) {
+    colour(cr, 0xdddddd);
+    cairo_move_to(cr, std::round(px(v)) + 0.5, y0);
+    cairo_line_to(cr, std::round(px(v)) + 0.5, y1);
+    cairo_stroke(cr);
+    colour(cr, 0x000000);
+    const std::string s = label(v);
+    text(cr, px(v) - text_width(cr, s) / 2, y1 + 18, s);
+  }
+}
+
 void render(cairo_t* cr, const ScatterChart& c, int W, int H) {
   const Frame f{100, 40, 60, 80, W, H};
   const double x0 = f.left, x1 = W - f.right, y0 = f.top, y1 = H - f.bottom;
@@ -129,15 +144,7 @@ void render(cairo_t* cr, const ScatterChart& c, int W, int H) {
   // Grid, ticks, axes.
   cairo_set_line_width(cr, 1);
   font(cr, 12);
-  for (double v : ax.ticks) {
-    colour(cr, 0xdddddd);
-    cairo_move_to(cr, std::round(px(v)) + 0.5, y0);
-    cairo_line_to(cr, std::round(px(v)) + 0.5, y1);
-    cairo_stroke(cr);
-    colour(cr, 0x000000);
-    const std::string s = tick_label(ax, v, c.log_x);
-    text(cr, px(v) - text_width(cr, s) / 2, y1 + 18, s);
-  }
+  x_grid(cr, ax.ticks, px, y0, y1, [&](double v) { return tick_label(ax, v, c.log_x); });
   for (double v : ay.ticks) {
     colour(cr, 0xdddddd);
     cairo_move_to(cr, x0, std::round(py(v)) + 0.5);
@@ -297,15 +304,7 @@ void render_bars(cairo_t* cr, const BarChart& c, int W, int H) {
   auto px = [&](double v) { return x0 + (v - ax.lo) / (ax.hi - ax.lo) * (x1 - x0); };
   const double y0 = kTop, y1 = H - kBottom;
   cairo_set_line_width(cr, 1);
-  for (double v : ax.ticks) {
-    colour(cr, 0xdddddd);
-    cairo_move_to(cr, std::round(px(v)) + 0.5, y0);
-    cairo_line_to(cr, std::round(px(v)) + 0.5, y1);
-    cairo_stroke(cr);
-    colour(cr, 0x000000);
-    const std::string s = fixed(v, ax.digits);
-    text(cr, px(v) - text_width(cr, s) / 2, y1 + 18, s);
-  }
+  x_grid(cr, ax.ticks, px, y0, y1, [&](double v) { return fixed(v, ax.digits); });
   for (size_t i = 0; i < c.bars.size(); ++i) {
     const Bar& b = c.bars[i];
     const double y = y0 + kRow * double(i);

@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "cli/quant_flags.h"
 #include "cli/quant_pipeline.h"
 #include "cli/quant_reports.h"
 #include "cli/runtime_eval.h"
@@ -178,6 +179,18 @@ class Workflow {
     return out;
   }
 
+  // The workflow's `ptq:` keys as the flags `qcv ptq` takes (one rule for the options).
+  PtqPassFlags ptq_passes() const {
+    PtqPassFlags p;
+    p.scheme = w_.scheme;
+    p.per_tensor_weights = w_.per_tensor_weights;
+    p.weight_bits = w_.weight_bits;
+    p.cle = w_.cle;
+    p.cle_relu6 = w_.cle_relu6;
+    p.bias_correction = w_.bias_correction;
+    return p;
+  }
+
   std::string phase_ptq(const ir::Graph& fp32, const std::string& method) {
     const std::string out = "ptq_" + method + ".onnx";
     nlohmann::json key = {{"phase", "ptq"},
@@ -192,14 +205,7 @@ class Workflow {
     if (w_.bias_correction) key["bias_correction"] = true;
     if (reuse("ptq_" + method, out, key)) return out;
     log("ptq " + method + ": calibrating on " + std::to_string(w_.calib_images) + " images");
-    quant::PtqOptions o;
-    o.scheme = quant::scheme_by_name(w_.scheme);
-    o.calibration.method = quant::method_by_name(method);
-    if (w_.per_tensor_weights) o.scheme.weight_per_channel = false;
-    o.scheme.weight_bits = w_.weight_bits;
-    o.equalize = w_.cle;
-    o.equalization.relu6 = quant::relu6_policy_by_name(w_.cle_relu6);
-    o.bias_correction = w_.bias_correction;
+    const quant::PtqOptions o = ptq_options(ptq_passes(), method);
     onnx::save(quantize_with_calibration(fp32, calibration(), o), path(out));
     finish("ptq_" + method, key);
     return out;
@@ -248,13 +254,7 @@ class Workflow {
                                : 1 << 30,
                            {}, true);
     const EvalSet set(g, eval, 100, w_.threads);
-    quant::PtqOptions o;
-    o.scheme = quant::scheme_by_name(w_.scheme);
-    if (w_.per_tensor_weights) o.scheme.weight_per_channel = false;
-    o.scheme.weight_bits = w_.weight_bits;
-    o.equalize = w_.cle;
-    o.equalization.relu6 = quant::relu6_policy_by_name(w_.cle_relu6);
-    o.bias_correction = w_.bias_correction;
+    quant::PtqOptions o = ptq_options(ptq_passes(), "max");
     o.calibration.show_progress = false;
     quant::TuneOptions t;
     t.max_drop = w_.tune_max_drop;
