@@ -15,6 +15,11 @@ few tenths of a point on their own; to compare the QATs alone, start torch.ao's 
 """
 import argparse, gzip, json, math, os, time
 
+# Debian's torch 1.13 bundles a oneDNN whose int8 kernels segfault on AMX CPUs (Sapphire Rapids:
+# seen when the converted MobileNetV2 runs under the onednn engine); capping the ISA before torch
+# loads avoids them and changes nothing on CPUs without AMX.
+os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_VNNI")
+
 import numpy as np
 import torch
 import torch.ao.quantization as tq
