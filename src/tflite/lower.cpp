@@ -22,10 +22,10 @@ namespace {
 const std::set<std::string> kComputeOps = {"Conv",        "Gemm",        "Add",
                                            "Mul",         "MaxPool",     "AveragePool",
                                            "GlobalAveragePool",          "HardSwish",
-                                           "HardSigmoid", "BatchNormalization"};
+                                           "HardSigmoid", "Sigmoid",     "BatchNormalization"};
 constexpr const char* kSupported =
     "Conv, Gemm, Add, Mul, MaxPool, AveragePool, GlobalAveragePool, HardSwish, HardSigmoid, "
-    "BatchNormalization, Flatten, Reshape, Relu/Clip fused into the op before them, "
+    "Sigmoid, BatchNormalization, Flatten, Reshape, Relu/Clip fused into the op before them, "
     "QuantizeLinear, DequantizeLinear";
 
 class Lowering {
@@ -227,6 +227,7 @@ class Lowering {
       return emit(OpCode::HardSwish, {quantized(n, 0)}, {out});
     }
     if (n.op == "HardSigmoid") return hard_sigmoid(n, out, o);
+    if (n.op == "Sigmoid") return logistic(n, out, o);
     if (n.op == "BatchNormalization") return batch_norm(n, out, o);
     if (n.op == "GlobalAveragePool") {
       const std::vector<int32_t> axes = {1, 2};
@@ -559,6 +560,20 @@ class Lowering {
     o.filter_h = o.filter_w = 1;
     depthwise_affine(n, in, out, o, std::vector<double>(channels, n.attr_float("alpha", 0.2f)),
                      std::vector<double>(channels, n.attr_float("beta", 0.5f)));
+  }
+
+  // Sigmoid as LOGISTIC, whose int8 output TFLite fixes at scale 1/256, zero point -128 (the
+  // tflite scheme's fixed range for it); other parameters would need a second rounding.
+  void logistic(const ir::Node& n, int out, const OpOptions& o) {
+    if (o.activation != Activation::None)
+      fail("node '{}' (Sigmoid): TFLite's LOGISTIC fuses no activation after it", n.name);
+    const Quantization& q = model.tensor(out).quant;
+    if (q.zero_point.at(0) != -128 || std::fabs(q.scale.at(0) * 256.0 - 1.0) > 1e-6)
+      fail(
+          "node '{}' (Sigmoid): output scale {} zero point {}; TFLite's int8 LOGISTIC writes "
+          "scale 1/256 zero point -128 only (re-run `qcv ptq --scheme tflite`, which fixes them)",
+          n.name, q.scale[0], q.zero_point[0]);
+    emit(OpCode::Logistic, {quantized(n, 0)}, {out});
   }
 
   // An inference BatchNormalization left between int8 tensors (ResNet v2's pre-activation, no

@@ -11,7 +11,10 @@
 //   tflite_armnn_check --eval MODEL.tflite DUMP_DIR
 //       the images of `qcv eval MODEL.qdq.onnx --dump DUMP_DIR` (inputs.npy, labels.npy,
 //       logits.npy: qcv's INT8 runtime) through Arm NN: both top-1s and their agreement, one
-//       JSON line.
+//       JSON line;
+//   tflite_armnn_check --run MODEL.tflite IN.npy OUT.npy
+//       one NCHW float32 batch (the .tflite's batch) through Arm NN, its output as .npy: for
+//       comparing with `qcv run` and with bench/tflite_cpuref_emulate.py.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -79,6 +82,17 @@ int evaluate(char** argv) {
   return 0;
 }
 
+int run(char** argv) {
+  const qcv::ir::Tensor x = qcv::ir::load_npy(argv[3]);
+  const qcv::test::ArmnnModel model(read_bytes(argv[2]));
+  const std::vector<float> y = model.run(qcv::test::to_nhwc(x));
+  const auto shape = model.output_shape();
+  qcv::ir::Tensor out(qcv::ir::DType::Float32, qcv::ir::Shape(shape.begin(), shape.end()));
+  std::copy(y.begin(), y.end(), out.data<float>());
+  qcv::ir::save_npy(out, argv[4]);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -90,6 +104,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (argc == 4 && std::string(argv[1]) == "--eval") return evaluate(argv);
+    if (argc == 5 && std::string(argv[1]) == "--run") return run(argv);
     if (argc == 3 || argc == 4) return check(argv, argc == 4 ? argv[3] : nullptr);
   } catch (const std::exception& e) {
     fmt::print("{{\"error\":\"{}\"}}\n", e.what());
@@ -98,6 +113,7 @@ int main(int argc, char** argv) {
   std::cerr << "usage: tflite_armnn_check --make-qdq MODEL WIDTH RESOLUTION OUT.qdq.onnx\n"
                "       tflite_armnn_check --output-range MODEL.qdq.onnx\n"
                "       tflite_armnn_check MODEL.qdq.onnx MODEL.tflite [LO,HI]\n"
-               "       tflite_armnn_check --eval MODEL.tflite DUMP_DIR\n";
+               "       tflite_armnn_check --eval MODEL.tflite DUMP_DIR\n"
+               "       tflite_armnn_check --run MODEL.tflite IN.npy OUT.npy\n";
   return 2;
 }

@@ -10,9 +10,6 @@
 
 namespace qcv::test {
 
-namespace {
-
-// NCHW float32 -> the NHWC order a .tflite input takes.
 std::vector<float> to_nhwc(const ir::Tensor& input) {
   const int64_t b = input.dim(0), c = input.dim(1), h = input.dim(2), w = input.dim(3);
   std::vector<float> nhwc(static_cast<size_t>(input.numel()));
@@ -24,8 +21,6 @@ std::vector<float> to_nhwc(const ir::Tensor& input) {
           nhwc[((n * h + y) * w + z) * c + k] = x[((n * c + k) * h + y) * w + z];
   return nhwc;
 }
-
-}  // namespace
 
 ir::Tensor normal_input(const ir::Graph& g, int64_t batch, uint32_t seed) {
   ir::Shape shape = g.inputs[0].shape;

@@ -24,6 +24,9 @@ CheckResult compare_with_armnn(const ir::Graph& qdq, const std::string& tflite_b
                                const ir::Tensor& input, float step, int64_t zero_point,
                                int threads = 2);
 
+// NCHW float32 -> the NHWC order a .tflite input takes.
+std::vector<float> to_nhwc(const ir::Tensor& input);
+
 // A seeded N(0, 1) NCHW input of the graph's input shape with batch `batch`.
 ir::Tensor normal_input(const ir::Graph& g, int64_t batch, uint32_t seed);
 
