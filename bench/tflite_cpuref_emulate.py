@@ -10,14 +10,21 @@
 #   tflite  TFLite's integer reference kernels: int32 accumulation, a 31-bit fixed-point
 #           multiplier (SaturatingRoundingDoublingHighMul + RoundingDivideByPOT), ADD with both
 #           inputs shifted left 20 bits and rescaled in fixed point.
-# Usage: bench/tflite_cpuref_emulate.py MODEL.qdq.onnx X.npy LO,HI OUT_PREFIX [TAPS_DIR]
-#   X.npy: NCHW float32 input; LO,HI: export-tflite's --output-range (the float logits' int8
-#   range); writes OUT_PREFIX.{exact,cpuref,tflite}.npy (the logits each arithmetic gives) and
-#   prints, per int8 tensor, the share of values where cpuref / tflite differ from exact when
-#   all three run from the same input (errors propagate, as in the real runs), and "local": each
-#   op in that arithmetic on exact's int8 inputs (the op's own flips, nothing propagated). TAPS_DIR: `qcv
-#   run` outputs of the same file with every activation DequantizeLinear made a graph output
-#   (NAME.npy per tensor): adds qcv's own share.
+# Usage:
+#   bench/tflite_cpuref_emulate.py --make-taps MODEL.qdq.onnx TAPS.onnx
+#       the same file with every activation DequantizeLinear a graph output, for `qcv run TAPS.onnx
+#       -o DIR` (one NAME.npy per int8 tensor: qcv's own values);
+#   bench/tflite_cpuref_emulate.py MODEL.qdq.onnx X.npy --output-range LO,HI [--qcv Y.npy]
+#       [--armnn Y.npy] [--taps DIR] [--table] [--name NAME]
+#       X.npy: NCHW float32 input; LO,HI: export-tflite's --output-range (the float logits' int8
+#       range); --qcv / --armnn: `qcv run` / `tflite_armnn_check --run` logits of the same X.
+#       Prints one Markdown row: logits of Arm NN vs qcv, Arm NN vs the cpuref emulation, qcv vs
+#       exact, cpuref vs exact, tflite vs exact (share within one output step, max / mean steps),
+#       and the int8 values each arithmetic rounds differently from exact when every op gets
+#       exact's int8 inputs ("local": the op's own flips, nothing propagated), over all int8
+#       tensors, with the first tensor that has one. --table: per int8 tensor, the share of
+#       values differing from exact with errors propagated (as in the real runs) and local.
+import argparse
 import sys
 import numpy as np
 import onnx
@@ -145,15 +152,36 @@ def conv_cpuref(x32, w32, b32, stride, pads, group):
     return (s + b32[None, :, None, None]).astype(f32)
 
 
+def make_taps(model, out):
+    m = onnx.load(model)
+    g = m.graph
+    quantized = {n.output[0] for n in g.node if n.op_type == "QuantizeLinear"}
+    for n in g.node:
+        if n.op_type == "DequantizeLinear" and n.input[0] in quantized:
+            g.output.append(onnx.helper.make_tensor_value_info(n.output[0], onnx.TensorProto.FLOAT, None))
+    onnx.save(m, out)
+
+
 def main():
-    model, xpath, rng, prefix = sys.argv[1:5]
-    taps = sys.argv[5] if len(sys.argv) > 5 else None
-    lo, hi = (float(v) for v in rng.split(","))
-    g = onnx.load(model).graph
+    if len(sys.argv) == 4 and sys.argv[1] == "--make-taps":
+        return make_taps(sys.argv[2], sys.argv[3])
+    ap = argparse.ArgumentParser(description="a tflite-scheme QDQ file in exact, CpuRef and TFLite integer arithmetic")
+    ap.add_argument("model")
+    ap.add_argument("input")
+    ap.add_argument("--output-range", required=True)
+    ap.add_argument("--qcv")
+    ap.add_argument("--armnn")
+    ap.add_argument("--taps")
+    ap.add_argument("--table", action="store_true")
+    ap.add_argument("--name", default="")
+    args = ap.parse_args()
+    taps = args.taps
+    lo, hi = (float(v) for v in args.output_range.split(","))
+    g = onnx.load(args.model).graph
     init = {t.name: nh.to_array(t) for t in g.initializer}
     producer = {o: n for n in g.node for o in n.output}
     dq_of = {n.input[0]: n.output[0] for n in g.node if n.op_type == "DequantizeLinear"}
-    x = np.load(xpath).astype(f32)
+    x = np.load(args.input).astype(f32)
 
     def weight_q(name):
         dq = producer[name]
@@ -256,20 +284,39 @@ def main():
             report.append((out, e.q.size, [float(np.mean(q != e.q)) for q in qs],
                            [float(np.abs(q - e.q).max()) for q in qs]))
 
-    # The logits: qcv's float ones saturated to the export's int8 range; the others through it.
+    # The logits: exact's float ones saturated to the export's int8 range; the others through it.
     scale = (max(hi, 0) - min(lo, 0)) / 255.0
     zp = int(np.clip(np.rint(-128 - min(lo, 0) / scale), -128, 127))
+    s32 = f32(scale)
+    clip = lambda y: np.clip(y, s32 * (-128 - zp), s32 * (127 - zp))
     name = g.output[0].name
-    exact = np.clip(st["exact"][name], scale * (-128 - zp), scale * (127 - zp))
-    np.save(prefix + ".exact.npy", exact.astype(f32))
+    logits = {"exact": clip(st["exact"][name])}
     for m in ("cpuref", "tflite"):
-        y = quantize(m, st[m][name], None, f32(scale), zp)
-        np.save(prefix + f".{m}.npy", ((y.q - zp) * f32(scale)).astype(f32))
-    print("int8 tensor: values, then the share (and max steps) differing from exact for cpuref, "
-          "cpuref local, tflite, tflite local" + (", qcv" if taps else ""))
-    for name, size, share, most in report:
-        print(f"{name[:40]:40s} {size:7d} " +
-              " ".join(f"{100 * a:7.3f}% ({b:.0f})" for a, b in zip(share, most)))
+        logits[m] = (quantize(m, st[m][name], None, s32, zp).q - zp) * s32
+    for k in ("qcv", "armnn"):
+        if getattr(args, k):
+            logits[k] = clip(np.load(getattr(args, k)).reshape(logits["exact"].shape))
+
+    def steps(a, b):
+        if a not in logits or b not in logits:
+            return "-"
+        d = np.abs(logits[a].astype(np.float64) - logits[b]) / s32
+        return f"{100 * np.mean(d <= 1 + 1e-3):.1f}%, {d.max():.2f} / {d.mean():.3f}"
+
+    if args.table:
+        print("int8 tensor: values, then the share (and max steps) differing from exact for cpuref, "
+              "cpuref local, tflite, tflite local" + (", qcv" if taps else ""))
+        for t, size, share, most in report:
+            print(f"{t[:40]:40s} {size:7d} " +
+                  " ".join(f"{100 * a:7.3f}% ({b:.0f})" for a, b in zip(share, most)))
+    total = sum(r[1] for r in report)
+    local = []
+    for i in (1, 3):  # cpuref local, tflite local
+        flips = round(sum(r[2][i] * r[1] for r in report))
+        first = next((r[0] for r in report if r[2][i] > 0), "-")
+        local.append(f"{flips} ({first.replace('_quantized', '')})" if flips else "0")
+    print(f"| {args.name} | {steps('armnn', 'qcv')} | {steps('armnn', 'cpuref')} | {steps('qcv', 'exact')} | "
+          f"{steps('cpuref', 'exact')} | {steps('tflite', 'exact')} | {total} | {local[0]} | {local[1]} |")
 
 
 def quantize(mode, p, graph_input, s, zp):
