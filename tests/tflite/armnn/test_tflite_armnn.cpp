@@ -61,6 +61,22 @@ TEST(TfliteArmnn, SigmoidNetMatchesQcvInt8) {
   expect_agreement(qdq, 8, "sigmoid net");
 }
 
+TEST(TfliteArmnn, HardSigmoidGateOnACoarseInputMatchesQcvInt8) {
+  // The gate's 1x1 DEPTHWISE_CONV_2D holds beta on the bias grid input scale x weight scale; on
+  // a coarse input step (here ~0.16) that grid is wide enough to move values across a rounding
+  // boundary unless the exporter picks the weight integer whose grid holds beta.
+  const ir::Graph qdq = test::quantize_tflite(test::gate_net());
+  tflite::ExportOptions options;
+  options.batch = 32;
+  const tflite::ExportResult r = tflite::convert(qdq, options);
+  const test::CheckResult c =
+      test::compare_with_armnn(qdq, r.bytes, test::normal_input(qdq, 32, 5), r.output_scales.at(0),
+                               r.output_zero_points.at(0));
+  std::cout << "gate net: " << c.outputs << " outputs, max " << c.max_steps << " steps, mean "
+            << c.mean_steps << "\n";
+  EXPECT_LE(c.max_steps, 0.01);
+}
+
 TEST(TfliteArmnn, ZooMobileNetV2MatchesQcvInt8) {
   const ir::Graph qdq = test::quantize_tflite(test::zoo_model("mobilenet_v2", 0.35f, 32, 10));
   expect_agreement(qdq, 2, "mobilenet_v2 x0.35 32px", false);

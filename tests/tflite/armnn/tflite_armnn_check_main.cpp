@@ -86,9 +86,8 @@ int evaluate(char** argv, const char* range) {
       read_bytes(argv[2]), qcv::ir::load_npy(dir + "/inputs.npy"),
       qcv::ir::load_npy(dir + "/labels.npy"), qcv::ir::load_npy(dir + "/logits.npy"),
       range ? q.scale.at(0) : 0.f, range ? q.zero_point.at(0) : 0);
-  fmt::print(
-      "{{\"images\":{},\"armnn_top1\":{:.2f},\"qcv_top1\":{:.2f},\"top1_agreement\":{:.2f}",
-      r.images, r.armnn_top1, r.qcv_top1, r.top1_agreement);
+  fmt::print("{{\"images\":{},\"armnn_top1\":{:.2f},\"qcv_top1\":{:.2f},\"top1_agreement\":{:.2f}",
+             r.images, r.armnn_top1, r.qcv_top1, r.top1_agreement);
   if (range)
     fmt::print(",\"within_one_step\":{:.2f},\"max_steps\":{:.3f},\"mean_steps\":{:.4f}",
                r.within_one_step, r.max_steps, r.mean_steps);

@@ -84,8 +84,8 @@ CheckResult compare_with_armnn(const ir::Graph& qdq, const std::string& tflite_b
 }
 
 DatasetResult evaluate_armnn(const std::string& tflite_bytes, const ir::Tensor& inputs,
-                             const ir::Tensor& labels, const ir::Tensor& qcv_logits,
-                             float step, int64_t zero_point) {
+                             const ir::Tensor& labels, const ir::Tensor& qcv_logits, float step,
+                             int64_t zero_point) {
   ArmnnModel model(tflite_bytes);
   const int64_t batch = model.input_shape().at(0), images = inputs.dim(0);
   const int64_t per_image = inputs.numel() / images, classes = qcv_logits.numel() / images;
@@ -111,8 +111,9 @@ DatasetResult evaluate_armnn(const std::string& tflite_bytes, const ir::Tensor& 
       const int64_t a = ir::top1_index(got.data() + i * classes, classes);
       const int64_t q = ir::top1_index(qcv_logits.data<float>() + (first + i) * classes, classes);
       for (int64_t k = 0; step > 0 && k < classes; ++k) {
-        const double q = std::clamp(double(qcv_logits.data<float>()[(first + i) * classes + k]), lo, hi);
-        const double d = std::fabs(double(got[i * classes + k]) - q) / step;
+        const double want =
+            std::clamp(double(qcv_logits.data<float>()[(first + i) * classes + k]), lo, hi);
+        const double d = std::fabs(double(got[i * classes + k]) - want) / step;
         within += d <= 1.0 + 1e-3;
         steps += d;
         r.max_steps = std::max(r.max_steps, d);

@@ -40,11 +40,11 @@ std::pair<float, float> observed_output_range(const ir::Graph& qdq, int images, 
 // qcv's saturated to that int8 range first (as compare_with_armnn).
 struct DatasetResult {
   int64_t images = 0;
-  double armnn_top1 = 0, qcv_top1 = 0, top1_agreement = 0;  // percent
+  double armnn_top1 = 0, qcv_top1 = 0, top1_agreement = 0;    // percent
   double within_one_step = 0, max_steps = 0, mean_steps = 0;  // with a step; share in percent
 };
 DatasetResult evaluate_armnn(const std::string& tflite_bytes, const ir::Tensor& inputs,
-                             const ir::Tensor& labels, const ir::Tensor& qcv_logits,
-                             float step = 0, int64_t zero_point = 0);
+                             const ir::Tensor& labels, const ir::Tensor& qcv_logits, float step = 0,
+                             int64_t zero_point = 0);
 
 }  // namespace qcv::test
