@@ -24,4 +24,4 @@ range=$(/usr/bin/python3 -c "import numpy as n; l = n.load('$dir/cal/logits.npy'
   --output-range="$range"
 "$Q" eval "$M" --data fashion-mnist --limit "${LIMIT:-0}"
 "$Q" eval "$dir/q.onnx" --data fashion-mnist --limit "${LIMIT:-0}" --dump "$dir/test"
-"$T" --eval "$dir/q.tflite" "$dir/test" "$range"
+"$T" --eval "$dir/q.tflite" "$dir/test" "$dir/q.onnx" "$range"
