@@ -1,7 +1,8 @@
 #!/bin/bash
 # Fashion-MNIST test top-1 of a trained model through Arm NN (the exported .tflite on CpuRef) and
 # through qcv's INT8 runtime (the QDQ file it comes from), on the same preprocessed images (`qcv
-# eval --dump`), with their per-image top-1 agreement. PTQ: tflite scheme, METHOD (max) on IMAGES
+# eval --dump`), with their per-image top-1 agreement and the logits' difference in output steps;
+# the FP32 model's top-1 on the same images first. PTQ: tflite scheme, METHOD (max) on IMAGES
 # (512) calibration images; the logits, float in the QDQ file, get export-tflite's --output-range
 # from qcv's INT8 logits on the first 512 training images. --no-pad-ops: Arm NN 20.08's int8 PAD
 # fills with 0, not the zero point.
@@ -21,5 +22,6 @@ trap 'rm -rf "$dir"' EXIT
 range=$(/usr/bin/python3 -c "import numpy as n; l = n.load('$dir/cal/logits.npy'); print(f'{l.min()},{l.max()}')")
 "$Q" export-tflite "$dir/q.onnx" -o "$dir/q.tflite" --batch "${BATCH:-16}" --no-pad-ops \
   --output-range="$range"
+"$Q" eval "$M" --data fashion-mnist --limit "${LIMIT:-0}"
 "$Q" eval "$dir/q.onnx" --data fashion-mnist --limit "${LIMIT:-0}" --dump "$dir/test"
-"$T" --eval "$dir/q.tflite" "$dir/test"
+"$T" --eval "$dir/q.tflite" "$dir/test" "$dir/q.onnx" "$range"

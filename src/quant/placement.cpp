@@ -166,6 +166,14 @@ class Planner {
       }
     }
     add_all_consumers(tensor, why, removable);
+    const auto fixed = s_.fixed_output_ranges.find(n.op);
+    auto it = index_.find(tensor);
+    if (fixed != s_.fixed_output_ranges.end() && tensor == n.outputs[0] && it != index_.end()) {
+      QuantTarget& t = plan_.targets[it->second];
+      t.has_fixed_range = true;
+      t.fixed_min = fixed->second.first;
+      t.fixed_max = fixed->second.second;
+    }
   }
 
   // int32 bias where the scheme says so, when both the input and the weight are quantized.

@@ -73,7 +73,9 @@ PtqCalibration calibrate_ptq(ir::Graph graph, const Backend& backend, Calibratio
     if (t.role != TensorRole::Activation) continue;
     CalibrationOptions m = options.calibration;
     if (automatic) m.method = c.chosen.at(t.tensor).method;
-    auto [lo, hi] = calibrated_range(c.stats.at(t.tensor), m, t.symmetric, t.dtype);
+    auto [lo, hi] = t.has_fixed_range
+                        ? std::pair(t.fixed_min, t.fixed_max)
+                        : calibrated_range(c.stats.at(t.tensor), m, t.symmetric, t.dtype);
     c.activation_params[t.tensor] = params_for_range(lo, hi, t.dtype, t.symmetric);
   }
   c.prepared = std::move(graph);

@@ -50,6 +50,9 @@ struct QuantScheme {
   // A BatchNormalization no conv absorbs becomes a 1x1 depthwise Conv before placement
   // (passes::batch_norm_to_depthwise_conv): int8 weights and an int32 bias, as TFLite runs it.
   bool batch_norm_as_depthwise_conv = false;
+  // Rule "fixed-output": the quantized output of these ops gets this range, not a calibrated one
+  // (TFLite's int8 LOGISTIC writes scale 1/256, zero point -128 only).
+  std::map<std::string, std::pair<float, float>> fixed_output_ranges;
 };
 
 // "tensorrt", "onnxruntime", "tflite"; throws qcv::Error listing them for anything else.
@@ -94,6 +97,9 @@ struct QuantTarget {
   std::string bias_input, bias_weight;
   // Activation only: a Relu/Clip node to drop, Q reading its input (remove_relu_before_q).
   int removable_activation = -1;
+  // Activation only: the scheme's fixed range for this op output (fixed_output_ranges).
+  bool has_fixed_range = false;
+  float fixed_min = 0, fixed_max = 0;
 };
 
 struct QuantPlan {

@@ -53,7 +53,8 @@ QuantScheme onnxruntime() {
 // TensorFlow Lite (Model Garden seed): int8 asymmetric activations quantized where a fused kernel
 // writes them (after Conv+activation, Add, pooling) and at the graph input; symmetric per-channel
 // weights, int32 biases. TFLite fuses only Relu/Relu6 into an op; HardSwish, HardSigmoid and
-// Sigmoid are int8 ops of their own (HARD_SWISH, LOGISTIC), so the tensor before them is int8 too.
+// Sigmoid are int8 ops of their own (HARD_SWISH, LOGISTIC), so the tensor before them is int8 too;
+// LOGISTIC's output has TFLite's fixed parameters (scale 1/256, zero point -128: [0, 255/256]).
 // A BatchNormalization no conv absorbs (ResNet v2's pre-activation) becomes a 1x1 depthwise
 // Conv first, quantized like any conv (int8 weights, int32 bias): the integers TFLite computes.
 QuantScheme tflite() {
@@ -68,6 +69,7 @@ QuantScheme tflite() {
   s.fused_activations = {"Relu", "Clip"};
   s.quantize_graph_inputs = true;
   s.batch_norm_as_depthwise_conv = true;
+  s.fixed_output_ranges = {{"Sigmoid", {0.f, 255.f / 256.f}}};
   return s;
 }
 

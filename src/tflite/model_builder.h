@@ -19,6 +19,7 @@ enum class OpCode : int32_t {
   DepthwiseConv2D = 4,
   Dequantize = 6,
   FullyConnected = 9,
+  Logistic = 14,
   MaxPool2D = 17,
   Mul = 18,
   Reshape = 22,

@@ -101,6 +101,33 @@ TEST(TfliteExport, HardSigmoidRangeAboveOneIsRefused) {
   }
 }
 
+TEST(TfliteExport, SigmoidIsLogisticWithTflitesFixedOutput) {
+  // The tflite scheme gives a Sigmoid's output TFLite's LOGISTIC parameters, whatever the
+  // calibration saw: scale 1/256, zero point -128; one LOGISTIC per Sigmoid.
+  const ir::Graph qdq = test::quantize_tflite(test::sigmoid_net());
+  int gates = 0;
+  for (const auto& n : qdq.nodes) {
+    if (n.op != "Sigmoid") continue;
+    const ir::Node& q = qdq.nodes[qdq.consumers(n.outputs[0]).at(0)];
+    ASSERT_EQ(q.op, "QuantizeLinear") << n.name;
+    EXPECT_EQ(qdq.initializers.at(q.input(1)).as_double(0), 1.0 / 256) << n.name;
+    EXPECT_EQ(qdq.initializers.at(q.input(2)).as_double(0), -128) << n.name;
+    ++gates;
+  }
+  EXPECT_EQ(gates, 2);
+  EXPECT_EQ(tflite::convert(qdq).op_counts.at("LOGISTIC"), 2);
+}
+
+TEST(TfliteExport, SigmoidWithCalibratedOutputIsRefused) {
+  // Without the fixed range (a calibrated one), LOGISTIC cannot write it: refused, naming it.
+  quant::QuantScheme scheme = quant::scheme_by_name("tflite");
+  scheme.fixed_output_ranges.clear();
+  const ir::Graph qdq = test::quantize_tflite(test::sigmoid_net(), 4, 11, true, scheme);
+  const std::string e = error_of(qdq);
+  EXPECT_NE(e.find("'gate1' (Sigmoid)"), std::string::npos) << e;
+  EXPECT_NE(e.find("1/256"), std::string::npos) << e;
+}
+
 TEST(TfliteExport, ResNetV2PreActivationBatchNormIsADepthwiseConv) {
   // BatchNormalizations after an Add or a pool (nothing to fold into) become 1x1 depthwise Convs
   // in the tflite scheme's QDQ graph, then DEPTHWISE_CONV_2Ds (ResNet v2 has no other).

@@ -68,6 +68,57 @@ inline ir::Graph tiny_conv_net(uint32_t seed = 3, int64_t depth_multiplier = 2) 
   return g;
 }
 
+// x[N,3,8,8] -> Conv3x3 p1 -> SiLU (Sigmoid, Mul with its input) -> Conv1x1 -> Sigmoid ->
+// GlobalAveragePool -> Flatten -> [N, 8]: two LOGISTICs, the pooled gate as the output.
+inline ir::Graph sigmoid_net(uint32_t seed = 5) {
+  std::mt19937 rng(seed);
+  ir::Graph g;
+  g.name = "sigmoid_net";
+  g.inputs.push_back(ir::make_value("x", ir::DType::Float32, {-1, 3, 8, 8}));
+  g.outputs.push_back(ir::make_value("y"));
+  g.initializers["c1.w"] = random_tensor({8, 3, 3, 3}, rng, -0.8f, 0.8f);
+  g.initializers["c1.b"] = random_tensor({8}, rng, -0.5f, 0.5f);
+  g.initializers["c2.w"] = random_tensor({8, 8, 1, 1}, rng, -1.f, 1.f);
+  g.initializers["c2.b"] = random_tensor({8}, rng, -0.5f, 0.5f);
+  const std::vector<int64_t> one = {1, 1};
+  g.nodes.push_back(make_node(
+      "c1", "Conv", {"x", "c1.w", "c1.b"}, {"t1"},
+      {{"kernel_shape", std::vector<int64_t>{3, 3}}, {"pads", std::vector<int64_t>{1, 1, 1, 1}}}));
+  g.nodes.push_back(make_node("gate1", "Sigmoid", {"t1"}, {"s1"}));
+  g.nodes.push_back(make_node("silu", "Mul", {"t1", "s1"}, {"a1"}));
+  g.nodes.push_back(
+      make_node("c2", "Conv", {"a1", "c2.w", "c2.b"}, {"t2"}, {{"kernel_shape", one}}));
+  g.nodes.push_back(make_node("gate2", "Sigmoid", {"t2"}, {"s2"}));
+  g.nodes.push_back(make_node("gap", "GlobalAveragePool", {"s2"}, {"p"}));
+  g.nodes.push_back(make_node("flat", "Flatten", {"p"}, {"y"}));
+  ir::validate(g);
+  ir::infer_shapes(g);
+  return g;
+}
+
+// x[N,3,8,8] -> Conv3x3 p1 with wide outputs (|y| up to ~20, a coarse input step for the gate)
+// -> HardSigmoid(1/6, 1/2) -> GlobalAveragePool -> Flatten -> [N, 16]: the squeeze-excite gate
+// of a trained MobileNetV3, whose bias beta must sit on the int32 grid of the exported conv.
+inline ir::Graph gate_net(uint32_t seed = 7) {
+  std::mt19937 rng(seed);
+  ir::Graph g;
+  g.name = "gate_net";
+  g.inputs.push_back(ir::make_value("x", ir::DType::Float32, {-1, 3, 8, 8}));
+  g.outputs.push_back(ir::make_value("y"));
+  g.initializers["c.w"] = random_tensor({16, 3, 3, 3}, rng, -2.f, 2.f);
+  g.initializers["c.b"] = random_tensor({16}, rng, -1.f, 1.f);
+  g.nodes.push_back(make_node(
+      "c", "Conv", {"x", "c.w", "c.b"}, {"t"},
+      {{"kernel_shape", std::vector<int64_t>{3, 3}}, {"pads", std::vector<int64_t>{1, 1, 1, 1}}}));
+  g.nodes.push_back(
+      make_node("gate", "HardSigmoid", {"t"}, {"s"}, {{"alpha", 1.f / 6}, {"beta", 0.5f}}));
+  g.nodes.push_back(make_node("gap", "GlobalAveragePool", {"s"}, {"p"}));
+  g.nodes.push_back(make_node("flat", "Flatten", {"p"}, {"y"}));
+  ir::validate(g);
+  ir::infer_shapes(g);
+  return g;
+}
+
 // PTQ with the tflite scheme (max calibration) on `images` seeded N(0,1) images, calibrated by
 // the reference kernels (exact, no runtime needed).
 inline ir::Graph quantize_tflite(const ir::Graph& fp32, int images = 4, uint32_t seed = 11,

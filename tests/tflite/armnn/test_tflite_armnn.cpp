@@ -20,7 +20,9 @@ void expect_agreement(const ir::Graph& qdq, int64_t batch, const std::string& wh
   options.output_lo = output_range.first;
   options.output_hi = output_range.second;
   const tflite::ExportResult r = tflite::convert(qdq, options);
-  if (!pad_ops) EXPECT_EQ(r.op_counts.count("PAD"), 0u) << what;
+  if (!pad_ops) {
+    EXPECT_EQ(r.op_counts.count("PAD"), 0u) << what;
+  }
   const test::CheckResult c =
       test::compare_with_armnn(qdq, r.bytes, test::normal_input(qdq, batch, 5),
                                r.output_scales.at(0), r.output_zero_points.at(0));
@@ -49,6 +51,30 @@ TEST(TfliteArmnn, TinyConvNetPerTensorWeights) {
   const ir::Graph qdq = test::quantize_tflite(test::tiny_conv_net(), 4, 11, false);
   EXPECT_EQ(tflite::convert(qdq).op_counts.count("FULLY_CONNECTED"), 1u);
   expect_agreement(qdq, 32, "tiny conv net, per-tensor weights");
+}
+
+TEST(TfliteArmnn, SigmoidNetMatchesQcvInt8) {
+  // LOGISTIC (output scale 1/256, zero point -128) after a CONV_2D, in a SiLU's MUL and as a gate
+  // pooled by MEAN into the output.
+  const ir::Graph qdq = test::quantize_tflite(test::sigmoid_net());
+  EXPECT_EQ(tflite::convert(qdq).op_counts.at("LOGISTIC"), 2);
+  expect_agreement(qdq, 8, "sigmoid net");
+}
+
+TEST(TfliteArmnn, HardSigmoidGateOnACoarseInputMatchesQcvInt8) {
+  // The gate's 1x1 DEPTHWISE_CONV_2D holds beta on the bias grid input scale x weight scale; on
+  // a coarse input step (here ~0.16) that grid is wide enough to move values across a rounding
+  // boundary unless the exporter picks the weight integer whose grid holds beta.
+  const ir::Graph qdq = test::quantize_tflite(test::gate_net());
+  tflite::ExportOptions options;
+  options.batch = 32;
+  const tflite::ExportResult r = tflite::convert(qdq, options);
+  const test::CheckResult c =
+      test::compare_with_armnn(qdq, r.bytes, test::normal_input(qdq, 32, 5), r.output_scales.at(0),
+                               r.output_zero_points.at(0));
+  std::cout << "gate net: " << c.outputs << " outputs, max " << c.max_steps << " steps, mean "
+            << c.mean_steps << "\n";
+  EXPECT_LE(c.max_steps, 0.01);
 }
 
 TEST(TfliteArmnn, ZooMobileNetV2MatchesQcvInt8) {

@@ -8,10 +8,14 @@
 //   tflite_armnn_check MODEL.qdq.onnx MODEL.tflite [LO,HI]
 //       (LO,HI: the --output-range it was exported with) seeded N(0,1) images through qcv's INT8
 //       runtime and through Arm NN (CpuRef); one JSON line;
-//   tflite_armnn_check --eval MODEL.tflite DUMP_DIR
+//   tflite_armnn_check --eval MODEL.tflite DUMP_DIR [MODEL.qdq.onnx LO,HI]
 //       the images of `qcv eval MODEL.qdq.onnx --dump DUMP_DIR` (inputs.npy, labels.npy,
-//       logits.npy: qcv's INT8 runtime) through Arm NN: both top-1s and their agreement, one
-//       JSON line.
+//       logits.npy: qcv's INT8 runtime) through Arm NN: both top-1s and their agreement, and
+//       with the QDQ file and the --output-range it was exported with, the logits' difference
+//       in steps of the .tflite's output; one JSON line;
+//   tflite_armnn_check --run MODEL.tflite IN.npy OUT.npy
+//       one NCHW float32 batch (the .tflite's batch) through Arm NN, its output as .npy: for
+//       comparing with `qcv run` and with bench/tflite_cpuref_emulate.py.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -68,14 +72,41 @@ std::string read_bytes(const char* path) {
   return bytes.str();
 }
 
-int evaluate(char** argv) {
+int evaluate(char** argv, const char* qdq, const char* range) {
   const std::string dir = argv[3];
-  const auto r = qcv::test::evaluate_armnn(
-      read_bytes(argv[2]), qcv::ir::load_npy(dir + "/inputs.npy"),
-      qcv::ir::load_npy(dir + "/labels.npy"), qcv::ir::load_npy(dir + "/logits.npy"));
-  fmt::print(
-      "{{\"images\":{},\"armnn_top1\":{:.2f},\"qcv_top1\":{:.2f},\"top1_agreement\":{:.2f}}}\n",
-      r.images, r.armnn_top1, r.qcv_top1, r.top1_agreement);
+  float step = 0;
+  int64_t zero_point = 0;
+  if (range) {
+    // The output step is the exporter's: re-derived from the QDQ file with the same range
+    // (the range's when the logits are float there, else the logits' own parameters).
+    qcv::tflite::ExportOptions options;
+    if (std::sscanf(range, "%f,%f", &options.output_lo, &options.output_hi) != 2)
+      throw std::runtime_error(std::string("bad range ") + range);
+    const auto exported = qcv::tflite::convert(qcv::onnx::load(qdq), options);
+    step = exported.output_scales.at(0);
+    zero_point = exported.output_zero_points.at(0);
+  }
+  const auto r =
+      qcv::test::evaluate_armnn(read_bytes(argv[2]), qcv::ir::load_npy(dir + "/inputs.npy"),
+                                qcv::ir::load_npy(dir + "/labels.npy"),
+                                qcv::ir::load_npy(dir + "/logits.npy"), step, zero_point);
+  fmt::print("{{\"images\":{},\"armnn_top1\":{:.2f},\"qcv_top1\":{:.2f},\"top1_agreement\":{:.2f}",
+             r.images, r.armnn_top1, r.qcv_top1, r.top1_agreement);
+  if (range)
+    fmt::print(",\"within_one_step\":{:.2f},\"max_steps\":{:.3f},\"mean_steps\":{:.4f}",
+               r.within_one_step, r.max_steps, r.mean_steps);
+  fmt::print("}}\n");
+  return 0;
+}
+
+int run(char** argv) {
+  const qcv::ir::Tensor x = qcv::ir::load_npy(argv[3]);
+  const qcv::test::ArmnnModel model(read_bytes(argv[2]));
+  const std::vector<float> y = model.run(qcv::test::to_nhwc(x));
+  const auto shape = model.output_shape();
+  qcv::ir::Tensor out(qcv::ir::DType::Float32, qcv::ir::Shape(shape.begin(), shape.end()));
+  std::copy(y.begin(), y.end(), out.data<float>());
+  qcv::ir::save_npy(out, argv[4]);
   return 0;
 }
 
@@ -89,7 +120,9 @@ int main(int argc, char** argv) {
       fmt::print("{},{}\n", r.first, r.second);
       return 0;
     }
-    if (argc == 4 && std::string(argv[1]) == "--eval") return evaluate(argv);
+    if ((argc == 4 || argc == 6) && std::string(argv[1]) == "--eval")
+      return evaluate(argv, argc == 6 ? argv[4] : nullptr, argc == 6 ? argv[5] : nullptr);
+    if (argc == 5 && std::string(argv[1]) == "--run") return run(argv);
     if (argc == 3 || argc == 4) return check(argv, argc == 4 ? argv[3] : nullptr);
   } catch (const std::exception& e) {
     fmt::print("{{\"error\":\"{}\"}}\n", e.what());
@@ -98,6 +131,7 @@ int main(int argc, char** argv) {
   std::cerr << "usage: tflite_armnn_check --make-qdq MODEL WIDTH RESOLUTION OUT.qdq.onnx\n"
                "       tflite_armnn_check --output-range MODEL.qdq.onnx\n"
                "       tflite_armnn_check MODEL.qdq.onnx MODEL.tflite [LO,HI]\n"
-               "       tflite_armnn_check --eval MODEL.tflite DUMP_DIR\n";
+               "       tflite_armnn_check --eval MODEL.tflite DUMP_DIR [MODEL.qdq.onnx LO,HI]\n"
+               "       tflite_armnn_check --run MODEL.tflite IN.npy OUT.npy\n";
   return 2;
 }

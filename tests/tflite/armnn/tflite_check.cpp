@@ -10,9 +10,6 @@
 
 namespace qcv::test {
 
-namespace {
-
-// NCHW float32 -> the NHWC order a .tflite input takes.
 std::vector<float> to_nhwc(const ir::Tensor& input) {
   const int64_t b = input.dim(0), c = input.dim(1), h = input.dim(2), w = input.dim(3);
   std::vector<float> nhwc(static_cast<size_t>(input.numel()));
@@ -24,8 +21,6 @@ std::vector<float> to_nhwc(const ir::Tensor& input) {
           nhwc[((n * h + y) * w + z) * c + k] = x[((n * c + k) * h + y) * w + z];
   return nhwc;
 }
-
-}  // namespace
 
 ir::Tensor normal_input(const ir::Graph& g, int64_t batch, uint32_t seed) {
   ir::Shape shape = g.inputs[0].shape;
@@ -89,7 +84,8 @@ CheckResult compare_with_armnn(const ir::Graph& qdq, const std::string& tflite_b
 }
 
 DatasetResult evaluate_armnn(const std::string& tflite_bytes, const ir::Tensor& inputs,
-                             const ir::Tensor& labels, const ir::Tensor& qcv_logits) {
+                             const ir::Tensor& labels, const ir::Tensor& qcv_logits, float step,
+                             int64_t zero_point) {
   ArmnnModel model(tflite_bytes);
   const int64_t batch = model.input_shape().at(0), images = inputs.dim(0);
   const int64_t per_image = inputs.numel() / images, classes = qcv_logits.numel() / images;
@@ -97,7 +93,9 @@ DatasetResult evaluate_armnn(const std::string& tflite_bytes, const ir::Tensor& 
     fail("{} inputs, {} labels, {} logits rows", images, labels.numel(), qcv_logits.dim(0));
   DatasetResult r;
   r.images = images;
-  int64_t armnn_right = 0, qcv_right = 0, same = 0;
+  int64_t armnn_right = 0, qcv_right = 0, same = 0, within = 0;
+  double steps = 0;
+  const double lo = double(step) * (-128 - zero_point), hi = double(step) * (127 - zero_point);
   for (int64_t first = 0; first < images; first += batch) {
     // The last batch is padded with zero images whose outputs are not counted.
     ir::Shape shape = inputs.shape();
@@ -112,6 +110,14 @@ DatasetResult evaluate_armnn(const std::string& tflite_bytes, const ir::Tensor& 
       const int64_t label = labels.data<int64_t>()[first + i];
       const int64_t a = ir::top1_index(got.data() + i * classes, classes);
       const int64_t q = ir::top1_index(qcv_logits.data<float>() + (first + i) * classes, classes);
+      for (int64_t k = 0; step > 0 && k < classes; ++k) {
+        const double want =
+            std::clamp(double(qcv_logits.data<float>()[(first + i) * classes + k]), lo, hi);
+        const double d = std::fabs(double(got[i * classes + k]) - want) / step;
+        within += d <= 1.0 + 1e-3;
+        steps += d;
+        r.max_steps = std::max(r.max_steps, d);
+      }
       armnn_right += a == label;
       qcv_right += q == label;
       same += a == q;
@@ -120,6 +126,8 @@ DatasetResult evaluate_armnn(const std::string& tflite_bytes, const ir::Tensor& 
   r.armnn_top1 = 100.0 * armnn_right / images;
   r.qcv_top1 = 100.0 * qcv_right / images;
   r.top1_agreement = 100.0 * same / images;
+  r.within_one_step = 100.0 * within / (images * classes);
+  r.mean_steps = steps / (images * classes);
   return r;
 }
 

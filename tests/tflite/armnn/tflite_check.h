@@ -24,6 +24,9 @@ CheckResult compare_with_armnn(const ir::Graph& qdq, const std::string& tflite_b
                                const ir::Tensor& input, float step, int64_t zero_point,
                                int threads = 2);
 
+// NCHW float32 -> the NHWC order a .tflite input takes.
+std::vector<float> to_nhwc(const ir::Tensor& input);
+
 // A seeded N(0, 1) NCHW input of the graph's input shape with batch `batch`.
 ir::Tensor normal_input(const ir::Graph& g, int64_t batch, uint32_t seed);
 
@@ -32,12 +35,16 @@ ir::Tensor normal_input(const ir::Graph& g, int64_t batch, uint32_t seed);
 std::pair<float, float> observed_output_range(const ir::Graph& qdq, int images, uint32_t seed);
 
 // A labelled set through Arm NN against qcv's logits on the same preprocessed images (`qcv eval
-// --dump`): inputs NCHW float32 [N, C, H, W], labels int64 [N], qcv_logits [N, classes].
+// --dump`): inputs NCHW float32 [N, C, H, W], labels int64 [N], qcv_logits [N, classes]. With a
+// step (the .tflite output's int8 scale and zero point) the logits are also compared in steps,
+// qcv's saturated to that int8 range first (as compare_with_armnn).
 struct DatasetResult {
   int64_t images = 0;
-  double armnn_top1 = 0, qcv_top1 = 0, top1_agreement = 0;  // percent
+  double armnn_top1 = 0, qcv_top1 = 0, top1_agreement = 0;    // percent
+  double within_one_step = 0, max_steps = 0, mean_steps = 0;  // with a step; share in percent
 };
 DatasetResult evaluate_armnn(const std::string& tflite_bytes, const ir::Tensor& inputs,
-                             const ir::Tensor& labels, const ir::Tensor& qcv_logits);
+                             const ir::Tensor& labels, const ir::Tensor& qcv_logits, float step = 0,
+                             int64_t zero_point = 0);
 
 }  // namespace qcv::test
