@@ -34,6 +34,8 @@ p.add_argument("--qat-limit-train", type=int, default=0, help="QAT images (0: as
 p.add_argument("--fp32-epochs", type=int, default=3)
 p.add_argument("--qat-epochs", type=int, default=2)
 p.add_argument("--piecewise", default="1.0:1,0.1:2", help="QAT lr multiplier:epoch pairs")
+p.add_argument("--qat-label-smoothing", type=float, default=0.1,
+               help="QAT loss label smoothing (0.1: the workflow configs; 0: qcv qat's default)")
 p.add_argument("--batch-size", type=int, default=64)
 p.add_argument("--threads", type=int, default=1)
 p.add_argument("--qcv-results", default="")
@@ -195,7 +197,7 @@ torch.backends.quantized.engine = engine
 model.fuse_model(is_qat=True)
 model.qconfig = tq.get_default_qat_qconfig(engine)
 tq.prepare_qat(model.train(), inplace=True)
-qat_rate = train(model, a.qat_epochs, qat_lr, 0.1, 0.0, False, a.qat_limit_train)  # the FP32 loss, as qcv's config
+qat_rate = train(model, a.qat_epochs, qat_lr, a.qat_label_smoothing, 0.0, False, a.qat_limit_train)
 qat_fake_top1 = top1(model)
 int8 = tq.convert(model.eval())
 rows.append({"mode": f"QAT (torch.ao eager, {engine})", "top1_fake_quant": qat_fake_top1,
