@@ -30,7 +30,8 @@ TEST(CliPtqAdvanced, EqualizedBiasCorrected4BitModelIsWritten) {
             0);
   Result r = run_qcv("ptq " + model + " --calib fashion-mnist --images 16 --batch 8 " +
                      "--per-tensor-weights --weight-bits 4 --cle --high-bias-absorption "
-                     "--bias-correction -o " + q);
+                     "--bias-correction -o " +
+                     q);
   ASSERT_EQ(r.code, 0) << r.err;
   // MobileNetV2's expand -> depthwise -> project chains: ReLU6 pairs made exact per channel.
   EXPECT_NE(r.err.find("cross-layer equalization: "), std::string::npos) << r.err;
