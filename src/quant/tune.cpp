@@ -251,7 +251,8 @@ TuneResult tune_quantization(const ir::Graph& fp32, const Backend& backend, Cali
   std::string last;
   int trials = 0;
   bool met = false;
-  r.ended = "every quantizable node is in FP32 and the criterion is not met";
+  r.ended = ladder ? "every quantizable node climbed the ladder and the criterion is not met"
+                   : "every quantizable node is in FP32 and the criterion is not met";
   const auto stop = [&]() {
     if (trials >= o.max_trials) {
       r.ended = fmt::format("--max-trials {} reached", o.max_trials);

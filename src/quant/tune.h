@@ -22,7 +22,7 @@ FallbackMode fallback_mode_by_name(const std::string& name);  // fp32 | ladder
 struct TuneOptions {
   double max_drop = 0.5;  // top-1 points (or percent of the FP32 top-1 with relative)
   bool relative = false;
-  int max_trials = 50;   // fallback trials (the method trials and the analysis not counted)
+  int max_trials = 50;   // ladder, fallback and put-back trials (not the method trials)
   double timeout_s = 0;  // no new trial after this many seconds; 0: none
   FallbackMode fallback = FallbackMode::Ladder;
   std::vector<CalibrationMethod> methods = {CalibrationMethod::Max, CalibrationMethod::Percentile,
