@@ -169,8 +169,9 @@ void add_ptq_command(CLI::App& app) {
     quant::PtqResult r =
         quant::quantize_ptq(std::move(graph), runtime_backend(threads), *calibration_data, o);
     r.graph.metadata["qcv.quantization"] = fmt::format(
-        "ptq scheme={} method={} images={} weight_bits={}{}{}", passes.scheme, method,
+        "ptq scheme={} method={} images={} weight_bits={}{}{}{}", passes.scheme, method,
         subset->size(), passes.weight_bits, passes.cle ? " cle=" + passes.cle_relu6 : "",
+        passes.high_bias_absorption ? " high_bias_absorption" : "",
         passes.bias_correction ? " bias_correction" : "");
     if (passes.cle) {
       fmt::print(stderr,
@@ -180,6 +181,16 @@ void add_ptq_command(CLI::App& app) {
                  r.equalization.clips_replaced);
       for (const std::string& why : r.equalization.skipped)
         fmt::print(stderr, "qcv ptq: cross-layer equalization skipped {}\n", why);
+    }
+    if (passes.high_bias_absorption) {
+      fmt::print(stderr, "qcv ptq: high-bias absorption: {} conv pairs, {} channels shifted\n",
+                 r.high_bias.pairs, r.high_bias.channels);
+      const size_t shown = std::min<size_t>(r.high_bias.skipped.size(), 5);
+      for (size_t k = 0; k < shown; ++k)
+        fmt::print(stderr, "qcv ptq: high-bias absorption skipped {}\n", r.high_bias.skipped[k]);
+      if (r.high_bias.skipped.size() > shown)
+        fmt::print(stderr, "qcv ptq: high-bias absorption skipped {} more pairs\n",
+                   r.high_bias.skipped.size() - shown);
     }
     if (!flags.preprocess.empty()) r.graph.metadata["qcv.preprocess"] = flags.preprocess;
     if (!flags.mean.empty()) r.graph.metadata["qcv.mean"] = flags.mean;

@@ -17,13 +17,14 @@ namespace qcv::cli {
 void add_tune_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "tune",
-      "Accuracy-driven PTQ: best calibration method, then FP32 fallback of the most sensitive "
-      "nodes until the top-1 drop is within --max-drop. Exit 0: criterion met; exit 3: not met "
-      "(the best model found is written anyway)");
+      "Accuracy-driven PTQ: best calibration method, then the most sensitive nodes changed (per-"
+      "channel weights, their inputs' lowest-error range, FP32) until the top-1 drop is within "
+      "--max-drop. Exit 0: criterion met; exit 3: not met (the best model found is written "
+      "anyway)");
   static QuantFlags f;
   static quant::TuneOptions o;
   static std::vector<std::string> methods = {"max", "percentile", "entropy", "mse"};
-  static std::string output, report_dir;
+  static std::string output, report_dir, fallback = "ladder";
   static int latency_runs = 50;
   add_quant_flags(cmd, f);
   cmd->add_option("--max-drop", o.max_drop,
@@ -40,6 +41,12 @@ void add_tune_command(CLI::App& app) {
   cmd->add_option("--timeout", o.timeout_s, "Start no trial after this many seconds (0: none)")
       ->capture_default_str()
       ->check(number_in(0, 1e9));
+  cmd->add_option("--fallback", fallback,
+                  "What a sensitive node gets: fp32, or ladder (first per-channel weights where "
+                  "the scheme says per tensor, then also the lowest-error range for its inputs, "
+                  "then FP32; each a trial)")
+      ->capture_default_str()
+      ->check(one_of({"fp32", "ladder"}));
   cmd->add_option("--methods", methods, "Calibration methods to try first")
       ->capture_default_str()
       ->check(one_of({"max", "percentile", "entropy", "mse", "auto"}));
@@ -55,6 +62,7 @@ void add_tune_command(CLI::App& app) {
     if (!report_dir.empty()) ir::require_output_folder(report_dir);
     o.methods.clear();
     for (const std::string& m : methods) o.methods.push_back(quant::method_by_name(m));
+    o.fallback = quant::fallback_mode_by_name(fallback);
     o.progress = [](const std::string& line) { fmt::print(stderr, "qcv {}\n", line); };
     quant::PtqOptions base = ptq_options(f.passes, "max");
     base.calibration.show_progress = false;  // the command reports its own progress
@@ -67,17 +75,20 @@ void add_tune_command(CLI::App& app) {
         [&](const ir::Graph& g) { return batch1_latency_ms(g, f.threads, latency_runs); }, o);
     const quant::TuneTrial& best = r.trials.at(r.best);
     r.best_graph.metadata["qcv.quantization"] = fmt::format(
-        "tune scheme={} method={} images={} weight_bits={} fp32_nodes={} top1={:.2f} "
-        "fp32_top1={:.2f}",
+        "tune scheme={} method={} images={} weight_bits={} fp32_nodes={} per_channel_nodes={} "
+        "other_ranges={} top1={:.2f} fp32_top1={:.2f}",
         f.passes.scheme, best.method, f.images, f.passes.weight_bits, best.fp32_nodes.size(),
-        best.top1, r.fp32_top1);
+        best.per_channel_nodes.size(), best.activation_methods.size(), best.top1, r.fp32_top1);
     model_input::restore_layout(r.best_graph, in.file_layout);
     onnx::save(r.best_graph, output);
     const ReportContext ctx{f.model, in.calib_description, in.eval_description, f.passes.scheme,
                             ""};
     if (!report_dir.empty()) write_tune(report_dir, r, o, ctx, output);
-    const std::string nodes =
+    std::string nodes =
         best.fp32_nodes.empty() ? "none" : fmt::format("{}", fmt::join(best.fp32_nodes, ", "));
+    if (!best.per_channel_nodes.empty() || !best.activation_methods.empty())
+      nodes += fmt::format("; {} node(s) with per-channel weights, {} range(s) from another method",
+                           best.per_channel_nodes.size(), best.activation_methods.size());
     if (r.met) {
       fmt::print(
           "wrote {}: criterion met, method {}, top-1 {:.2f}% (FP32 {:.2f}%), {} FP32 "

@@ -187,6 +187,7 @@ class Workflow {
     p.weight_bits = w_.weight_bits;
     p.cle = w_.cle;
     p.cle_relu6 = w_.cle_relu6;
+    p.high_bias_absorption = w_.high_bias_absorption;
     p.bias_correction = w_.bias_correction;
     return p;
   }
@@ -202,6 +203,7 @@ class Workflow {
     if (w_.per_tensor_weights) key["per_tensor_weights"] = true;
     if (w_.weight_bits != 8) key["weight_bits"] = w_.weight_bits;
     if (w_.cle) key["cle"] = w_.cle_relu6;
+    if (w_.high_bias_absorption) key["high_bias_absorption"] = true;
     if (w_.bias_correction) key["bias_correction"] = true;
     if (reuse("ptq_" + method, out, key)) return out;
     log("ptq " + method + ": calibrating on " + std::to_string(w_.calib_images) + " images");
@@ -224,10 +226,12 @@ class Workflow {
                           {"relative", w_.tune_relative},
                           {"max_trials", w_.tune_max_trials},
                           {"timeout", w_.tune_timeout},
+                          {"fallback", w_.tune_fallback},
                           {"eval_images", w_.tune_eval_images}};
     if (w_.per_tensor_weights) key["per_tensor_weights"] = true;
     if (w_.weight_bits != 8) key["weight_bits"] = w_.weight_bits;
     if (w_.cle) key["cle"] = w_.cle_relu6;
+    if (w_.high_bias_absorption) key["high_bias_absorption"] = true;
     if (w_.bias_correction) key["bias_correction"] = true;
     const std::string report = path("tune/tune.json");
     if (reuse("tune", out, key) && fs::exists(report)) {
@@ -261,6 +265,7 @@ class Workflow {
     t.relative = w_.tune_relative;
     t.max_trials = w_.tune_max_trials;
     t.timeout_s = w_.tune_timeout;
+    t.fallback = quant::fallback_mode_by_name(w_.tune_fallback);
     t.methods.clear();
     for (const std::string& m : w_.ptq_methods) t.methods.push_back(quant::method_by_name(m));
     t.progress = [this](const std::string& line) { log(line); };

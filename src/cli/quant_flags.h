@@ -20,6 +20,7 @@ struct PtqPassFlags {
   double percentile = 99.99;
   int bins = 2048, weight_bits = 8;
   bool per_tensor_weights = false, cle = false, bias_correction = false;
+  bool high_bias_absorption = false;
   std::vector<std::string> exclude, include;
 };
 
@@ -49,6 +50,9 @@ inline void add_ptq_pass_flags(CLI::App* cmd, PtqPassFlags& f) {
                   "relu (replaced by Relu, changes FP32 above 6) or skip (pair left alone)")
       ->capture_default_str()
       ->check(one_of({"clip", "relu", "skip"}));
+  cmd->add_flag("--high-bias-absorption", f.high_bias_absorption,
+                "High-bias absorption after CLE: the 0.1% quantile c of each channel's "
+                "pre-activation (calibration data) moves from a conv's bias into the next conv's");
   cmd->add_flag("--bias-correction", f.bias_correction,
                 "Empirical bias correction: each Conv/Gemm bias gets the mean output shift its "
                 "weight quantization causes on the calibration data (a node left in FP32 keeps "
@@ -62,6 +66,7 @@ inline quant::PtqOptions ptq_options(const PtqPassFlags& f, const std::string& m
   o.scheme.weight_bits = f.weight_bits;
   o.equalize = f.cle;
   o.equalization.relu6 = quant::relu6_policy_by_name(f.cle_relu6);
+  o.absorb_high_bias = f.high_bias_absorption;
   o.bias_correction = f.bias_correction;
   o.overrides.exclude = f.exclude;
   o.overrides.include = f.include;

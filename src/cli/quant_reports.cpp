@@ -123,12 +123,18 @@ nlohmann::json tune_json(const quant::TuneResult& r, const quant::TuneOptions& o
     j["trials"].push_back({{"trial", k + 1},
                            {"stage", t.stage},
                            {"method", t.method},
+                           {"change", t.change},
                            {"fp32_nodes", t.fp32_nodes},
+                           {"per_channel_nodes", t.per_channel_nodes},
+                           {"activation_methods", t.activation_methods},
                            {"top1", t.top1},
                            {"drop", t.drop},
                            {"latency_ms", t.latency_ms},
                            {"meets", t.meets}});
   }
+  j["nodes"] = nlohmann::json::array();
+  for (const quant::NodeOutcome& n : r.nodes)
+    j["nodes"].push_back({{"node", n.node}, {"op", n.op}, {"got", n.got}, {"changed", n.changed}});
   if (r.analyzed) j["sensitivity"] = sensitivity_json(r.sensitivity, c);
   return j;
 }
@@ -139,8 +145,8 @@ std::string tune_markdown(const quant::TuneResult& r, const quant::TuneOptions& 
   std::string s = fmt::format(
       "# qcv tune: {}\n\nCriterion: top-1 drop <= {}{} against FP32 {:.2f}% ({:.3f} ms at batch "
       "1); evaluation {}.\n\n**{}**: trial {} written to `{}` ({}).\n\n"
-      "| trial | stage | method | FP32 nodes | top-1 (%) | drop | latency (ms) | meets |\n"
-      "|---:|---|---|---|---:|---:|---:|---|\n",
+      "| trial | stage | method | change | FP32 nodes | top-1 (%) | drop | latency (ms) | meets |\n"
+      "|---:|---|---|---|---|---:|---:|---:|---|\n",
       c.model, o.max_drop, unit, r.fp32_top1, r.fp32_latency_ms, c.eval,
       r.met ? "criterion met" : "criterion NOT met, best found written", r.best + 1, output,
       r.ended);
@@ -149,9 +155,25 @@ std::string tune_markdown(const quant::TuneResult& r, const quant::TuneOptions& 
     std::string nodes = t.fp32_nodes.empty() ? "—"
                                              : fmt::format("{}: `{}`", t.fp32_nodes.size(),
                                                            join(t.fp32_nodes, "`, `"));
-    s += fmt::format("| {}{} | {} | {} | {} | {:.2f} | {:.2f} | {:.3f} | {} |\n", k + 1,
-                     int(k) == r.best ? " (written)" : "", t.stage, t.method, nodes, t.top1, t.drop,
-                     t.latency_ms, t.meets ? "yes" : "no");
+    s += fmt::format("| {}{} | {} | {} | {} | {} | {:.2f} | {:.2f} | {:.3f} | {} |\n", k + 1,
+                     int(k) == r.best ? " (written)" : "", t.stage, t.method,
+                     t.change.empty() ? "—" : t.change, nodes, t.top1, t.drop, t.latency_ms,
+                     t.meets ? "yes" : "no");
+  }
+  // What each node got in the written model: the changed ones, then a count of the rest.
+  int unchanged = 0;
+  std::string changed;
+  for (const quant::NodeOutcome& n : r.nodes) {
+    if (!n.changed) {
+      ++unchanged;
+      continue;
+    }
+    changed += fmt::format("| `{}` | {} | {} |\n", n.node, n.op, n.got);
+  }
+  if (!r.nodes.empty()) {
+    s += "\nPer node in the written model (changed by the search; the other " +
+         std::to_string(unchanged) + " quantized nodes as the method trial placed them):\n\n";
+    s += "| node | op | got |\n|---|---|---|\n" + (changed.empty() ? "| — | | |\n" : changed);
   }
   if (!c.command.empty()) s += fmt::format("\nCommand: `{}`\n", c.command);
   return s;

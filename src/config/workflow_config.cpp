@@ -5,6 +5,7 @@
 #include "ir/input_file.h"
 #include "ir/parse_value.h"
 #include "quant/quant.h"
+#include "quant/tune.h"
 
 namespace qcv::config {
 
@@ -26,11 +27,12 @@ WorkflowConfig parse_workflow(const YAML::Node& y, const std::string& where) {
   if (!y || y.IsNull()) return w;
   const YAML::Node ptq = y["ptq"], qat = y["qat"], deploy = y["deploy"], eval = y["eval"],
                    tune = y["tune"];
-  require_known_keys(tune, {"max_drop", "relative", "max_trials", "timeout", "eval_images"},
+  require_known_keys(tune,
+                     {"max_drop", "relative", "max_trials", "timeout", "eval_images", "fallback"},
                      in + ": tune");
   require_known_keys(ptq,
                      {"scheme", "methods", "images", "per_tensor_weights", "weight_bits", "cle",
-                      "cle_relu6", "bias_correction"},
+                      "cle_relu6", "high_bias_absorption", "bias_correction"},
                      in + ": ptq");
   require_known_keys(qat,
                      {"init", "ranges", "freeze_ranges_after", "range_decay", "batch_norm",
@@ -52,12 +54,15 @@ WorkflowConfig parse_workflow(const YAML::Node& y, const std::string& where) {
     read_flag(ptq, "cle", w.cle);
     read(ptq, "cle_relu6", w.cle_relu6);
     quant::relu6_policy_by_name(w.cle_relu6);  // a typo fails here
+    read_flag(ptq, "high_bias_absorption", w.high_bias_absorption);
     read_flag(ptq, "bias_correction", w.bias_correction);
     w.tune = static_cast<bool>(tune);
     read(tune, "max_drop", w.tune_max_drop, 0, 100);
     read_flag(tune, "relative", w.tune_relative);
     read(tune, "max_trials", w.tune_max_trials, 0, 1000000);
     read(tune, "timeout", w.tune_timeout, 0, 1e9);
+    read(tune, "fallback", w.tune_fallback);
+    quant::fallback_mode_by_name(w.tune_fallback);  // a typo fails here
     read(tune, "eval_images", w.tune_eval_images, 0, 1 << 30);
     read(qat, "init", w.qat_init);
     read(qat, "ranges", w.qat.ranges);

@@ -18,6 +18,7 @@ struct WorkflowConfig {
   // PTQ extras (qcv ptq's --per-tensor-weights, --weight-bits, --cle, --cle-relu6,
   // --bias-correction); QAT keeps its own defaults (8-bit per-channel weights).
   bool per_tensor_weights = false, cle = false, bias_correction = false;
+  bool high_bias_absorption = false;  // --high-bias-absorption
   int weight_bits = 8;
   std::string cle_relu6 = "clip";
   // tune: (qcv tune) present: a phase after PTQ tries ptq.methods, then falls back to FP32 the
@@ -25,6 +26,7 @@ struct WorkflowConfig {
   bool tune = false, tune_relative = false;
   double tune_max_drop = 0.5, tune_timeout = 0;
   int tune_max_trials = 50;
+  std::string tune_fallback = "ladder";  // qcv tune --fallback: fp32 | ladder
   int tune_eval_images = 0;  // spread over the test split; 0: the table's (eval.limit_test)
   std::string qat_init = "max";  // a calibration method, or "best": the best PTQ (deployed top-1)
   train::TrainConfig qat_train = train::qat_defaults();

@@ -8,39 +8,12 @@
 #include <optional>
 #include <set>
 
+#include "quant/conv_pairs.h"
 #include "quant/quant.h"
 
 namespace qcv::quant {
 
 namespace {
-
-const ir::Tensor* float_initializer(const ir::Graph& g, const std::string& name) {
-  const ir::Tensor* t = g.initializer(name);
-  return t && t->dtype() == ir::DType::Float32 ? t : nullptr;
-}
-
-// A scalar bound of a Clip (attribute or initializer input); nullopt when absent or not constant.
-std::optional<float> clip_bound(const ir::Graph& g, const ir::Node& n, size_t input,
-                                const char* attr) {
-  if (n.has_attr(attr)) return n.attr_float(attr, 0);
-  if (n.input(input).empty()) return std::nullopt;
-  const ir::Tensor* t = float_initializer(g, n.input(input));
-  if (!t || t->numel() != 1) return std::nullopt;
-  return static_cast<float>(t->as_double(0));
-}
-
-// The only reader of `value`, or -1 (several readers, none, or a graph output).
-int only_reader(const ir::Graph& g, const std::string& value) {
-  const std::vector<int> r = g.consumers(value);
-  return r.size() == 1 && !g.is_graph_output(value) ? r[0] : -1;
-}
-
-// conv1 -> [Relu | Clip(0, M) | Relu -> Min(per-channel bound)] -> conv2.
-struct Pair {
-  int conv1 = -1, conv2 = -1;
-  int relu = -1, clip = -1, min = -1;  // the activation nodes present
-  float clip_max = 0;
-};
 
 class Equalizer {
  public:
@@ -48,56 +21,10 @@ class Equalizer {
 
   // The pair starting at conv node i, or a reason it is not one ("" when conv1's output does not
   // lead to a conv at all: nothing worth reporting).
-  std::optional<Pair> match(int i, std::string& why) {
-    Pair p;
-    p.conv1 = i;
-    const ir::Node& c1 = g_.nodes[i];
-    const ir::Tensor* w1 = float_initializer(g_, c1.input(1));
-    if (!w1 || w1->rank() < 3) return std::nullopt;
-    if (!c1.input(2).empty() && !float_initializer(g_, c1.input(2))) return std::nullopt;
-    std::string v = c1.outputs[0];
-    int k = only_reader(g_, v);
-    if (k >= 0 && g_.nodes[k].op == "Relu") {
-      p.relu = k;
-      v = g_.nodes[k].outputs[0];
-      k = only_reader(g_, v);
-      if (k >= 0 && g_.nodes[k].op == "Min" && is_channel_bound(g_.nodes[k], v, w1->dim(0))) {
-        p.min = k;
-        v = g_.nodes[k].outputs[0];
-        k = only_reader(g_, v);
-      }
-    } else if (k >= 0 && g_.nodes[k].op == "Clip") {
-      const ir::Node& clip = g_.nodes[k];
-      const auto lo = clip_bound(g_, clip, 1, "min"), hi = clip_bound(g_, clip, 2, "max");
-      const int next = only_reader(g_, clip.outputs[0]);
-      if (next < 0 || g_.nodes[next].op != "Conv") return std::nullopt;
-      if (!lo || *lo != 0.0f || (hi && !(*hi > 0))) {
-        why = "Clip '" + clip.name + "' is not Clip(0, M): not positive-homogeneous";
-        return std::nullopt;
-      }
-      p.clip = k;
-      p.clip_max = hi ? *hi : INFINITY;
-      v = clip.outputs[0];
-      k = next;
-    }
-    if (k < 0 || g_.nodes[k].op != "Conv" || g_.nodes[k].inputs[0] != v) return std::nullopt;
-    p.conv2 = k;
-    const ir::Node& c2 = g_.nodes[k];
-    const ir::Tensor* w2 = float_initializer(g_, c2.input(1));
-    const int64_t channels = w1->dim(0);
-    if (!w2 || w2->rank() != w1->rank()) {
-      why = "Conv '" + c2.name + "' has no constant weight";
-      return std::nullopt;
-    }
-    const int64_t group = c2.attr_int("group", 1);
-    const bool plain = group == 1 && w2->dim(1) == channels;
-    const bool depthwise = group == channels && w2->dim(0) == channels && w2->dim(1) == 1;
-    if (!plain && !depthwise) {
-      why = "Conv '" + c2.name + "' is grouped (group " + std::to_string(group) + ")";
-      return std::nullopt;
-    }
-    if (p.clip >= 0 && o_.relu6 == Relu6Policy::Skip) {
-      why = "Clip '" + g_.nodes[p.clip].name +
+  std::optional<ConvPair> match(int i, std::string& why) {
+    std::optional<ConvPair> p = match_conv_pair(g_, i, why);
+    if (p && p->clip >= 0 && o_.relu6 == Relu6Policy::Skip) {
+      why = "Clip '" + g_.nodes[p->clip].name +
             "' between them is not positive-homogeneous (--cle-relu6 skip)";
       return std::nullopt;
     }
@@ -105,13 +32,13 @@ class Equalizer {
   }
 
   // Scales one pair; returns max_i |log s_i| (0: already equal).
-  double apply(Pair& p) {
+  double apply(ConvPair& p) {
     ir::Node& c1 = g_.nodes[p.conv1];
     ir::Node& c2 = g_.nodes[p.conv2];
     ir::Tensor& w1 = own(c1, 1);
     ir::Tensor& w2 = own(c2, 1);
     const int64_t channels = w1.dim(0);
-    const bool depthwise = c2.attr_int("group", 1) != 1;
+    const bool depthwise = p.depthwise;
     const int64_t inner1 = w1.numel() / channels;
     const int64_t out2 = w2.dim(0), in2 = w2.dim(1), inner2 = w2.numel() / (out2 * in2);
     float* a = w1.data<float>();
@@ -143,7 +70,7 @@ class Equalizer {
     if (p.clip >= 0) scale_clip(p, s);
     if (p.min >= 0) {
       ir::Node& m = g_.nodes[p.min];
-      ir::Tensor& bound = own(m, m.inputs[0] == g_.nodes[p.relu].outputs[0] ? 1 : 0);
+      ir::Tensor& bound = own(m, min_bound_input(g_, p));
       for (int64_t i = 0; i < channels; ++i)
         bound.data<float>()[i] = float(bound.data<float>()[i] / s[i]);
     }
@@ -159,7 +86,7 @@ class Equalizer {
       for (int i = 0; i < static_cast<int>(g_.nodes.size()); ++i) {
         if (g_.nodes[i].op != "Conv") continue;
         std::string why;
-        std::optional<Pair> p = match(i, why);
+        std::optional<ConvPair> p = match(i, why);
         if (!p) {
           if (round == 0 && !why.empty())
             report.skipped.push_back("Conv '" + g_.nodes[i].name + "': " + why);
@@ -180,17 +107,9 @@ class Equalizer {
   }
 
  private:
-  // `v` is min(x, bound) with a constant bound of shape [C, 1, ...] (one value per channel).
-  bool is_channel_bound(const ir::Node& m, const std::string& v, int64_t channels) {
-    if (m.inputs.size() != 2) return false;
-    const std::string& other = m.inputs[0] == v ? m.inputs[1] : m.inputs[0];
-    const ir::Tensor* t = float_initializer(g_, other);
-    return t && t->numel() == channels && t->rank() >= 1 && t->dim(0) == channels;
-  }
-
   // Clip(0, M) after scaling by 1/s: exactly Relu then min(x, M / s_i) per channel (relu6
   // PerChannelClip), or Relu alone (Relu6Policy::Relu: M dropped, the DFQ paper's choice).
-  void scale_clip(Pair& p, const std::vector<double>& s) {
+  void scale_clip(ConvPair& p, const std::vector<double>& s) {
     ir::Node& clip = g_.nodes[p.clip];
     const std::string x = clip.inputs[0], y = clip.outputs[0];
     clip.op = "Relu";
@@ -215,19 +134,11 @@ class Equalizer {
     g_.nodes.push_back(m);
   }
 
-  // Input k of node n as an initializer this pass owns (a shared or original one is copied once).
-  ir::Tensor& own(ir::Node& n, size_t k) {
-    std::string& name = n.inputs[k];
-    if (!owned_.count(name)) {
-      name = g_.add_initializer(name + "_equalized", g_.initializers.at(name).clone());
-      owned_.insert(name);
-    }
-    return g_.initializers.at(name);
-  }
+  ir::Tensor& own(ir::Node& n, size_t k) { return owned_.own(n, k); }
 
   ir::Graph& g_;
   const EqualizeOptions& o_;
-  std::set<std::string> owned_;
+  OwnedInitializers owned_{g_, "_equalized"};
 };
 
 }  // namespace

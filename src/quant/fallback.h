@@ -1,8 +1,8 @@
 // One calibration, many QDQ graphs: `qcv sensitivity` and `qcv tune` try many sets of nodes left
 // in FP32 without calibrating again for each. calibrate_ptq runs quantize_ptq's first half
-// (optimize, CLE, placement, bias correction, calibration, ranges) once; quantize_calibrated
-// writes the QDQ graph with extra nodes excluded, exactly what `qcv ptq --exclude NODE...` would
-// write from the same calibration.
+// (optimize, CLE, high-bias absorption, placement, bias correction, calibration, ranges) once;
+// quantize_calibrated writes the QDQ graph with extra nodes excluded, exactly what `qcv ptq
+// --exclude NODE...` would write from the same calibration.
 #pragma once
 #include <map>
 #include <string>
@@ -21,6 +21,7 @@ struct PtqCalibration {
   std::map<std::string, QuantParams> activation_params;  // every tensor a plan may quantize
   std::map<std::string, MethodChoice> chosen;            // method auto: per tensor
   EqualizeReport equalization;
+  HighBiasReport high_bias;
   int biases_corrected = 0;
   // Bias correction: node name -> its bias input before correction ("" for none), so that a node
   // left in FP32 gets its own bias back.
@@ -37,6 +38,22 @@ PtqCalibration calibrate_ptq(ir::Graph graph, const Backend& backend, Calibratio
 // qcv::Error when the new plan needs a range the calibration did not measure.
 PtqResult quantize_calibrated(const PtqCalibration& calibration,
                               const std::vector<std::string>& fp32_nodes = {});
+
+// An activation's range from another calibration of the same prepared graph (another method).
+struct ActivationRange {
+  CalibrationMethod method = CalibrationMethod::Max;
+  QuantParams params;
+};
+// What `qcv tune` may change per node on top of a calibration, in ladder order: weights per channel
+// (where the scheme says per tensor), an activation's range from another method, FP32.
+struct NodeChoices {
+  std::vector<std::string> fp32;
+  std::vector<std::string> per_channel;           // node names (Overrides::per_channel_weights)
+  std::map<std::string, ActivationRange> ranges;  // activation tensor -> its range
+};
+// The QDQ graph with those choices. A node left in FP32 or given per-channel weights keeps its own
+// bias when bias correction is on (the correction was for its per-tensor quantized weight).
+PtqResult quantize_calibrated(const PtqCalibration& calibration, const NodeChoices& choices);
 
 // The nodes whose exclusion changes the plan (what --exclude can act on), in graph order.
 std::vector<std::string> quantizable_nodes(const PtqCalibration& calibration);

@@ -139,7 +139,7 @@ class Planner {
     const ir::Tensor* w = g_.initializer(n.input(1));
     if (!w || w->dtype() != ir::DType::Float32) return;
     QuantTarget& t = target(n.inputs[1], TensorRole::Weight, "weight:" + n.op);
-    t.axis = s_.weight_per_channel ? weight_axis(n, *w) : -1;
+    t.axis = s_.weight_per_channel || o_.per_channel(n.name) ? weight_axis(n, *w) : -1;
     t.bits = s_.weight_bits;
     add_use(t, {i, 1});
   }

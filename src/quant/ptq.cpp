@@ -53,6 +53,10 @@ PtqCalibration calibrate_ptq(ir::Graph graph, const Backend& backend, Calibratio
     c.equalization = equalize_cross_layer(graph, options.equalization);
     ir::infer_shapes(graph);
   }
+  if (options.absorb_high_bias) {
+    c.high_bias = absorb_high_biases(graph, backend, data, options.high_bias, options.calibration);
+    ir::infer_shapes(graph);
+  }
   c.plan = plan_quantization(graph, options.scheme, options.overrides);
   if (options.bias_correction) {
     std::map<std::string, std::string> before;
@@ -83,22 +87,32 @@ PtqCalibration calibrate_ptq(ir::Graph graph, const Backend& backend, Calibratio
 }
 
 PtqResult quantize_calibrated(const PtqCalibration& c, const std::vector<std::string>& fp32_nodes) {
+  NodeChoices choices;
+  choices.fp32 = fp32_nodes;
+  return quantize_calibrated(c, choices);
+}
+
+PtqResult quantize_calibrated(const PtqCalibration& c, const NodeChoices& choices) {
   const PtqOptions& options = c.options;
   ir::Graph graph = c.prepared;
   PtqResult result;
   result.equalization = c.equalization;
   result.biases_corrected = c.biases_corrected;
+  result.high_bias = c.high_bias;
   result.stats = c.stats;
-  const Overrides overrides = with_excluded(options.overrides, fp32_nodes);
-  if (fp32_nodes.empty()) {
+  Overrides overrides = with_excluded(options.overrides, choices.fp32);
+  overrides.per_channel_weights.insert(overrides.per_channel_weights.end(),
+                                       choices.per_channel.begin(), choices.per_channel.end());
+  if (choices.fp32.empty() && choices.per_channel.empty()) {
     result.plan = c.plan;
   } else {
-    // A node left in FP32 keeps its own bias: the correction was for its quantized weight.
+    // A node left in FP32 (or now per channel) keeps its own bias: the correction was for its
+    // weight quantized as the calibration's plan said.
     bool restored = false;
     for (ir::Node& n : graph.nodes) {
       auto it = c.original_bias.find(n.name);
-      if (it == c.original_bias.end() || !overrides.excluded(n.name) || overrides.included(n.name))
-        continue;
+      const bool fp32 = overrides.excluded(n.name) && !overrides.included(n.name);
+      if (it == c.original_bias.end() || (!fp32 && !overrides.per_channel(n.name))) continue;
       if (it->second.empty())
         n.inputs.resize(2);
       else
@@ -115,6 +129,10 @@ PtqResult quantize_calibrated(const PtqCalibration& c, const std::vector<std::st
   std::map<std::string, QuantParams> params;
   for (const auto& t : result.plan.targets) {
     if (t.role != TensorRole::Activation) continue;
+    if (auto r = choices.ranges.find(t.tensor); r != choices.ranges.end()) {
+      params[t.tensor] = r->second.params;
+      continue;
+    }
     auto it = c.activation_params.find(t.tensor);
     if (it == c.activation_params.end())
       fail("ptq: '{}' was not calibrated (calibrate_ptq without for_fallback?)", t.tensor);
@@ -141,7 +159,9 @@ PtqResult quantize_calibrated(const PtqCalibration& c, const std::vector<std::st
     e.params = params.at(t.tensor);
     if (t.role == TensorRole::Activation) {
       e.method = method_name(options.calibration.method);
-      if (automatic) {
+      if (auto r = choices.ranges.find(t.tensor); r != choices.ranges.end()) {
+        e.method = method_name(r->second.method);
+      } else if (automatic) {
         const MethodChoice& m = c.chosen.at(t.tensor);
         e.method = method_name(m.method);
         for (const MethodTrial& trial : m.trials)

@@ -64,8 +64,11 @@ std::vector<std::string> scheme_names();
 struct Overrides {
   std::vector<std::string> exclude;
   std::vector<std::string> include;
+  // Weights of these nodes quantized per channel whatever the scheme says (qcv tune's ladder).
+  std::vector<std::string> per_channel_weights;
   bool excluded(const std::string& node_name) const;
   bool included(const std::string& node_name) const;
+  bool per_channel(const std::string& node_name) const;
 };
 bool glob_match(const std::string& pattern, const std::string& text);
 
@@ -271,6 +274,32 @@ struct EqualizeReport {
 };
 EqualizeReport equalize_cross_layer(ir::Graph& graph, const EqualizeOptions& options = {});
 
+// High-bias absorption (high_bias.cpp; Nagel et al. 2019, section 4.2) after CLE, for conv1 ->
+// Relu [-> Min(per-channel bound), CLE's exact ReLU6] -> conv2 (plain or depthwise): c_i, the
+// `quantile` of channel i's pre-activation over the calibration data (floored to a histogram bin
+// edge, at least its observed min, at most the Min bound, 0 when negative), leaves conv1's bias
+// (and the bound) and enters conv2's bias as sum over taps W2[:, i] c_i. Exact wherever the
+// pre-activation stays >= c_i. A conv2 that zero-pads is skipped unless padded_second_conv (then
+// exact only away from its borders: the padding does not see c). A ReLU6 Clip (no CLE, or
+// --cle-relu6 skip) is skipped: its upper bound would need the per-channel Min that CLE makes.
+struct HighBiasOptions {
+  double quantile = 0.001;  // of the pre-activation values per channel (0: the observed min)
+  int bins = 512;           // histogram bins over [0, max] per channel
+  bool padded_second_conv = false;
+};
+struct HighBiasReport {
+  struct Pair {
+    std::string conv1, conv2;
+    std::vector<float> c;  // per channel of conv1's output
+  };
+  int pairs = 0, channels = 0;  // pairs with some c_i > 0; channels with c_i > 0
+  std::vector<Pair> absorbed;
+  std::vector<std::string> skipped;  // "Conv 'x': why"
+};
+HighBiasReport absorb_high_biases(ir::Graph& graph, const Backend& backend, CalibrationData& data,
+                                  const HighBiasOptions& options,
+                                  const CalibrationOptions& progress);
+
 // Empirical bias correction (bias_correction.cpp): for each Conv/Gemm whose weight the plan
 // quantizes, the bias gains E[y_fp32 - y_wq] per output channel, the mean over the calibration
 // data of the output with FP32 weights minus the output with the weights as quantized (the same
@@ -307,6 +336,9 @@ struct PtqOptions {
   bool equalize = false;  // cross-layer equalization after optimize
   EqualizeOptions equalization;
   bool bias_correction = false;  // empirical bias correction before calibration
+  // High-bias absorption after CLE (c measured on the calibration data).
+  bool absorb_high_bias = false;
+  HighBiasOptions high_bias;
 };
 
 struct PtqResult {
@@ -314,8 +346,9 @@ struct PtqResult {
   QuantPlan plan;
   QuantReport report;
   std::map<std::string, TensorStats> stats;  // calibration statistics per observed tensor
-  EqualizeReport equalization;                // when PtqOptions::equalize
-  int biases_corrected = 0;                   // when PtqOptions::bias_correction
+  EqualizeReport equalization;               // when PtqOptions::equalize
+  int biases_corrected = 0;                  // when PtqOptions::bias_correction
+  HighBiasReport high_bias;                  // when PtqOptions::absorb_high_bias
 };
 
 // FP32 graph -> optimize -> placement -> calibration -> QDQ graph.

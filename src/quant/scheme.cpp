@@ -117,6 +117,9 @@ bool Overrides::excluded(const std::string& node_name) const {
 bool Overrides::included(const std::string& node_name) const {
   return match_any(include, node_name);
 }
+bool Overrides::per_channel(const std::string& node_name) const {
+  return match_any(per_channel_weights, node_name);
+}
 
 CalibrationMethod method_by_name(const std::string& name) {
   if (name == "max") return CalibrationMethod::Max;

@@ -1,9 +1,14 @@
 // Accuracy-driven quantization (`qcv tune`): the calibration method with the best top-1, then
-// nodes left in FP32 one by one in the sensitivity order until the top-1 drop against FP32 is
-// within the limit, then each fallback that turns out unnecessary put back. Every trial is
-// evaluated and timed; all of them come from one calibration per method.
+// nodes changed one by one in the sensitivity order until the top-1 drop against FP32 is within
+// the limit, then each FP32 fallback that turns out unnecessary put back. A node's change is FP32,
+// or with the ladder first the cheaper rungs: per-channel weights (where the scheme says per
+// tensor), then also the lowest-error method's range for the activations it reads (--method
+// auto's choice); the node keeps the rung with the best top-1 (ties: the cheaper). Every trial is
+// evaluated and timed; all of them come from one calibration per method (and, for the ladder, one
+// `auto` calibration for the ranges).
 #pragma once
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -11,22 +16,38 @@
 
 namespace qcv::quant {
 
+enum class FallbackMode { Fp32, Ladder };
+FallbackMode fallback_mode_by_name(const std::string& name);  // fp32 | ladder
+
 struct TuneOptions {
   double max_drop = 0.5;  // top-1 points (or percent of the FP32 top-1 with relative)
   bool relative = false;
-  int max_trials = 50;   // fallback trials (the method trials and the analysis not counted)
+  int max_trials = 50;   // ladder, fallback and put-back trials (not the method trials)
   double timeout_s = 0;  // no new trial after this many seconds; 0: none
+  FallbackMode fallback = FallbackMode::Ladder;
   std::vector<CalibrationMethod> methods = {CalibrationMethod::Max, CalibrationMethod::Percentile,
                                             CalibrationMethod::Entropy, CalibrationMethod::Mse};
   std::function<void(const std::string&)> progress;  // stderr when unset
 };
 
 struct TuneTrial {
-  std::string stage;  // "method", "fallback" (one more node in FP32) or "restore" (one put back)
+  // "method"; "per-channel", "range" (ladder rungs of one node), "fallback" (one more node in
+  // FP32); "restore" (an FP32 node put back, with the ladder to its cheaper rung)
+  std::string stage;
   std::string method;
+  std::string change;  // what this trial changed ("" for a method trial)
   std::vector<std::string> fp32_nodes;
-  double top1 = 0, drop = 0, latency_ms = 0;  // drop in the criterion's unit
+  std::vector<std::string> per_channel_nodes;             // ladder: weights made per channel
+  std::map<std::string, std::string> activation_methods;  // ladder: tensor -> its range's method
+  double top1 = 0, drop = 0, latency_ms = 0;              // drop in the criterion's unit
   bool meets = false;
+};
+
+// What one node got in the written model.
+struct NodeOutcome {
+  std::string node, op;
+  std::string got;       // "FP32", or e.g. "int8 per-tensor weights, max" / "int4 per-channel, mse"
+  bool changed = false;  // by the search (FP32, per-channel or another method)
 };
 
 struct TuneResult {
@@ -38,6 +59,7 @@ struct TuneResult {
   bool analyzed = false;
   SensitivityResult sensitivity;  // of the chosen method's calibration, when analyzed
   ir::Graph best_graph;
+  std::vector<NodeOutcome> nodes;  // the written model's quantized and FP32 nodes, graph order
 };
 
 // The drop of `top1` against `fp32_top1`: points, or percent of fp32_top1 with relative.

@@ -14,7 +14,8 @@ TEST(CliPtqAdvanced, BadValuesAreUsageErrors) {
     EXPECT_EQ(r.code, 2) << flags << "\n" << r.err;
   }
   Result help = run_qcv("ptq --help");
-  for (const char* flag : {"--cle", "--cle-relu6", "--bias-correction", "--weight-bits"})
+  for (const char* flag :
+       {"--cle", "--cle-relu6", "--bias-correction", "--weight-bits", "--high-bias-absorption"})
     EXPECT_NE(help.out.find(flag), std::string::npos) << flag;
 }
 
@@ -28,12 +29,15 @@ TEST(CliPtqAdvanced, EqualizedBiasCorrected4BitModelIsWritten) {
                 .code,
             0);
   Result r = run_qcv("ptq " + model + " --calib fashion-mnist --images 16 --batch 8 " +
-                     "--per-tensor-weights --weight-bits 4 --cle --bias-correction -o " + q);
+                     "--per-tensor-weights --weight-bits 4 --cle --high-bias-absorption "
+                     "--bias-correction -o " +
+                     q);
   ASSERT_EQ(r.code, 0) << r.err;
   // MobileNetV2's expand -> depthwise -> project chains: ReLU6 pairs made exact per channel.
   EXPECT_NE(r.err.find("cross-layer equalization: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("ReLU6 made per-channel"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("biases corrected"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("high-bias absorption: "), std::string::npos) << r.err;
   r = run_qcv("info " + q);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("quantized: yes"), std::string::npos) << r.out;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -147,6 +148,12 @@ TEST(CliTune, FallsBackExactlyTheOutlierNode) {
   EXPECT_TRUE(j.contains("sensitivity"));
   EXPECT_NE(slurp(dir + "/tune.md").find("criterion met"), std::string::npos);
   EXPECT_TRUE(std::filesystem::exists(dir + "/sensitivity.png"));
+  // Per node: b in FP32, a and c quantized as the method trial placed them.
+  std::map<std::string, std::string> got;
+  for (const auto& n : j["nodes"]) got[n["node"].get<std::string>()] = n["got"].get<std::string>();
+  EXPECT_EQ(got["b"], "FP32");
+  EXPECT_EQ(got["a"].rfind("int8 per-channel weights", 0), 0u) << got["a"];
+  EXPECT_NE(slurp(dir + "/tune.md").find("| `b` | Gemm | FP32 |"), std::string::npos);
   Result info = run_qcv("info " + out);
   EXPECT_NE(info.out.find("quantized: yes"), std::string::npos) << info.out;
 

@@ -23,13 +23,13 @@ std::string error_of(const std::string& yaml) {
 
 TEST(WorkflowPtqKeys, DefaultsAndValues) {
   const auto d = workflow("ptq: {scheme: tensorrt}\n");
-  EXPECT_FALSE(d.per_tensor_weights || d.cle || d.bias_correction);
+  EXPECT_FALSE(d.per_tensor_weights || d.cle || d.bias_correction || d.high_bias_absorption);
   EXPECT_EQ(d.weight_bits, 8);
   EXPECT_EQ(d.cle_relu6, "clip");
   const auto w = workflow(
       "ptq: {per_tensor_weights: true, weight_bits: 4, cle: true, cle_relu6: relu, "
-      "bias_correction: yes}\n");
-  EXPECT_TRUE(w.per_tensor_weights && w.cle && w.bias_correction);
+      "high_bias_absorption: true, bias_correction: yes}\n");
+  EXPECT_TRUE(w.per_tensor_weights && w.cle && w.bias_correction && w.high_bias_absorption);
   EXPECT_EQ(w.weight_bits, 4);
   EXPECT_EQ(w.cle_relu6, "relu");
 }
@@ -39,6 +39,8 @@ TEST(WorkflowPtqKeys, BadValuesAreErrorsNamingTheKey) {
   EXPECT_NE(e.find("weight_bits"), std::string::npos) << e;
   e = error_of("ptq: {cle_relu6: clamp}\n");
   EXPECT_NE(e.find("clamp"), std::string::npos) << e;
+  e = error_of("ptq: {high_bias_absorption: 2}\n");
+  EXPECT_NE(e.find("high_bias_absorption"), std::string::npos) << e;
   e = error_of("ptq: {cle: maybe}\n");
   EXPECT_NE(e.find("cle"), std::string::npos) << e;
   EXPECT_NE(e.find("w.yaml"), std::string::npos) << e;
@@ -51,8 +53,11 @@ TEST(WorkflowTuneKeys, AbsentMeansNoPhase) {
   EXPECT_TRUE(d.tune);
   EXPECT_EQ(d.tune_max_drop, 0.5);
   EXPECT_FALSE(d.tune_relative);
+  EXPECT_EQ(d.tune_fallback, "ladder");
   const auto w = workflow(
-      "tune: {max_drop: 0.3, relative: true, max_trials: 7, timeout: 60, eval_images: 2000}\n");
+      "tune: {max_drop: 0.3, relative: true, max_trials: 7, timeout: 60, eval_images: 2000, "
+      "fallback: fp32}\n");
+  EXPECT_EQ(w.tune_fallback, "fp32");
   EXPECT_TRUE(w.tune && w.tune_relative);
   EXPECT_EQ(w.tune_max_drop, 0.3);
   EXPECT_EQ(w.tune_max_trials, 7);
@@ -67,6 +72,8 @@ TEST(WorkflowTuneKeys, BadValuesAreErrorsNamingTheKey) {
   EXPECT_NE(e.find("max_dorp"), std::string::npos) << e;
   e = error_of("tune: {relative: sometimes}\n");
   EXPECT_NE(e.find("relative"), std::string::npos) << e;
+  e = error_of("tune: {fallback: int8}\n");
+  EXPECT_NE(e.find("int8"), std::string::npos) << e;
 }
 
 }  // namespace

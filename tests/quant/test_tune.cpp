@@ -65,9 +65,11 @@ std::vector<std::map<std::string, ir::Tensor>> batches(int count, uint32_t seed)
 
 // Top-1 against the FP32 model's own predictions (so FP32 scores 100%), with the logits.
 struct Oracle {
-  std::vector<std::map<std::string, ir::Tensor>> eval = batches(4, 11);
+  std::vector<std::map<std::string, ir::Tensor>> eval;
   std::vector<int64_t> labels;
-  explicit Oracle(const ir::Graph& fp32) {
+  explicit Oracle(const ir::Graph& fp32,
+                  std::vector<std::map<std::string, ir::Tensor>> data = batches(4, 11))
+      : eval(std::move(data)) {
     for (const auto& f : eval) {
       const ir::Tensor y = ref::run_graph(fp32, f).at(0);
       for (int64_t i = 0; i < kBatch; ++i) {
@@ -152,6 +154,7 @@ TEST(Tune, FallsBackExactlyTheHarmfulNode) {
   const Oracle oracle(g);
   TuneOptions o;
   o.max_drop = 3;
+  o.fallback = FallbackMode::Fp32;
   o.progress = quiet;
   const TuneResult r = tune_quantization(
       g, reference_backend(), *data, PtqOptions{}, std::cref(oracle),
@@ -178,6 +181,7 @@ TEST(Tune, UnreachableCriterionSaysSoAndKeepsTheBest) {
   o.max_drop = -1;  // nothing quantized can gain accuracy over FP32's own labels
   o.max_trials = 2;
   o.methods = {CalibrationMethod::Max};
+  o.fallback = FallbackMode::Fp32;
   o.progress = quiet;
   const TuneResult r = tune_quantization(
       g, reference_backend(), *data, PtqOptions{}, std::cref(oracle),
@@ -186,4 +190,114 @@ TEST(Tune, UnreachableCriterionSaysSoAndKeepsTheBest) {
   EXPECT_EQ(r.trials.size(), 3u);  // one method, two fallbacks
   EXPECT_NE(r.ended.find("--max-trials 2"), std::string::npos) << r.ended;
   EXPECT_GE(r.best, 0);
+}
+
+namespace {
+
+// x[N,8] (feature 0 ~0.001, the others ~1) -> a Gemm [8 -> 8] -> c Gemm [8 -> 4] -> y: a's row 0
+// is 1000 x feature 0 (an output ~1, which c ignores), rows 1..7 weights ~1 on the other
+// features. One per-tensor int8 scale for Wa (1000/127) rounds every weight of rows 1..7 to 0, so
+// a per-tensor plan destroys the net; per-channel scales keep each row. The activations x and h
+// hold values ~1 in every channel that matters: their per-tensor ranges do no harm.
+std::vector<std::map<std::string, ir::Tensor>> tiny_first_feature(
+    std::vector<std::map<std::string, ir::Tensor>> feeds) {
+  for (auto& f : feeds) {
+    ir::Tensor& x = f.at("x");
+    for (int64_t n = 0; n < x.dim(0); ++n) x.data<float>()[n * 8] *= 0.001f;
+  }
+  return feeds;
+}
+
+ir::Graph tiny_rows_net() {
+  std::mt19937 rng(5);
+  ir::Graph g;
+  g.name = "tiny_rows_net";
+  g.inputs.push_back(ir::make_value("x", ir::DType::Float32, {-1, 8}));
+  g.outputs.push_back(ir::make_value("y"));
+  ir::Tensor wa = test::random_tensor({8, 8}, rng, -1.0f, 1.0f);
+  for (int64_t i = 0; i < 8; ++i) {
+    wa.data<float>()[i] = i == 0 ? 1000.0f : 0.0f;      // row 0: 1000 x feature 0
+    wa.data<float>()[i * 8] = i == 0 ? 1000.0f : 0.0f;  // rows 1..7 ignore feature 0
+  }
+  ir::Tensor wc = test::random_tensor({4, 8}, rng, -1.0f, 1.0f);
+  for (int64_t k = 0; k < 4; ++k) wc.data<float>()[k * 8] = 0.0f;  // c ignores h[:, 0]
+  g.initializers["Wa"] = wa;
+  g.initializers["Ba"] = ir::Tensor(ir::DType::Float32, {8});
+  std::fill_n(g.initializers["Ba"].data<float>(), 8, 0.0f);
+  g.initializers["Wc"] = wc;
+  g.initializers["Bc"] = test::random_tensor({4}, rng, -0.1f, 0.1f);
+  const std::map<std::string, ir::Attribute> t = {{"transB", int64_t(1)}};
+  g.nodes.push_back(test::node("a", "Gemm", {"x", "Wa", "Ba"}, {"h"}, t));
+  g.nodes.push_back(test::node("c", "Gemm", {"h", "Wc", "Bc"}, {"y"}, t));
+  ir::validate(g);
+  ir::infer_shapes(g);
+  return g;
+}
+
+PtqOptions per_tensor_weights() {
+  PtqOptions p;
+  p.scheme.weight_per_channel = false;
+  return p;
+}
+
+}  // namespace
+
+TEST(Tune, LadderMeetsWithPerChannelWeightsWhereFallbackNeedsFp32) {
+  const ir::Graph g = tiny_rows_net();
+  auto data = feeds_data(tiny_first_feature(batches(2, 5)));
+  const Oracle oracle(g, tiny_first_feature(batches(4, 11)));
+  // The premise: per-tensor weights ruin the net, per-channel weights do not.
+  PtqOptions pc;
+  pc.calibration.show_progress = false;
+  PtqOptions pt = per_tensor_weights();
+  pt.calibration.show_progress = false;
+  EXPECT_LT(oracle(quantize_ptq(g, reference_backend(), *data, pt).graph).top1, 80.0);
+  EXPECT_GT(oracle(quantize_ptq(g, reference_backend(), *data, pc).graph).top1, 97.0);
+
+  TuneOptions o;
+  o.max_drop = 3;
+  o.methods = {CalibrationMethod::Max};
+  o.progress = quiet;
+  const auto no_latency = [](const ir::Graph&) { return 1.0; };
+  const TuneResult ladder =
+      tune_quantization(g, reference_backend(), *data, pt, std::cref(oracle), no_latency, o);
+  ASSERT_TRUE(ladder.met) << ladder.ended;
+  const TuneTrial& best = ladder.trials[ladder.best];
+  EXPECT_TRUE(best.fp32_nodes.empty());
+  EXPECT_EQ(best.per_channel_nodes, std::vector<std::string>{"a"});
+  EXPECT_EQ(best.stage, "per-channel");
+  // The written model: Wa dequantized per channel (axis 0, 8 scales), Wc still per tensor.
+  int per_axis = 0, weights = 0;
+  for (const ir::Node& n : ladder.best_graph.nodes) {
+    if (n.op != "DequantizeLinear") continue;
+    const ir::Tensor& scale = *ladder.best_graph.initializer(n.inputs[1]);
+    if (n.outputs[0].find("Wa") != std::string::npos) {
+      ++weights;
+      per_axis += scale.numel() == 8;
+    }
+    if (n.outputs[0].find("Wc") != std::string::npos) {
+      ++weights;
+      EXPECT_EQ(scale.numel(), 1);
+    }
+  }
+  EXPECT_EQ(weights, 2);
+  EXPECT_EQ(per_axis, 1);
+  // The report per node says what each got.
+  std::map<std::string, std::string> got;
+  for (const NodeOutcome& n : ladder.nodes) got[n.node] = n.got;
+  EXPECT_EQ(got["a"], "int8 per-channel weights, inputs max");
+  EXPECT_EQ(got["c"], "int8 per-tensor weights, inputs max");
+
+  // FP32 fallback alone needs a in FP32 for the same criterion.
+  o.fallback = FallbackMode::Fp32;
+  const TuneResult fp32 =
+      tune_quantization(g, reference_backend(), *data, pt, std::cref(oracle), no_latency, o);
+  ASSERT_TRUE(fp32.met) << fp32.ended;
+  EXPECT_EQ(fp32.trials[fp32.best].fp32_nodes, std::vector<std::string>{"a"});
+}
+
+TEST(Tune, FallbackModeNames) {
+  EXPECT_EQ(fallback_mode_by_name("fp32"), FallbackMode::Fp32);
+  EXPECT_EQ(fallback_mode_by_name("ladder"), FallbackMode::Ladder);
+  EXPECT_THROW(fallback_mode_by_name("int8"), Error);
 }
