@@ -23,7 +23,9 @@ class Tensor {
   Tensor(DType dtype, Shape shape);
   // A tensor whose bytes the caller overwrites at once, all of them (a copy of file data): no
   // zero-filling pass over memory that is about to be written anyway.
-  static Tensor uninitialized(DType dtype, Shape shape) { return Tensor(dtype, std::move(shape), false); }
+  static Tensor uninitialized(DType dtype, Shape shape) {
+    return Tensor(dtype, std::move(shape), false);
+  }
   // A tensor over bytes someone else allocated (a parsed file's raw data, kept instead of
   // copied), holding `bytes` alive; at least 16-byte aligned, at least nbytes() long (checked by
   // the caller).

@@ -37,7 +37,8 @@ ir::Tensor tensor_from_proto(::onnx::TensorProto* proto, const std::string& what
   const ir::DType dtype = ir::dtype_from_onnx(proto->data_type());
   // Anything unusual (and Bool, whose bytes are normalized, and small tensors, not worth it)
   // takes the copying path, which also reports every error.
-  const bool plain = proto->has_raw_data() && proto->data_location() != ::onnx::TensorProto::EXTERNAL &&
+  const bool plain = proto->has_raw_data() &&
+                     proto->data_location() != ::onnx::TensorProto::EXTERNAL &&
                      proto->external_data_size() == 0 && !proto->has_segment();
   if (!plain || dtype == ir::DType::Undefined || dtype == ir::DType::Bool ||
       proto->raw_data().size() < 4096)

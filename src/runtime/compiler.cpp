@@ -1,10 +1,10 @@
 #include "runtime/compiler.h"
 
-#include "runtime/dnnl_util.h"
-
 #include <omp.h>
 
 #include <exception>
+
+#include "runtime/dnnl_util.h"
 
 namespace qcv::runtime {
 
