@@ -16,4 +16,25 @@ std::string read_input_file(const std::string& path, uint64_t max_bytes);
 // `size` bytes at `offset` of the file into `out`; throws naming the file on a short read.
 void read_input_bytes(const std::string& path, uint64_t offset, void* out, uint64_t size);
 
+// The whole file mapped read-only (checked as read_input_file): a large model is parsed from the
+// page cache, with no anonymous copy to zero, fill and fault in page by page. Falls back to
+// reading where the file cannot be mapped.
+class MappedInputFile {
+ public:
+  MappedInputFile(const std::string& path, uint64_t max_bytes);
+  ~MappedInputFile();
+  MappedInputFile(const MappedInputFile&) = delete;
+  MappedInputFile& operator=(const MappedInputFile&) = delete;
+
+  const char* data() const { return map_ ? static_cast<const char*>(map_) : copy_.data(); }
+  size_t size() const { return size_; }
+  // Unmaps (or frees) the bytes early, once they are parsed.
+  void release();
+
+ private:
+  void* map_ = nullptr;
+  size_t size_ = 0;
+  std::string copy_;  // the fallback
+};
+
 }  // namespace qcv::ir

@@ -26,7 +26,9 @@ std::string shape_str(const Shape& shape) {
   return s + "]";
 }
 
-Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
+Tensor::Tensor(DType dtype, Shape shape) : Tensor(dtype, std::move(shape), true) {}
+
+Tensor::Tensor(DType dtype, Shape shape, bool zero) : dtype_(dtype), shape_(std::move(shape)) {
   // Checked here so that no caller can wrap a size or ask for more than the ceiling.
   const size_t bytes = limits::checked_tensor_bytes(
       shape_, dtype_size(dtype_), fmt::format("tensor of shape {}", shape_str(shape_)));
@@ -34,8 +36,21 @@ Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape
   if (rounded == 0) rounded = 64;
   void* p = std::aligned_alloc(64, rounded);
   if (!p) fail("Tensor: out of memory allocating {} bytes", bytes);
-  std::memset(p, 0, rounded);
+  if (zero)
+    std::memset(p, 0, rounded);
+  else if (rounded > bytes)  // the padding stays defined
+    std::memset(static_cast<uint8_t*>(p) + bytes, 0, rounded - bytes);
   buffer_ = std::shared_ptr<uint8_t>(static_cast<uint8_t*>(p), [](uint8_t* q) { std::free(q); });
+}
+
+Tensor Tensor::adopt(DType dtype, Shape shape, std::shared_ptr<uint8_t> bytes) {
+  Tensor t;
+  t.dtype_ = dtype;
+  t.shape_ = std::move(shape);
+  limits::checked_tensor_bytes(t.shape_, dtype_size(dtype),
+                               fmt::format("tensor of shape {}", shape_str(t.shape_)));
+  t.buffer_ = std::move(bytes);
+  return t;
 }
 
 void Tensor::check_type(DType expected) const {
@@ -89,7 +104,7 @@ std::vector<float> Tensor::to_float_vector() const {
 
 Tensor Tensor::clone() const {
   if (empty()) return Tensor();
-  Tensor t(dtype_, shape_);
+  Tensor t = uninitialized(dtype_, shape_);
   std::memcpy(t.raw(), raw(), nbytes());
   return t;
 }

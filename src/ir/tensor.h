@@ -21,6 +21,15 @@ class Tensor {
   Tensor() = default;
   // Zero-filled tensor.
   Tensor(DType dtype, Shape shape);
+  // A tensor whose bytes the caller overwrites at once, all of them (a copy of file data): no
+  // zero-filling pass over memory that is about to be written anyway.
+  static Tensor uninitialized(DType dtype, Shape shape) {
+    return Tensor(dtype, std::move(shape), false);
+  }
+  // A tensor over bytes someone else allocated (a parsed file's raw data, kept instead of
+  // copied), holding `bytes` alive; at least 16-byte aligned, at least nbytes() long (checked by
+  // the caller).
+  static Tensor adopt(DType dtype, Shape shape, std::shared_ptr<uint8_t> bytes);
 
   template <typename T>
   static Tensor from_vector(Shape shape, const std::vector<T>& values) {
@@ -70,11 +79,12 @@ class Tensor {
   Tensor reshaped(Shape shape) const;
 
  private:
+  Tensor(DType dtype, Shape shape, bool zero);
   void check_type(DType expected) const;
 
   DType dtype_ = DType::Undefined;
   Shape shape_;
-  std::shared_ptr<uint8_t> buffer_;  // 64-byte aligned
+  std::shared_ptr<uint8_t> buffer_;  // 64-byte aligned unless adopted (16)
 };
 
 }  // namespace qcv::ir

@@ -221,7 +221,7 @@ ir::Graph graph_from_model(pb::ModelProto& m, const std::string& model_dir) {
     if (t.name().empty()) fail("initializer with an empty name");
     if (g.initializers.count(t.name())) fail("initializer '{}' appears twice", t.name());
     if (t.data_location() == pb::TensorProto::EXTERNAL) detail::load_external_data(t, model_dir);
-    g.initializers[t.name()] = tensor_from_proto(t, fmt::format("initializer '{}'", t.name()));
+    g.initializers[t.name()] = tensor_from_proto(&t, fmt::format("initializer '{}'", t.name()));
     release_payload(&t);
   }
   for (const auto& vi : gp.input()) {
@@ -284,15 +284,16 @@ std::string read_file(const std::string& path) {
 
 // Parses serialized ModelProto bytes; `release_bytes` runs once they are no longer needed.
 template <typename Release>
-ir::Graph parse_model(const std::string& bytes, const std::string& origin,
+ir::Graph parse_model(const char* bytes, size_t size, const std::string& origin,
                       const std::string& model_dir, Release release_bytes) {
   silence_protobuf_logging();
   return with_origin(origin, [&] {
-    if (bytes.empty()) fail("empty file");
-    if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
+    if (size == 0) fail("empty file");
+    if (size > static_cast<size_t>(std::numeric_limits<int>::max()))
       fail("larger than 2 GiB (protobuf's limit): save the weights as external data");
     pb::ModelProto model;
-    if (!model.ParseFromString(bytes)) fail("not an ONNX model (protobuf parse failed)");
+    if (!model.ParseFromArray(bytes, static_cast<int>(size)))
+      fail("not an ONNX model (protobuf parse failed)");
     release_bytes();
     return graph_from_model(model, model_dir);
   });
@@ -301,13 +302,14 @@ ir::Graph parse_model(const std::string& bytes, const std::string& origin,
 }  // namespace
 
 ir::Graph load_from_bytes(const std::string& bytes, const std::string& origin) {
-  return parse_model(bytes, origin, "", [] {});
+  return parse_model(bytes.data(), bytes.size(), origin, "", [] {});
 }
 
 ir::Graph load(const std::string& path) {
-  std::string bytes = read_file(path);
+  ir::MappedInputFile file(path, kMaxModelFileBytes);
   const std::string dir = std::filesystem::path(path).parent_path().string();
-  return parse_model(bytes, path, dir.empty() ? "." : dir, [&bytes] { std::string().swap(bytes); });
+  return parse_model(file.data(), file.size(), path, dir.empty() ? "." : dir,
+                     [&file] { file.release(); });
 }
 
 ir::Tensor load_tensor(const std::string& path) {

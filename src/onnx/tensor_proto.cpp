@@ -33,6 +33,24 @@ std::string onnx_type_name(int32_t data_type) {
   return "type " + std::to_string(data_type);
 }
 
+ir::Tensor tensor_from_proto(::onnx::TensorProto* proto, const std::string& what) {
+  const ir::DType dtype = ir::dtype_from_onnx(proto->data_type());
+  // Anything unusual (and Bool, whose bytes are normalized, and small tensors, not worth it)
+  // takes the copying path, which also reports every error.
+  const bool plain = proto->has_raw_data() &&
+                     proto->data_location() != ::onnx::TensorProto::EXTERNAL &&
+                     proto->external_data_size() == 0 && !proto->has_segment();
+  if (!plain || dtype == ir::DType::Undefined || dtype == ir::DType::Bool ||
+      proto->raw_data().size() < 4096)
+    return tensor_from_proto(*proto, what);
+  ir::Shape shape = checked_dims(*proto, what);
+  const uint64_t want = limits::checked_tensor_bytes(shape, ir::dtype_size(dtype), what);
+  if (proto->raw_data().size() != want) return tensor_from_proto(*proto, what);  // its error
+  std::shared_ptr<std::string> owner(proto->release_raw_data());
+  auto* bytes = reinterpret_cast<uint8_t*>(owner->data());
+  return ir::Tensor::adopt(dtype, std::move(shape), std::shared_ptr<uint8_t>(owner, bytes));
+}
+
 ir::Tensor tensor_from_proto(const ::onnx::TensorProto& proto, const std::string& what) {
   if (proto.data_location() == ::onnx::TensorProto::EXTERNAL || proto.external_data_size() > 0)
     fail("{}: external data here is not supported (only initializers of a model file)", what);
@@ -51,7 +69,7 @@ ir::Tensor tensor_from_proto(const ::onnx::TensorProto& proto, const std::string
     if (raw.size() != want)
       fail("{}: raw_data has {} bytes, shape {} of {} needs {}", what, raw.size(),
            ir::shape_str(shape), ir::dtype_name(dtype), want);
-    ir::Tensor t(dtype, shape);
+    ir::Tensor t = ir::Tensor::uninitialized(dtype, shape);
     if (want) std::memcpy(t.raw(), raw.data(), want);  // ONNX raw data is little-endian, as is x86
     if (dtype == ir::DType::Bool) {
       // A byte other than 0/1 is not a valid C++ bool; ONNX means nonzero = true.

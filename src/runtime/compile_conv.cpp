@@ -71,7 +71,7 @@ bool PlanBuilder::build_conv(int i) {
   }
   int src = ensure_md(x, pd.src_desc());
   dnnl::memory weights =
-      cached_weights(n.name + "/W", pd.weights_desc(), plain_md(wshape), w->raw());
+      cached_weights(n.name + "/W", pd.weights_desc(), plain_md(wshape), *w);
   cache_.note_source(n.input(1), {n.name + "/W", n.name, w->shape(), wshape});
   // The residual accumulates in the destination's layout: an operand in another one (a
   // dequantized, plain tensor) is reordered first, as the int8 conv does.
@@ -139,7 +139,7 @@ bool PlanBuilder::build_gemm(int i) {
     for (int64_t o = 0; o < outputs; ++o)
       for (int64_t j = 0; j < k; ++j)
         wp[o * k + j] = alpha * (trans_b ? bp[o * k + j] : bp[j * outputs + o]);
-    weights = cached_weights(n.name + "/W", pd.weights_desc(), plain_md(wshape), wt.raw());
+    weights = cached_weights(n.name + "/W", pd.weights_desc(), plain_md(wshape), wt);
   }
   // With transB and alpha 1 the cached copy is B itself.
   if (trans_b && alpha == 1.f)

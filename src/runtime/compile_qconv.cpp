@@ -305,15 +305,17 @@ bool PlanBuilder::build_qconv(int i) {
     acc = ensure_md(acc, want);
   }
   dnnl::memory weights = cached_weights(n.name + "/Wq", pd.weights_desc(),
-                                        plain_md(wshape, memory::data_type::s8), w->q->raw());
+                                        plain_md(wshape, memory::data_type::s8), *w->q);
   int b = -1;
   if (!bias.empty())
     b = add_constant(n.name + "#qbias", ir::Tensor::from_vector<float>({oc}, bias));
   int dst = define_typed(chain.output_name, pd.dst_desc(), out, dst_type);
 
+  // JIT-compiled at the end of build(), with the other deferred work.
   PrimitiveStep& s = add_weighted_step(
       int8_label(g_, i, "QConv", chain, pd.impl_info_str(), xq->params.dtype, dst_type),
-      dnnl::convolution_forward(pd), pd, src, weights, b, dst);
+      dnnl::primitive(), pd, src, weights, b, dst);
+  defer([&s, k = s.calls.size() - 1, pd] { s.calls[k].primitive = dnnl::convolution_forward(pd); });
   s.dst_value = dst;
   if (acc >= 0) {
     s.reads.push_back(acc);

@@ -66,7 +66,7 @@ bool PlanBuilder::build_qgemm(int i) {
     for (int64_t o = 0; o < outputs; ++o)
       for (int64_t j = 0; j < k; ++j) wp[o * k + j] = trans_b ? bp[o * k + j] : bp[j * outputs + o];
     weights = cached_weights(n.name + "/Wq", pd.weights_desc(),
-                             plain_md({outputs, k}, memory::data_type::s8), wt.raw());
+                             plain_md({outputs, k}, memory::data_type::s8), wt);
   }
   int b = -1;
   if (!bias.empty())

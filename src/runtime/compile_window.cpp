@@ -58,7 +58,7 @@ bool PlanBuilder::build_conv_transpose(int i) {
   // Not registered as a weight source: the cached copy is not W's row-major layout.
   dnnl::memory weights =
       cached_weights(n.name + "/W", pd.weights_desc(),
-                     memory::desc(wdims, memory::data_type::f32, wtag), w->raw());
+                     memory::desc(wdims, memory::data_type::f32, wtag), *w);
   int dst = define(n.outputs[0], pd.dst_desc(), out);
   add_weighted_step(n.name + " (ConvTranspose: " + pd.impl_info_str() + ")",
                     dnnl::deconvolution_forward(pd), pd, src, weights, b, dst);

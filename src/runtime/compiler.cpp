@@ -1,5 +1,9 @@
 #include "runtime/compiler.h"
 
+#include <omp.h>
+
+#include <exception>
+
 #include "runtime/dnnl_util.h"
 
 namespace qcv::runtime {
@@ -76,6 +80,7 @@ std::unique_ptr<Plan> PlanBuilder::build(const std::vector<std::string>& observe
   for (size_t k = 0; k + observe_only < g_.outputs.size(); ++k)
     plan_->outputs.push_back(value_of(g_.outputs[k].name));
   for (const std::string& name : observed) plan_->observations.push_back({name, value_of(name)});
+  run_deferred();
   plan_->finalize(scratchpad_bytes_);
   return std::move(plan_);
 }
@@ -325,16 +330,51 @@ PrimitiveStep& PlanBuilder::add_weighted_step(const std::string& label, const dn
 }
 
 dnnl::memory PlanBuilder::cached_weights(const std::string& key, const dnnl::memory::desc& want,
-                                         const dnnl::memory::desc& user_md, const void* data) {
+                                         const dnnl::memory::desc& user_md,
+                                         const ir::Tensor& source) {
   dnnl::memory m = cache_.find(key, want);
   if (m) return m;
   m = dnnl::memory(want, engine_);
-  dnnl::memory user(user_md, engine_, const_cast<void*>(data));
-  dnnl::stream s(engine_);
-  dnnl::reorder(user, m).execute(s, user, m);
-  s.wait();
   cache_.put(key, m);
+  // `source` is copied (its buffer shared): a temporary stays alive until the reorder runs.
+  defer([m, user_md, source, engine = engine_]() mutable {
+    dnnl::memory user(user_md, engine, const_cast<void*>(source.raw()));
+    // In run_deferred's parallel region a nested region has one thread, but oneDNN sizes a
+    // reorder's per-thread partial sums (s8 compensation) by omp_get_max_threads() when the
+    // reorder is created: it must say 1 there, or the sums of "thread 1" are never computed.
+    const int threads = omp_get_max_threads();
+    if (omp_in_parallel()) omp_set_num_threads(1);
+    // Its own scratchpad: oneDNN's library one is shared by the process (not built for
+    // concurrent execution), and these reorders may run at once.
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    dnnl::reorder::primitive_desc pd(engine, user_md, engine, m.get_desc(), attr);
+    dnnl::memory scratch(pd.scratchpad_desc(), engine);
+    dnnl::stream s(engine);
+    dnnl::reorder(pd).execute(
+        s, {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, m}, {DNNL_ARG_SCRATCHPAD, scratch}});
+    s.wait();
+    omp_set_num_threads(threads);
+  });
   return m;
+}
+
+void PlanBuilder::run_deferred() {
+  const int n = static_cast<int>(deferred_.size());
+  const int team = std::max(1, std::min(omp_get_max_threads(), n));
+  std::vector<std::exception_ptr> errors(n);
+  // Primitives are still created for the whole team (omp_get_max_threads() in the region).
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team) if (team > 1)
+  for (int k = 0; k < n; ++k) {
+    try {
+      deferred_[k]();
+    } catch (...) {
+      errors[k] = std::current_exception();
+    }
+  }
+  deferred_.clear();
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
 }
 
 }  // namespace qcv::runtime

@@ -2,6 +2,7 @@
 // fused chain, oneDNN primitives where they exist, reference kernels elsewhere.
 #pragma once
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <memory>
 #include <oneapi/dnnl/dnnl.hpp>
@@ -147,8 +148,15 @@ class PlanBuilder {
   PrimitiveStep& add_weighted_step(const std::string& label, const dnnl::primitive& p,
                                    const dnnl::primitive_desc_base& pd, int src,
                                    const dnnl::memory& weights, int b, int dst);
+  // The weights `source` (read as user_md) in layout `want`, from the cache or reordered (at
+  // the end of build(), see defer).
   dnnl::memory cached_weights(const std::string& key, const dnnl::memory::desc& want,
-                              const dnnl::memory::desc& user_md, const void* data);
+                              const dnnl::memory::desc& user_md, const ir::Tensor& source);
+  // Work that nothing else in build() reads (JIT-compiling a primitive, reordering weights):
+  // build() runs it at its end, spread over the team the plan is for (omp_get_max_threads()).
+  // ResNet-50 INT8 spends most of its compile time there.
+  void defer(std::function<void()> work) { deferred_.push_back(std::move(work)); }
+  void run_deferred();
 
   const ir::Graph& g_;
   dnnl::engine engine_;
@@ -159,6 +167,7 @@ class PlanBuilder {
   std::map<int, int> plain_copies_;
   std::map<std::string, QTensor> float_as_int8_;
   size_t scratchpad_bytes_ = 0;
+  std::vector<std::function<void()>> deferred_;
 };
 
 std::string impl_name(const dnnl::primitive_desc_base& pd);
