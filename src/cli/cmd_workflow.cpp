@@ -188,6 +188,8 @@ class Workflow {
     p.cle = w_.cle;
     p.cle_relu6 = w_.cle_relu6;
     p.bias_correction = w_.bias_correction;
+    p.adaround = w_.adaround;
+    p.adaround_iters = w_.adaround_iters;
     return p;
   }
 
@@ -203,6 +205,7 @@ class Workflow {
     if (w_.weight_bits != 8) key["weight_bits"] = w_.weight_bits;
     if (w_.cle) key["cle"] = w_.cle_relu6;
     if (w_.bias_correction) key["bias_correction"] = true;
+    if (w_.adaround) key["adaround"] = w_.adaround_iters;
     if (reuse("ptq_" + method, out, key)) return out;
     log("ptq " + method + ": calibrating on " + std::to_string(w_.calib_images) + " images");
     const quant::PtqOptions o = ptq_options(ptq_passes(), method);
@@ -229,6 +232,7 @@ class Workflow {
     if (w_.weight_bits != 8) key["weight_bits"] = w_.weight_bits;
     if (w_.cle) key["cle"] = w_.cle_relu6;
     if (w_.bias_correction) key["bias_correction"] = true;
+    if (w_.adaround) key["adaround"] = w_.adaround_iters;
     const std::string report = path("tune/tune.json");
     if (reuse("tune", out, key) && fs::exists(report)) {
       std::ifstream in(report);

@@ -54,6 +54,12 @@ PtqCalibration calibrate_ptq(ir::Graph graph, const Backend& backend, Calibratio
     ir::infer_shapes(graph);
   }
   c.plan = plan_quantization(graph, options.scheme, options.overrides);
+  if (options.adaround) {
+    // Bias correction would correct for round-to-nearest's error, which AdaRound replaces.
+    if (options.bias_correction) fail("ptq: AdaRound and bias correction are exclusive");
+    c.adaround = std::make_shared<AdaRoundReport>(adaround_weights(
+        graph, c.plan, backend, data, *options.adaround, options.calibration));
+  }
   if (options.bias_correction) {
     std::map<std::string, std::string> before;
     for (const ir::Node& n : graph.nodes) before[n.name] = n.input(2);
@@ -86,6 +92,7 @@ PtqResult quantize_calibrated(const PtqCalibration& c, const std::vector<std::st
   PtqResult result;
   result.equalization = c.equalization;
   result.biases_corrected = c.biases_corrected;
+  result.adaround = c.adaround;
   result.stats = c.stats;
   const Overrides overrides = with_excluded(options.overrides, fp32_nodes);
   if (fp32_nodes.empty()) {
@@ -118,6 +125,7 @@ PtqResult quantize_calibrated(const PtqCalibration& c, const std::vector<std::st
       fail("ptq: '{}' was not calibrated (calibrate_ptq without for_fallback?)", t.tensor);
     params[t.tensor] = it->second;
   }
+  if (c.adaround) apply_rounding(graph, result.plan, *c.adaround, params);
   // Names of the readers, for the report, before insertion rewires them.
   std::map<std::string, std::vector<std::string>> readers;
   for (const auto& t : result.plan.targets)

@@ -292,6 +292,9 @@ struct QuantReport {
   std::string to_json() const;  // {"scheme":..., "method":..., "tensors":[...]}
 };
 
+struct AdaRoundOptions;  // quant/adaround.h
+struct AdaRoundReport;
+
 struct PtqOptions {
   QuantScheme scheme = scheme_by_name("tensorrt");
   Overrides overrides;
@@ -301,6 +304,7 @@ struct PtqOptions {
   bool equalize = false;  // cross-layer equalization after optimize
   EqualizeOptions equalization;
   bool bias_correction = false;  // empirical bias correction before calibration
+  std::shared_ptr<const AdaRoundOptions> adaround;  // learned weight rounding when set
 };
 
 struct PtqResult {
@@ -310,6 +314,7 @@ struct PtqResult {
   std::map<std::string, TensorStats> stats;  // calibration statistics per observed tensor
   EqualizeReport equalization;                // when PtqOptions::equalize
   int biases_corrected = 0;                   // when PtqOptions::bias_correction
+  std::shared_ptr<const AdaRoundReport> adaround;  // when PtqOptions::adaround
 };
 
 // FP32 graph -> optimize -> placement -> calibration -> QDQ graph.
