@@ -55,7 +55,7 @@ inline void add_ptq_pass_flags(CLI::App* cmd, PtqPassFlags& f) {
                   "relu (replaced by Relu, changes FP32 above 6) or skip (pair left alone)")
       ->capture_default_str()
       ->check(one_of({"clip", "relu", "skip"}));
-  auto* bias_correction = cmd->add_flag("--bias-correction", f.bias_correction,
+  cmd->add_flag("--bias-correction", f.bias_correction,
                 "Empirical bias correction: each Conv/Gemm bias gets the mean output shift its "
                 "weight quantization causes on the calibration data (a node left in FP32 keeps "
                 "its own bias)");
@@ -63,10 +63,12 @@ inline void add_ptq_pass_flags(CLI::App* cmd, PtqPassFlags& f) {
       "--adaround", f.adaround,
       "AdaRound: each Conv/Gemm weight rounded up or down as learned on the calibration data "
       "(LibTorch) to keep the layer's outputs, not to nearest");
-  adaround->excludes(bias_correction);
+  adaround->excludes("--bias-correction");
 #ifndef QCV_HAVE_TORCH
   adaround->check(CLI::Validator(
-      [](std::string&) { return std::string("needs LibTorch (qcv built with QCV_WITH_TORCH=OFF)"); },
+      [](std::string&) {
+        return std::string("needs LibTorch (qcv built with QCV_WITH_TORCH=OFF)");
+      },
       "", "needs LibTorch"));
 #endif
   cmd->add_option("--adaround-iters", f.adaround_iters, "AdaRound: optimizer steps per layer")

@@ -71,10 +71,7 @@ std::string describe(const ir::Graph& g, int node, const QuantTarget& t, Layer& 
 class RowSampler {
  public:
   RowSampler(const Layer& l, int64_t capacity, uint64_t seed)
-      : l_(l), capacity_(capacity), rng_(seed) {
-    fp32_.assign(static_cast<size_t>(l.groups * capacity * l.cols), 0.0f);
-    quantized_ = fp32_;
-  }
+      : l_(l), capacity_(capacity), rng_(seed) {}
 
   void add(const ir::Tensor& fp32, const ir::Tensor& quantized, const std::string& where) {
     if (fp32.shape() != quantized.shape() || fp32.dtype() != ir::DType::Float32)
@@ -87,13 +84,19 @@ class RowSampler {
     const int64_t h = conv ? fp32.dim(2) : 1, w = conv ? fp32.dim(3) : 1;
     const int64_t oh = conv ? (h + l_.pt + l_.pb - l_.dh * (l_.kh - 1) - 1) / l_.sh + 1 : 1;
     const int64_t ow = conv ? (w + l_.pl + l_.pr - l_.dw * (l_.kw - 1) - 1) / l_.sw + 1 : 1;
+    const size_t row = static_cast<size_t>(l_.groups * l_.cols);
     for (int64_t b = 0; b < n; ++b)
       for (int64_t y = 0; y < oh; ++y)
         for (int64_t x = 0; x < ow; ++x) {
           const int64_t slot = next_slot();
           if (slot < 0) continue;
-          copy_row(fp32, b, y, x, h, w, slot, fp32_);
-          copy_row(quantized, b, y, x, h, w, slot, quantized_);
+          // Slots fill in order until the reservoir is full: the buffers grow with the rows.
+          if (fp32_.size() < (slot + 1) * row) {
+            fp32_.resize((slot + 1) * row);
+            quantized_.resize((slot + 1) * row);
+          }
+          copy_row(fp32, b, y, x, h, w, fp32_.data() + slot * row);
+          copy_row(quantized, b, y, x, h, w, quantized_.data() + slot * row);
         }
   }
 
@@ -102,10 +105,12 @@ class RowSampler {
   // [groups, rows, cols] of the rows filled.
   ir::Tensor take(bool quantized) const {
     const std::vector<float>& src = quantized ? quantized_ : fp32_;
-    ir::Tensor t(ir::DType::Float32, {l_.groups, rows(), l_.cols});
+    const int64_t r_count = rows();
+    ir::Tensor t(ir::DType::Float32, {l_.groups, r_count, l_.cols});
     for (int64_t g = 0; g < l_.groups; ++g)
-      std::copy_n(src.begin() + g * capacity_ * l_.cols, rows() * l_.cols,
-                  t.data<float>() + g * rows() * l_.cols);
+      for (int64_t r = 0; r < r_count; ++r)
+        std::copy_n(src.begin() + (r * l_.groups + g) * l_.cols, l_.cols,
+                    t.data<float>() + (g * r_count + r) * l_.cols);
     return t;
   }
 
@@ -117,17 +122,17 @@ class RowSampler {
     return j < capacity_ ? j : -1;
   }
 
-  // The patch of output position (y, x) of image b for every group; zeros in the padding.
+  // The patch of output position (y, x) of image b for every group ([groups, cols] at dst);
+  // zeros in the padding.
   void copy_row(const ir::Tensor& t, int64_t b, int64_t y, int64_t x, int64_t h, int64_t w,
-                int64_t slot, std::vector<float>& out) const {
+                float* dst) const {
     const float* src = t.data<float>();
-    for (int64_t g = 0; g < l_.groups; ++g) {
-      float* dst = out.data() + (g * capacity_ + slot) * l_.cols;
-      if (!l_.conv) {
-        for (int64_t k = 0; k < l_.cols; ++k) dst[k] = l_.alpha * src[b * l_.cols + k];
-        continue;
-      }
-      const int64_t channels = l_.cols / (l_.kh * l_.kw), all = t.dim(1);
+    if (!l_.conv) {
+      for (int64_t k = 0; k < l_.cols; ++k) dst[k] = l_.alpha * src[b * l_.cols + k];
+      return;
+    }
+    const int64_t channels = l_.cols / (l_.kh * l_.kw), all = t.dim(1);
+    for (int64_t g = 0; g < l_.groups; ++g)
       for (int64_t c = 0; c < channels; ++c)
         for (int64_t i = 0; i < l_.kh; ++i)
           for (int64_t j = 0; j < l_.kw; ++j) {
@@ -135,13 +140,12 @@ class RowSampler {
             const bool inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
             *dst++ = inside ? src[((b * all + g * channels + c) * h + iy) * w + ix] : 0.0f;
           }
-    }
   }
 
   const Layer& l_;
   int64_t capacity_, seen_ = 0;
   std::mt19937_64 rng_;
-  std::vector<float> fp32_, quantized_;
+  std::vector<float> fp32_, quantized_;  // [slot, groups, cols]
 };
 
 // Mean over rows of the squared output error summed over channels: weights `wq` on `xq` against
@@ -264,9 +268,10 @@ AdaRoundReport adaround_weights(ir::Graph& graph, const QuantPlan& plan, const B
     p.fp32_inputs = sampler.take(false);
     p.quantized_inputs = sampler.take(true);
 
-    const auto t_solve = std::chrono::steady_clock::now();
+    const auto solve_start = std::chrono::steady_clock::now();
     const ir::Tensor q = options.solve(p, options);
-    const double solve_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_solve).count();
+    const double solve_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - solve_start).count();
     if (q.dtype() != ir::DType::Int32 || q.shape() != shape)
       fail("adaround: the solver returned {} {} for '{}', expected int32 {}",
            ir::dtype_name(q.dtype()), ir::shape_str(q.shape()), n.name, ir::shape_str(shape));
@@ -301,14 +306,14 @@ AdaRoundReport adaround_weights(ir::Graph& graph, const QuantPlan& plan, const B
     graph.initializers[l.target->tensor] = dequantize_constant(ints, params);
     report.original[l.target->tensor] = original;
     report.params[l.target->tensor] = params;
-    say(fmt::format("adaround: {}/{} '{}': {} rows, {} of {} weights not rounded to nearest, "
-                    "output error {:.4g} -> {:.4g}{} solve {:.2f}s",
+    say(
+        fmt::format("adaround: {}/{} '{}': {} rows, {} of {} weights not rounded to nearest, "
+                    "output error {:.4g} -> {:.4g}{}, solved in {:.1f} s",
                     li + 1, layers.size(), n.name, r.rows, r.changed, r.weights, r.error_nearest,
                     r.error_adaround, r.kept_nearest ? " (worse: nearest kept)" : "", solve_s));
     report.layers.push_back(std::move(r));
   }
-  report.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (const std::string& why : report.skipped) say("adaround: skipped " + why);
   say(fmt::format("adaround: {} layers in {:.1f} s", report.layers.size(), report.seconds));
   return report;

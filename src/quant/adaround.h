@@ -18,12 +18,12 @@ namespace qcv::quant {
 // One layer as a grouped matrix product y[g, p, m] = sum_k x[g, p, k] w[g, m, k] (a Conv's rows
 // are im2col patches at sampled output positions; a Gemm's are its input rows).
 struct RoundingProblem {
-  std::string layer;      // node name, for messages
-  ir::Tensor weight;      // float [groups, M/groups, K/groups]
-  ir::Tensor scale;       // float, weight's shape: each weight's quantization step
+  std::string layer;                // node name, for messages
+  ir::Tensor weight;                // float [groups, M/groups, K/groups]
+  ir::Tensor scale;                 // float, weight's shape: each weight's quantization step
   int32_t qmin = -128, qmax = 127;  // integer range (int4: [-8, 7])
-  ir::Tensor fp32_inputs;       // float [groups, rows, K/groups]: the FP32 model's layer input
-  ir::Tensor quantized_inputs;  // same rows from the model with earlier layers' weights rounded
+  ir::Tensor fp32_inputs;           // float [groups, rows, K/groups]: the FP32 model's layer input
+  ir::Tensor quantized_inputs;      // same rows from the model with earlier layers' weights rounded
 };
 
 struct AdaRoundOptions;
@@ -32,13 +32,13 @@ using RoundingSolver =
     std::function<ir::Tensor(const RoundingProblem& problem, const AdaRoundOptions& options)>;
 
 struct AdaRoundOptions {
-  int iterations = 1000;      // Adam steps per layer
-  int batch_rows = 1024;      // rows of the problem per step
-  int sample_rows = 8192;     // rows sampled per layer (reservoir over all images and positions)
+  int iterations = 1000;   // Adam steps per layer
+  int batch_rows = 1024;   // rows of the problem per step
+  int sample_rows = 8192;  // rows sampled per layer (reservoir over all images and positions)
   double learning_rate = 1e-3;
-  double lambda = 0.01;       // weight of the rounding regularizer
+  double lambda = 0.01;                  // weight of the rounding regularizer
   double beta_start = 20, beta_end = 2;  // regularizer exponent, annealed linearly ...
-  double warmup = 0.2;        // ... after this share of the steps without the regularizer
+  double warmup = 0.2;  // ... after this share of the steps without the regularizer
   uint64_t seed = 0;
   // A layer whose learned rounding has a larger output error on its rows than rounding to
   // nearest keeps nearest.

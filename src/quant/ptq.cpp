@@ -57,8 +57,8 @@ PtqCalibration calibrate_ptq(ir::Graph graph, const Backend& backend, Calibratio
   if (options.adaround) {
     // Bias correction would correct for round-to-nearest's error, which AdaRound replaces.
     if (options.bias_correction) fail("ptq: AdaRound and bias correction are exclusive");
-    c.adaround = std::make_shared<AdaRoundReport>(adaround_weights(
-        graph, c.plan, backend, data, *options.adaround, options.calibration));
+    c.adaround = std::make_shared<AdaRoundReport>(
+        adaround_weights(graph, c.plan, backend, data, *options.adaround, options.calibration));
   }
   if (options.bias_correction) {
     std::map<std::string, std::string> before;

@@ -10,9 +10,8 @@ using namespace qcv_cli_test;  // run_qcv, tmp
 
 TEST(CliPtqAdaRound, BadFlagsAreUsageErrors) {
   const std::string model = tmp("ada_bad.onnx"), out = tmp("ada_x.onnx");
-  for (const std::string flags :
-       {"--adaround --bias-correction", "--adaround --adaround-iters 0",
-        "--adaround --adaround-iters many", "--adaround-iters 2000000"}) {
+  for (const std::string flags : {"--adaround --bias-correction", "--adaround --adaround-iters 0",
+                                  "--adaround --adaround-iters many", "--adaround-iters 2000000"}) {
     Result r = run_qcv("ptq " + model + " --calib fashion-mnist -o " + out + " " + flags);
     EXPECT_EQ(r.code, 2) << flags << "\n" << r.err;
     EXPECT_EQ(count_lines(r.err), 1) << r.err;

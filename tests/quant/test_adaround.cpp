@@ -147,8 +147,8 @@ TEST(AdaRound, TheSolversIntegersAreWrittenWithTheNearestScales) {
     plain.adaround.reset();
     auto data2 = quant::feeds_data(batches());
     const quant::PtqResult near = quant::quantize_ptq(g, quant::reference_backend(), *data2, plain);
-    for (const auto& [layer, weight] : std::map<std::string, std::string>{
-             {"a", "Wa"}, {"b", "Wb"}, {"fc", "Wfc"}}) {
+    for (const auto& [layer, weight] :
+         std::map<std::string, std::string>{{"a", "Wa"}, {"b", "Wb"}, {"fc", "Wfc"}}) {
       const std::vector<int> ada = weight_ints(r.graph, layer);
       const std::vector<int> nearest = weight_ints(near.graph, layer);
       ASSERT_EQ(ada.size(), nearest.size());
@@ -239,8 +239,8 @@ TEST(AdaRound, BadSetupsAreErrors) {
   wild->solve = [](const quant::RoundingProblem& p, const quant::AdaRoundOptions&) {
     ir::Tensor q(ir::DType::Int32, p.weight.shape());
     for (int64_t i = 0; i < q.numel(); ++i)
-      q.data<int32_t>()[i] =
-          static_cast<int32_t>(std::nearbyint(p.weight.data<float>()[i] / p.scale.data<float>()[i]));
+      q.data<int32_t>()[i] = static_cast<int32_t>(
+          std::nearbyint(p.weight.data<float>()[i] / p.scale.data<float>()[i]));
     q.data<int32_t>()[0] += q.data<int32_t>()[0] > 0 ? -2 : 2;
     return q;
   };

@@ -1,7 +1,5 @@
 // AdaRound's LibTorch solver: a layer small enough to reason about by hand where rounding to
 // nearest errs in one direction, and a rounded QDQ graph that ONNX Runtime runs as qcv does.
-#include "train/adaround_solver.h"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,6 +9,7 @@
 #include "onnx/ort_peer.h"
 #include "quant/fallback.h"
 #include "ref/ref.h"
+#include "train/adaround_solver.h"
 
 namespace qcv {
 namespace {
@@ -45,7 +44,8 @@ ir::Graph hand_conv() {
 
 std::vector<std::map<std::string, ir::Tensor>> near_one_inputs() {
   std::vector<std::map<std::string, ir::Tensor>> out;
-  for (unsigned b = 0; b < 4; ++b) out.push_back({{"x", uniform({16, 8, 1, 1}, 11 + b, 0.9f, 1.1f)}});
+  for (unsigned b = 0; b < 4; ++b)
+    out.push_back({{"x", uniform({16, 8, 1, 1}, 11 + b, 0.9f, 1.1f)}});
   return out;
 }
 
