@@ -169,10 +169,11 @@ void add_ptq_command(CLI::App& app) {
     quant::PtqResult r =
         quant::quantize_ptq(std::move(graph), runtime_backend(threads), *calibration_data, o);
     r.graph.metadata["qcv.quantization"] = fmt::format(
-        "ptq scheme={} method={} images={} weight_bits={}{}{}{}", passes.scheme, method,
+        "ptq scheme={} method={} images={} weight_bits={}{}{}{}{}", passes.scheme, method,
         subset->size(), passes.weight_bits, passes.cle ? " cle=" + passes.cle_relu6 : "",
         passes.high_bias_absorption ? " high_bias_absorption" : "",
-        passes.bias_correction ? " bias_correction" : "");
+        passes.bias_correction ? " bias_correction" : "",
+        passes.adaround ? fmt::format(" adaround={}", passes.adaround_iters) : "");
     if (passes.cle) {
       fmt::print(stderr,
                  "qcv ptq: cross-layer equalization: {} conv pairs in {} rounds ({} ReLU6 made "

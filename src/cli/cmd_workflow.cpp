@@ -189,6 +189,8 @@ class Workflow {
     p.cle_relu6 = w_.cle_relu6;
     p.high_bias_absorption = w_.high_bias_absorption;
     p.bias_correction = w_.bias_correction;
+    p.adaround = w_.adaround;
+    p.adaround_iters = w_.adaround_iters;
     return p;
   }
 
@@ -205,6 +207,7 @@ class Workflow {
     if (w_.cle) key["cle"] = w_.cle_relu6;
     if (w_.high_bias_absorption) key["high_bias_absorption"] = true;
     if (w_.bias_correction) key["bias_correction"] = true;
+    if (w_.adaround) key["adaround"] = w_.adaround_iters;
     if (reuse("ptq_" + method, out, key)) return out;
     log("ptq " + method + ": calibrating on " + std::to_string(w_.calib_images) + " images");
     const quant::PtqOptions o = ptq_options(ptq_passes(), method);
@@ -233,6 +236,7 @@ class Workflow {
     if (w_.cle) key["cle"] = w_.cle_relu6;
     if (w_.high_bias_absorption) key["high_bias_absorption"] = true;
     if (w_.bias_correction) key["bias_correction"] = true;
+    if (w_.adaround) key["adaround"] = w_.adaround_iters;
     const std::string report = path("tune/tune.json");
     if (reuse("tune", out, key) && fs::exists(report)) {
       std::ifstream in(report);

@@ -10,7 +10,11 @@
 #include "cli/option_checks.h"
 #include "cli/runtime_eval.h"
 #include "onnx/onnx.h"
+#include "quant/adaround.h"
 #include "quant/quant.h"
+#ifdef QCV_HAVE_TORCH
+#include "train/adaround_solver.h"
+#endif
 
 namespace qcv::cli {
 
@@ -22,6 +26,8 @@ struct PtqPassFlags {
   bool per_tensor_weights = false, cle = false, bias_correction = false;
   bool high_bias_absorption = false;
   std::vector<std::string> exclude, include;
+  bool adaround = false;  // AdaRound (quant/adaround.h), solved with LibTorch
+  int adaround_iters = 1000;
 };
 
 inline void add_ptq_pass_flags(CLI::App* cmd, PtqPassFlags& f) {
@@ -57,6 +63,34 @@ inline void add_ptq_pass_flags(CLI::App* cmd, PtqPassFlags& f) {
                 "Empirical bias correction: each Conv/Gemm bias gets the mean output shift its "
                 "weight quantization causes on the calibration data (a node left in FP32 keeps "
                 "its own bias)");
+  auto* adaround = cmd->add_flag(
+      "--adaround", f.adaround,
+      "AdaRound: each Conv/Gemm weight rounded up or down as learned on the calibration data "
+      "(LibTorch) to keep the layer's outputs, not to nearest");
+  adaround->excludes("--bias-correction");
+#ifndef QCV_HAVE_TORCH
+  adaround->check(CLI::Validator(
+      [](std::string&) {
+        return std::string("needs LibTorch (qcv built with QCV_WITH_TORCH=OFF)");
+      },
+      "", "needs LibTorch"));
+#endif
+  cmd->add_option("--adaround-iters", f.adaround_iters, "AdaRound: optimizer steps per layer")
+      ->capture_default_str()
+      ->check(integer_in(1, 1000000));
+}
+
+// PtqOptions::adaround for the flags: the LibTorch solver, or an error naming what is missing.
+inline std::shared_ptr<const quant::AdaRoundOptions> adaround_options(const PtqPassFlags& f) {
+#ifdef QCV_HAVE_TORCH
+  auto a = std::make_shared<quant::AdaRoundOptions>();
+  a->iterations = f.adaround_iters;
+  a->solve = train::solve_rounding;
+  return a;
+#else
+  (void)f;
+  fail("--adaround needs LibTorch: this qcv was built with QCV_WITH_TORCH=OFF");
+#endif
 }
 
 inline quant::PtqOptions ptq_options(const PtqPassFlags& f, const std::string& method) {
@@ -68,6 +102,7 @@ inline quant::PtqOptions ptq_options(const PtqPassFlags& f, const std::string& m
   o.equalization.relu6 = quant::relu6_policy_by_name(f.cle_relu6);
   o.absorb_high_bias = f.high_bias_absorption;
   o.bias_correction = f.bias_correction;
+  if (f.adaround) o.adaround = adaround_options(f);
   o.overrides.exclude = f.exclude;
   o.overrides.include = f.include;
   o.calibration.method = quant::method_by_name(method);

@@ -32,7 +32,8 @@ WorkflowConfig parse_workflow(const YAML::Node& y, const std::string& where) {
                      in + ": tune");
   require_known_keys(ptq,
                      {"scheme", "methods", "images", "per_tensor_weights", "weight_bits", "cle",
-                      "cle_relu6", "high_bias_absorption", "bias_correction"},
+                      "cle_relu6", "high_bias_absorption", "bias_correction", "adaround",
+                      "adaround_iters"},
                      in + ": ptq");
   require_known_keys(qat,
                      {"init", "ranges", "freeze_ranges_after", "range_decay", "batch_norm",
@@ -56,6 +57,9 @@ WorkflowConfig parse_workflow(const YAML::Node& y, const std::string& where) {
     quant::relu6_policy_by_name(w.cle_relu6);  // a typo fails here
     read_flag(ptq, "high_bias_absorption", w.high_bias_absorption);
     read_flag(ptq, "bias_correction", w.bias_correction);
+    read_flag(ptq, "adaround", w.adaround);
+    read(ptq, "adaround_iters", w.adaround_iters, 1, 1000000);
+    if (w.adaround && w.bias_correction) fail("ptq: adaround and bias_correction are exclusive");
     w.tune = static_cast<bool>(tune);
     read(tune, "max_drop", w.tune_max_drop, 0, 100);
     read_flag(tune, "relative", w.tune_relative);

@@ -21,6 +21,8 @@ struct WorkflowConfig {
   bool high_bias_absorption = false;  // --high-bias-absorption
   int weight_bits = 8;
   std::string cle_relu6 = "clip";
+  bool adaround = false;  // qcv ptq's --adaround, --adaround-iters
+  int adaround_iters = 1000;
   // tune: (qcv tune) present: a phase after PTQ tries ptq.methods, then falls back to FP32 the
   // most sensitive nodes until the top-1 drop is within max_drop; its model gets a results row.
   bool tune = false, tune_relative = false;

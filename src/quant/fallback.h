@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "quant/adaround.h"
 #include "quant/calibration_guard.h"
 #include "quant/quant.h"
 
@@ -26,6 +27,7 @@ struct PtqCalibration {
   // Bias correction: node name -> its bias input before correction ("" for none), so that a node
   // left in FP32 gets its own bias back.
   std::map<std::string, std::string> original_bias;
+  std::shared_ptr<const AdaRoundReport> adaround;  // the rounded weights and their FP32 values
 };
 
 // quantize_ptq's preparation and calibration. With for_fallback, the statistics also cover the

@@ -58,6 +58,12 @@ PtqCalibration calibrate_ptq(ir::Graph graph, const Backend& backend, Calibratio
     ir::infer_shapes(graph);
   }
   c.plan = plan_quantization(graph, options.scheme, options.overrides);
+  if (options.adaround) {
+    // Bias correction would correct for round-to-nearest's error, which AdaRound replaces.
+    if (options.bias_correction) fail("ptq: AdaRound and bias correction are exclusive");
+    c.adaround = std::make_shared<AdaRoundReport>(
+        adaround_weights(graph, c.plan, backend, data, *options.adaround, options.calibration));
+  }
   if (options.bias_correction) {
     std::map<std::string, std::string> before;
     for (const ir::Node& n : graph.nodes) before[n.name] = n.input(2);
@@ -99,6 +105,7 @@ PtqResult quantize_calibrated(const PtqCalibration& c, const NodeChoices& choice
   result.equalization = c.equalization;
   result.biases_corrected = c.biases_corrected;
   result.high_bias = c.high_bias;
+  result.adaround = c.adaround;
   result.stats = c.stats;
   Overrides overrides = with_excluded(options.overrides, choices.fp32);
   overrides.per_channel_weights.insert(overrides.per_channel_weights.end(),
@@ -138,6 +145,7 @@ PtqResult quantize_calibrated(const PtqCalibration& c, const NodeChoices& choice
       fail("ptq: '{}' was not calibrated (calibrate_ptq without for_fallback?)", t.tensor);
     params[t.tensor] = it->second;
   }
+  if (c.adaround) apply_rounding(graph, result.plan, *c.adaround, params);
   // Names of the readers, for the report, before insertion rewires them.
   std::map<std::string, std::vector<std::string>> readers;
   for (const auto& t : result.plan.targets)

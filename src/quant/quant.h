@@ -327,6 +327,9 @@ struct QuantReport {
   std::string to_json() const;  // {"scheme":..., "method":..., "tensors":[...]}
 };
 
+struct AdaRoundOptions;  // quant/adaround.h
+struct AdaRoundReport;
+
 struct PtqOptions {
   QuantScheme scheme = scheme_by_name("tensorrt");
   Overrides overrides;
@@ -339,6 +342,7 @@ struct PtqOptions {
   // High-bias absorption after CLE (c measured on the calibration data).
   bool absorb_high_bias = false;
   HighBiasOptions high_bias;
+  std::shared_ptr<const AdaRoundOptions> adaround;  // learned weight rounding when set
 };
 
 struct PtqResult {
@@ -346,9 +350,10 @@ struct PtqResult {
   QuantPlan plan;
   QuantReport report;
   std::map<std::string, TensorStats> stats;  // calibration statistics per observed tensor
-  EqualizeReport equalization;               // when PtqOptions::equalize
-  int biases_corrected = 0;                  // when PtqOptions::bias_correction
-  HighBiasReport high_bias;                  // when PtqOptions::absorb_high_bias
+  EqualizeReport equalization;                     // when PtqOptions::equalize
+  int biases_corrected = 0;                        // when PtqOptions::bias_correction
+  HighBiasReport high_bias;                        // when PtqOptions::absorb_high_bias
+  std::shared_ptr<const AdaRoundReport> adaround;  // when PtqOptions::adaround
 };
 
 // FP32 graph -> optimize -> placement -> calibration -> QDQ graph.

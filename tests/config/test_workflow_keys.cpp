@@ -46,6 +46,19 @@ TEST(WorkflowPtqKeys, BadValuesAreErrorsNamingTheKey) {
   EXPECT_NE(e.find("w.yaml"), std::string::npos) << e;
 }
 
+TEST(WorkflowPtqKeys, AdaRound) {
+  const auto d = workflow("ptq: {scheme: tensorrt}\n");
+  EXPECT_FALSE(d.adaround);
+  EXPECT_EQ(d.adaround_iters, 1000);
+  const auto w = workflow("ptq: {adaround: true, adaround_iters: 300, weight_bits: 4}\n");
+  EXPECT_TRUE(w.adaround);
+  EXPECT_EQ(w.adaround_iters, 300);
+  std::string e = error_of("ptq: {adaround: true, bias_correction: true}\n");
+  EXPECT_NE(e.find("exclusive"), std::string::npos) << e;
+  e = error_of("ptq: {adaround_iters: 0}\n");
+  EXPECT_NE(e.find("adaround_iters"), std::string::npos) << e;
+}
+
 // The tune section: present -> a tune phase with qcv tune's settings.
 TEST(WorkflowTuneKeys, AbsentMeansNoPhase) {
   EXPECT_FALSE(workflow("ptq: {scheme: tensorrt}\n").tune);
