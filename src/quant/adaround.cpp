@@ -199,13 +199,7 @@ AdaRoundReport adaround_weights(ir::Graph& graph, const QuantPlan& plan, const B
   if (options.iterations < 1 || options.batch_rows < 1 || options.sample_rows < 1)
     fail("adaround: iterations, batch rows and sample rows must be positive");
   const auto start = std::chrono::steady_clock::now();
-  const auto say = [&](const std::string& line) {
-    if (!progress.show_progress) return;
-    if (progress.progress)
-      progress.progress(line);
-    else
-      std::fprintf(stderr, "%s\n", line.c_str());
-  };
+  const auto say = [&](const std::string& line) { report_progress(progress, line); };
   AdaRoundReport report;
   std::vector<Layer> layers;
   for (const QuantTarget& t : plan.targets) {

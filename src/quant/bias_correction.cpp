@@ -86,23 +86,10 @@ int correct_bias(ir::Graph& graph, const QuantPlan& plan, const Backend& backend
       fail("bias correction: backend observed '{}', which was not asked", name);
     it->second.add(name, t);
   });
-  const auto say = [&](const std::string& line) {
-    if (!options.show_progress) return;
-    if (options.progress)
-      options.progress(line);
-    else
-      std::fprintf(stderr, "%s\n", line.c_str());
-  };
+  const auto say = [&](const std::string& line) { report_progress(options, line); };
   say(fmt::format("bias correction: mean inputs of {} layers over {} batches", layers.size(),
                   data.num_batches()));
-  data.rewind();
-  std::map<std::string, ir::Tensor> feeds;
-  size_t batches = 0;
-  while (data.next(feeds)) {
-    run(feeds);
-    ++batches;
-  }
-  if (batches == 0) fail("bias correction: the calibration data has no batches");
+  run_every_batch(data, "bias correction", run);
 
   int corrected = 0;
   for (const Layer& l : layers) {

@@ -138,6 +138,25 @@ std::unique_ptr<CalibrationData> loader_data(std::shared_ptr<data::DataLoader> l
   return std::make_unique<LoaderData>(std::move(loader), std::move(input_name));
 }
 
+void report_progress(const CalibrationOptions& options, const std::string& line) {
+  if (!options.show_progress) return;
+  if (options.progress)
+    options.progress(line);
+  else
+    std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+void run_every_batch(CalibrationData& data, const std::string& pass, const Runner& run) {
+  data.rewind();
+  std::map<std::string, ir::Tensor> feeds;
+  size_t batches = 0;
+  while (data.next(feeds)) {
+    run(feeds);
+    ++batches;
+  }
+  if (batches == 0) fail("{}: the calibration data has no batches", pass);
+}
+
 std::map<std::string, TensorStats> collect_stats(const ir::Graph& graph,
                                                  const std::vector<std::string>& tensors,
                                                  const Backend& backend, CalibrationData& data,

@@ -143,13 +143,7 @@ HighBiasReport absorb_high_biases(ir::Graph& graph, const Backend& backend, Cali
     s.bins = options.bins;
     observed.push_back(c1.outputs[0]);
   }
-  const auto say = [&](const std::string& line) {
-    if (!progress.show_progress) return;
-    if (progress.progress)
-      progress.progress(line);
-    else
-      std::fprintf(stderr, "%s\n", line.c_str());
-  };
+  const auto say = [&](const std::string& line) { report_progress(progress, line); };
   for (int pass = 1; pass <= 2; ++pass) {
     say(fmt::format("high-bias absorption pass {}/2: {} pre-activations over {} batches", pass,
                     observed.size(), data.num_batches()));
@@ -164,14 +158,7 @@ HighBiasReport absorb_high_biases(ir::Graph& graph, const Backend& backend, Cali
       else
         it->second.observe_histogram(t);
     });
-    data.rewind();
-    std::map<std::string, ir::Tensor> feeds;
-    size_t batches = 0;
-    while (data.next(feeds)) {
-      run(feeds);
-      ++batches;
-    }
-    if (batches == 0) fail("high-bias absorption: the calibration data has no batches");
+    run_every_batch(data, "high-bias absorption", run);
   }
 
   OwnedInitializers owned(graph, "_absorbed");

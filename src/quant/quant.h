@@ -192,6 +192,12 @@ struct CalibrationOptions {
   bool show_progress = true;
 };
 
+// One progress line of a calibration-data pass, where `options` sends them (nothing when
+// show_progress is off).
+void report_progress(const CalibrationOptions& options, const std::string& line);
+// Runs every batch of `data` (rewound first) through `run`; fails naming `pass` when there is none.
+void run_every_batch(CalibrationData& data, const std::string& pass, const Runner& run);
+
 // Streams the data through the graph. Pass 1 collects min/max; histogram methods run a second
 // pass binning |x| over [0, max|x| of pass 1], so the histogram range never has to grow. Memory is
 // independent of the number of batches.
