@@ -179,6 +179,17 @@ class Workflow {
     return out;
   }
 
+  // The PTQ passes in a phase key (ptq and tune), each only when set, so that earlier runs'
+  // phases stay reusable.
+  void add_pass_keys(nlohmann::json& key) const {
+    if (w_.per_tensor_weights) key["per_tensor_weights"] = true;
+    if (w_.weight_bits != 8) key["weight_bits"] = w_.weight_bits;
+    if (w_.cle) key["cle"] = w_.cle_relu6;
+    if (w_.high_bias_absorption) key["high_bias_absorption"] = true;
+    if (w_.bias_correction) key["bias_correction"] = true;
+    if (w_.adaround) key["adaround"] = w_.adaround_iters;
+  }
+
   // The workflow's `ptq:` keys as the flags `qcv ptq` takes (one rule for the options).
   PtqPassFlags ptq_passes() const {
     PtqPassFlags p;
@@ -201,13 +212,7 @@ class Workflow {
                           {"scheme", w_.scheme},
                           {"method", method},
                           {"calibration", calibration_key()}};
-    // Keyed only when set, so that earlier runs' phases stay reusable.
-    if (w_.per_tensor_weights) key["per_tensor_weights"] = true;
-    if (w_.weight_bits != 8) key["weight_bits"] = w_.weight_bits;
-    if (w_.cle) key["cle"] = w_.cle_relu6;
-    if (w_.high_bias_absorption) key["high_bias_absorption"] = true;
-    if (w_.bias_correction) key["bias_correction"] = true;
-    if (w_.adaround) key["adaround"] = w_.adaround_iters;
+    add_pass_keys(key);
     if (reuse("ptq_" + method, out, key)) return out;
     log("ptq " + method + ": calibrating on " + std::to_string(w_.calib_images) + " images");
     const quant::PtqOptions o = ptq_options(ptq_passes(), method);
@@ -231,12 +236,7 @@ class Workflow {
                           {"timeout", w_.tune_timeout},
                           {"fallback", w_.tune_fallback},
                           {"eval_images", w_.tune_eval_images}};
-    if (w_.per_tensor_weights) key["per_tensor_weights"] = true;
-    if (w_.weight_bits != 8) key["weight_bits"] = w_.weight_bits;
-    if (w_.cle) key["cle"] = w_.cle_relu6;
-    if (w_.high_bias_absorption) key["high_bias_absorption"] = true;
-    if (w_.bias_correction) key["bias_correction"] = true;
-    if (w_.adaround) key["adaround"] = w_.adaround_iters;
+    add_pass_keys(key);
     const std::string report = path("tune/tune.json");
     if (reuse("tune", out, key) && fs::exists(report)) {
       std::ifstream in(report);

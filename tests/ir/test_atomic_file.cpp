@@ -13,27 +13,13 @@
 #include "ir/atomic_file.h"
 #include "ir/error.h"
 #include "ir/path_name.h"
+#include "temp_folder.h"
 
 namespace qcv::ir {
 namespace {
 namespace fs = std::filesystem;
 
-struct TempFolder {
-  std::string path;
-  TempFolder() {
-    path = ::testing::TempDir() + "qcv_atomic_" + std::to_string(::getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempFolder() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return path + "/" + name; }
-  std::set<std::string> names() const {
-    std::set<std::string> out;
-    for (const auto& e : fs::directory_iterator(path)) out.insert(e.path().filename().string());
-    return out;
-  }
-};
+using test::TempFolder;
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

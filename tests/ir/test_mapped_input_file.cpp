@@ -9,25 +9,13 @@
 
 #include "ir/error.h"
 #include "ir/input_file.h"
+#include "temp_folder.h"
 
 namespace qcv::ir {
 namespace {
 namespace fs = std::filesystem;
 
-struct TempFolder {
-  std::string path;
-  TempFolder() {
-    path = ::testing::TempDir() + "qcv_mapped_" + std::to_string(::getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempFolder() { fs::remove_all(path); }
-  std::string write(const std::string& name, const std::string& bytes) const {
-    std::ofstream(path + "/" + name, std::ios::binary) << bytes;
-    return path + "/" + name;
-  }
-};
+using test::TempFolder;
 
 TEST(MappedInputFile, HoldsTheBytesOfTheFile) {
   TempFolder dir;
