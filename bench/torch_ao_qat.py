@@ -38,13 +38,15 @@ p.add_argument("--qat-label-smoothing", type=float, default=0.1,
                help="QAT loss label smoothing (0.1: the workflow configs; 0: qcv qat's default)")
 p.add_argument("--batch-size", type=int, default=64)
 p.add_argument("--threads", type=int, default=1)
+p.add_argument("--seed", type=int, default=0, help="seeds torch (data order) and numpy (crops, flips)")
 p.add_argument("--qcv-results", default="")
 p.add_argument("--fp32-onnx", default="",
                help="start QAT from this qcv FP32 MobileNetV2 (e.g. RUN_DIR/baseline_fp32.onnx) "
                     "instead of training one: both QATs then start from the same weights")
 a = p.parse_args()
 torch.set_num_threads(a.threads)
-torch.manual_seed(0)
+torch.manual_seed(a.seed)
+np.random.seed(a.seed)
 MEAN, STD = 0.2860, 0.3530  # Fashion-MNIST statistics (as qcv's Preprocess::for_dataset)
 
 
