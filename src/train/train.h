@@ -38,7 +38,8 @@ struct TorchGraphOptions;
 // Extension points for fine-tuning variants (QAT, qat.h); plain training uses none.
 struct TrainHooks {
   bool trainable_quant_scales = false;  // TorchGraphOptions::trainable_quant_scales
-  // Before each epoch (0-based, also after a resume): e.g. freeze ranges after N epochs.
+  // Before each epoch (0-based, also after a resume) and before the initial evaluation (again
+  // for epoch 0, so it must be idempotent): e.g. freeze ranges after N epochs.
   std::function<void(TorchGraph&, int64_t epoch)> on_epoch_start;
   // Before the module is built from the (loaded or initial) graph: e.g. QAT range observers.
   std::function<void(TorchGraphOptions&, const ir::Graph&)> configure_module;

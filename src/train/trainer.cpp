@@ -359,6 +359,8 @@ TrainResult run_training(const TrainConfig& cfg, const TrainHooks& hooks) {
     return e;
   };
   if (hooks.evaluate_init && state.epochs_done == 0) {
+    // The module as its first epoch will see it (QAT's BN folding binds to it here).
+    if (hooks.on_epoch_start) hooks.on_epoch_start(module, 0);
     result.init_top1 = evaluate_epoch(0).top1;
     log.message(fmt::format("epoch 0 (the initial model): test top-1 {:.2f}%", result.init_top1));
   }
