@@ -54,6 +54,28 @@ std::string tiny_fp32(const std::string& dir) {
 
 bool have_fashion_mnist() { return fs::exists("/usr/share/datasets/fashion-mnist"); }
 
+// One calibration batch of 4 patterned images for `fp32`'s input.
+std::unique_ptr<quant::CalibrationData> pattern_batch(const ir::Graph& fp32, int period) {
+  ir::Tensor x(ir::DType::Float32, {4, 1, 28, 28});
+  for (int64_t i = 0; i < x.numel(); ++i)
+    x.data<float>()[i] = float(i % period) / float(period / 2) - 1.f;
+  return quant::feeds_data({{{fp32.inputs[0].name, x}}});
+}
+
+// QAT of `init` on the first 64 training and test images, 32 per batch, one thread.
+train::TrainConfig tiny_qat_config(const std::string& init, const std::string& run_dir) {
+  train::TrainConfig cfg = train::qat_defaults();
+  cfg.init = init;
+  cfg.resolution = 28;
+  cfg.limit_train = 64;
+  cfg.limit_test = 64;
+  cfg.batch_size = 32;
+  cfg.workers = 1;
+  cfg.threads = 1;
+  cfg.run_dir = run_dir;
+  return cfg;
+}
+
 // With lr 0 every epoch equals the initialization: the evaluation is controlled, and the tie
 // keeps epoch 0.
 TEST(QatBest, TheInitializationIsEpochZeroAndWinsTies) {
@@ -62,28 +84,16 @@ TEST(QatBest, TheInitializationIsEpochZeroAndWinsTies) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   ir::Graph fp32 = onnx::load(tiny_fp32(dir));
-  std::vector<std::map<std::string, ir::Tensor>> batches;
-  ir::Tensor x(ir::DType::Float32, {4, 1, 28, 28});
-  for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = float(i % 17) / 8.f - 1.f;
-  batches.push_back({{fp32.inputs[0].name, x}});
-  auto data = quant::feeds_data(batches);
+  auto data = pattern_batch(fp32, 17);
   quant::PtqOptions o;
   o.calibration.show_progress = false;
   const std::string init = dir + "/qat_init.onnx";
   onnx::save(quant::prepare_qat(fp32, quant::reference_backend(), *data, o).graph, init);
 
-  train::TrainConfig cfg = train::qat_defaults();
-  cfg.init = init;
-  cfg.resolution = 28;
+  train::TrainConfig cfg = tiny_qat_config(init, dir + "/run");
   cfg.epochs = 2;
   cfg.lr = 0;
   cfg.lr_schedule = "constant";
-  cfg.limit_train = 64;
-  cfg.limit_test = 64;
-  cfg.batch_size = 32;
-  cfg.workers = 1;
-  cfg.threads = 1;
-  cfg.run_dir = dir + "/run";
   const train::TrainResult r = train::run_qat(cfg, train::QatOptions{});
   EXPECT_GE(r.init_top1, 0.0);
   EXPECT_EQ(r.best_epoch, 0);
@@ -105,29 +115,17 @@ TEST(QatBest, EveryBatchNormAndRangeModeEvaluatesItsInitialization) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   ir::Graph fp32 = onnx::load(tiny_fp32(dir));
-  std::vector<std::map<std::string, ir::Tensor>> batches;
-  ir::Tensor x(ir::DType::Float32, {4, 1, 28, 28});
-  for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = float(i % 13) / 6.f - 1.f;
-  batches.push_back({{fp32.inputs[0].name, x}});
   double folded_top1 = -1;
   for (const std::string bn : {"fold", "fold-after", "keep"}) {
     for (const std::string ranges : {"fixed", "ema"}) {
       SCOPED_TRACE(bn + " " + ranges);
-      auto data = quant::feeds_data(batches);
+      auto data = pattern_batch(fp32, 13);
       quant::PtqOptions o;
       o.calibration.show_progress = false;
       const std::string init = dir + "/qat_init_" + bn + ".onnx";
       onnx::save(quant::prepare_qat(fp32, quant::reference_backend(), *data, o, bn).graph, init);
-      train::TrainConfig cfg = train::qat_defaults();
-      cfg.init = init;
-      cfg.resolution = 28;
+      train::TrainConfig cfg = tiny_qat_config(init, dir + "/run_" + bn + "_" + ranges);
       cfg.epochs = 1;
-      cfg.limit_train = 64;
-      cfg.limit_test = 64;
-      cfg.batch_size = 32;
-      cfg.workers = 1;
-      cfg.threads = 1;
-      cfg.run_dir = dir + "/run_" + bn + "_" + ranges;
       train::QatOptions q;
       q.batch_norm = bn;
       q.ranges = ranges;
