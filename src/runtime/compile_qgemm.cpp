@@ -55,6 +55,8 @@ bool PlanBuilder::build_qgemm(int i) {
                                       plan_->values[xq->value].md, w_any, b_md,
                                       plain_md(out, dnnl_type(dst_type)));
   dnnl::inner_product_forward::primitive_desc pd(d, attr, engine_);
+  avoid_amx_when_small(pd, static_cast<double>(k) * static_cast<double>(outputs) *
+                               static_cast<double>(out[0]));
   int src = ensure_md(xq->value, pd.src_desc());
 
   dnnl::memory weights = cache_.find(n.name + "/Wq", pd.weights_desc());

@@ -94,4 +94,10 @@ bool int8_sums_exact() {
   return exact;
 }
 
+bool too_small_for_amx(double macs) {
+  // Between the MobileNets' largest layers (20M: MobileNetV2's last 1x1) and the ResNets' large
+  // ones (51M and up); ResNet-18's 6M downsampling layers ran as fast either way.
+  return macs < 3e7;
+}
+
 }  // namespace qcv::runtime
