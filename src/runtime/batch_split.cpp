@@ -117,6 +117,16 @@ ir::Tensor batch_rows(const ir::Tensor& t, int64_t begin, int64_t count) {
   return part;
 }
 
+ir::Tensor batch_rows_view(const ir::Tensor& t, int64_t begin, int64_t count) {
+  ir::Shape shape = t.shape();
+  const size_t row = t.nbytes() / static_cast<size_t>(shape[0]);
+  uint8_t* first = static_cast<uint8_t*>(const_cast<void*>(t.raw())) + begin * row;
+  if (reinterpret_cast<uintptr_t>(first) % 16 != 0) return batch_rows(t, begin, count);
+  shape[0] = count;
+  // Not owning: the caller keeps t alive while the view is used.
+  return ir::Tensor::adopt(t.dtype(), shape, std::shared_ptr<uint8_t>(first, [](uint8_t*) {}));
+}
+
 ir::Tensor join_rows(const std::vector<ir::Tensor>& parts) {
   ir::Shape shape = parts.at(0).shape();
   shape[0] = 0;

@@ -22,6 +22,9 @@ bool batch_is_independent(ir::Graph g);
 int batch_slices(int64_t n, int threads);
 // Rows [begin, begin + count) of dimension 0 of t, as a new tensor.
 ir::Tensor batch_rows(const ir::Tensor& t, int64_t begin, int64_t count);
+// The same rows without a copy, valid while t's bytes live (a copy when they would not be
+// 16-byte aligned, as Tensor::adopt requires).
+ir::Tensor batch_rows_view(const ir::Tensor& t, int64_t begin, int64_t count);
 // The tensors joined along dimension 0 (same dtype and other dimensions).
 ir::Tensor join_rows(const std::vector<ir::Tensor>& parts);
 

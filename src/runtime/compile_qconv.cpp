@@ -274,11 +274,18 @@ bool PlanBuilder::build_qconv(int i) {
   memory::desc dst_md(to_dims(out), dnnl_type(dst_type), channels_last[in.size() - 3]);
   memory::desc w_any(to_dims(wshape), memory::data_type::s8, memory::format_tag::any);
   memory::desc b_md = bias.empty() ? memory::desc() : plain_md({oc});
+  Int8LayerSize size;
+  size.inputs = w->q->dim(1);
+  size.outputs = oc / groups;
+  size.positions = ir::shape_numel(out) / out[1];
+  size.macs = static_cast<double>(w->q->numel()) * static_cast<double>(size.positions);
   auto make_pd = [&](const memory::desc& src_md) {
     dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference,
                                       dnnl::algorithm::convolution_direct, src_md, w_any, b_md,
                                       dst_md, win.strides, win.dilations, win.pad_l, win.pad_r);
-    return dnnl::convolution_forward::primitive_desc(d, attr, engine_);
+    dnnl::convolution_forward::primitive_desc pd(d, attr, engine_);
+    avoid_amx_when_small(pd, size);  // while d lives: oneDNN's iterator points to it
+    return pd;
   };
   const memory::desc have = plan_->values[xq->value].md;
   memory::desc src_cl(to_dims(in), have.data_type(), channels_last[in.size() - 3]);

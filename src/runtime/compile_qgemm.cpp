@@ -55,6 +55,12 @@ bool PlanBuilder::build_qgemm(int i) {
                                       plan_->values[xq->value].md, w_any, b_md,
                                       plain_md(out, dnnl_type(dst_type)));
   dnnl::inner_product_forward::primitive_desc pd(d, attr, engine_);
+  Int8LayerSize size;
+  size.inputs = k;
+  size.outputs = outputs;
+  size.positions = out[0];
+  size.macs = static_cast<double>(k) * static_cast<double>(outputs) * static_cast<double>(out[0]);
+  avoid_amx_when_small(pd, size);
   int src = ensure_md(xq->value, pd.src_desc());
 
   dnnl::memory weights = cache_.find(n.name + "/Wq", pd.weights_desc());

@@ -94,4 +94,16 @@ bool int8_sums_exact() {
   return exact;
 }
 
+bool amx_pays(const std::string& impl, const Int8LayerSize& size) {
+  // Measured per layer with ONEDNN_VERBOSE on MobileNetV2/V3 and ResNet-18/50 (batch 1, 1 thread):
+  // every layer from 30M multiply-adds up ran faster with AMX (the MobileNets' largest are 20M).
+  // Below that only the brgemm convolutions won with it (up to 2.5x), and only with at least 64
+  // input and 32 output channels over more than one position: oneDNN's older jit AMX kernels
+  // (jit_1x1, jit) and the squeeze-excite layers and classifiers (one position) lost, by up to
+  // 5x (MobileNetV3-Large's 240->80 at 14x14: 57 us against 16).
+  if (size.macs >= 3e7) return true;
+  return impl.rfind("brgconv", 0) == 0 && size.inputs >= 64 && size.outputs >= 32 &&
+         size.positions > 1;
+}
+
 }  // namespace qcv::runtime

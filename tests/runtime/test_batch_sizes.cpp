@@ -147,3 +147,14 @@ TEST(BatchSizes, IndependenceFollowsTheBatchAxis) {
   EXPECT_EQ(runtime::batch_slices(1, 8), 1);
   EXPECT_EQ(runtime::batch_slices(16, 1), 1);
 }
+
+// Slices read the caller's rows in place (no copy per run); the view holds the same numbers as
+// a copy of the rows.
+TEST(BatchSizes, RowViewsShareTheCallersBytes) {
+  const ir::Tensor images = random_tensor({5, 3, 4, 4}, 7);
+  const ir::Tensor view = runtime::batch_rows_view(images, 2, 3);
+  const ir::Tensor copy = runtime::batch_rows(images, 2, 3);
+  ASSERT_EQ(view.shape(), (ir::Shape{3, 3, 4, 4}));
+  EXPECT_EQ(view.raw(), static_cast<const float*>(images.raw()) + 2 * 3 * 4 * 4);
+  for (int64_t i = 0; i < copy.numel(); ++i) EXPECT_EQ(view.data<float>()[i], copy.data<float>()[i]);
+}
