@@ -194,8 +194,9 @@ class Workflow {
   // no calibration method changes run once for all of them (cli/quant_pipeline.h).
   SharedPtq& shared_ptq(const ir::Graph& fp32) {
     if (!shared_ptq_)
-      shared_ptq_ =
-          std::make_unique<SharedPtq>(fp32, calibration(), ptq_options(ptq_passes(), "max"));
+      shared_ptq_ = std::make_unique<SharedPtq>(fp32, calibration(),
+                                                ptq_options(ptq_passes(), "max"),
+                                                [this](const std::string& line) { log(line); });
     return *shared_ptq_;
   }
 

@@ -43,21 +43,25 @@ void print_calibration_notes(const quant::PtqResult& r, const std::string& who) 
 }  // namespace
 
 SharedPtq::SharedPtq(const ir::Graph& file_graph, const CalibrationSetup& calib,
-                     quant::PtqOptions options)
+                     quant::PtqOptions options, std::function<void(const std::string&)> say)
     : fp32_(file_graph),
       layout_(model_input::adopt_nchw(fp32_, "")),
       setup_(calib),
       calib_(image_subset(fp32_, calib.dataset, "train", calib.images, {})),
       data_(calibration_batches(fp32_, calib_, calib.batch)),
       backend_(runtime_backend(calib.threads)),
-      options_(std::move(options)) {
+      options_(std::move(options)),
+      say_(std::move(say)) {
   options_.calibration.show_progress = false;
 }
 
 const quant::PtqPreparation& SharedPtq::preparation() {
-  if (!prepared_)
-    prepared_ = std::make_unique<quant::PtqPreparation>(
-        quant::prepare_ptq(fp32_, backend_, *data_, options_));
+  if (prepared_) return *prepared_;
+  prepared_ = std::make_unique<quant::PtqPreparation>(
+      quant::prepare_ptq(fp32_, backend_, *data_, options_));
+  if (prepared_->adaround && say_)
+    say_(fmt::format("ptq: AdaRound: {} layers in {:.1f} s, shared by every calibration method",
+                     prepared_->adaround->layers.size(), prepared_->adaround->seconds));
   return *prepared_;
 }
 

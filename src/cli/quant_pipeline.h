@@ -1,6 +1,7 @@
 // The pieces `qcv qat` and `qcv workflow` share: calibration data from a dataset, PTQ and QAT of
 // an FP32 model, accuracy in either backend and batch-1 latency in the runtime.
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,10 +24,12 @@ struct CalibrationSetup {
 
 // PTQ of one FP32 model by several calibration methods (the workflow's ptq phases and its tune
 // phase): the passes no method changes (quant::prepare_ptq: optimization, CLE, AdaRound, ...)
-// run once, on first use, with calib.images images spread over the train split (seed 0).
+// run once, on first use, with calib.images images spread over the train split (seed 0); `say`
+// gets a line with AdaRound's time when it ran.
 class SharedPtq {
  public:
-  SharedPtq(const ir::Graph& file_graph, const CalibrationSetup& calib, quant::PtqOptions options);
+  SharedPtq(const ir::Graph& file_graph, const CalibrationSetup& calib, quant::PtqOptions options,
+            std::function<void(const std::string&)> say);
   // The QDQ graph by `method` with the file's input layout: quantize_ptq's with that method.
   ir::Graph quantize(quant::CalibrationMethod method);
   const quant::PtqPreparation& preparation();
@@ -44,6 +47,7 @@ class SharedPtq {
   std::unique_ptr<quant::CalibrationData> data_;
   quant::Backend backend_;
   quant::PtqOptions options_;
+  std::function<void(const std::string&)> say_;
   std::unique_ptr<quant::PtqPreparation> prepared_;
 };
 
