@@ -220,6 +220,10 @@ TuneResult tune_quantization(const ir::Graph& fp32, const PtqPreparation& prepar
   search.say(fmt::format("tune: FP32 top-1 {:.2f}%, {:.3f} ms; criterion: drop <= {}{}",
                          r.fp32_top1, r.fp32_latency_ms, o.max_drop,
                          o.relative ? "% of FP32" : " points"));
+  if (prepared.adaround)
+    search.say(fmt::format("tune: AdaRound ({} layers, {:.1f} s) is shared by every method's "
+                           "calibration",
+                           prepared.adaround->layers.size(), prepared.adaround->seconds));
 
   // 1. The calibration method with the best top-1 (ties: the one listed first).
   std::unique_ptr<PtqCalibration> chosen;
