@@ -190,6 +190,16 @@ class Workflow {
     if (w_.adaround) key["adaround"] = w_.adaround_iters;
   }
 
+  // The ptq phases' and the tune phase's PTQ of the FP32 model: AdaRound and the other passes
+  // no calibration method changes run once for all of them (cli/quant_pipeline.h).
+  SharedPtq& shared_ptq(const ir::Graph& fp32) {
+    if (!shared_ptq_)
+      shared_ptq_ = std::make_unique<SharedPtq>(fp32, calibration(),
+                                                ptq_options(ptq_passes(), "max"),
+                                                [this](const std::string& line) { log(line); });
+    return *shared_ptq_;
+  }
+
   // The workflow's `ptq:` keys as the flags `qcv ptq` takes (one rule for the options).
   PtqPassFlags ptq_passes() const {
     PtqPassFlags p;
@@ -215,8 +225,7 @@ class Workflow {
     add_pass_keys(key);
     if (reuse("ptq_" + method, out, key)) return out;
     log("ptq " + method + ": calibrating on " + std::to_string(w_.calib_images) + " images");
-    const quant::PtqOptions o = ptq_options(ptq_passes(), method);
-    onnx::save(quantize_with_calibration(fp32, calibration(), o), path(out));
+    onnx::save(shared_ptq(fp32).quantize(quant::method_by_name(method)), path(out));
     finish("ptq_" + method, key);
     return out;
   }
@@ -247,10 +256,8 @@ class Workflow {
     }
     log(fmt::format("tune: methods, then FP32 fallback until the top-1 drop <= {}{}",
                     w_.tune_max_drop, w_.tune_relative ? "% of FP32" : " points"));
-    ir::Graph g = fp32;
-    const passes::InputLayout layout = model_input::adopt_nchw(g, "");
-    const ImageSubset calib = image_subset(g, w_.dataset, "train", w_.calib_images, {});
-    auto data = calibration_batches(g, calib, 16);
+    SharedPtq& ptq = shared_ptq(fp32);
+    const ir::Graph& g = ptq.fp32();
     // Default: the results table's images (the first eval.limit_test), so that the drop tune
     // meets is the one the table shows.
     const ImageSubset eval =
@@ -262,8 +269,6 @@ class Workflow {
                                : 1 << 30,
                            {}, true);
     const EvalSet set(g, eval, 100, w_.threads);
-    quant::PtqOptions o = ptq_options(ptq_passes(), "max");
-    o.calibration.show_progress = false;
     quant::TuneOptions t;
     t.max_drop = w_.tune_max_drop;
     t.relative = w_.tune_relative;
@@ -274,17 +279,16 @@ class Workflow {
     for (const std::string& m : w_.ptq_methods) t.methods.push_back(quant::method_by_name(m));
     t.progress = [this](const std::string& line) { log(line); };
     quant::TuneResult r = quant::tune_quantization(
-        g, runtime_backend(w_.threads), *data, o,
+        g, ptq.preparation(), ptq.backend(), ptq.data(),
         [&](const ir::Graph& q) { return set.evaluate(q); },
         [&](const ir::Graph& q) { return batch1_latency_ms(q, w_.threads, 50); }, t);
     fp32_nodes = static_cast<int>(r.trials.at(r.best).fp32_nodes.size());
     if (!r.met) log("tune: criterion NOT met (" + r.ended + "); writing the best found");
-    model_input::restore_layout(r.best_graph, layout);
+    model_input::restore_layout(r.best_graph, ptq.file_layout());
     onnx::save(r.best_graph, path(out));
-    write_tune(
-        path("tune"), r, t,
-        {model_name(), calib.images->description(), eval.images->description(), w_.scheme, ""},
-        out);
+    write_tune(path("tune"), r, t,
+               {model_name(), ptq.calib_description(), eval.images->description(), w_.scheme, ""},
+               out);
     finish("tune", key);
     return out;
   }
@@ -368,6 +372,7 @@ class Workflow {
   WorkflowConfig w_;
   std::string dir_;
   nlohmann::json fp32_digest_;  // the baseline's bytes: every later phase depends on them
+  std::unique_ptr<SharedPtq> shared_ptq_;  // made when a ptq or tune phase first runs
 };
 
 }  // namespace

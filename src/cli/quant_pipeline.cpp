@@ -42,19 +42,39 @@ void print_calibration_notes(const quant::PtqResult& r, const std::string& who) 
 
 }  // namespace
 
-ir::Graph quantize_with_calibration(const ir::Graph& file_graph, const CalibrationSetup& calib,
-                                    const quant::PtqOptions& options) {
-  ir::Graph fp32 = file_graph;
-  const passes::InputLayout file_layout = model_input::adopt_nchw(fp32, "");
-  auto data = calibration_data(fp32, calib);
-  quant::PtqOptions o = options;
-  o.calibration.show_progress = false;
-  quant::PtqResult r = quant::quantize_ptq(fp32, runtime_backend(calib.threads), *data, o);
-  print_calibration_notes(r, fmt::format("qcv: ptq {}", quant::method_name(o.calibration.method)));
+SharedPtq::SharedPtq(const ir::Graph& file_graph, const CalibrationSetup& calib,
+                     quant::PtqOptions options, std::function<void(const std::string&)> say)
+    : fp32_(file_graph),
+      layout_(model_input::adopt_nchw(fp32_, "")),
+      setup_(calib),
+      calib_(image_subset(fp32_, calib.dataset, "train", calib.images, {})),
+      data_(calibration_batches(fp32_, calib_, calib.batch)),
+      backend_(runtime_backend(calib.threads)),
+      options_(std::move(options)),
+      say_(std::move(say)) {
+  options_.calibration.show_progress = false;
+}
+
+const quant::PtqPreparation& SharedPtq::preparation() {
+  if (prepared_) return *prepared_;
+  prepared_ = std::make_unique<quant::PtqPreparation>(
+      quant::prepare_ptq(fp32_, backend_, *data_, options_));
+  if (prepared_->adaround && say_)
+    say_(fmt::format("ptq: AdaRound: {} layers in {:.1f} s, shared by every calibration method",
+                     prepared_->adaround->layers.size(), prepared_->adaround->seconds));
+  return *prepared_;
+}
+
+ir::Graph SharedPtq::quantize(quant::CalibrationMethod method) {
+  quant::CalibrationOptions calibration = options_.calibration;
+  calibration.method = method;
+  quant::PtqResult r = quant::quantize_calibrated(
+      quant::calibrate_prepared(preparation(), backend_, *data_, calibration));
+  print_calibration_notes(r, fmt::format("qcv: ptq {}", quant::method_name(method)));
   r.graph.metadata["qcv.quantization"] =
-      fmt::format("ptq scheme={} method={} images={}", o.scheme.name,
-                  quant::method_name(o.calibration.method), calib.images);
-  model_input::restore_layout(r.graph, file_layout);
+      fmt::format("ptq scheme={} method={} images={}", options_.scheme.name,
+                  quant::method_name(method), setup_.images);
+  model_input::restore_layout(r.graph, layout_);
   return r.graph;
 }
 

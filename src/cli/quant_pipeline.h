@@ -1,12 +1,15 @@
 // The pieces `qcv qat` and `qcv workflow` share: calibration data from a dataset, PTQ and QAT of
 // an FP32 model, accuracy in either backend and batch-1 latency in the runtime.
 #pragma once
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "cli/runtime_eval.h"
 #include "data/data.h"
 #include "ir/ir.h"
+#include "quant/fallback.h"
 #include "quant/quant.h"
 #include "train/qat.h"
 
@@ -19,9 +22,34 @@ struct CalibrationSetup {
   int threads = 0;
 };
 
-// PTQ of an FP32 graph (method from options.calibration), int8 weights.
-ir::Graph quantize_with_calibration(const ir::Graph& fp32, const CalibrationSetup& calib,
-                                    const quant::PtqOptions& options);
+// PTQ of one FP32 model by several calibration methods (the workflow's ptq phases and its tune
+// phase): the passes no method changes (quant::prepare_ptq: optimization, CLE, AdaRound, ...)
+// run once, on first use, with calib.images images spread over the train split (seed 0); `say`
+// gets a line with AdaRound's time when it ran.
+class SharedPtq {
+ public:
+  SharedPtq(const ir::Graph& file_graph, const CalibrationSetup& calib, quant::PtqOptions options,
+            std::function<void(const std::string&)> say);
+  // The QDQ graph by `method` with the file's input layout: quantize_ptq's with that method.
+  ir::Graph quantize(quant::CalibrationMethod method);
+  const quant::PtqPreparation& preparation();
+  const ir::Graph& fp32() const { return fp32_; }  // NCHW interface
+  quant::CalibrationData& data() { return *data_; }
+  const quant::Backend& backend() const { return backend_; }
+  passes::InputLayout file_layout() const { return layout_; }
+  std::string calib_description() const { return calib_.images->description(); }
+
+ private:
+  ir::Graph fp32_;
+  passes::InputLayout layout_;
+  CalibrationSetup setup_;
+  ImageSubset calib_;
+  std::unique_ptr<quant::CalibrationData> data_;
+  quant::Backend backend_;
+  quant::PtqOptions options_;
+  std::function<void(const std::string&)> say_;
+  std::unique_ptr<quant::PtqPreparation> prepared_;
+};
 
 struct QatSetup {
   CalibrationSetup calib;

@@ -317,7 +317,9 @@ void apply_rounding(ir::Graph& graph, const QuantPlan& plan, const AdaRoundRepor
                     std::map<std::string, QuantParams>& params) {
   for (const auto& [tensor, p] : rounding.params) {
     const QuantTarget* t = plan.find(tensor);
-    if (t && t->role == TensorRole::Weight)
+    // The integers are for the scales they were learned with: a weight now quantized otherwise
+    // (tune's per-channel rung on a per-tensor scheme) is rounded to nearest from its FP32 values.
+    if (t && t->role == TensorRole::Weight && t->axis == p.axis && t->bits == p.bits)
       params[tensor] = p;
     else
       graph.initializers[tensor] = rounding.original.at(tensor);

@@ -74,7 +74,8 @@ AdaRoundReport adaround_weights(ir::Graph& graph, const QuantPlan& plan, const B
                                 const CalibrationOptions& progress);
 
 // Before QDQ insertion of a graph made from the rounded one: each rounded weight the plan still
-// quantizes gets the parameters its integers are for; one left in FP32 gets its FP32 values back.
+// quantizes with the same axis and bits gets the parameters its integers are for; one left in
+// FP32 or quantized otherwise (per channel now) gets its FP32 values back.
 void apply_rounding(ir::Graph& graph, const QuantPlan& plan, const AdaRoundReport& rounding,
                     std::map<std::string, QuantParams>& params);
 

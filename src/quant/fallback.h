@@ -1,6 +1,7 @@
 // One calibration, many QDQ graphs: `qcv sensitivity` and `qcv tune` try many sets of nodes left
 // in FP32 without calibrating again for each. calibrate_ptq runs quantize_ptq's first half
-// (optimize, CLE, high-bias absorption, placement, bias correction, calibration, ranges) once;
+// (prepare_ptq: optimize, CLE, high-bias absorption, placement, AdaRound, bias correction; then
+// calibrate_prepared: statistics, ranges) once;
 // quantize_calibrated writes the QDQ graph with extra nodes excluded, exactly what `qcv ptq
 // --exclude NODE...` would write from the same calibration.
 #pragma once
@@ -14,13 +15,15 @@
 
 namespace qcv::quant {
 
-struct PtqCalibration {
-  ir::Graph prepared;  // FP32: optimized, nodes named, equalized, biases corrected
+// quantize_ptq's first half up to the activation ranges: optimization, CLE, high-bias absorption,
+// placement, AdaRound, bias correction. None of them reads an activation range (AdaRound learns
+// from FP32 activations, with the weights of the layers before rounded), so the calibration method
+// does not change it: one preparation serves every method (`qcv tune`'s method trials, the
+// workflow's ptq phases), and AdaRound, minutes per model, runs once.
+struct PtqPreparation {
+  ir::Graph prepared;  // FP32: optimized, nodes named, equalized, weights rounded, biases corrected
   PtqOptions options;
   QuantPlan plan;  // with options.overrides only
-  std::map<std::string, TensorStats> stats;
-  std::map<std::string, QuantParams> activation_params;  // every tensor a plan may quantize
-  std::map<std::string, MethodChoice> chosen;            // method auto: per tensor
   EqualizeReport equalization;
   HighBiasReport high_bias;
   int biases_corrected = 0;
@@ -30,9 +33,25 @@ struct PtqCalibration {
   std::shared_ptr<const AdaRoundReport> adaround;  // the rounded weights and their FP32 values
 };
 
-// quantize_ptq's preparation and calibration. With for_fallback, the statistics also cover the
-// tensors a plan with any one more node excluded quantizes instead (a fused activation left out
-// moves an output-rule Q to the op's own output).
+// A preparation with its activation statistics and ranges (options.calibration's method).
+struct PtqCalibration : PtqPreparation {
+  std::map<std::string, TensorStats> stats;
+  std::map<std::string, QuantParams> activation_params;  // every tensor a plan may quantize
+  std::map<std::string, MethodChoice> chosen;            // method auto: per tensor
+};
+
+PtqPreparation prepare_ptq(ir::Graph graph, const Backend& backend, CalibrationData& data,
+                           const PtqOptions& options);
+
+// The ranges of a preparation by `calibration` (its method; the preparation's options otherwise):
+// the same as calibrate_ptq with options.calibration = calibration. With for_fallback, the
+// statistics also cover the tensors a plan with any one more node excluded quantizes instead (a
+// fused activation left out moves an output-rule Q to the op's own output).
+PtqCalibration calibrate_prepared(const PtqPreparation& preparation, const Backend& backend,
+                                  CalibrationData& data, const CalibrationOptions& calibration,
+                                  bool for_fallback = false);
+
+// prepare_ptq, then calibrate_prepared with options.calibration.
 PtqCalibration calibrate_ptq(ir::Graph graph, const Backend& backend, CalibrationData& data,
                              const PtqOptions& options, bool for_fallback = false);
 

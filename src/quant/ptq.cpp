@@ -29,8 +29,8 @@ QuantPlan with_fallback_targets(const ir::Graph& graph, QuantPlan plan, const Pt
 
 }  // namespace
 
-PtqCalibration calibrate_ptq(ir::Graph graph, const Backend& backend, CalibrationData& data,
-                             const PtqOptions& options, bool for_fallback) {
+PtqPreparation prepare_ptq(ir::Graph graph, const Backend& backend, CalibrationData& data,
+                           const PtqOptions& options) {
   for (const auto& n : graph.nodes)
     if (n.op == "QuantizeLinear" || n.op == "DequantizeLinear")
       fail("ptq: graph '{}' is already quantized ({} node '{}')", graph.name, n.op, n.name);
@@ -47,7 +47,7 @@ PtqCalibration calibrate_ptq(ir::Graph graph, const Backend& backend, Calibratio
   for (auto& n : graph.nodes)
     if (n.name.empty()) n.name = names(n.op);
 
-  PtqCalibration c;
+  PtqPreparation c;
   c.options = options;
   if (options.equalize) {
     c.equalization = equalize_cross_layer(graph, options.equalization);
@@ -74,22 +74,37 @@ PtqCalibration calibrate_ptq(ir::Graph graph, const Backend& backend, Calibratio
     ir::infer_shapes(graph);
     c.plan = plan_quantization(graph, options.scheme, options.overrides);
   }
-  const QuantPlan observed = for_fallback ? with_fallback_targets(graph, c.plan, options) : c.plan;
-  c.stats = collect_stats(graph, observed.activation_tensors(), backend, data, options.calibration);
-  const bool automatic = options.calibration.method == CalibrationMethod::Auto;
-  if (automatic)
-    c.chosen = choose_methods(graph, observed, c.stats, backend, data, options.calibration);
+  c.prepared = std::move(graph);
+  return c;
+}
+
+PtqCalibration calibrate_prepared(const PtqPreparation& preparation, const Backend& backend,
+                                  CalibrationData& data, const CalibrationOptions& calibration,
+                                  bool for_fallback) {
+  PtqCalibration c;
+  static_cast<PtqPreparation&>(c) = preparation;
+  c.options.calibration = calibration;
+  const ir::Graph& graph = c.prepared;
+  const QuantPlan observed = for_fallback ? with_fallback_targets(graph, c.plan, c.options) : c.plan;
+  c.stats = collect_stats(graph, observed.activation_tensors(), backend, data, calibration);
+  const bool automatic = calibration.method == CalibrationMethod::Auto;
+  if (automatic) c.chosen = choose_methods(graph, observed, c.stats, backend, data, calibration);
   for (const auto& t : observed.targets) {
     if (t.role != TensorRole::Activation) continue;
-    CalibrationOptions m = options.calibration;
+    CalibrationOptions m = calibration;
     if (automatic) m.method = c.chosen.at(t.tensor).method;
     auto [lo, hi] = t.has_fixed_range
                         ? std::pair(t.fixed_min, t.fixed_max)
                         : calibrated_range(c.stats.at(t.tensor), m, t.symmetric, t.dtype);
     c.activation_params[t.tensor] = params_for_range(lo, hi, t.dtype, t.symmetric);
   }
-  c.prepared = std::move(graph);
   return c;
+}
+
+PtqCalibration calibrate_ptq(ir::Graph graph, const Backend& backend, CalibrationData& data,
+                             const PtqOptions& options, bool for_fallback) {
+  return calibrate_prepared(prepare_ptq(std::move(graph), backend, data, options), backend, data,
+                            options.calibration, for_fallback);
 }
 
 PtqResult quantize_calibrated(const PtqCalibration& c, const std::vector<std::string>& fp32_nodes) {

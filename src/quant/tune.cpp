@@ -203,6 +203,15 @@ TuneResult tune_quantization(const ir::Graph& fp32, const Backend& backend, Cali
                              const PtqOptions& base, const Evaluate& evaluate,
                              const Latency& latency, const TuneOptions& o) {
   if (o.methods.empty()) fail("tune: no calibration method to try");
+  return tune_quantization(fp32, prepare_ptq(fp32, backend, data, base), backend, data, evaluate,
+                           latency, o);
+}
+
+TuneResult tune_quantization(const ir::Graph& fp32, const PtqPreparation& prepared,
+                             const Backend& backend, CalibrationData& data,
+                             const Evaluate& evaluate, const Latency& latency,
+                             const TuneOptions& o) {
+  if (o.methods.empty()) fail("tune: no calibration method to try");
   if (o.max_trials < 0) fail("tune: --max-trials {} is negative", o.max_trials);
   TuneResult r;
   Search search(evaluate, latency, o, r);
@@ -211,14 +220,19 @@ TuneResult tune_quantization(const ir::Graph& fp32, const Backend& backend, Cali
   search.say(fmt::format("tune: FP32 top-1 {:.2f}%, {:.3f} ms; criterion: drop <= {}{}",
                          r.fp32_top1, r.fp32_latency_ms, o.max_drop,
                          o.relative ? "% of FP32" : " points"));
+  if (prepared.adaround)
+    search.say(fmt::format("tune: AdaRound ({} layers, {:.1f} s) is shared by every method's "
+                           "calibration",
+                           prepared.adaround->layers.size(), prepared.adaround->seconds));
 
   // 1. The calibration method with the best top-1 (ties: the one listed first).
   std::unique_ptr<PtqCalibration> chosen;
   double chosen_top1 = -1;
   for (CalibrationMethod m : o.methods) {
-    PtqOptions p = base;
-    p.calibration.method = m;
-    auto c = std::make_unique<PtqCalibration>(calibrate_ptq(fp32, backend, data, p, true));
+    CalibrationOptions calibration = prepared.options.calibration;
+    calibration.method = m;
+    auto c = std::make_unique<PtqCalibration>(
+        calibrate_prepared(prepared, backend, data, calibration, true));
     const double top1 = search.trial("method", *c, {}, "").top1;
     if (top1 > chosen_top1) chosen_top1 = top1, chosen = std::move(c);
   }
@@ -238,10 +252,11 @@ TuneResult tune_quantization(const ir::Graph& fp32, const Backend& backend, Cali
   // graph (the chosen calibration's own choices when it is auto).
   std::unique_ptr<PtqCalibration> automatic;
   if (ladder && chosen->options.calibration.method != CalibrationMethod::Auto) {
-    PtqOptions p = chosen->options;
-    p.calibration.method = CalibrationMethod::Auto;
+    CalibrationOptions calibration = chosen->options.calibration;
+    calibration.method = CalibrationMethod::Auto;
     search.say("tune: ladder: each activation's lowest-error range (method auto)");
-    automatic = std::make_unique<PtqCalibration>(calibrate_ptq(fp32, backend, data, p, true));
+    automatic = std::make_unique<PtqCalibration>(
+        calibrate_prepared(prepared, backend, data, calibration, true));
   }
   const PtqCalibration* ranges = ladder ? (automatic ? automatic.get() : chosen.get()) : nullptr;
 

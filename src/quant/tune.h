@@ -66,8 +66,15 @@ struct TuneResult {
 double accuracy_drop(double fp32_top1, double top1, bool relative);
 
 using Latency = std::function<double(const ir::Graph& graph)>;
+// Every method's calibration (and the ladder's auto ranges) is of one preparation of `fp32`
+// (fallback.h's prepare_ptq with `base`, or `prepared`, made from fp32 and data): its passes,
+// AdaRound among them, run once however many methods are tried.
 TuneResult tune_quantization(const ir::Graph& fp32, const Backend& backend, CalibrationData& data,
                              const PtqOptions& base, const Evaluate& evaluate,
                              const Latency& latency, const TuneOptions& options);
+TuneResult tune_quantization(const ir::Graph& fp32, const PtqPreparation& prepared,
+                             const Backend& backend, CalibrationData& data,
+                             const Evaluate& evaluate, const Latency& latency,
+                             const TuneOptions& options);
 
 }  // namespace qcv::quant

@@ -218,6 +218,41 @@ TEST(AdaRound, ANodeLeftInFp32GetsItsOwnWeightBack) {
   EXPECT_EQ(weight_ints(r.graph, "a").size(), 108u);  // a is still quantized
 }
 
+// tune's per-channel rung on a per-tensor scheme: the rounding was learned for the tensor's one
+// scale, so the node's weight is rounded to nearest per channel from its FP32 values (before, it
+// kept the per-tensor integers and scale: the rung changed nothing).
+TEST(AdaRound, ANodeGivenPerChannelWeightsIsRoundedToNearestPerChannel) {
+  const ir::Graph g = three_layers();
+  RoundUp up;
+  auto data = quant::feeds_data(batches());
+  const quant::PtqCalibration c =
+      quant::calibrate_ptq(g, quant::reference_backend(), *data, options(up, false), true);
+  quant::NodeChoices choices;
+  choices.per_channel = {"b"};
+  const quant::PtqResult r = quant::quantize_calibrated(c, choices);
+  const ir::Node& b = r.graph.nodes.at(r.graph.find_node("b"));
+  const ir::Node& dq = r.graph.nodes.at(r.graph.producer(b.inputs[1]));
+  const ir::Tensor& scale = *r.graph.initializer(dq.inputs[1]);
+  ASSERT_EQ(scale.numel(), 6);  // one per output channel of Wb [6, 1, 3, 3]
+  const ir::Tensor& w = *g.initializer("Wb");
+  const std::vector<int> ints = weight_ints(r.graph, "b");
+  ASSERT_EQ(ints.size(), 54u);
+  for (int64_t ch = 0; ch < 6; ++ch) {
+    float absmax = 0;
+    for (int64_t k = 0; k < 9; ++k) absmax = std::max(absmax, std::fabs(w.data<float>()[ch * 9 + k]));
+    EXPECT_FLOAT_EQ(scale.data<float>()[ch], absmax / 7) << ch;
+    for (int64_t k = 0; k < 9; ++k)  // nearest (half to even), in [-7, 7] by construction
+      EXPECT_EQ(ints[ch * 9 + k], static_cast<int>(std::nearbyint(w.data<float>()[ch * 9 + k] /
+                                                                   scale.data<float>()[ch])))
+          << ch << " " << k;
+  }
+  // a keeps the learned (here: all rounded up) integers with its one scale.
+  const ir::Node& a = r.graph.nodes.at(r.graph.find_node("a"));
+  EXPECT_EQ(r.graph.initializer(r.graph.nodes.at(r.graph.producer(a.inputs[1])).inputs[1])->numel(),
+            1);
+  EXPECT_EQ(weight_ints(r.graph, "a"), weight_ints(quant::quantize_calibrated(c).graph, "a"));
+}
+
 TEST(AdaRound, BadSetupsAreErrors) {
   const ir::Graph g = three_layers();
   RoundUp up;

@@ -3,11 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <random>
+#include <set>
 
 #include "onnx/onnx.h"
 #include "onnx/ort_peer.h"
 #include "quant/fallback.h"
+#include "quant/tune.h"
 #include "ref/ref.h"
 #include "train/adaround_solver.h"
 
@@ -185,6 +189,101 @@ TEST(AdaRound, RoundedW4GraphIsValidQdqAndRunsInOrtAsInQcv) {
     for (size_t i = 0; i < ort.size(); ++i)
       EXPECT_NEAR(ort[i], ours.data<float>()[i], 0.05f * spread) << "logit " << i;
   }
+}
+
+
+// The file a graph is written as (onnx::save is deterministic: initializers in name order).
+std::string saved_bytes(const ir::Graph& g, test::TempDir& dir, const std::string& name) {
+  const std::string path = dir.file(name);
+  onnx::save(g, path);
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Options whose solver counts its calls (one call: one layer solved).
+quant::PtqOptions counting_options(int& calls) {
+  quant::PtqOptions o = adaround_options(4, false, 100);
+  auto a = std::make_shared<quant::AdaRoundOptions>(*o.adaround);
+  a->solve = [&calls](const quant::RoundingProblem& p, const quant::AdaRoundOptions& opt) {
+    ++calls;
+    return train::solve_rounding(p, opt);
+  };
+  o.adaround = a;
+  return o;
+}
+
+std::vector<std::map<std::string, ir::Tensor>> small_net_batches() {
+  std::vector<std::map<std::string, ir::Tensor>> batches;
+  for (unsigned b = 0; b < 3; ++b) batches.push_back({{"x", uniform({8, 3, 8, 8}, 60 + b, -1, 1)}});
+  return batches;
+}
+
+// AdaRound learns from FP32 activations (no activation range is involved), so one preparation
+// serves every calibration method: each method's QDQ file from the shared preparation is byte
+// for byte the file a separate quantize_ptq with that method (and its own AdaRound) writes, and
+// the solver ran once per layer for all of them.
+TEST(AdaRound, OnePreparationServesEveryMethodAsASeparateRunWould) {
+  const auto batches = small_net_batches();
+  int shared_calls = 0, separate_calls = 0;
+  const quant::PtqOptions shared_options = counting_options(shared_calls);
+  auto data = quant::feeds_data(batches);
+  const quant::PtqPreparation prepared =
+      quant::prepare_ptq(small_net(), quant::reference_backend(), *data, shared_options);
+  EXPECT_EQ(shared_calls, 4);  // c1, dw, pw, fc
+  test::TempDir dir;
+  std::set<std::string> files;
+  for (quant::CalibrationMethod m :
+       {quant::CalibrationMethod::Max, quant::CalibrationMethod::Percentile,
+        quant::CalibrationMethod::Entropy, quant::CalibrationMethod::Mse}) {
+    const std::string name = quant::method_name(m);
+    quant::CalibrationOptions calibration = shared_options.calibration;
+    calibration.method = m;
+    const quant::PtqResult shared = quant::quantize_calibrated(
+        quant::calibrate_prepared(prepared, quant::reference_backend(), *data, calibration));
+    quant::PtqOptions separate = counting_options(separate_calls);
+    separate.calibration.method = m;
+    auto own_data = quant::feeds_data(batches);
+    const quant::PtqResult alone =
+        quant::quantize_ptq(small_net(), quant::reference_backend(), *own_data, separate);
+    const std::string a = saved_bytes(shared.graph, dir, name + "_shared.onnx");
+    EXPECT_EQ(a, saved_bytes(alone.graph, dir, name + "_alone.onnx")) << name;
+    files.insert(a);
+  }
+  EXPECT_EQ(shared_calls, 4);
+  EXPECT_EQ(separate_calls, 16);
+  // The methods' ranges differ (else the comparison would not show that only the rounding is
+  // shared).
+  EXPECT_GE(files.size(), 2u);
+}
+
+// qcv tune's method trials and its ladder's auto ranges are calibrations of one preparation.
+TEST(AdaRound, TuneSolvesOncePerLayerForAllItsMethods) {
+  const auto batches = small_net_batches();
+  int calls = 0;
+  auto data = quant::feeds_data(batches);
+  const ir::Tensor x = uniform({4, 3, 8, 8}, 70, -1, 1);
+  // Never met: every method is tried, then the sensitivity, the ladder (auto) and fallbacks.
+  const quant::Evaluate evaluate = [&](const ir::Graph& g) {
+    quant::EvalOutcome e;
+    const ir::Tensor y = ref::run_graph(g, {{"x", x}}).at(0);
+    e.logits.assign(y.data<float>(), y.data<float>() + y.numel());
+    bool quantized = false;
+    for (const ir::Node& n : g.nodes) quantized |= n.op == "QuantizeLinear";
+    e.top1 = quantized ? 0 : 100;
+    return e;
+  };
+  quant::TuneOptions o;
+  o.methods = {quant::CalibrationMethod::Max, quant::CalibrationMethod::Percentile,
+               quant::CalibrationMethod::Mse};
+  o.max_trials = 3;
+  o.progress = [](const std::string&) {};
+  const quant::TuneResult r = quant::tune_quantization(
+      small_net(), quant::reference_backend(), *data, counting_options(calls), evaluate,
+      [](const ir::Graph&) { return 1.0; }, o);
+  EXPECT_FALSE(r.met);
+  EXPECT_TRUE(r.analyzed);
+  EXPECT_GE(r.trials.size(), 3u + 3u);  // the methods, then the ladder's trials
+  EXPECT_EQ(calls, 4);  // before: 4 layers x (3 methods + auto)
 }
 
 }  // namespace

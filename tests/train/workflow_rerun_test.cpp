@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "onnx/onnx.h"
+
 #ifdef QCV_CLI_PATH
 namespace {
 namespace fs = std::filesystem;
@@ -106,6 +108,58 @@ TEST(WorkflowRerun, AChangedConfigRerunsExactlyWhatItFeedsAndSaysWhy) {
   EXPECT_TRUE(has(third.log, "ptq_max: unchanged, reusing ptq_max.onnx")) << third.log;
   EXPECT_TRUE(has(third.log, "eval_ptq_max: unchanged")) << third.log;
   EXPECT_TRUE(has(third.log, "qat: rerunning (train.lr: \"0.01\" -> \"0.02\")")) << third.log;
+  fs::remove_all(dir);
+}
+
+
+// With ptq.adaround, the ptq phase of every method and the tune phase share one AdaRound (it
+// learns from FP32 activations: no method changes it), and each ptq_METHOD.onnx is what `qcv ptq
+// --adaround --method METHOD` writes from the same images (all but the provenance metadata). About
+// 20 s: the workflow's tune meets its criterion with the methods' trials.
+TEST(WorkflowAdaRound, OneAdaRoundForEveryMethodAndTheTunePhase) {
+  if (!fs::exists("/usr/share/datasets/fashion-mnist"))
+    GTEST_SKIP() << "Fashion-MNIST is not installed";
+  const std::string dir = std::string(QCV_BINARY_DIR) + "/test_workflow_adaround";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string model = dir + "/fp32.onnx", config = dir + "/w.yaml", out = dir + "/out";
+  ASSERT_EQ(
+      qcv("export --model mobilenet_v2 --width 0.25 --resolution 28 --channels 1 --classes 10 -o " +
+              model,
+          dir + "/export.log")
+          .code,
+      0);
+  std::ofstream(config) << "dataset: fashion-mnist\nfp32_model: " << model
+                        << "\nptq:\n  methods: [max, mse]\n  images: 16\n  weight_bits: 4\n"
+                           "  adaround: true\n  adaround_iters: 5\n"
+                           "tune:\n  max_drop: 100\n"
+                           "qat:\n  init: max\n  train:\n    epochs: 1\n    limit_train: 32\n"
+                           "    limit_test: 32\n    batch_size: 32\n    threads: 2\n"
+                           "    workers: 1\n"
+                           "deploy:\n  threads: 1\n  latency_runs: 2\n"
+                           "eval:\n  limit_test: 32\n";
+  const Outcome run = qcv("workflow --config " + config + " -o " + out, dir + "/run.log");
+  ASSERT_EQ(run.code, 0) << run.log;
+  const std::string once = "ptq: AdaRound: 53 layers in ";
+  const size_t first = run.log.find(once);
+  ASSERT_NE(first, std::string::npos) << run.log;
+  EXPECT_EQ(run.log.find(once, first + 1), std::string::npos) << run.log;
+  EXPECT_TRUE(has(run.log, "tune: ")) << run.log;
+  const auto without_provenance = [&](const std::string& path, const std::string& name) {
+    qcv::ir::Graph g = qcv::onnx::load(path);
+    g.metadata.erase("qcv.quantization");
+    qcv::onnx::save(g, dir + "/" + name);
+    return slurp(dir + "/" + name);
+  };
+  // mse: the method that reused max's preparation.
+  const std::string alone = dir + "/alone_mse.onnx";
+  ASSERT_EQ(qcv("ptq " + model + " --calib fashion-mnist --images 16 --batch 16 --weight-bits 4 " +
+                    "--adaround --adaround-iters 5 --method mse -o " + alone,
+                dir + "/ptq_mse.log")
+                .code,
+            0);
+  EXPECT_EQ(without_provenance(out + "/ptq_mse.onnx", "a.onnx"),
+            without_provenance(alone, "b.onnx"));
   fs::remove_all(dir);
 }
 
