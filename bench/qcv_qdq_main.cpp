@@ -17,6 +17,7 @@
 #include "onnx/onnx.h"
 #include "quant/quant.h"
 #include "ref/ref.h"
+#include "runtime/calibration_backend.h"
 #include "runtime/session.h"
 
 using namespace qcv;
@@ -85,15 +86,7 @@ int main(int argc, char** argv) {
       batches.push_back({{g.inputs[0].name, x}});
     }
     auto data = quant::feeds_data(batches);
-    quant::Backend backend = [](const ir::Graph& graph, const std::vector<std::string>& observed,
-                                quant::Observer observer) -> quant::Runner {
-      runtime::SessionOptions o;
-      o.threads = 2;
-      o.observe = observed;
-      o.observer = std::move(observer);
-      auto s = std::make_shared<runtime::Session>(graph, o);
-      return [s](const std::map<std::string, ir::Tensor>& feeds) { s->run(feeds); };
-    };
+    quant::Backend backend = runtime::calibration_backend(2);
     quant::PtqOptions options;
     options.scheme = quant::scheme_by_name(scheme);
     options.calibration.show_progress = false;

@@ -4,22 +4,12 @@
 #include <chrono>
 
 #include "ir/top_k.h"
+#include "runtime/calibration_backend.h"
 #include "runtime/session.h"
 
 namespace qcv::cli {
 
-quant::Backend runtime_backend(int threads) {
-  return [threads](const ir::Graph& g, const std::vector<std::string>& observed,
-                   quant::Observer observer) -> quant::Runner {
-    runtime::SessionOptions o;
-    o.threads = threads;
-    o.optimize = false;  // already optimized
-    o.observe = observed;
-    o.observer = std::move(observer);
-    auto session = std::make_shared<runtime::Session>(g, o);
-    return [session](const std::map<std::string, ir::Tensor>& feeds) { session->run(feeds); };
-  };
-}
+quant::Backend runtime_backend(int threads) { return runtime::calibration_backend(threads); }
 
 double batch1_latency_ms(const ir::Graph& graph, int threads, int runs) {
   if (runs < 1) fail("latency: {} timed runs, need at least 1 for a median", runs);

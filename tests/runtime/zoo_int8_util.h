@@ -7,6 +7,7 @@
 #include "int8_test_util.h"
 #include "models/models.h"
 #include "quant/quant.h"
+#include "runtime/calibration_backend.h"
 
 namespace qcv::testing {
 
@@ -26,15 +27,7 @@ inline ir::Graph quantized_zoo_model(const ModelCase& c, int resolution) {
   for (uint32_t k = 0; k < 4; ++k)
     batches.push_back({{g.inputs[0].name, random_tensor({1, 3, resolution, resolution}, 100 + k)}});
   auto data = quant::feeds_data(batches);
-  quant::Backend backend = [](const ir::Graph& graph, const std::vector<std::string>& observed,
-                              quant::Observer observer) -> quant::Runner {
-    runtime::SessionOptions o;
-    o.threads = 2;
-    o.observe = observed;
-    o.observer = std::move(observer);
-    auto s = std::make_shared<runtime::Session>(graph, o);
-    return [s](const std::map<std::string, ir::Tensor>& feeds) { s->run(feeds); };
-  };
+  quant::Backend backend = runtime::calibration_backend(2);
   quant::PtqOptions options;
   options.scheme = quant::scheme_by_name(c.scheme);
   options.calibration.show_progress = false;
