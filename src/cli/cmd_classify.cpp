@@ -19,13 +19,6 @@ void add_classify_command(CLI::App& app) {
   cmd->add_option("images", images, "Image files")->required();
   cmd->add_option("--labels", labels_file, "Class names, one per line (default: qcv.labels)");
   cmd->add_option("--top", top, "How many classes to print")->capture_default_str()->check(positive());
-  cmd->add_option("--resolution", flags.resolution, "Input resolution (default: qcv.resolution)")
-      ->check(integer_in(1, 65536));
-  cmd->add_option("--channels", flags.channels, "Input channels (default: qcv.channels)")
-      ->check(integer_in(1, 3));
-  cmd->add_option("--mean", flags.mean, "Normalization mean (default: qcv.mean)")
-      ->check(number_triple(false));
-  cmd->add_option("--std", flags.std, "Normalization std (default: qcv.std)")->check(number_triple(true));
   model_input::add_input_options(cmd, flags);
   cmd->add_option("--threads", threads, "Threads (0: all cores)")->check(non_negative());
   cmd->callback([] {

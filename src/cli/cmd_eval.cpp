@@ -66,14 +66,6 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--backend", backend, "runtime (oneDNN) or torch (LibTorch training backend)")
       ->capture_default_str()
       ->check(one_of({"runtime", "torch"}));
-  cmd->add_option("--resolution", flags.resolution, "Input resolution (default: qcv.resolution)")
-      ->check(integer_in(1, 65536));
-  cmd->add_option("--channels", flags.channels, "Input channels (default: qcv.channels)")
-      ->check(integer_in(1, 3));
-  cmd->add_option("--mean", flags.mean,
-                  "Normalization mean, e.g. 0.485,0.456,0.406 (default: qcv.mean)")
-      ->check(number_triple(false));
-  cmd->add_option("--std", flags.std, "Normalization std (default: qcv.std)")->check(number_triple(true));
   model_input::add_input_options(cmd, flags);
   cmd->add_option("--batch-size", batch_size, "Batch size")->capture_default_str()->check(positive());
   cmd->add_option("--limit", limit, "Evaluate only the first N images (0: all)")

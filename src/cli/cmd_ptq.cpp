@@ -95,17 +95,6 @@ void add_ptq_command(CLI::App& app) {
                   "of one batch)")
       ->capture_default_str()
       ->check(positive());
-  cmd->add_option("--resolution", flags.resolution,
-                  "Input resolution (default: model metadata qcv.resolution, else the input shape, "
-                  "else 224)")
-      ->check(integer_in(1, 65536));
-  cmd->add_option("--channels", flags.channels,
-                  "Input channels (default: qcv.channels or the model input)")
-      ->check(integer_in(1, 3));
-  cmd->add_option("--mean", flags.mean,
-                  "Normalization mean, e.g. 0.485,0.456,0.406 (default: qcv.mean)")
-      ->check(number_triple(false));
-  cmd->add_option("--std", flags.std, "Normalization std (default: qcv.std)")->check(number_triple(true));
   model_input::add_input_options(cmd, flags);
   cmd->add_option("--threads", threads, "Runtime threads (0: all cores)")
       ->capture_default_str()

@@ -37,9 +37,22 @@ struct InputFlags {
   std::string layout;      // nchw | nhwc: the model's image layout (default: from its input shape)
 };
 
-// --preprocess and --layout, shared by every command that feeds images.
+// The input flags of every command that feeds images: size, channels, normalization, preset
+// and layout; each defaults to the model's metadata (qcv train writes it), else its input shape.
 template <typename Command>
 void add_input_options(Command* cmd, InputFlags& f) {
+  cmd->add_option("--resolution", f.resolution,
+                  "Input resolution (default: model metadata qcv.resolution, else the input shape, "
+                  "else 224)")
+      ->check(cli::integer_in(1, 65536));
+  cmd->add_option("--channels", f.channels,
+                  "Input channels (default: qcv.channels or the model input)")
+      ->check(cli::integer_in(1, 3));
+  cmd->add_option("--mean", f.mean,
+                  "Normalization mean, e.g. 0.485,0.456,0.406 (default: qcv.mean)")
+      ->check(cli::number_triple(false));
+  cmd->add_option("--std", f.std, "Normalization std (default: qcv.std)")
+      ->check(cli::number_triple(true));
   cmd->add_option("--preprocess", f.preprocess,
                   "Normalization preset: torch (ImageNet mean/std on [0,1]), tf ([-1,1]) or "
                   "caffe (BGR, 0-255 minus the ImageNet mean)")
