@@ -51,6 +51,15 @@ void write_config(const std::string& path, const std::string& model, const std::
                          "eval:\n  limit_test: 64\n";
 }
 
+// An empty `dir` holding fp32.onnx: an untrained MobileNetV2 x0.25, 28x28, 1 channel, 10 classes.
+Outcome export_tiny_model(const std::string& dir) {
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return qcv("export --model mobilenet_v2 --width 0.25 --resolution 28 --channels 1 --classes 10 "
+             "-o " + dir + "/fp32.onnx",
+             dir + "/export.log");
+}
+
 bool has(const std::string& log, const std::string& line) {
   return log.find(line) != std::string::npos;
 }
@@ -59,15 +68,8 @@ TEST(WorkflowRerun, AChangedConfigRerunsExactlyWhatItFeedsAndSaysWhy) {
   if (!fs::exists("/usr/share/datasets/fashion-mnist"))
     GTEST_SKIP() << "Fashion-MNIST is not installed";
   const std::string dir = std::string(QCV_BINARY_DIR) + "/test_workflow_rerun";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
   const std::string model = dir + "/fp32.onnx", config = dir + "/w.yaml", out = dir + "/out";
-  ASSERT_EQ(
-      qcv("export --model mobilenet_v2 --width 0.25 --resolution 28 --channels 1 --classes 10 -o " +
-              model,
-          dir + "/export.log")
-          .code,
-      0);
+  ASSERT_EQ(export_tiny_model(dir).code, 0);
 
   write_config(config, model, "tensorrt", "0.01");
   Outcome first = qcv("workflow --config " + config + " -o " + out, dir + "/1.log");
@@ -120,15 +122,8 @@ TEST(WorkflowAdaRound, OneAdaRoundForEveryMethodAndTheTunePhase) {
   if (!fs::exists("/usr/share/datasets/fashion-mnist"))
     GTEST_SKIP() << "Fashion-MNIST is not installed";
   const std::string dir = std::string(QCV_BINARY_DIR) + "/test_workflow_adaround";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
   const std::string model = dir + "/fp32.onnx", config = dir + "/w.yaml", out = dir + "/out";
-  ASSERT_EQ(
-      qcv("export --model mobilenet_v2 --width 0.25 --resolution 28 --channels 1 --classes 10 -o " +
-              model,
-          dir + "/export.log")
-          .code,
-      0);
+  ASSERT_EQ(export_tiny_model(dir).code, 0);
   std::ofstream(config) << "dataset: fashion-mnist\nfp32_model: " << model
                         << "\nptq:\n  methods: [max, mse]\n  images: 16\n  weight_bits: 4\n"
                            "  adaround: true\n  adaround_iters: 5\n"
