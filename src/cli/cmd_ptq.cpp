@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "cli/commands.h"
-#include "cli/option_checks.h"
 #include "cli/model_input.h"
+#include "cli/option_checks.h"
 #include "cli/quant_flags.h"
 #include "cli/runtime_eval.h"
 #include "config/calibration.h"
@@ -18,6 +18,7 @@
 #include "onnx/onnx.h"
 #include "quant/calibration_guard.h"
 #include "quant/quant.h"
+#include "runtime/calibration_backend.h"
 #include "runtime/session.h"
 
 namespace qcv::cli {
@@ -131,8 +132,8 @@ void add_ptq_command(CLI::App& app) {
     if (f.resolution <= 0 && model_input::meta(graph, "qcv.resolution").empty() &&
         input_dim(2) <= 0)
       f.resolution = 224;
-    if (f.channels <= 0 && model_input::meta(graph, "qcv.channels").empty() &&
-        input_dim(1) != 1 && input_dim(1) != 3)
+    if (f.channels <= 0 && model_input::meta(graph, "qcv.channels").empty() && input_dim(1) != 1 &&
+        input_dim(1) != 3)
       f.channels = 3;
     const data::Preprocess pre = model_input::preprocessing(graph, dataset_name, f);
     const int res = pre.resolution, ch = pre.channels;
@@ -155,8 +156,8 @@ void add_ptq_command(CLI::App& app) {
     const quant::PtqOptions o = ptq_options(passes, method);
     fmt::print(stderr, "qcv ptq: {} on {} ({}x{}x{}), scheme {}, method {}\n", model,
                subset->description(), ch, res, res, passes.scheme, method);
-    quant::PtqResult r =
-        quant::quantize_ptq(std::move(graph), runtime_backend(threads), *calibration_data, o);
+    quant::PtqResult r = quant::quantize_ptq(
+        std::move(graph), runtime::calibration_backend(threads), *calibration_data, o);
     r.graph.metadata["qcv.quantization"] = fmt::format(
         "ptq scheme={} method={} images={} weight_bits={}{}{}{}{}", passes.scheme, method,
         subset->size(), passes.weight_bits, passes.cle ? " cle=" + passes.cle_relu6 : "",
@@ -191,8 +192,7 @@ void add_ptq_command(CLI::App& app) {
     if (!report.empty())
       ir::write_file_atomically(
           report, ends_with(report, ".json") ? r.report.to_json() : r.report.to_text());
-    if (!histograms.empty())
-      ir::write_file_atomically(histograms, stats_json(r, o.calibration));
+    if (!histograms.empty()) ir::write_file_atomically(histograms, stats_json(r, o.calibration));
     int counts[3] = {0, 0, 0};
     for (const auto& e : r.report.entries) ++counts[static_cast<int>(e.role)];
     fmt::print(

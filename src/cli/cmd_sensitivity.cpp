@@ -6,6 +6,7 @@
 #include "cli/quant_reports.h"
 #include "ir/atomic_file.h"
 #include "quant/sensitivity.h"
+#include "runtime/calibration_backend.h"
 
 namespace qcv::cli {
 
@@ -29,13 +30,13 @@ void add_sensitivity_command(CLI::App& app) {
     QuantInputs in = load_quant_inputs(f);
     fmt::print(stderr, "qcv sensitivity: {}: calibrating on {} ({}), evaluating on {}\n", f.model,
                in.calib_description, method, in.eval_description);
-    const quant::PtqCalibration c =
-        quant::calibrate_ptq(in.fp32, runtime_backend(f.threads), *in.calibration, options, true);
+    const quant::PtqCalibration c = quant::calibrate_ptq(
+        in.fp32, runtime::calibration_backend(f.threads), *in.calibration, options, true);
     quant::SensitivityOptions so;
     so.progress = [](const std::string& line) { fmt::print(stderr, "qcv {}\n", line); };
     const quant::SensitivityResult r = quant::analyze_sensitivity(
         in.fp32, c, [&](const ir::Graph& g) { return in.eval->evaluate(g); },
-        runtime_backend(f.threads), *in.calibration, so);
+        runtime::calibration_backend(f.threads), *in.calibration, so);
     const ReportContext ctx{f.model, in.calib_description, in.eval_description, f.passes.scheme,
                             ""};
     write_sensitivity(out_dir, r, ctx);

@@ -11,6 +11,7 @@
 #include "ir/atomic_file.h"
 #include "onnx/onnx.h"
 #include "quant/tune.h"
+#include "runtime/calibration_backend.h"
 
 namespace qcv::cli {
 
@@ -70,7 +71,7 @@ void add_tune_command(CLI::App& app) {
     fmt::print(stderr, "qcv tune: {}: calibrating on {}, evaluating on {}\n", f.model,
                in.calib_description, in.eval_description);
     quant::TuneResult r = quant::tune_quantization(
-        in.fp32, runtime_backend(f.threads), *in.calibration, base,
+        in.fp32, runtime::calibration_backend(f.threads), *in.calibration, base,
         [&](const ir::Graph& g) { return in.eval->evaluate(g); },
         [&](const ir::Graph& g) { return batch1_latency_ms(g, f.threads, latency_runs); }, o);
     const quant::TuneTrial& best = r.trials.at(r.best);

@@ -10,6 +10,7 @@
 #include "ir/top_k.h"
 #include "onnx/onnx.h"
 #include "quant/calibration_guard.h"
+#include "runtime/calibration_backend.h"
 #include "runtime/session.h"
 
 namespace qcv::cli {
@@ -49,7 +50,7 @@ SharedPtq::SharedPtq(const ir::Graph& file_graph, const CalibrationSetup& calib,
       setup_(calib),
       calib_(image_subset(fp32_, calib.dataset, "train", calib.images, {})),
       data_(calibration_batches(fp32_, calib_, calib.batch)),
-      backend_(runtime_backend(calib.threads)),
+      backend_(runtime::calibration_backend(calib.threads)),
       options_(std::move(options)),
       say_(std::move(say)) {
   options_.calibration.show_progress = false;
@@ -134,8 +135,8 @@ ir::Graph quantization_aware_training(const std::string& fp32_path, QatSetup s,
     auto data = calibration_data(fp32, s.calib);
     quant::PtqOptions o = s.ptq;
     o.calibration.show_progress = false;
-    quant::PtqResult r = quant::prepare_qat(fp32, runtime_backend(s.calib.threads), *data, o,
-                                                 s.qat.batch_norm);
+    quant::PtqResult r = quant::prepare_qat(fp32, runtime::calibration_backend(s.calib.threads),
+                                            *data, o, s.qat.batch_norm);
     print_calibration_notes(r, "qcv qat: initial ranges");
     onnx::save(r.graph, init);  // atomic: a rerun finds a whole file or none
   }
@@ -171,10 +172,9 @@ ir::Graph quantization_aware_training(const std::string& fp32_path, QatSetup s,
   if (outcome) *outcome = o;
   if (s.fold_weights) quant::fold_weight_quantization(g);
   model_input::restore_layout(g, file_layout);
-  g.metadata["qcv.quantization"] =
-      fmt::format("qat scheme={} init={} ranges={} epochs={} written=ep{}", s.ptq.scheme.name,
-                  quant::method_name(s.ptq.calibration.method), s.qat.ranges, s.train.epochs,
-                  o.epoch);
+  g.metadata["qcv.quantization"] = fmt::format(
+      "qat scheme={} init={} ranges={} epochs={} written=ep{}", s.ptq.scheme.name,
+      quant::method_name(s.ptq.calibration.method), s.qat.ranges, s.train.epochs, o.epoch);
   return g;
 }
 

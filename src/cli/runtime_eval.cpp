@@ -4,12 +4,9 @@
 #include <chrono>
 
 #include "ir/top_k.h"
-#include "runtime/calibration_backend.h"
 #include "runtime/session.h"
 
 namespace qcv::cli {
-
-quant::Backend runtime_backend(int threads) { return runtime::calibration_backend(threads); }
 
 double batch1_latency_ms(const ir::Graph& graph, int threads, int runs) {
   if (runs < 1) fail("latency: {} timed runs, need at least 1 for a median", runs);

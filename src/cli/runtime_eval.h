@@ -14,9 +14,6 @@
 
 namespace qcv::cli {
 
-// The runtime (oneDNN) as the calibration backend (observed tensors handed over as computed).
-quant::Backend runtime_backend(int threads);
-
 // Median latency (ms) of one image through the runtime.
 double batch1_latency_ms(const ir::Graph& graph, int threads, int runs = 200);
 
