@@ -11,8 +11,9 @@
 //   tflite_armnn_check --eval MODEL.tflite DUMP_DIR [MODEL.qdq.onnx LO,HI]
 //       the images of `qcv eval MODEL.qdq.onnx --dump DUMP_DIR` (inputs.npy, labels.npy,
 //       logits.npy: qcv's INT8 runtime) through Arm NN: both top-1s and their agreement, and
-//       with the QDQ file and the --output-range it was exported with, the logits' difference
-//       in steps of the .tflite's output; one JSON line;
+//       with the QDQ file and the --output-range it was exported with, qcv's logits also on the
+//       .tflite's int8 output grid (its top-1 and agreement from them) and the difference in
+//       steps of that output; one JSON line;
 //   tflite_armnn_check --run MODEL.tflite IN.npy OUT.npy
 //       one NCHW float32 batch (the .tflite's batch) through Arm NN, its output as .npy: for
 //       comparing with `qcv run` and with bench/tflite_cpuref_emulate.py.
@@ -93,8 +94,10 @@ int evaluate(char** argv, const char* qdq, const char* range) {
   fmt::print("{{\"images\":{},\"armnn_top1\":{:.2f},\"qcv_top1\":{:.2f},\"top1_agreement\":{:.2f}",
              r.images, r.armnn_top1, r.qcv_top1, r.top1_agreement);
   if (range)
-    fmt::print(",\"within_one_step\":{:.2f},\"max_steps\":{:.3f},\"mean_steps\":{:.4f}",
-               r.within_one_step, r.max_steps, r.mean_steps);
+    fmt::print(
+        ",\"qcv_int8_top1\":{:.2f},\"int8_top1_agreement\":{:.2f},\"within_one_step\":{:.2f},"
+        "\"max_steps\":{:.3f},\"mean_steps\":{:.4f}",
+        r.qcv_int8_top1, r.int8_top1_agreement, r.within_one_step, r.max_steps, r.mean_steps);
   fmt::print("}}\n");
   return 0;
 }

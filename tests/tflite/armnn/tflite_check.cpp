@@ -45,6 +45,21 @@ std::pair<float, float> observed_output_range(const ir::Graph& qdq, int images, 
   return {lo, hi};
 }
 
+float on_output_grid(float logit, float step, int64_t zero_point) {
+  const double q = std::nearbyint(double(logit) / step) + double(zero_point);
+  return float((std::clamp(q, -128.0, 127.0) - double(zero_point)) * step);
+}
+
+namespace {
+
+// The difference in output steps between Arm NN's (dequantized int8) output and qcv's, the
+// latter on the .tflite's output grid first.
+double steps_apart(float armnn, float qcv, float step, int64_t zero_point) {
+  return std::fabs(double(armnn) - double(on_output_grid(qcv, step, zero_point))) / step;
+}
+
+}  // namespace
+
 CheckResult compare_with_armnn(const ir::Graph& qdq, const std::string& tflite_bytes,
                                const ir::Tensor& input, float step, int64_t zero_point,
                                int threads) {
@@ -62,10 +77,10 @@ CheckResult compare_with_armnn(const ir::Graph& qdq, const std::string& tflite_b
   r.step = step;
   int64_t within = 0;
   double sum = 0;
-  const double lo = double(step) * (-128 - zero_point), hi = double(step) * (127 - zero_point);
+  std::vector<float> want_int8(static_cast<size_t>(r.outputs));
   for (int64_t i = 0; i < r.outputs; ++i) {
-    const double q = std::clamp(double(want.data<float>()[i]), lo, hi);
-    const double d = std::fabs(double(got[i]) - q) / r.step;
+    want_int8[i] = on_output_grid(want.data<float>()[i], step, zero_point);
+    const double d = steps_apart(got[i], want.data<float>()[i], step, zero_point);
     within += d <= 1.0 + 1e-3;
     sum += d;
     r.max_steps = std::max(r.max_steps, d);
@@ -76,7 +91,7 @@ CheckResult compare_with_armnn(const ir::Graph& qdq, const std::string& tflite_b
   int64_t same = 0;
   for (int64_t n = 0; n < b; ++n) {
     const float* a = got.data() + n * classes;
-    const float* q = want.data<float>() + n * classes;
+    const float* q = want_int8.data() + n * classes;
     same += ir::top1_index(a, classes) == ir::top1_index(q, classes);
   }
   r.top1_agreement = double(same) / b;
@@ -93,9 +108,10 @@ DatasetResult evaluate_armnn(const std::string& tflite_bytes, const ir::Tensor& 
     fail("{} inputs, {} labels, {} logits rows", images, labels.numel(), qcv_logits.dim(0));
   DatasetResult r;
   r.images = images;
-  int64_t armnn_right = 0, qcv_right = 0, same = 0, within = 0;
+  int64_t armnn_right = 0, qcv_right = 0, qcv_int8_right = 0, same = 0, same_int8 = 0,
+          within = 0;
   double steps = 0;
-  const double lo = double(step) * (-128 - zero_point), hi = double(step) * (127 - zero_point);
+  std::vector<float> qcv_int8(static_cast<size_t>(classes));
   for (int64_t first = 0; first < images; first += batch) {
     // The last batch is padded with zero images whose outputs are not counted.
     ir::Shape shape = inputs.shape();
@@ -109,23 +125,29 @@ DatasetResult evaluate_armnn(const std::string& tflite_bytes, const ir::Tensor& 
     for (int64_t i = 0; i < n; ++i) {
       const int64_t label = labels.data<int64_t>()[first + i];
       const int64_t a = ir::top1_index(got.data() + i * classes, classes);
-      const int64_t q = ir::top1_index(qcv_logits.data<float>() + (first + i) * classes, classes);
-      for (int64_t k = 0; step > 0 && k < classes; ++k) {
-        const double want =
-            std::clamp(double(qcv_logits.data<float>()[(first + i) * classes + k]), lo, hi);
-        const double d = std::fabs(double(got[i * classes + k]) - want) / step;
+      const float* logits = qcv_logits.data<float>() + (first + i) * classes;
+      const int64_t q = ir::top1_index(logits, classes);
+      armnn_right += a == label;
+      qcv_right += q == label;
+      same += a == q;
+      if (step <= 0) continue;
+      for (int64_t k = 0; k < classes; ++k) {
+        qcv_int8[k] = on_output_grid(logits[k], step, zero_point);
+        const double d = steps_apart(got[i * classes + k], logits[k], step, zero_point);
         within += d <= 1.0 + 1e-3;
         steps += d;
         r.max_steps = std::max(r.max_steps, d);
       }
-      armnn_right += a == label;
-      qcv_right += q == label;
-      same += a == q;
+      const int64_t q8 = ir::top1_index(qcv_int8.data(), classes);
+      qcv_int8_right += q8 == label;
+      same_int8 += a == q8;
     }
   }
   r.armnn_top1 = 100.0 * armnn_right / images;
   r.qcv_top1 = 100.0 * qcv_right / images;
   r.top1_agreement = 100.0 * same / images;
+  r.qcv_int8_top1 = 100.0 * qcv_int8_right / images;
+  r.int8_top1_agreement = 100.0 * same_int8 / images;
   r.within_one_step = 100.0 * within / (images * classes);
   r.mean_steps = steps / (images * classes);
   return r;

@@ -17,15 +17,20 @@ struct CheckResult {
 
 // input: NCHW float32 [B, C, H, W] for the QDQ graph; Arm NN gets it transposed to NHWC. The
 // .tflite must have been written for batch B. step, zero_point: the .tflite output's int8
-// parameters (tflite::ExportResult); qcv's float logits (a final Gemm the QDQ graph leaves float)
-// are saturated to that int8 range first, so that a logit outside a calibrated range counts as
-// the range's, not as an export error.
+// parameters (tflite::ExportResult). Where the QDQ graph leaves the logits float (a final Gemm),
+// the .tflite quantizes them with those parameters, so qcv's are put on that int8 grid first
+// (on_output_grid): both engines' INT8 outputs are compared, in whole steps, and a logit
+// outside a calibrated range counts as the range's, not as an export error.
 CheckResult compare_with_armnn(const ir::Graph& qdq, const std::string& tflite_bytes,
                                const ir::Tensor& input, float step, int64_t zero_point,
                                int threads = 2);
 
 // NCHW float32 -> the NHWC order a .tflite input takes.
 std::vector<float> to_nhwc(const ir::Tensor& input);
+
+// A logit on the .tflite output's int8 grid: quantized (round half to even, saturated) and
+// dequantized. The identity where the QDQ graph's output is already int8 with those parameters.
+float on_output_grid(float logit, float step, int64_t zero_point);
 
 // A seeded N(0, 1) NCHW input of the graph's input shape with batch `batch`.
 ir::Tensor normal_input(const ir::Graph& g, int64_t batch, uint32_t seed);
@@ -37,10 +42,12 @@ std::pair<float, float> observed_output_range(const ir::Graph& qdq, int images, 
 // A labelled set through Arm NN against qcv's logits on the same preprocessed images (`qcv eval
 // --dump`): inputs NCHW float32 [N, C, H, W], labels int64 [N], qcv_logits [N, classes]. With a
 // step (the .tflite output's int8 scale and zero point) the logits are also compared in steps,
-// qcv's saturated to that int8 range first (as compare_with_armnn).
+// qcv's on that int8 grid first (as compare_with_armnn), and top-1 is also taken from them.
 struct DatasetResult {
   int64_t images = 0;
-  double armnn_top1 = 0, qcv_top1 = 0, top1_agreement = 0;    // percent
+  double armnn_top1 = 0, qcv_top1 = 0, top1_agreement = 0;  // percent; qcv's logits as they are
+  // With a step (percent): qcv's logits on the output grid, its top-1 and agreement with Arm NN.
+  double qcv_int8_top1 = 0, int8_top1_agreement = 0;
   double within_one_step = 0, max_steps = 0, mean_steps = 0;  // with a step; share in percent
 };
 DatasetResult evaluate_armnn(const std::string& tflite_bytes, const ir::Tensor& inputs,
