@@ -15,15 +15,17 @@
 #       the same file with every activation DequantizeLinear a graph output, for `qcv run TAPS.onnx
 #       -o DIR` (one NAME.npy per int8 tensor: qcv's own values);
 #   bench/tflite_cpuref_emulate.py MODEL.qdq.onnx X.npy --output-range LO,HI [--qcv Y.npy]
-#       [--armnn Y.npy] [--taps DIR] [--table] [--name NAME]
+#       [--armnn Y.npy] [--ort Y.npy] [--taps DIR] [--table] [--name NAME]
 #       X.npy: NCHW float32 input; LO,HI: export-tflite's --output-range (the float logits' int8
-#       range); --qcv / --armnn: `qcv run` / `tflite_armnn_check --run` logits of the same X.
+#       range); --qcv / --armnn / --ort: `qcv run` / `tflite_armnn_check --run` /
+#       `bench/ort_run.js` logits of the same X.
 #       Prints one Markdown row: logits of Arm NN vs qcv, Arm NN vs the cpuref emulation, qcv vs
 #       exact, cpuref vs exact, tflite vs exact (share within one output step, max / mean steps),
 #       and the int8 values each arithmetic rounds differently from exact when every op gets
 #       exact's int8 inputs ("local": the op's own flips, nothing propagated), over all int8
 #       tensors, with the first tensor that has one. --table: per int8 tensor, the share of
 #       values differing from exact with errors propagated (as in the real runs) and local.
+#       With --ort, one line more: ONNX Runtime against exact, qcv and Arm NN.
 import argparse
 import sys
 import numpy as np
@@ -171,6 +173,7 @@ def main():
     ap.add_argument("--output-range", required=True)
     ap.add_argument("--qcv")
     ap.add_argument("--armnn")
+    ap.add_argument("--ort")
     ap.add_argument("--taps")
     ap.add_argument("--table", action="store_true")
     ap.add_argument("--name", default="")
@@ -293,7 +296,7 @@ def main():
     logits = {"exact": clip(st["exact"][name])}
     for m in ("cpuref", "tflite"):
         logits[m] = (quantize(m, st[m][name], None, s32, zp).q - zp) * s32
-    for k in ("qcv", "armnn"):
+    for k in ("qcv", "armnn", "ort"):
         if getattr(args, k):
             logits[k] = clip(np.load(getattr(args, k)).reshape(logits["exact"].shape))
 
@@ -317,6 +320,9 @@ def main():
         local.append(f"{flips} ({first.replace('_quantized', '')})" if flips else "0")
     print(f"| {args.name} | {steps('armnn', 'qcv')} | {steps('armnn', 'cpuref')} | {steps('qcv', 'exact')} | "
           f"{steps('cpuref', 'exact')} | {steps('tflite', 'exact')} | {total} | {local[0]} | {local[1]} |")
+    if args.ort:  # a second independent engine on the same QDQ file
+        print(f"ONNX Runtime: vs exact {steps('ort', 'exact')}, vs qcv {steps('ort', 'qcv')}, "
+              f"vs Arm NN {steps('armnn', 'ort')}")
 
 
 def quantize(mode, p, graph_input, s, zp):
