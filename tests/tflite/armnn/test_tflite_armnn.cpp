@@ -39,10 +39,10 @@ void expect_agreement(const ir::Graph& qdq, int64_t batch, const std::string& wh
 // The grid qcv's float logits are put on before comparing with the .tflite's int8 ones, by hand:
 // step 0.5, zero point -3.
 TEST(TfliteArmnnCheck, OnOutputGridRoundsHalfToEvenAndSaturates) {
-  EXPECT_FLOAT_EQ(test::on_output_grid(1.25f, 0.5f, -3), 1.0f);    // 2.5 -> 2, q = -1
-  EXPECT_FLOAT_EQ(test::on_output_grid(1.75f, 0.5f, -3), 2.0f);    // 3.5 -> 4, q = 1
-  EXPECT_FLOAT_EQ(test::on_output_grid(-0.2f, 0.5f, -3), 0.0f);    // -0.4 -> 0, q = -3
-  EXPECT_FLOAT_EQ(test::on_output_grid(100.f, 0.5f, -3), 65.0f);   // q 197 -> 127
+  EXPECT_FLOAT_EQ(test::on_output_grid(1.25f, 0.5f, -3), 1.0f);     // 2.5 -> 2, q = -1
+  EXPECT_FLOAT_EQ(test::on_output_grid(1.75f, 0.5f, -3), 2.0f);     // 3.5 -> 4, q = 1
+  EXPECT_FLOAT_EQ(test::on_output_grid(-0.2f, 0.5f, -3), 0.0f);     // -0.4 -> 0, q = -3
+  EXPECT_FLOAT_EQ(test::on_output_grid(100.f, 0.5f, -3), 65.0f);    // q 197 -> 127
   EXPECT_FLOAT_EQ(test::on_output_grid(-100.f, 0.5f, -3), -62.5f);  // q -203 -> -128
 }
 
