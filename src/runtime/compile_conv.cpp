@@ -41,27 +41,41 @@ bool PlanBuilder::build_conv(int i) {
   memory::desc b_md = b >= 0 ? plan_->values[b].md : memory::desc();
   dnnl::primitive_attr attr = attr_with(chain.post_ops);
   memory::desc dst_md = any_md(out);
-  auto make_pd = [&](const memory::desc& src_md) {
-    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference,
-                                      dnnl::algorithm::convolution_direct, src_md, w_any, b_md,
-                                      dst_md, win.strides, win.dilations, win.pad_l, win.pad_r);
+  auto make_pd = [&](const memory::desc& src_md,
+                     dnnl::algorithm algorithm = dnnl::algorithm::convolution_direct) {
+    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, algorithm, src_md,
+                                      w_any, b_md, dst_md, win.strides, win.dilations, win.pad_l,
+                                      win.pad_r);
     return dnnl::convolution_forward::primitive_desc(d, attr, engine_);
   };
-  // Channels-last activations: oneDNN 2.6's brgemm convolutions (its fastest on AVX-512) use
-  // them, and MobileNets and ResNets measured faster than with nChw16c (bench/bench_vs_ort.js).
+  dnnl::convolution_forward::primitive_desc pd;
+  bool winograd = false;
+  const int64_t positions = ir::shape_numel(out) / out[1];
+  if (winograd_pays(w->dim(1) * groups, w->dim(0), groups, kernel, win.strides, win.dilations,
+                    positions)) {
+    try {  // its own blocked layouts in and out (format_tag::any)
+      pd = make_pd(any_md(in), dnnl::algorithm::convolution_winograd);
+      winograd = is_fast(pd);
+    } catch (const dnnl::error&) {
+    }
+  }
+  // Otherwise channels-last activations: oneDNN 2.6's brgemm convolutions (its fastest direct
+  // ones on AVX-512) use them, and MobileNets and ResNets measured faster than with nChw16c
+  // (bench/bench_vs_ort.js).
   static const memory::format_tag channels_last[] = {
       memory::format_tag::nwc, memory::format_tag::nhwc, memory::format_tag::ndhwc};
-  dst_md = memory::desc(to_dims(out), memory::data_type::f32, channels_last[in.size() - 3]);
-  dnnl::convolution_forward::primitive_desc pd;
-  try {
-    pd = make_pd(any_md(in));
-    if (!is_fast(pd)) throw dnnl::error(dnnl_unimplemented, "reference kernel only");
-  } catch (const dnnl::error&) {
-    dst_md = any_md(out);
-    pd = make_pd(any_md(in));
+  if (!winograd) {
+    dst_md = memory::desc(to_dims(out), memory::data_type::f32, channels_last[in.size() - 3]);
+    try {
+      pd = make_pd(any_md(in));
+      if (!is_fast(pd)) throw dnnl::error(dnnl_unimplemented, "reference kernel only");
+    } catch (const dnnl::error&) {
+      dst_md = any_md(out);
+      pd = make_pd(any_md(in));
+    }
   }
   const memory::desc have = plan_->values[x].md;
-  if (!(pd.src_desc() == have)) {
+  if (!winograd && !(pd.src_desc() == have)) {
     // Reading the producer's layout directly saves a reorder when a JIT kernel supports it.
     try {
       auto direct = make_pd(have);

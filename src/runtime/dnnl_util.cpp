@@ -1,6 +1,7 @@
 #include "runtime/dnnl_util.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace qcv::runtime {
 
@@ -83,6 +84,18 @@ std::string md_str(const memory::desc& md) {
 
 bool is_fast(const dnnl::primitive_desc_base& pd) {
   return std::string(pd.impl_info_str()).find("ref") == std::string::npos;
+}
+
+bool winograd_pays(int64_t in_channels, int64_t out_channels, int64_t groups,
+                   const std::vector<int64_t>& kernel, const dnnl::memory::dims& strides,
+                   const dnnl::memory::dims& dilations, int64_t positions) {
+  const char* env = std::getenv("QCV_WINOGRAD");
+  if (env && std::string(env) == "0") return false;
+  auto all = [](const dnnl::memory::dims& d, int64_t v) {
+    return std::all_of(d.begin(), d.end(), [v](int64_t x) { return x == v; });
+  };
+  return groups == 1 && kernel == std::vector<int64_t>{3, 3} && all(strides, 1) &&
+         all(dilations, 0) && in_channels >= 64 && out_channels >= 64 && positions >= 784;
 }
 
 bool int8_sums_exact() {

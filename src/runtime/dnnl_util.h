@@ -2,6 +2,7 @@
 #pragma once
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
+#include <vector>
 
 #include "ir/ir.h"
 
@@ -23,6 +24,21 @@ memory::desc with_type(const memory::desc& md, memory::data_type dt);
 std::string md_str(const memory::desc& md);
 // A primitive descriptor is "fast" when oneDNN picked a JIT kernel rather than a reference one.
 bool is_fast(const dnnl::primitive_desc_base& pd);
+
+// Whether an FP32 convolution runs as Winograd (oneDNN's jit_fp32_wino_2x3 at batch 1,
+// jit_wino_4x3 on batches: 2.25-4x fewer multiplications) instead of the direct algorithm: 2-D,
+// one group, 3x3, stride 1, no dilation, >= 64 input and output channels (the 3x3 layers of
+// ResNets and VGGs), and >= 784 output positions (batch x height x width). Measured against
+// brgconv on channels-last, the reorders to and from Winograd's blocked layout included: batch
+// 1, 1 and 2 threads, 0.60-0.71x the time at 64 channels 56x56 and 128 channels 28x28, 0.69-0.83x
+// at 256 channels 14x14, 0.96x at 512 channels 7x7; batch 16, 0.52-0.73x on all four. Its weight
+// transform (oneDNN's wino_reorder) costs compile time in proportion to the weights (46 ms for a
+// 512x512 layer, 0.6 ms for a 64x64 one), the gain grows with the positions: below 784 (14x14
+// and 7x7 at batch 1) the transform cost more than a few hundred runs win back. Outputs differ
+// from the direct sum by rounding (about 2e-6 relative). QCV_WINOGRAD=0 turns it off.
+bool winograd_pays(int64_t in_channels, int64_t out_channels, int64_t groups,
+                   const std::vector<int64_t>& kernel, const dnnl::memory::dims& strides,
+                   const dnnl::memory::dims& dilations, int64_t positions);
 
 // Whether oneDNN's int8 convolutions and matmuls give exact integer sums on this CPU. Without
 // VNNI (AVX2, AVX-512 before Cascade Lake, AMD before Zen 4) they add pairs of u8 x s8 products
