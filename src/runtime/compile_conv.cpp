@@ -43,8 +43,8 @@ bool PlanBuilder::build_conv(int i) {
   memory::desc dst_md = any_md(out);
   auto make_pd = [&](const memory::desc& src_md,
                      dnnl::algorithm algorithm = dnnl::algorithm::convolution_direct) {
-    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, algorithm, src_md,
-                                      w_any, b_md, dst_md, win.strides, win.dilations, win.pad_l,
+    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, algorithm, src_md, w_any,
+                                      b_md, dst_md, win.strides, win.dilations, win.pad_l,
                                       win.pad_r);
     return dnnl::convolution_forward::primitive_desc(d, attr, engine_);
   };
@@ -84,9 +84,9 @@ bool PlanBuilder::build_conv(int i) {
     }
   }
   int src = ensure_md(x, pd.src_desc());
-  dnnl::memory weights =
-      cached_weights(n.name + "/W", pd.weights_desc(), plain_md(wshape), *w);
-  cache_.note_source(n.input(1), {n.name + "/W", n.name, w->shape(), wshape});
+  dnnl::memory weights = cached_weights(n.name + "/W", pd.weights_desc(), plain_md(wshape), *w);
+  // The initializer may be dropped and rebuilt from this copy, but not from Winograd's.
+  if (!winograd) cache_.note_source(n.input(1), {n.name + "/W", n.name, w->shape(), wshape});
   // The residual accumulates in the destination's layout: an operand in another one (a
   // dequantized, plain tensor) is reordered first, as the int8 conv does.
   int acc = -1;

@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <exception>
 
 #include "runtime/dnnl_util.h"
@@ -18,7 +19,15 @@ dnnl::memory WeightCache::find(const std::string& key, const dnnl::memory::desc&
 
 ir::Tensor WeightCache::restore(const std::string& name, const dnnl::engine& engine) const {
   const Source& s = sources_.at(name);
-  dnnl::memory cached = entries_.at(s.key).front();
+  // Winograd's weight format has no reorder back to row-major; the source was noted by a
+  // primitive with another layout, whose copy is here too.
+  const std::vector<dnnl::memory>& copies = entries_.at(s.key);
+  const auto it = std::find_if(copies.begin(), copies.end(), [](const dnnl::memory& m) {
+    return m.get_desc().data.format_kind != dnnl_format_kind_wino;
+  });
+  if (it == copies.end())
+    fail("runtime: the weights of {} are kept only in Winograd's format", name);
+  dnnl::memory cached = *it;  // a handle
   ir::Tensor t(ir::DType::Float32, s.shape);
   dnnl::memory plain(plain_md(s.dims), engine, t.raw());
   dnnl::stream stream(engine);
@@ -130,7 +139,8 @@ bool PlanBuilder::dispatch(int i) {
   // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
   if (build_math(i)) return true;
   // == end math ==
-  // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
+  // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile,
+  // Expand, ... ==
   if (op == "Transpose") return build_transpose(i);
   if (op == "Slice") return build_slice(i);
   // == end tensor ==
