@@ -28,14 +28,15 @@ bool is_fast(const dnnl::primitive_desc_base& pd);
 // Whether an FP32 convolution runs as Winograd (oneDNN's jit_fp32_wino_2x3 at batch 1,
 // jit_wino_4x3 on batches: 2.25-4x fewer multiplications) instead of the direct algorithm: 2-D,
 // one group, 3x3, stride 1, no dilation, >= 64 input and output channels (the 3x3 layers of
-// ResNets and VGGs), and >= 784 output positions (batch x height x width). Measured against
-// brgconv on channels-last, the reorders to and from Winograd's blocked layout included: batch
-// 1, 1 and 2 threads, 0.60-0.71x the time at 64 channels 56x56 and 128 channels 28x28, 0.69-0.83x
-// at 256 channels 14x14, 0.96x at 512 channels 7x7; batch 16, 0.52-0.73x on all four. Its weight
-// transform (oneDNN's wino_reorder) costs compile time in proportion to the weights (46 ms for a
-// 512x512 layer, 0.6 ms for a 64x64 one), the gain grows with the positions: below 784 (14x14
-// and 7x7 at batch 1) the transform cost more than a few hundred runs win back. Outputs differ
-// from the direct sum by rounding (about 2e-6 relative). QCV_WINOGRAD=0 turns it off.
+// ResNets and VGGs), and >= 784 output positions (batch x height x width). bench/winograd_layers
+// against brgconv on channels-last, the reorders to and from Winograd's blocked layout included,
+// at 1 and 2 threads: batch 1, 0.59-0.75x the time at 64 channels 56x56 and 128 at 28x28,
+// 0.68-0.83x at 256 at 14x14, 0.91-0.96x at 512 at 7x7; batch 16, 0.48-0.61x on all four. Its
+// weight transform (oneDNN's wino_reorder) costs compile time in proportion to the weights (0.4-
+// 0.8 ms for a 64x64 layer, 26-55 ms for a 512x512 one) while the gain grows with the positions:
+// below 784 (14x14 and 7x7 at batch 1) a layer saves 0.03-0.2 ms a run for 6-55 ms of transform,
+// which would make ResNet-18's compile 2.5x longer (its time is the Session's start-up). Outputs
+// differ from the direct sum by rounding (2e-6 relative). QCV_WINOGRAD=0 turns it off.
 bool winograd_pays(int64_t in_channels, int64_t out_channels, int64_t groups,
                    const std::vector<int64_t>& kernel, const dnnl::memory::dims& strides,
                    const dnnl::memory::dims& dilations, int64_t positions);
