@@ -35,7 +35,7 @@ bool is_fast(const dnnl::primitive_desc_base& pd);
 // weight transform (oneDNN's wino_reorder) costs compile time in proportion to the weights (0.4-
 // 0.8 ms for a 64x64 layer, 26-55 ms for a 512x512 one) while the gain grows with the positions:
 // below 784 (14x14 and 7x7 at batch 1) a layer saves 0.03-0.2 ms a run for 6-55 ms of transform,
-// which would make ResNet-18's compile 2.5x longer (its time is the Session's start-up). Outputs
+// which would make ResNet-18's compile about 3x longer (its time is the Session's start-up). Outputs
 // differ from the direct sum by rounding (2e-6 relative). QCV_WINOGRAD=0 turns it off.
 bool winograd_pays(int64_t in_channels, int64_t out_channels, int64_t groups,
                    const std::vector<int64_t>& kernel, const dnnl::memory::dims& strides,
