@@ -139,8 +139,7 @@ bool PlanBuilder::dispatch(int i) {
   // == family math: elementwise math, comparison, logic, variadic Min/Max/Sum/Mean, Where ==
   if (build_math(i)) return true;
   // == end math ==
-  // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile,
-  // Expand, ... ==
+  // == family tensor: data movement, indexing, shape ops: Pad, Transpose, Slice, Split, Tile, Expand, ... ==
   if (op == "Transpose") return build_transpose(i);
   if (op == "Slice") return build_slice(i);
   // == end tensor ==
