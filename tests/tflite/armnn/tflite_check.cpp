@@ -50,16 +50,6 @@ float on_output_grid(float logit, float step, int64_t zero_point) {
   return float((std::clamp(q, -128.0, 127.0) - double(zero_point)) * step);
 }
 
-namespace {
-
-// The difference in output steps between Arm NN's (dequantized int8) output and qcv's, the
-// latter on the .tflite's output grid first.
-double steps_apart(float armnn, float qcv, float step, int64_t zero_point) {
-  return std::fabs(double(armnn) - double(on_output_grid(qcv, step, zero_point))) / step;
-}
-
-}  // namespace
-
 CheckResult compare_with_armnn(const ir::Graph& qdq, const std::string& tflite_bytes,
                                const ir::Tensor& input, float step, int64_t zero_point,
                                int threads) {
@@ -80,7 +70,7 @@ CheckResult compare_with_armnn(const ir::Graph& qdq, const std::string& tflite_b
   std::vector<float> want_int8(static_cast<size_t>(r.outputs));
   for (int64_t i = 0; i < r.outputs; ++i) {
     want_int8[i] = on_output_grid(want.data<float>()[i], step, zero_point);
-    const double d = steps_apart(got[i], want.data<float>()[i], step, zero_point);
+    const double d = std::fabs(double(got[i]) - double(want_int8[i])) / step;
     within += d <= 1.0 + 1e-3;
     sum += d;
     r.max_steps = std::max(r.max_steps, d);
@@ -108,8 +98,7 @@ DatasetResult evaluate_armnn(const std::string& tflite_bytes, const ir::Tensor& 
     fail("{} inputs, {} labels, {} logits rows", images, labels.numel(), qcv_logits.dim(0));
   DatasetResult r;
   r.images = images;
-  int64_t armnn_right = 0, qcv_right = 0, qcv_int8_right = 0, same = 0, same_int8 = 0,
-          within = 0;
+  int64_t armnn_right = 0, qcv_right = 0, qcv_int8_right = 0, same = 0, same_int8 = 0, within = 0;
   double steps = 0;
   std::vector<float> qcv_int8(static_cast<size_t>(classes));
   for (int64_t first = 0; first < images; first += batch) {
@@ -133,7 +122,7 @@ DatasetResult evaluate_armnn(const std::string& tflite_bytes, const ir::Tensor& 
       if (step <= 0) continue;
       for (int64_t k = 0; k < classes; ++k) {
         qcv_int8[k] = on_output_grid(logits[k], step, zero_point);
-        const double d = steps_apart(got[i * classes + k], logits[k], step, zero_point);
+        const double d = std::fabs(double(got[i * classes + k]) - double(qcv_int8[k])) / step;
         within += d <= 1.0 + 1e-3;
         steps += d;
         r.max_steps = std::max(r.max_steps, d);
